@@ -1,0 +1,42 @@
+# neuromotif: one-command setup, tests, benchmarks.
+# `make setup` is idempotent: a second run only checks a stamp file (seconds).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.neuromotif-setup-stamp
+PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
+
+.PHONY: setup test test-fast bench lint clean letters-tts
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "[setup] torch==2.13.0 (CPU wheel) first, so nothing pulls CUDA builds"
+	$(PIP) install torch==2.13.0
+	@echo "[setup] neuromotif (editable, dev extras)"
+	$(PIP) install -e ".[dev]"
+	@echo "[setup] lava-nc 0.10.0 (declares Python<3.11; deploy/lava_compat.py fixes it at import time)"
+	$(PIP) install --no-deps --ignore-requires-python lava-nc==0.10.0
+	$(PIP) install "numpy<2" scipy "networkx<=2.8.7" asteval scikit-learn
+	@touch $(STAMP)
+	@echo "[setup] done: $(BIN)/neuromotif --help"
+
+# Full suite, slow tests included (CI runs this; budget < 15 min on 2 cores).
+test: setup
+	$(BIN)/python -m pytest -m "slow or not slow"
+
+# Fast inner-loop path for developers: everything not marked slow.
+test-fast: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	@mkdir -p benchmarks/results
+	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+# Regenerate the shipped synthetic-speech spikes (needs `apt-get install espeak-ng`).
+letters-tts: setup
+	$(BIN)/python -m search.data.letters_tts_generate
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,31 @@
+"""Progress bars (rich) that respect ``--quiet`` and stay off in non-terminals' logs."""
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+T = TypeVar("T")
+_QUIET = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Silence every progress bar (the CLI's ``--quiet``)."""
+    global _QUIET
+    _QUIET = quiet
+
+
+def is_quiet() -> bool:
+    return _QUIET
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Iterate over ``items`` with a transient progress bar (none when quiet)."""
+    if _QUIET:
+        yield from items
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as progress:
+        yield from progress.track(items, total=total, description=description)
