@@ -16,6 +16,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from hw_models.errors import HardwareModelError
 from search.config import Config, dump_config, load_config
 from search.errors import InputError
 from search.progress import set_quiet
@@ -62,10 +63,12 @@ def cli(quiet: bool) -> None:
 @click.option("--print", "show", is_flag=True, help="Print the parsed config with every default filled in.")
 def validate(config: Path, overrides: tuple[str, ...], data_root: Path | None, show: bool) -> None:
     """Check CONFIG (keys, values, dataset availability) without running anything."""
+    from hw_models import load_chip
     from search.data import check_available
 
     cfg = load_cli_config(config, overrides, data_root)
     check_available(cfg.data)
+    load_chip(cfg.compile.chip).cost_table(cfg.report.cost_table)
     if show:
         click.echo(dump_config(cfg), nl=False)
         return
@@ -111,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(f"{exc.format_message()} (see '{cmd} --help')", 2)
     except click.exceptions.Abort:
         return _fail("aborted", 130)
-    except InputError as exc:
+    except (InputError, HardwareModelError) as exc:  # bad configs, data, chips, networks that do not fit
         return _fail(str(exc), 2)
     except KeyboardInterrupt:
         return _fail("interrupted", 130)

@@ -41,6 +41,8 @@ BAD_CONFIGS = {
     "dt for digits": ("data:\n  dt_ms: 5\n", "data.dt_ms does not apply to digits-saccade"),
     "downsample for shd": ("data:\n  name: shd\n  root: /\n  downsample: 2\n", "data.downsample applies"),
     "local dataset without root": ("data:\n  name: nmnist\n", "set data.root"),
+    "unknown chip": ("compile:\n  chip: loihi9\n", "unknown chip 'loihi9'"),
+    "unknown cost table": ("report:\n  cost_table: cheap\n", "no cost table 'cheap'"),
     "range reversed": ("search:\n  ip:\n    gain_range: [4, 1]\n", "gain_range"),
 }
 

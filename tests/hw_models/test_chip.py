@@ -1,0 +1,64 @@
+"""Chip specs load, and a malformed chip file gets a one-line error naming the field."""
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from hw_models import ChipSpecError, list_chips, load_chip
+from tests.hw_models.chips import chip_dict
+
+
+def test_shipped_chips_load_with_their_key_numbers():
+    l1, l2 = load_chip("loihi1"), load_chip("loihi2")
+    assert l1.cores_per_chip == 128 and l1.core.max_compartments == 1024
+    assert l1.core.synapse_memory_bits == 128 * 1024 * 8 and l1.core.max_input_axons == 4096
+    assert l1.cost_table().synop.energy_pj == 23.6 and l1.cost_table("sana_fe").synop.energy_pj == 33.6
+    assert l2.core.shared_memory_bits == 192 * 1024 * 8 and l2.core.max_compartments == 8192
+    assert "ASSUMPTION" in l2.cost_table().source
+    assert {"loihi1", "loihi2"} <= set(list_chips())
+
+
+def test_barrier_interpolates_over_tiles():
+    table = load_chip("loihi1").cost_table()
+    assert table.barrier_ns(1, 1) == 113.0 and table.barrier_ns(32, 1) == 465.0 and table.barrier_ns(64, 1) == 465.0
+    assert table.barrier_ns(32, 3) == 465.0 + 2 * table.chip_barrier_ns
+
+
+def test_user_chip_from_a_yaml_file(tmp_path, monkeypatch):
+    d = chip_dict("loihi1")
+    d["name"] = "mychip"
+    d["core"]["max_compartments"] = 512
+    (tmp_path / "mychip.yaml").write_text(yaml.safe_dump(d))
+    assert load_chip(tmp_path / "mychip.yaml").core.max_compartments == 512
+    monkeypatch.setenv("NEUROMOTIF_CHIPS", str(tmp_path))
+    assert load_chip("mychip").name == "mychip" and "mychip" in list_chips()
+
+
+@pytest.mark.parametrize("mutate,expected", [
+    (lambda d: d["core"].pop("max_compartments"), "missing field 'core.max_compartments'"),
+    (lambda d: d["core"].update(max_compartmnets=3), "unknown field 'core.max_compartmnets'"),
+    (lambda d: d["core"].update(max_compartments="many"), "field 'core.max_compartments' must be an integer"),
+    (lambda d: d["cost_tables"]["davies2018"]["synop"].update(energy_pj="x"),
+     "field 'cost_tables.davies2018.synop.energy_pj' must be a number"),
+    (lambda d: d.update(default_cost_table="nope"), "default_cost_table 'nope' is not one of"),
+    (lambda d: d["mesh"].update(tiles_x=0), "tiles_x, tiles_y and cores_per_tile must be >= 1"),
+    (lambda d: d["numeric"].update(weight_exp_min=9), "weight_exp_min must be <= weight_exp_max"),
+])
+def test_malformed_chip_names_the_field(tmp_path, mutate, expected):
+    d = chip_dict("loihi1")
+    mutate(d)
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(d))
+    with pytest.raises(ChipSpecError) as err:
+        load_chip(path)
+    assert expected in str(err.value) and "\n" not in str(err.value)
+
+
+def test_unknown_chip_and_bad_yaml(tmp_path):
+    with pytest.raises(ChipSpecError, match="unknown chip 'loihi9': choose one of .*loihi1"):
+        load_chip("loihi9")
+    (tmp_path / "x.yaml").write_text("a: [1,")
+    with pytest.raises(ChipSpecError, match="not valid YAML"):
+        load_chip(tmp_path / "x.yaml")
+    with pytest.raises(ChipSpecError, match="no cost table 'nope'"):
+        load_chip("loihi1").cost_table("nope")

@@ -1,0 +1,93 @@
+"""Energy and latency against hand computation, and the Blouw et al. (2019) keyword-spotting figure."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from hw_models import load_chip
+from hw_models.cost import Activity, evaluate
+from hw_models.mapper import map_network
+from hw_models.netlist import Netlist, Population, Projection
+from tests.hw_models.chips import tiny_chip
+
+
+def _two_core():
+    """in (2, host) -dense-> a (2, core 0 at router (0,0)) -dense-> b (1, core 1 at router (1,0))."""
+    net = Netlist((Population("in", 2, is_input=True), Population("a", 2), Population("b", 1)),
+                  (Projection("in->a", "in", "a"), Projection("a->b", "a", "b")))
+    chip = tiny_chip(mesh=(2, 1, 1), max_compartments=2)
+    return net, chip, map_network(net, chip)
+
+
+def test_two_core_energy_and_latency_by_hand():
+    net, chip, mapping = _two_core()
+    assert [(c.population, c.start, c.stop) for c in mapping.cores] == [("a", 0, 2), ("b", 0, 1)]
+    assert mapping.placement.router_xy.tolist() == [[0, 0], [1, 0]]
+    # neuron order: in0 in1 a0 a1 b0
+    spikes = np.array([[1, 1, 0, 0, 0],
+                       [0, 1, 1, 0, 1]], float)
+    active = np.array([[0, 0, 1, 1, 0],
+                       [0, 0, 1, 0, 1]], float)
+    r = evaluate(net, mapping.placement, chip, Activity(spikes, active))
+    e = r["energy"]["breakdown"]
+    # synops: step0 in0,in1 -> 2 each (4); step1 in1 -> 2, a0 -> 1 (3); 7 x 1 pJ
+    assert e["synops"] == pytest.approx(7e-12)
+    # neuron updates: active 2+0+1+1 = 4 x 10 pJ, inactive 0+1+1+0 = 2 x 5 pJ
+    assert e["neuron_updates"] == pytest.approx(50e-12)
+    # routing: input spike = 1 message x 2 pJ (host at (0,0) -> core 0: 0 hops); a0's spike = 2 pJ + 1 E-W hop 3 pJ;
+    # b0 has no targets. in0 1 + in1 2 spikes -> 6 pJ, a0 1 spike -> 5 pJ
+    assert e["routing"] == pytest.approx(11e-12)
+    # step 0: core0 = 4 synops x 1 + 2 active x 2 = 8 ns; route 0; barrier (2 tiles) 20 -> 28 ns
+    # step 1: core0 = 2 + 1x2 + 1x1 + 1 message x 1 = 6 ns; route: a0's 1 hop x 4 ns; barrier 20 -> 30 ns
+    assert r["latency"]["per_step_s"] == pytest.approx([28e-9, 30e-9])
+    assert r["latency"]["per_inference_s"] == pytest.approx(58e-9)
+    assert e["static"] == pytest.approx(0.001 * 58e-9)  # 1 mW x 1 chip x 58 ns
+    assert r["energy"]["per_inference_J"] == pytest.approx((7 + 50 + 11 + 58) * 1e-12)
+    assert sum(r["energy"]["routing_by_hops_J"].values()) == pytest.approx(e["routing"])
+    assert sum(r["latency"]["breakdown_s"].values()) == pytest.approx(r["latency"]["per_inference_s"])
+    assert sum(r["energy"]["per_step_dynamic_J"]) == pytest.approx(e["synops"] + e["neuron_updates"] + e["routing"])
+    json.dumps(r)  # plain, serialisable
+
+
+def test_per_inference_divides_by_samples():
+    net, chip, mapping = _two_core()
+    spikes = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 1]], float)
+    active = np.array([[0, 0, 1, 1, 0], [0, 0, 1, 0, 1]], float)
+    one = evaluate(net, mapping.placement, chip, Activity(spikes, active, samples=1))
+    three = evaluate(net, mapping.placement, chip, Activity(3 * spikes, 3 * active, samples=3))
+    assert three["energy"]["per_inference_J"] == pytest.approx(one["energy"]["per_inference_J"])
+    assert three["latency"]["per_inference_s"] == pytest.approx(one["latency"]["per_inference_s"])
+
+
+BLOUW_J_PER_INFERENCE = 0.27e-3     # Loihi, Blouw et al., NICE 2019
+BLOUW_INFERENCES_PER_S = 296        # measured throughput (the time an inference takes on the chip)
+
+
+def kws_estimate(rate: float = 0.1) -> tuple[float, dict]:
+    """Blouw's keyword spotter: 390 inputs (26 MFCC x 15 frames) -> 256 -> 256 -> 29, all dense, on Loihi 1.
+
+    Stated activity: every neuron spikes with probability ``rate`` per step and every compartment
+    does an active update. The inference lasts the measured 1/296 s; the number of steps is
+    that time over the model's own step time, so dynamic energy, step time and static energy
+    all come from the model.
+    """
+    net = Netlist((Population("in", 390, is_input=True), Population("h1", 256), Population("h2", 256),
+                   Population("out", 29)),
+                  (Projection("in->h1", "in", "h1"), Projection("h1->h2", "h1", "h2"),
+                   Projection("h2->out", "h2", "out")))
+    chip = load_chip("loihi1")
+    mapping = map_network(net, chip)
+    one_step = evaluate(net, mapping.placement, chip,
+                        Activity(np.full((1, net.n_neurons), rate), np.ones((1, net.n_neurons))))
+    steps = (1 / BLOUW_INFERENCES_PER_S) / one_step["latency"]["per_inference_s"]
+    dynamic = steps * sum(v for k, v in one_step["energy"]["breakdown"].items() if k != "static")
+    static = chip.cost_table().static_w_per_chip * mapping.placement.n_chips / BLOUW_INFERENCES_PER_S
+    return dynamic + static, {"steps": steps, "dynamic_J": dynamic, "static_J": static,
+                              "cores": len(mapping.cores)}
+
+
+def test_blouw_keyword_spotting_within_factor_two():
+    total, parts = kws_estimate()
+    assert BLOUW_J_PER_INFERENCE / 2 <= total <= BLOUW_J_PER_INFERENCE * 2, parts
