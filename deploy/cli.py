@@ -33,8 +33,20 @@ def _version() -> str:
         return "0+unknown"
 
 
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        set_quiet(True)
+
+
+def quiet_option(func):
+    """``-q/--quiet`` accepted after the verb as well as before it."""
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+                        help="No progress bars or chatter.")(func)
+
+
 def config_options(func):
-    """``CONFIG``, ``--set`` and ``--data-root``: how every config-driven verb is called."""
+    """``CONFIG``, ``--set``, ``--data-root`` and ``--quiet``: how every config-driven verb is called."""
+    func = quiet_option(func)
     func = click.option("--data-root", type=click.Path(path_type=Path, file_okay=False),
                         help="Folder holding real datasets (sets data.root).")(func)
     func = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
@@ -78,9 +90,43 @@ def validate(config: Path, overrides: tuple[str, ...], data_root: Path | None, s
                  f"chip {cfg.compile.chip}, seed {cfg.seed}")
 
 
+def run_options(func):
+    """``--out``, ``--seed``, ``--device``, ``--force``: what every verb that produces a run takes."""
+    func = click.option("--force", is_flag=True, help="Start over instead of resuming what exists in --out.")(func)
+    func = click.option("--device", default=None, help="torch device, e.g. cpu or cuda (sets train.device).")(func)
+    func = click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (sets seed).")(func)
+    return click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+                        help="Run directory (default: runs/<config name>).")(func)
+
+
+def run_config(config: Path, overrides, data_root, seed, device) -> Config:
+    extra = list(overrides) + ([f"seed={seed}"] if seed is not None else []) + \
+        ([f"train.device={device}"] if device else [])
+    return load_cli_config(config, tuple(extra), data_root)
+
+
+@cli.command()
+@config_options
+@run_options
+@click.option("--arch", "arch_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="architecture.yaml (from `neuromotif search`) to train instead of the config's model.")
+def train(config: Path, overrides, data_root, out, seed, device, force, arch_file) -> None:
+    """Train the network of CONFIG (or --arch) and write OUT/model.pt. Resumes an interrupted run."""
+    from search.pipeline import train_model
+
+    cfg = run_config(config, overrides, data_root, seed, device)
+    out = out or Path("runs") / config.stem
+    metrics = train_model(cfg, out, arch_file, force)
+    stdout.print(f"[green]trained[/green] {metrics['arch_source']} ({metrics['neurons']} neurons) on "
+                 f"{cfg.data.name}: best val {metrics['best_val_accuracy']:.4f} (epoch {metrics['best_epoch']}), "
+                 f"test float {metrics['test_accuracy_float']:.4f}, quantized {metrics['test_accuracy_quantized']:.4f}"
+                 f" -> {out / 'model.pt'}")
+
+
 @cli.command()
 @click.option("--data-root", type=click.Path(path_type=Path, file_okay=False),
               help="Folder holding real datasets (default: $NEUROMOTIF_DATA).")
+@quiet_option
 def datasets(data_root: Path | None) -> None:
     """List every dataset, where it is looked for, and whether it is present."""
     from search.data import dataset_status

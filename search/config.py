@@ -101,12 +101,20 @@ class SearchConfig(Section):
 
 
 class TrainConfig(Section):
+    """BPTT training. ``loss``: ``ce`` = cross-entropy on spike counts (scaled by ``ce_scale`` / T),
+    ``count`` = squared error of spike rates against ``target_rate_true`` / ``target_rate_false``."""
+
     epochs: PosInt = 20
     batch_size: PosInt = 64
     lr: PosFloat = 3e-3
     weight_decay: Annotated[float, Field(ge=0)] = 1e-4
     loss: Literal["count", "ce"] = "ce"
+    ce_scale: PosFloat = 10.0
+    target_rate_true: Fraction = 0.5
+    target_rate_false: Annotated[float, Field(ge=0, lt=1)] = 0.05
+    qat_epochs: Annotated[int, Field(ge=0)] = 0
     device: str = "cpu"
+    threads: PosInt | None = Field(None, description="torch CPU threads (default: all cores)")
 
 
 class CompileConfig(Section):

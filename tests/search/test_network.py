@@ -1,0 +1,169 @@
+"""The neuron, the SC-ML layer, the baselines and the model: hand-computed dynamics,
+connectivity against the spec, gradients, and torch/numpy rounding agreement."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from hw_models import formats
+from search.arch import ArchSpec, LayerSpec, NeuronParams, build_arch, default_motif, random_motif
+from search.baselines import FeedForwardLayer
+from search.errors import InputError
+from search.model import RSNN, predict
+from search.scml import SCMLLayer
+
+
+def gen(seed=0):
+    return torch.Generator().manual_seed(seed)
+
+
+def test_lif_dynamics_by_hand_with_one_step_input_delay():
+    layer = FeedForwardLayer(1, 1, NeuronParams(du=0.5, dv=0.25, vth=1.0), gen())
+    with torch.no_grad():
+        layer.w_in.fill_(0.5)
+    x = torch.tensor([1.0, 1, 0, 1, 0, 0]).view(1, 6, 1)
+    out = layer(x, record_v=True)
+    # a[t] = 0.5 x[t-1] = 0 .5 .5 0 .5 0 ; u = 0 .5 .75 .375 .6875 .34375
+    # v = 0 .5 (1.125 > 1: spike, 0) .375 .96875 (1.0703125: spike, 0)
+    assert out["spikes"].view(-1).tolist() == [0, 0, 1, 0, 0, 1]
+    assert out["v"].view(-1).tolist() == pytest.approx([0, 0.5, 0, 0.375, 0.96875, 0])
+
+
+def test_threshold_is_strict_and_bias_integrates():
+    layer = FeedForwardLayer(1, 1, NeuronParams(du=1.0, dv=0.0, vth=1.0, bias=0.25), gen())
+    with torch.no_grad():
+        layer.w_in.zero_()
+    out = layer(torch.zeros(1, 6, 1), record_v=True)
+    # v = .25 .5 .75 1.0 (not > 1) 1.25 (spike) 0.25
+    assert out["spikes"].view(-1).tolist() == [0, 0, 0, 0, 1, 0]
+    assert out["v"].view(-1).tolist() == pytest.approx([0.25, 0.5, 0.75, 1.0, 0.0, 0.25])
+
+
+def test_recurrent_hop_adds_one_step():
+    intra = np.array([[0, 0], [1, 0]], np.int8)  # neuron 0 excites neuron 1
+    spec = LayerSpec("scml", 2, 2, intra, np.zeros((2, 2), np.int8), np.zeros((2, 2), np.int8),
+                     NeuronParams(du=1.0, dv=1.0, vth=1.0))
+    layer = SCMLLayer(1, spec, gen())
+    with torch.no_grad():
+        layer.w_in.copy_(torch.tensor([[2.0], [0.0]]))
+        layer.w_rec.fill_(2.0)
+    x = torch.tensor([1.0, 0, 0, 0]).view(1, 4, 1)
+    s = layer(x)["spikes"][0]
+    # input x[0] reaches neuron 0 at t=1; its spike reaches neuron 1 at t=2
+    assert s[:, 0].tolist() == [0, 1, 0, 0] and s[:, 1].tolist() == [0, 0, 1, 0]
+
+
+@pytest.mark.parametrize("k", [1, 2, 5])
+def test_scml_connectivity_equals_the_spec(k):
+    m = 4
+    rng = np.random.default_rng(1)
+    intra, prev, nxt = random_motif(m, rng, 0.6, 0.5)
+    spec = LayerSpec("scml", k * m, m, intra, prev, nxt)
+    layer = SCMLLayer(3, spec, gen())
+    dense = layer.recurrent_matrix().toarray()
+    expected_sign = np.zeros((k * m, k * m), int)
+    for a in range(k):
+        expected_sign[a * m:(a + 1) * m, a * m:(a + 1) * m] = intra
+        if k > 1:
+            b = (a - 1) % k
+            expected_sign[a * m:(a + 1) * m, b * m:(b + 1) * m] += prev
+        if k > 2:
+            c = (a + 1) % k
+            expected_sign[a * m:(a + 1) * m, c * m:(c + 1) * m] += nxt
+    np.testing.assert_array_equal(np.sign(dense), expected_sign)
+    # the batched motif product equals the sparse matrix
+    s = (torch.rand(2, k * m, generator=gen(3)) > 0.5).float()
+    state = s.view(2, k, m).transpose(0, 1).contiguous()  # the layer's motif-major layout [K, B, m]
+    current = layer.recurrent_current(state, layer.recurrent_weights()).transpose(0, 1).reshape(2, k * m)
+    torch.testing.assert_close(current, torch.from_numpy(s.numpy() @ dense.T).float())
+
+
+@pytest.mark.parametrize("k", [1, 3, 4])
+def test_motif_recurrence_backward_matches_autograd(k):
+    from search.scml import MotifRecurrence, neighbours
+
+    s = torch.rand(k, 2, 3, dtype=torch.float64, generator=gen(k), requires_grad=True)
+    w = torch.rand(k, 9, 3, dtype=torch.float64, generator=gen(k + 1), requires_grad=True)
+    assert torch.autograd.gradcheck(MotifRecurrence.apply, (s, w))
+    torch.testing.assert_close(MotifRecurrence.apply(s, w), torch.bmm(neighbours(s), w))
+
+
+def test_gradients_reach_every_trainable_parameter():
+    for kind in ("scml", "dense", "feedforward", "random-scml"):
+        model = RSNN(build_arch(kind, [32, 16], 8, 10, 3, NeuronParams()), seed=0)
+        x = (torch.rand(4, 20, 10, generator=gen(1)) > 0.7).float()
+        out = model(x)
+        torch.nn.functional.cross_entropy(out["counts"], torch.tensor([0, 1, 2, 0])).backward()
+        for name, p in model.named_parameters():
+            assert p.grad is not None and p.grad.abs().sum() > 0, f"{kind}: no gradient for {name}"
+
+
+def test_quantized_precision_rounds_like_the_compiler():
+    model = RSNN(build_arch("scml", [16], 4, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0)
+    layer = model.layers[0]
+    layer.precision = "quantized"
+    with torch.no_grad():
+        p = layer.effective()
+        w_in, rec = layer.folded_weights()
+    max_w = max(float(w_in.abs().max()), float(rec.abs().max()))
+    scale = formats.population_scale(max_w)
+    e = formats.weight_exponent(float(w_in.abs().max()), scale)
+    expected = 2 * formats.weight_mantissa(w_in.detach().numpy().astype(np.float64), scale, e) * 2**e
+    np.testing.assert_array_equal((p["w_in"].detach().numpy().astype(np.float64) * scale).round(), expected)
+    assert float(p["du"]) * 4096 == formats.du_to_int(np.float64(0.3)) + 1
+    assert (p["dv"] * 4096).tolist() == [round(0.07 * 4096)] * 16
+
+
+@pytest.mark.parametrize("values", [np.linspace(-2, 2, 101), np.array([0.5, -0.5, 1.5, 2.5, -2.5, 1e-6])])
+def test_torch_and_numpy_rounding_agree(values):
+    t = torch.from_numpy(values)
+    for scale, e in ((1024, 0), (1024, 3), (4096, 1)):
+        np.testing.assert_array_equal(formats.quantize_weight(values, scale, e),
+                                      formats.quantize_weight(t, scale, e).numpy())
+    frac = np.abs(values) / 2
+    np.testing.assert_array_equal(formats.du_to_int(np.clip(frac, 0, 1)), formats.du_to_int(t.abs().clip(0, 2) / 2).numpy())
+    np.testing.assert_array_equal(formats.dv_to_int(np.clip(frac, 0, 1)), formats.dv_to_int(t.abs().clip(0, 2) / 2).numpy())
+    np.testing.assert_allclose(formats.quantize_bias(values, 1024), formats.quantize_bias(t, 1024).numpy())
+
+
+def test_fixed_point_values_by_hand():
+    assert formats.du_to_int(np.float64(0.25)) == 1023      # Lava decays u by (1023 + 1) / 4096
+    assert formats.dv_to_int(np.float64(0.1)) == 410        # round(409.6)
+    assert formats.population_scale(0.5) == 1024 and formats.population_scale(0.01) == 32768
+    assert formats.weight_exponent(0.5, 1024) == 2           # 0.5 * 1024 = 512 = 2 * 128 * 2**1 ... > 127 * 4
+    assert formats.quantize_weight(np.float64(0.3), 1024, 2) == pytest.approx(0.296875)  # 2 * 38 * 4 / 1024
+    mant, exp = formats.bias_to_fixed(np.array([0.01, -3.0]), 1024)
+    assert mant.tolist() == [655, -3072] and exp.tolist() == [0, 6]  # 0.01*65536 = 655.36; -196608 = -3072 << 6
+
+
+def test_predict_ties_go_to_the_lowest_class():
+    counts = np.array([[3, 5, 5], [0, 0, 0]])
+    assert predict(counts).tolist() == [1, 0]
+    assert predict(torch.from_numpy(counts)).tolist() == [1, 0]
+
+
+def test_arch_yaml_round_trip_and_readable_motifs(tmp_path):
+    arch = build_arch("random-scml", [32], 4, 10, 3, NeuronParams(), seed=2)
+    arch.save(tmp_path / "a.yaml")
+    text = (tmp_path / "a.yaml").read_text()
+    assert "intra:" in text and all(set(r) <= set("EI.") for r in ArchSpec.load(tmp_path / "a.yaml").to_dict()["layers"][0]["intra"])
+    again = ArchSpec.load(tmp_path / "a.yaml")
+    assert again.to_dict() == arch.to_dict()
+    intra, _, _ = default_motif(3)
+    assert intra.tolist() == [[0, 1, 1], [1, 0, 1], [1, 1, 0]]
+
+
+@pytest.mark.parametrize("mutate,expected", [
+    (lambda d: d["layers"][0].update(neurons=30), "not a multiple of motif size 4"),
+    (lambda d: d["layers"][0].update(intra=["EEXE"] * 4), "bad type code 'X'"),
+    (lambda d: d["layers"][0].update(intra=["EE"] * 4), "must be 4x4"),
+    (lambda d: d["layers"][0].update(kind="lstm"), "layer kind 'lstm'"),
+    (lambda d: d.update(version=99), "architecture version 99"),
+    (lambda d: d["layers"][0]["neuron"].update(dv=1.5), "decay fraction"),
+])
+def test_arch_validation_errors(mutate, expected):
+    d = build_arch("scml", [32], 4, 10, 3, NeuronParams()).to_dict()
+    mutate(d)
+    with pytest.raises(InputError, match=expected.replace("(", r"\(")):
+        ArchSpec.from_dict(d)
