@@ -31,3 +31,9 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
                TimeElapsedColumn(), TimeRemainingColumn())
     with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         yield from progress.track(items, total=total, description=description)
+
+
+def note(message: str) -> None:
+    """One line of progress chatter on stderr (silent with --quiet)."""
+    if not _QUIET:
+        print(message, file=sys.stderr, flush=True)

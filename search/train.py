@@ -23,7 +23,7 @@ from search.config import Config, TrainConfig, dump_config
 from search.data import DatasetSplits, SpikeSplit
 from search.errors import InputError
 from search.model import RSNN, predict
-from search.progress import track
+from search.progress import note, track
 
 MODEL_FORMAT = "neuromotif-model"
 MODEL_VERSION = 1
@@ -152,6 +152,8 @@ class Trainer:
             self.history.append({"epoch": self.epoch, "train_loss": train_loss, "val_accuracy": val,
                                  "seconds": time.perf_counter() - t0})
             self.save_checkpoint()
+            note(f"epoch {self.epoch}/{self.cfg.epochs}: loss {train_loss:.4f}, val {val:.4f} "
+                 f"({self.history[-1]['seconds']:.1f} s){' *best' if self.best_epoch == self.epoch else ''}")
         return {"epochs_done": self.epoch, "best_val_accuracy": self.best_val, "best_epoch": self.best_epoch}
 
     def best_model(self) -> RSNN:

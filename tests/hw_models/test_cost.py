@@ -91,3 +91,20 @@ def kws_estimate(rate: float = 0.1) -> tuple[float, dict]:
 def test_blouw_keyword_spotting_within_factor_two():
     total, parts = kws_estimate()
     assert BLOUW_J_PER_INFERENCE / 2 <= total <= BLOUW_J_PER_INFERENCE * 2, parts
+
+
+def test_plots_write_png_files(tmp_path):
+    from hw_models.plots import plot_energy, plot_placement, plot_utilisation, utilisation
+    from hw_models.synthetic import scml_net
+
+    net = scml_net(512, 16, inputs=64)
+    chip = load_chip("loihi1")
+    mapping = map_network(net, chip)
+    spikes = (np.random.default_rng(0).random((5, net.n_neurons)) < 0.1).astype(float)
+    cost = evaluate(net, mapping.placement, chip, Activity(spikes, np.ones_like(spikes)))
+    paths = [plot_utilisation(mapping, tmp_path / "u.png"), plot_placement(net, mapping, tmp_path / "p.png"),
+             plot_energy(cost, tmp_path / "e.png")]
+    for path in paths:
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert set(utilisation(mapping)) == {"compartments", "synapse_bits", "input_axons", "output_axons"}
+    assert not list(tmp_path.glob("*.tmp*"))  # atomic writes leave nothing behind
