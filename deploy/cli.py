@@ -123,6 +123,124 @@ def train(config: Path, overrides, data_root, out, seed, device, force, arch_fil
                  f" -> {out / 'model.pt'}")
 
 
+@cli.command(name="compile")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--chip", default=None, help="Chip name or chip YAML path (default: the model config's compile.chip).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Bundle directory (default: bundle/ beside the model).")
+@click.option("--max-profiles", type=click.IntRange(min=1, max=32), default=4, show_default=True,
+              help="Distinct neuron decay profiles per population (one Lava LIF process each).")
+@quiet_option
+def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int) -> None:
+    """Quantize, map and check SOURCE (a model.pt or a run directory) and write a bundle."""
+    from deploy.compile import compile_model, resolve_model_path
+
+    model_path = resolve_model_path(source)
+    out = out or model_path.parent / "bundle"
+    bundle, mapping = compile_model(model_path, chip, out, max_profiles)
+    s = bundle.manifest["placement"]
+    stdout.print(f"[green]compiled[/green] {model_path} for {s['chip']}: {s['cores']} cores on {s['chips']} chip(s), "
+                 f"{s['totals']['synapses']:,} synapses -> {out}")
+
+
+@cli.command()
+@click.argument("bundle_dir", metavar="BUNDLE", type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["cpu", "lava"]), default="cpu", show_default=True)
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
+@click.option("--samples", type=click.IntRange(min=1), default=None, help="First N samples of the split (default: all).")
+@click.option("--data-root", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Time limit for the Lava backend, seconds.")
+@click.option("--divergence", "divergence_samples", type=click.IntRange(min=1), default=None,
+              help="Also compare float, quantized and fixed point layer by layer on this many samples "
+                   "(needs the bundle's source model.pt).")
+@quiet_option
+def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, data_root: Path | None,
+             timeout_s: float, divergence_samples: int | None) -> None:
+    """Run BUNDLE on a dataset split with the CPU or the Lava backend; Lava is checked spike for
+    spike against the CPU backend on the same samples."""
+    import json
+
+    import numpy as np
+
+    from deploy.backends.cpu import CPUBackend
+    from deploy.bundle import read_bundle
+    from deploy.compile import dataset_of, spikes_equal
+    from search.atomic import atomic_write_text
+
+    bundle = read_bundle(bundle_dir)
+    data, _ = dataset_of(bundle, data_root)
+    part = data.split(split)
+    n = min(samples or len(part), len(part))
+    x, labels = part.spikes(np.arange(n)), part.labels[:n]
+    record = tuple(p.name for p in bundle.lif_populations)
+    cpu = CPUBackend(bundle).run(x, record=record)
+    result = {"backend": backend, "split": split, "samples": n, "cpu_accuracy": float((np.argmax(cpu.counts, 1) == labels).mean()),
+              "cpu_seconds": cpu.seconds}
+    if backend == "lava":
+        from deploy.backends.lava import LavaBackend
+
+        lava = LavaBackend(bundle, timeout_s).run(x, record=record)
+        result.update(lava_accuracy=float((np.argmax(lava.counts, 1) == labels).mean()), lava_seconds=lava.seconds,
+                      cpu_vs_lava_spike_mismatches=spikes_equal(cpu.spikes, lava.spikes))
+    if divergence_samples:
+        from deploy.divergence import divergence
+        from search.train import load_model
+
+        source = bundle.manifest["source"].get("checkpoint")
+        if not source:
+            raise InputError(f"{bundle_dir} records no source model.pt: --divergence needs one")
+        model, _ = load_model(Path(source))
+        result["divergence"] = divergence(model, bundle, x[:divergence_samples])
+        table = Table(title="float / quantized / fixed point, per layer", title_justify="left")
+        for col in ("layer", "float=fixed spikes", "quantized=fixed spikes", "v RMS float", "first diverging step"):
+            table.add_column(col)
+        for name, r in result["divergence"]["layers"].items():
+            table.add_row(name, f"{100 * r['float_vs_fixed_spike_agreement']:.2f} %",
+                          f"{100 * r['quantized_vs_fixed_spike_agreement']:.2f} %", f"{r['float_vs_fixed_v_rms']:.4f}",
+                          str(r["float_vs_fixed_first_diverging_step"]))
+        stdout.print(table)
+    out = Path(bundle_dir).parent / f"simulate_{backend}_{split}.json"
+    atomic_write_text(out, json.dumps(result, indent=2))
+    line = f"{backend} on {n} {split} samples: fixed-point accuracy {result.get('lava_accuracy', result['cpu_accuracy']):.4f}"
+    if backend == "lava":
+        line += f", CPU/Lava spike mismatches {result['cpu_vs_lava_spike_mismatches']} ({result['lava_seconds']:.1f} s)"
+    stdout.print(line + f" -> {out}")
+
+
+@cli.command()
+@click.argument("bundle_dir", metavar="BUNDLE", type=click.Path(path_type=Path))
+@quiet_option
+def inspect(bundle_dir: Path) -> None:
+    """Summarise BUNDLE: network, quantization report, resources."""
+    from deploy.bundle import read_bundle
+
+    b = read_bundle(bundle_dir)
+    m = b.manifest
+    q = m["quantization"]
+    stdout.print(f"[bold]{bundle_dir}[/bold]: {m['format']} v{m['format_version']} (neuromotif {m['tool_version']}), "
+                 f"chip {m['chip']}, from {m['source']['checkpoint']} (sha256 {m['source']['sha256'][:12]})")
+    pops = Table(title="populations", title_justify="left")
+    for col in ("name", "kind", "neurons", "motif", "vth", "scale", "du", "profiles", "dv clustered by"):
+        pops.add_column(col)
+    for p in b.populations:
+        r = q["populations"].get(p.name, {})
+        pops.add_row(p.name, p.kind, str(p.size), str(p.motif_size), str(r.get("vth", "-")), str(r.get("scale", "-")),
+                     str(r.get("du", "-")), str(r.get("profiles", "-")), str(r.get("dv_max_cluster_shift", "-")))
+    stdout.print(pops)
+    projs = Table(title="projections (quantization)", title_justify="left")
+    for col in ("name", "synapses", "weight_exp", "clipped", "rel. RMS error"):
+        projs.add_column(col)
+    for j in b.projections:
+        r = q["projections"][j.name]
+        projs.add_row(j.name, f"{j.weights.nnz:,}", str(r["weight_exp"]), f"{100 * r['clip_fraction']:.2f} %",
+                      f"{100 * r['rel_rms_error']:.2f} %")
+    stdout.print(projs)
+    s = m["placement"]
+    stdout.print(f"resources: {s['cores']} cores, {s['chips']} chip(s), {s['tiles']} tiles; totals "
+                 + ", ".join(f"{k} {v:,}" for k, v in s["totals"].items()))
+
+
 @cli.command()
 @click.option("--data-root", type=click.Path(path_type=Path, file_okay=False),
               help="Folder holding real datasets (default: $NEUROMOTIF_DATA).")

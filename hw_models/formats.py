@@ -52,6 +52,22 @@ def weight_exponent(max_abs_weight: float, scale: float) -> int:
     return int(min(max(e, 0), WEIGHT_EXP_MAX))
 
 
+def choose_exponent(w: Array, scale: float) -> int:
+    """The weight exponent with the least squared rounding + clipping error: the smallest that
+    avoids clipping, or up to two below it when clipping a few outliers buys finer steps.
+    Works on numpy arrays and torch tensors alike (the compiler and QAT agree)."""
+    count = w.numel() if hasattr(w, "numel") else np.size(w)
+    if count == 0:
+        return 0
+    top = weight_exponent(float(abs(w).max()), scale)
+    best, best_err = top, None
+    for e in range(top, max(top - 2, 0) - 1, -1):
+        err = float(((quantize_weight(w, scale, e) - w) ** 2).sum())
+        if best_err is None or err < best_err:
+            best, best_err = e, err
+    return best
+
+
 def weight_mantissa(w: Array, scale: float, exponent: int) -> Array:
     """w8 = round(w * scale / 2**(e+1)) clipped to [-128, 127] (float-valued, integral)."""
     return (w * (scale / 2 ** (exponent + 1))).round().clip(W8_MIN, W8_MAX)

@@ -58,11 +58,9 @@ class LIFLayer(nn.Module):
         if self.precision == "quantized":
             max_w = max(float(w_in.detach().abs().max()), float(rec.detach().abs().max()) if rec is not None else 0.0)
             scale = formats.population_scale(max_w, self.vth)
-            w_in = ste(w_in, formats.quantize_weight(w_in, scale, formats.weight_exponent(
-                float(w_in.detach().abs().max()), scale)))
+            w_in = ste(w_in, formats.quantize_weight(w_in, scale, formats.choose_exponent(w_in.detach(), scale)))
             if rec is not None:
-                rec = ste(rec, formats.quantize_weight(rec, scale, formats.weight_exponent(
-                    float(rec.detach().abs().max()), scale)))
+                rec = ste(rec, formats.quantize_weight(rec, scale, formats.choose_exponent(rec.detach(), scale)))
             du, dv, bias = formats.quantize_du(du), formats.quantize_dv(dv), formats.quantize_bias(bias, scale)
         return {"w_in": w_in, "rec": rec, "du": du, "dv": dv, "bias": bias}
 

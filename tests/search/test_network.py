@@ -108,7 +108,8 @@ def test_quantized_precision_rounds_like_the_compiler():
         w_in, rec = layer.folded_weights()
     max_w = max(float(w_in.abs().max()), float(rec.abs().max()))
     scale = formats.population_scale(max_w)
-    e = formats.weight_exponent(float(w_in.abs().max()), scale)
+    e = formats.choose_exponent(w_in.numpy().astype(np.float64), scale)
+    assert e == formats.choose_exponent(w_in, scale)  # numpy and torch choose alike
     expected = 2 * formats.weight_mantissa(w_in.detach().numpy().astype(np.float64), scale, e) * 2**e
     np.testing.assert_array_equal((p["w_in"].detach().numpy().astype(np.float64) * scale).round(), expected)
     assert float(p["du"]) * 4096 == formats.du_to_int(np.float64(0.3)) + 1
@@ -125,6 +126,14 @@ def test_torch_and_numpy_rounding_agree(values):
     np.testing.assert_array_equal(formats.du_to_int(np.clip(frac, 0, 1)), formats.du_to_int(t.abs().clip(0, 2) / 2).numpy())
     np.testing.assert_array_equal(formats.dv_to_int(np.clip(frac, 0, 1)), formats.dv_to_int(t.abs().clip(0, 2) / 2).numpy())
     np.testing.assert_allclose(formats.quantize_bias(values, 1024), formats.quantize_bias(t, 1024).numpy())
+
+
+def test_exponent_choice_trades_clipping_for_resolution():
+    w = np.r_[np.linspace(0, 0.24, 1000), 0.26]  # one weight just past the finer exponent's range
+    assert formats.weight_exponent(0.26, 1024) == 1
+    assert formats.choose_exponent(w, 1024) == 0  # clip it (0.26 -> 0.248) and halve everyone's step
+    assert formats.choose_exponent(np.r_[np.full(99, 0.01), 1.0], 1024) == 2  # clipping 1.0 would cost more
+    assert formats.choose_exponent(np.full(10, 0.5), 1024) == formats.weight_exponent(0.5, 1024)
 
 
 def test_fixed_point_values_by_hand():

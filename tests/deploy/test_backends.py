@@ -1,0 +1,127 @@
+"""CPU backend vs hand computation and vs Lava's bit-accurate models: zero mismatches."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from deploy import lava_compat
+from deploy.backends.cpu import CPUBackend
+from deploy.compile import spikes_equal
+from tests.deploy.bundles import lif, make_bundle, random_bundle
+
+needs_lava = pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-nc not installed (make setup)")
+
+
+def run_both(bundle, x, record=None):
+    from deploy.backends.lava import LavaBackend
+
+    record = record or tuple(p.name for p in bundle.lif_populations)
+    cpu = CPUBackend(bundle).run(x, record=record, record_v=True)
+    lava = LavaBackend(bundle, timeout_s=300).run(x, record=record)
+    return cpu, lava
+
+
+def assert_identical(cpu, lava):
+    assert spikes_equal(cpu.spikes, lava.spikes) == 0
+    for name in lava.voltages:  # Lava's u, v after the last step of each sample
+        np.testing.assert_array_equal(cpu.voltages[name][:, -1], lava.voltages[name], err_msg=f"v of {name}")
+        np.testing.assert_array_equal(cpu.currents[name][:, -1], lava.currents[name], err_msg=f"u of {name}")
+    np.testing.assert_array_equal(cpu.counts, lava.counts)
+
+
+def test_single_neuron_by_hand(tmp_path):
+    # w = 100 (even, mixed), e = 1 -> a = 200 per input spike; du = 2047 keeps (4096-2048)/4096 = 1/2 of u;
+    # dv = 1024 keeps 3/4 of v; vth = 300 -> 19200
+    b = make_bundle(tmp_path / "b", 1, [lif("n", 1, du=2047, dv=1024, vth=300)], [("input", "n", [[100]], 1)])
+    x = np.array([1, 1, 0, 0, 0, 0], np.uint8).reshape(1, 6, 1)
+    r = CPUBackend(b).run(x, record=("n",), record_v=True)
+    # input x[t] reaches the neuron at step t+1 (one hop): a = 0, 200, 200, 0, 0, 0
+    # u = 0, 12800, 6400+12800 = 19200, 9600, 4800, 2400
+    # v = 0, 12800, 9600+19200 = 28800 > 19200 -> spike, 0 | 9600 | 7200+4800 = 12000 | 9000+2400 = 11400
+    assert r.currents["n"][0, :, 0].tolist() == [0, 12800, 19200, 9600, 4800, 2400]
+    assert r.voltages["n"][0, :, 0].tolist() == [0, 12800, 0, 9600, 12000, 11400]
+    assert r.spikes["n"][0, :, 0].tolist() == [0, 0, 1, 0, 0, 0]
+
+
+def test_negative_exponent_floors_the_sum(tmp_path):
+    # weights -2 and 2 x3 with e = -2: sum of a step with inputs 0,1 spiking = -2 + 2 = 0 -> 0;
+    # input 0 alone: -2 >> 2 = floor(-0.5) = -1
+    b = make_bundle(tmp_path / "b", 2, [lif("n", 1, du=4095, dv=4095, vth=100)], [("input", "n", [[-2, 2]], -2)])
+    x = np.array([[1, 0], [1, 1], [0, 1], [0, 0]], np.uint8)[None]
+    r = CPUBackend(b).run(x, record=("n",), record_v=True)
+    assert (r.currents["n"][0, :, 0] >> 6).tolist() == [0, -1, 0, 0]  # a = -1, 0, 0 (2 >> 2 = 0)
+
+
+@needs_lava
+def test_single_neuron_matches_lava(tmp_path):
+    b = make_bundle(tmp_path / "b", 1, [lif("n", 1, du=2047, dv=1024, vth=300)], [("input", "n", [[100]], 1)])
+    x = np.array([1, 1, 0, 1, 1, 1, 0, 0], np.uint8).reshape(1, 8, 1)
+    assert_identical(*run_both(b, x))
+
+
+@needs_lava
+@pytest.mark.parametrize("seed,exps", [(0, (1, -2, 0)), (1, (0, 2, -1)), (2, (3, 0, 1))])
+def test_random_recurrent_networks_match_lava(tmp_path, seed, exps):
+    b = random_bundle(tmp_path / "b", seed, exps=exps)
+    assert max(p.profiles.max() + 1 for p in b.lif_populations) > 1  # several LIF processes per population
+    x = (np.random.default_rng(seed).random((3, 25, 12)) < 0.3).astype(np.uint8)
+    cpu, lava = run_both(b, x)
+    assert cpu.spikes["h"].sum() > 0 and cpu.spikes["out"].sum() > 0  # the test exercises spikes
+    assert_identical(cpu, lava)
+
+
+@needs_lava
+def test_edge_cases_match_lava(tmp_path):
+    n = 4
+    pops = [
+        lif("wrap", n, du=[0, 4095, 100, 0], dv=0, vth=131071),              # big input: u wraps at 24 bits
+        lif("sat", n, du=4095, dv=0, vth=131071, bias_mant=-4096, bias_exp=7),  # v saturates at -(2^23 - 1)
+        lif("clear", n, du=4095, dv=[0, 4095, 0, 4095], vth=40, bias_mant=[0, 5, 4095, 0], bias_exp=[0, 0, 7, 3]),
+    ]
+    w_big = np.full((n, 8), 254)  # w_big // 2 = 127 is odd: Lava's mixed mode stores 126
+    b = make_bundle(tmp_path / "b", 8, pops, [("input", "wrap", w_big, 7), ("input", "sat", w_big // 127, 0),
+                                              ("input", "clear", w_big // 2, 0)])
+    x = np.ones((2, 20, 8), np.uint8)  # -524288 per step: saturates after 16 steps
+    x[1, ::2] = 0
+    cpu, lava = run_both(b, x)
+    assert (np.abs(cpu.currents["wrap"]) > 0).any() and (cpu.currents["wrap"] < 0).any()  # wrapped negative
+    assert (cpu.voltages["sat"] == -(2**23 - 1)).any()
+    assert_identical(cpu, lava)
+
+
+@needs_lava
+def test_samples_do_not_leak_into_each_other(tmp_path):
+    from deploy.backends.lava import LavaBackend
+
+    b = random_bundle(tmp_path / "b", 5)
+    x = (np.random.default_rng(5).random((3, 20, 12)) < 0.4).astype(np.uint8)
+    together = LavaBackend(b).run(x, record=("h",))
+    alone = LavaBackend(b).run(x[2:], record=("h",))
+    np.testing.assert_array_equal(together.spikes["h"][2], alone.spikes["h"][0])
+
+
+def test_cpu_batched_equals_one_by_one(tmp_path):
+    b = random_bundle(tmp_path / "b", 7)
+    x = (np.random.default_rng(7).random((5, 20, 12)) < 0.4).astype(np.uint8)
+    whole = CPUBackend(b).run(x, record=("h",), batch_size=2, activity=True)
+    for i in range(5):
+        np.testing.assert_array_equal(CPUBackend(b).run(x[i:i + 1], record=("h",)).spikes["h"][0], whole.spikes["h"][i])
+    assert whole.activity_spikes.shape == (20, 12 + 24 + 5)
+    assert whole.activity_spikes[:, 12 + 24:].sum() == whole.counts.sum()
+
+
+@pytest.mark.parametrize("limit", ["DENSE_MAX_ENTRIES", "FLOAT32_EXACT"])
+def test_every_synapse_kernel_gives_the_same_spikes(tmp_path, monkeypatch, limit):
+    """Dense float32 BLAS and sparse float64 kernels: the same integers, so the same spikes."""
+    from deploy.backends import cpu
+
+    b = random_bundle(tmp_path / "b", 11, exps=(2, 1, 0))
+    x = (np.random.default_rng(11).random((4, 30, 12)) < 0.4).astype(np.uint8)
+    reference = CPUBackend(b).run(x, record=("h", "out"), record_v=True)
+    assert {s.kernel(len(x)) for _, s in CPUBackend(b).incoming["h"]} == {"dense32"}
+    monkeypatch.setattr(cpu, limit, 0)  # too big for dense, or past float32's exact range
+    other = CPUBackend(b)
+    assert {s.kernel(len(x)) for _, s in other.incoming["h"]} == {"sparse64"}
+    result = other.run(x, record=("h", "out"), record_v=True)
+    assert spikes_equal(reference.spikes, result.spikes) == 0
+    np.testing.assert_array_equal(reference.voltages["h"], result.voltages["h"])

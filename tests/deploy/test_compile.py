@@ -1,0 +1,131 @@
+"""Compile a trained model, read bundles back, refuse damaged ones, and the CLI verbs."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from deploy.backends.cpu import CPUBackend
+from deploy.bundle import BundleError, read_bundle
+from deploy.cli import main
+from deploy.compile import compile_model, dataset_of, spikes_equal
+from search.config import load_config
+from search.pipeline import train_model
+from search.train import evaluate, load_model
+
+TINY = ["data.max_samples=64", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=2"]
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    cfg = load_config(None, TINY + [f"data.cache_dir={out / 'cache'}"])
+    train_model(cfg, out)
+    return out
+
+
+def test_compile_writes_a_verified_bundle(trained, tmp_path):
+    bundle, mapping = compile_model(trained, "loihi1", tmp_path / "b")
+    m = bundle.manifest
+    assert m["format"] == "neuromotif-bundle" and m["chip"] == "loihi1" and len(m["source"]["sha256"]) == 64
+    assert [p.name for p in bundle.populations] == ["input", "scml0", "readout"]
+    assert m["placement"]["cores"] == len(mapping.cores) and m["placement"]["totals"]["compartments"] == 42
+    for j in bundle.projections:
+        assert (j.weights.data % 2 == 0).all() and j.weight_exp >= 0  # mixed sign: even; exponents never negative
+        assert np.abs(j.weights.data).max() <= 254
+    assert set(bundle.neuron_core) == {"input", "scml0", "readout"} and (bundle.neuron_core["input"] == -1).all()
+
+
+def test_fixed_point_matches_quantized_torch_on_spikes(trained, tmp_path):
+    bundle, _ = compile_model(trained, "loihi2", tmp_path / "b")
+    data, _ = dataset_of(bundle)
+    model, _ = load_model(trained / "model.pt")
+    fixed = CPUBackend(bundle).run(data.test.spikes())
+    quant = evaluate(model, data.test, __import__("torch").device("cpu"), "quantized")
+    agree = (np.argmax(fixed.counts, 1) == quant["predictions"]).mean()
+    assert agree >= 0.95
+
+
+@pytest.mark.parametrize("damage,expected", [
+    (lambda b: (b / "manifest.json").unlink(), "no manifest.json"),
+    (lambda b: (b / "manifest.json").write_text("{not json"), "not valid JSON"),
+    (lambda b: _edit(b, format="something-else"), "not a neuromotif bundle"),
+    (lambda b: _edit(b, format_version=99), "format version 99 is not supported"),
+    (lambda b: (b / "proj_scml0__scml0.npz").write_bytes(b"\0" * 10), "checksum mismatch in proj_scml0__scml0.npz"),
+    (lambda b: (b / "placement.npz").unlink(), "placement.npz is missing"),
+    (lambda b: shutil.rmtree(b), "is not a directory"),
+])
+def test_damaged_or_foreign_bundles_are_refused(trained, tmp_path, damage, expected, capsys):
+    compile_model(trained, "loihi1", tmp_path / "b")
+    damage(tmp_path / "b")
+    with pytest.raises(BundleError) as err:
+        read_bundle(tmp_path / "b")
+    assert expected in str(err.value) and "\n" not in str(err.value)
+    assert main(["inspect", str(tmp_path / "b")]) == 2
+    assert expected in capsys.readouterr().err
+
+
+def _edit(bundle: Path, **changes):
+    m = json.loads((bundle / "manifest.json").read_text())
+    m.update(changes)
+    (bundle / "manifest.json").write_text(json.dumps(m))
+
+
+def test_rewriting_a_bundle_is_atomic_and_leaves_no_temporaries(trained, tmp_path):
+    compile_model(trained, "loihi1", tmp_path / "b")
+    compile_model(trained, "loihi2", tmp_path / "b")
+    assert read_bundle(tmp_path / "b").manifest["chip"] == "loihi2"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b"]
+
+
+def test_cli_compile_simulate_inspect(trained, tmp_path, capsys):
+    assert main(["compile", str(trained), "--chip", "loihi2", "--out", str(tmp_path / "b"), "-q"]) == 0
+    assert "compiled" in capsys.readouterr().out
+    assert main(["simulate", str(tmp_path / "b"), "--samples", "20", "--divergence", "4"]) == 0
+    result = json.loads((tmp_path / "simulate_cpu_test.json").read_text())
+    assert result["samples"] == 20 and 0 <= result["cpu_accuracy"] <= 1
+    assert result["divergence"]["layers"]["scml0"]["quantized_vs_fixed_spike_agreement"] > 0.99
+    assert main(["inspect", str(tmp_path / "b")]) == 0
+    assert "input->scml0" in capsys.readouterr().out
+
+
+def test_cli_compile_bad_inputs(trained, tmp_path, capsys):
+    tiny = yaml.safe_load((Path(__file__).parents[2] / "hw_models" / "chips" / "loihi1.yaml").read_text())
+    tiny["core"]["max_compartments"] = 4
+    (tmp_path / "tiny.yaml").write_text(yaml.safe_dump(tiny))
+    cases = {
+        "no model": (["compile", str(tmp_path / "nothing")], "no model to compile"),
+        "unknown chip": (["compile", str(trained), "--chip", "loihi7"], "unknown chip 'loihi7'"),
+        "motif too big for the chip": (["compile", str(trained), "--chip", str(tmp_path / "tiny.yaml"),
+                                        "--out", str(tmp_path / "x")], "use motifs of at most 4 neurons"),
+        "not a model file": (["compile", str(tmp_path / "tiny.yaml")], "not a readable model checkpoint"),
+        "bundle missing": (["simulate", str(tmp_path / "none")], "bundle not found"),
+    }
+    for case, (argv, expected) in cases.items():
+        assert main(argv) == 2, case
+        err = capsys.readouterr().err
+        assert expected in err and err.count("\n") == 1, (case, err)
+
+
+@pytest.mark.slow
+def test_quickstart_fixed_point_accuracy_and_lava_equivalence(tmp_path):
+    """Issue targets: fixed-point CPU accuracy within 1 point of float on digits-saccade, and zero
+    CPU/Lava spike mismatches on 20 test samples of a trained model."""
+    from deploy.backends.lava import LavaBackend
+
+    cfg = load_config(Path(__file__).parents[2] / "configs" / "quickstart.yaml", [f"data.cache_dir={tmp_path / 'c'}"])
+    metrics = train_model(cfg, tmp_path / "run")
+    bundle, _ = compile_model(tmp_path / "run", "loihi2", tmp_path / "run" / "bundle")
+    data, _ = dataset_of(bundle)
+    fixed = CPUBackend(bundle).run(data.test.spikes())
+    fixed_acc = float((np.argmax(fixed.counts, 1) == data.test.labels).mean())
+    assert abs(fixed_acc - metrics["test_accuracy_float"]) <= 0.01, (fixed_acc, metrics)
+    x = data.test.spikes(np.arange(20))
+    names = tuple(p.name for p in bundle.lif_populations)
+    cpu = CPUBackend(bundle).run(x, record=names)
+    lava = LavaBackend(bundle).run(x, record=names)
+    assert spikes_equal(cpu.spikes, lava.spikes) == 0 and cpu.spikes["scml0"].sum() > 0
