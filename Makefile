@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neuromotif-setup-stamp
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: setup test test-fast bench lint clean letters-tts
+.PHONY: setup demo test test-fast bench ablation clean letters-tts
 
 setup: $(STAMP)
 
@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml Makefile
 	@touch $(STAMP)
 	@echo "[setup] done: $(BIN)/neuromotif --help"
 
+# The main job on the embedded default: search -> train -> compile -> simulate (CPU + Lava) -> report.
+demo: setup
+	$(BIN)/neuromotif run configs/quickstart.yaml --out runs/quickstart
+	@echo "report: runs/quickstart/report.md"
+
 # Full suite, slow tests included (CI runs this; budget < 15 min on 2 cores).
 test: setup
 	$(BIN)/python -m pytest -m "slow or not slow"
@@ -33,6 +38,10 @@ test-fast: setup
 bench: setup
 	@mkdir -p benchmarks/results
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+
+# HRMAS vs its ablations on letters-tts, 3 seeds (~1 h on 2 cores); table in benchmarks/results/ablation/.
+ablation: setup
+	$(BIN)/python benchmarks/hrmas_ablation.py
 
 # Regenerate the shipped synthetic-speech spikes (needs `apt-get install espeak-ng`).
 letters-tts: setup

@@ -123,6 +123,65 @@ def train(config: Path, overrides, data_root, out, seed, device, force, arch_fil
                  f" -> {out / 'model.pt'}")
 
 
+@cli.command()
+@config_options
+@run_options
+def search(config: Path, overrides, data_root, out, seed, device, force) -> None:
+    """Run HRMAS on CONFIG: write OUT/search/architecture.yaml (train it with `neuromotif train --arch`).
+    Resumes an interrupted search."""
+    import shutil
+
+    from search.hrmas import run_search
+    from search.pipeline import prepare_run_dir
+
+    cfg = run_config(config, overrides, data_root, seed, device)
+    out = out or Path("runs") / config.stem
+    if force and (out / "search").exists():
+        shutil.rmtree(out / "search")
+    prepare_run_dir(out, cfg, force)
+    arch = run_search(cfg, out, resume=not force)
+    layer = arch.layers[0]
+    counts = {c: int((layer.intra == v).sum()) for c, v in (("E", 1), ("I", -1), ("absent", 0))}
+    stdout.print(f"[green]found[/green] {arch.source}: motif size {layer.motif_size}, intra-motif E/I/absent "
+                 f"{counts['E']}/{counts['I']}/{counts['absent']} -> {out / 'search' / 'architecture.yaml'}")
+
+
+@cli.command()
+@config_options
+@run_options
+def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
+    """The whole pipeline on CONFIG: search (if on) -> train -> compile -> simulate (CPU + Lava) ->
+    report. Resumes from what OUT holds; --force starts over."""
+    from deploy.run import run_pipeline
+
+    cfg = run_config(config, overrides, data_root, seed, device)
+    out = out or Path("runs") / config.stem
+    report = run_pipeline(cfg, out, force)
+    a, e = report["accuracy"], report["energy"]
+    stdout.print(f"[green]done[/green]: {report['dataset']['name']} on {report['chip']}: accuracy float "
+                 f"{a['float']:.4f}, fixed point {a['fixed_cpu']:.4f}, Lava {a['lava'] if a['lava'] is None else round(a['lava'], 4)} "
+                 f"({report['agreement']['cpu_vs_lava_spike_mismatches']} spike mismatches); "
+                 f"{e['per_inference_J'] * 1e6:.2f} µJ and {report['latency']['per_inference_s'] * 1e3:.3f} ms per "
+                 f"inference on {report['resources']['cores']} cores -> {out / 'report.md'}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override report settings, e.g. --set report.cost_table=sana_fe.")
+@quiet_option
+def report(run_dir: Path, overrides) -> None:
+    """Rebuild RUN_DIR/report.json, report.md and plots from the run's stored results."""
+    from deploy.report import build_report
+
+    if not (run_dir / "config.yaml").exists():
+        raise InputError(f"{run_dir} is not a run directory (no config.yaml): run `neuromotif run` first")
+    cfg = load_config(run_dir / "config.yaml", list(overrides))
+    rep = build_report(run_dir, cfg)
+    stdout.print(f"report: {rep['energy']['per_inference_J'] * 1e6:.2f} µJ per inference "
+                 f"({rep['energy']['cost_table']}) -> {run_dir / 'report.md'}")
+
+
 @cli.command(name="compile")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--chip", default=None, help="Chip name or chip YAML path (default: the model config's compile.chip).")

@@ -13,7 +13,7 @@ from hw_models.chip import ChipSpec
 from hw_models.drc import check_mapping
 from hw_models.netlist import Netlist
 from hw_models.partition import partition
-from hw_models.placement import Placement, place, total_hop_traffic
+from hw_models.placement import Placement, chip_grid, place, tile_index, total_hop_traffic
 from hw_models.resources import CoreUsage, all_core_usage, core_index
 
 
@@ -52,4 +52,18 @@ def map_network(net: Netlist, chip: ChipSpec, motif_aware: bool = True, traffic_
     placement = place(net, cores, chip, order="serpentine" if motif_aware else "row-major", swaps=traffic_swaps)
     usage = all_core_usage(net, cores, chip)
     check_mapping(net, cores, usage, chip)
+    return Mapping(chip, placement, usage)
+
+
+def mapping_from_summary(summary: dict, chip: ChipSpec) -> Mapping:
+    """Rebuild a ``Mapping`` from ``Mapping.summary`` (as stored in a bundle manifest)."""
+    from hw_models.resources import CoreSlice
+
+    rows = summary["per_core"]
+    cores = [CoreSlice(r["population"], r["start"], r["stop"]) for r in rows]
+    chip_of = np.array([r["chip"] for r in rows], np.int64)
+    router_xy = np.array([[r["x"], r["y"]] for r in rows], np.int64).reshape(-1, 2)
+    fields = CoreUsage.__dataclass_fields__
+    usage = [CoreUsage(**{k: int(r[k]) for k in fields}) for r in rows]
+    placement = Placement(cores, chip_of, router_xy, chip_grid(int(summary["chips"])), tile_index(chip, chip_of, router_xy))
     return Mapping(chip, placement, usage)

@@ -50,6 +50,17 @@ class Placement:
         return np.abs(sxy[:, 0] - dxy[:, 0]), np.abs(sxy[:, 1] - dxy[:, 1]), cxy
 
 
+def chip_grid(n_chips: int) -> np.ndarray:
+    """Chips on a square grid, row by row: (x, y) of each chip."""
+    side = int(np.ceil(np.sqrt(max(n_chips, 1))))
+    return np.array([(k % side, k // side) for k in range(n_chips)], np.int64).reshape(-1, 2)
+
+
+def tile_index(chip: ChipSpec, chip_of: np.ndarray, router_xy: np.ndarray) -> np.ndarray:
+    """Global router (tile) id of each core."""
+    return chip_of * (chip.mesh.tiles_x * chip.mesh.tiles_y) + router_xy[:, 1] * chip.mesh.tiles_x + router_xy[:, 0]
+
+
 def serpentine(mesh_x: int, mesh_y: int, cores_per_tile: int) -> np.ndarray:
     """Router (x, y) of each core slot in serpentine order: consecutive slots are neighbours."""
     slots = []
@@ -115,10 +126,7 @@ def place(net: Netlist, cores: list[CoreSlice], chip: ChipSpec, order: str = "se
             if len(members) > 2:
                 local = traffic[members][:, members].toarray()
                 router_xy[members] = _swap_pass(local, router_xy[members])
-    side = int(np.ceil(np.sqrt(n_chips)))
-    chip_xy = np.array([(k % side, k // side) for k in range(n_chips)], np.int64)
-    tile_of = chip_of * (chip.mesh.tiles_x * chip.mesh.tiles_y) + router_xy[:, 1] * chip.mesh.tiles_x + router_xy[:, 0]
-    return Placement(cores, chip_of, router_xy, chip_xy, tile_of)
+    return Placement(cores, chip_of, router_xy, chip_grid(n_chips), tile_index(chip, chip_of, router_xy))
 
 
 def total_hop_traffic(net: Netlist, placement: Placement) -> float:

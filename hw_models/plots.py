@@ -18,6 +18,7 @@ RESOURCES = (("compartments", "max_compartments"), ("synapse_bits", "synapse_mem
 
 
 def _pyplot():
+    """matplotlib's pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -26,7 +27,7 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: str | os.PathLike[str]) -> Path:
+def save_figure(fig, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
@@ -62,7 +63,7 @@ def plot_utilisation(mapping: Mapping, path) -> Path:
     ax.axhline(100, color="k", lw=0.8, ls="--")
     ax.set(xlabel="core", ylabel="% of core limit", title=f"Core utilisation on {mapping.chip.name}")
     ax.legend(fontsize=7, ncol=len(util))
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_placement(net: Netlist, mapping: Mapping, path) -> Path:
@@ -87,7 +88,7 @@ def plot_placement(net: Netlist, mapping: Mapping, path) -> Path:
             ax.set_title(f"chip {c}", fontsize=8)
     fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="spike messages / step")
     fig.suptitle(f"Placement on {chip.name} ({len(mapping.cores)} cores, {n_chips} chip(s))", fontsize=9)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def plot_energy(cost: dict, path) -> Path:
@@ -104,4 +105,4 @@ def plot_energy(cost: dict, path) -> Path:
     a.legend(fontsize=7)
     b.bar(list(hops), [v * 1e9 for v in hops.values()])
     b.set(xlabel="mean hops per message", ylabel="nJ per inference", title="routing energy by hop count")
-    return _save(fig, path)
+    return save_figure(fig, path)

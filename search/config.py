@@ -93,10 +93,18 @@ class IPConfig(Section):
 
 
 class SearchConfig(Section):
+    """HRMAS. ``space``: ``motif`` (sizes x types of a shared motif) or ``full`` (no motifs: a type for
+    every connection; the ablation). ``arch_fraction``: share of the training split whose batches
+    update the architecture (the rest update weights). ``ip``: SpiKL-IP, also used in retraining."""
+
     enabled: bool = False
+    space: Literal["motif", "full"] = "motif"
     motif_sizes: list[PosInt] = Field(default_factory=lambda: [4, 8, 16], min_length=1)
     epochs: PosInt = 4
-    arch_lr: PosFloat = 3e-3
+    arch_lr: PosFloat = 0.1
+    arch_fraction: Fraction = 0.3
+    temperature: tuple[PosFloat, PosFloat] = Field((1.0, 0.1), description="softmax temperature of the "
+                                                   "architecture choices, annealed geometrically first -> last")
     ip: IPConfig = Field(default_factory=IPConfig)
 
 
@@ -113,6 +121,7 @@ class TrainConfig(Section):
     target_rate_true: Fraction = 0.5
     target_rate_false: Annotated[float, Field(ge=0, lt=1)] = 0.05
     qat_epochs: Annotated[int, Field(ge=0)] = 0
+    ip: bool = Field(False, description="run SpiKL-IP (search.ip knobs) after every epoch")
     device: str = "cpu"
     threads: PosInt | None = Field(None, description="torch CPU threads (default: all cores)")
 
@@ -120,13 +129,20 @@ class TrainConfig(Section):
 class CompileConfig(Section):
     chip: str = "loihi2"
     weight_bits: Annotated[int, Field(ge=1, le=8)] = 8
+    max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(4, description="decay profiles per population "
+                                                                       "(one Lava LIF process each)")
 
 
 class SimulateConfig(Section):
+    """``run`` simulates the whole ``split`` (or ``samples``) on the CPU backend and the first
+    ``lava_samples`` on Lava too, checking their spikes match; ``divergence_samples`` for the
+    float / quantized / fixed-point comparison."""
+
     backend: Literal["cpu", "lava"] = "cpu"
     split: Literal["train", "val", "test"] = "test"
     samples: PosInt | None = None
     lava_samples: Annotated[int, Field(ge=0)] = 20
+    divergence_samples: Annotated[int, Field(ge=0)] = 16
     timeout_s: PosFloat = 600.0
 
 
@@ -241,8 +257,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     return raw
 
 
-def load_config(path: Path | None, overrides: list[str] | None = None) -> Config:
+def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None = None) -> Config:
     """Read ``path`` (None: all defaults), apply ``--set`` overrides, validate."""
+    path = Path(path) if path is not None else None
     raw = read_yaml(path) if path is not None else {}
     raw = apply_overrides(raw, overrides or [])
     return validate(raw, str(path) if path is not None else "config")

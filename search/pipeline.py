@@ -19,7 +19,8 @@ def prepare_run_dir(out: Path, config: Config, force: bool) -> None:
     """Create ``out`` with ``config.yaml``; refuse to mix a different config into an existing run."""
     saved = out / "config.yaml"
     if force and out.exists():
-        for name in ("model.pt", "train", "config.yaml"):
+        for name in ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json",
+                     "report.md", "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png"):
             target = out / name
             if target.is_dir():
                 shutil.rmtree(target)
@@ -55,7 +56,10 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     data = load_dataset(config.data, config.seed)
     arch = architecture(config, data, arch_file)
     model = RSNN(arch, seed=config.seed)
-    trainer = Trainer(model, data, config.train, config.seed, out)
+    from search.plasticity import from_config
+
+    ip = from_config(config.search.ip) if config.train.ip else None
+    trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window)
     summary = trainer.fit(resume=True)
     best = trainer.best_model()
     metrics = {**summary,

@@ -74,8 +74,11 @@ def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: st
 class Trainer:
     """Trains ``model`` on ``data``; checkpoints to ``out/train/checkpoint.pt`` every epoch."""
 
-    def __init__(self, model: RSNN, data: DatasetSplits, cfg: TrainConfig, seed: int, out: Path):
+    def __init__(self, model: RSNN, data: DatasetSplits, cfg: TrainConfig, seed: int, out: Path, ip=None,
+                 ip_window: int = 0):
+        """``ip`` (a ``SpiKLIP``): run intrinsic plasticity on ``ip_window`` training batches after each epoch."""
         self.model, self.data, self.cfg, self.seed, self.out = model, data, cfg, seed, Path(out)
+        self.ip, self.ip_window = ip, ip_window
         self.device = resolve_device(cfg.device)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
@@ -131,6 +134,12 @@ class Trainer:
             self.opt.step()
             total += float(loss.detach()) * len(y)
             n += len(y)
+        if self.ip is not None and self.ip_window:
+            from search.plasticity import run_ip
+
+            window = (torch.from_numpy(x) for _, x, _ in batches(train, self.cfg.batch_size, order[: self.ip_window
+                                                                                                  * self.cfg.batch_size]))
+            run_ip(self.model, window, self.ip, self.device)
         self.model.set_precision("float")
         return total / max(n, 1)
 

@@ -29,7 +29,9 @@ updates (a neuron whose u or v is non-zero, or that spiked, in that step), summe
 """
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import scipy.sparse as sp
@@ -41,6 +43,7 @@ UV_MAX = 2**23
 INT32 = 2**31
 DENSE_MAX_ENTRIES = 1 << 23   # projections up to 8 M entries may run as dense float32 products
 DRIVE_BUDGET = 1 << 28        # bytes for the precomputed input drive of one batch
+MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost more than they give
 FLOAT32_EXACT = 1 << 24
 
 
@@ -117,8 +120,10 @@ def lif_update(u: np.ndarray, v: np.ndarray, a64: np.ndarray, keep_u: np.ndarray
 class CPUBackend:
     """Runs a bundle on batches of samples ``x`` [B, T, channels] (binary)."""
 
-    def __init__(self, bundle: Bundle):
+    def __init__(self, bundle: Bundle, threads: int | None = None):
+        """``threads``: worker threads for large batches (default: every core)."""
         self.bundle = bundle
+        self.threads = threads
         self.lifs = bundle.lif_populations
         self.params = {p.name: ((4096 - (p.du + 1))[None, :] / 4096.0, (4096 - p.dv)[None, :] / 4096.0,
                                 (p.bias_mant << p.bias_exp)[None, :].astype(np.float64), float(p.vth << 6))
@@ -154,8 +159,15 @@ class CPUBackend:
         t0 = time.perf_counter()
         widest = max(p.size for p in self.lifs)
         batch_size = max(1, min(batch_size, DRIVE_BUDGET // (8 * x.shape[1] * widest)))
-        parts = [self._run_batch(x[i:i + batch_size], record, record_v, activity)
-                 for i in range(0, len(x), batch_size)]
+        workers = self.threads or os.cpu_count() or 1
+        if len(x) >= 2 * MIN_THREAD_BATCH and workers > 1:  # numpy / scipy release the GIL: use every core
+            batch_size = min(batch_size, -(-len(x) // workers))
+        chunks = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
+        if len(chunks) > 1 and workers > 1:
+            with ThreadPoolExecutor(min(workers, len(chunks))) as pool:
+                parts = list(pool.map(lambda c: self._run_batch(c, record, record_v, activity), chunks))
+        else:
+            parts = [self._run_batch(c, record, record_v, activity) for c in chunks]
         out = SimResult(counts=np.concatenate([p.counts for p in parts]), samples=len(x))
         for key in ("spikes", "voltages", "currents"):
             for name in getattr(parts[0], key):

@@ -1,0 +1,79 @@
+"""End to end on a tiny config: `neuromotif run`, the report's keys and their consistency."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from deploy.bundle import read_bundle
+from deploy.cli import main
+
+TINY = ["data.max_samples=64", "model.hidden=[16]", "search.enabled=true", "search.motif_sizes=[4, 8]",
+        "search.epochs=1", "search.ip.window=1", "train.epochs=2", "train.batch_size=32", "train.ip=true",
+        "simulate.lava_samples=3", "simulate.divergence_samples=4", "compile.chip=loihi1"]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    sets = [a for s in TINY + [f"data.cache_dir={out / 'cache'}"] for a in ("--set", s)]
+    assert main(["run", "configs/quickstart.yaml", "--out", str(out / "r"), "-q", *sets]) == 0
+    return out / "r", sets
+
+
+def test_report_has_the_design_keys(run_dir):
+    out, _ = run_dir
+    report = json.loads((out / "report.json").read_text())
+    for key in ("dataset", "chip", "seed", "versions", "accuracy", "agreement", "network", "resources", "activity",
+                "energy", "latency"):
+        assert key in report, key
+    assert set(report["accuracy"]) >= {"float", "quantized", "fixed_cpu", "lava", "lava_samples"}
+    assert set(report["agreement"]) >= {"cpu_vs_lava_spike_mismatches", "float_vs_fixed_spike_agreement"}
+    assert set(report["network"]) >= {"neurons", "synapses", "motif_size", "layers"}
+    assert set(report["resources"]) >= {"cores", "chips", "per_core"}
+    assert set(report["activity"]) >= {"spikes_per_inference", "synops_per_inference"}
+    assert set(report["energy"]["breakdown"]) == {"synops", "neuron_updates", "routing", "static"}
+    assert set(report["latency"]) >= {"per_step_s", "per_inference_s"}
+    for name in ("report.md", "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png",
+                 "search/architecture.yaml", "model.pt", "bundle/manifest.json"):
+        assert (out / name).exists(), name
+
+
+def test_report_numbers_are_consistent(run_dir):
+    out, _ = run_dir
+    report = json.loads((out / "report.json").read_text())
+    with np.load(out / "simulation" / "predictions.npz") as z:
+        labels = z["labels"]
+        for stage in ("float", "quantized", "fixed_cpu"):
+            assert report["accuracy"][stage] == pytest.approx(float((z[stage] == labels).mean()))
+        assert report["accuracy"]["lava"] == pytest.approx(float((z["lava"] == labels[:3]).mean()))
+    e, lat = report["energy"], report["latency"]
+    assert e["per_inference_J"] > 0 and lat["per_inference_s"] > 0
+    assert sum(e["breakdown"].values()) == pytest.approx(e["per_inference_J"])
+    assert sum(e["routing_by_hops_J"].values()) == pytest.approx(e["breakdown"]["routing"])
+    assert sum(lat["breakdown_s"].values()) == pytest.approx(lat["per_inference_s"])
+    assert sum(lat["per_step_series_s"]) == pytest.approx(lat["per_inference_s"])
+    bundle = read_bundle(out / "bundle")
+    res = report["resources"]
+    assert res["cores"] == len(res["per_core"]) == bundle.manifest["placement"]["cores"]
+    assert res["totals"]["compartments"] == sum(p.size for p in bundle.lif_populations)
+    assert report["network"]["synapses"] == sum(j.weights.nnz for j in bundle.projections)
+    assert report["agreement"]["cpu_vs_lava_spike_mismatches"] == 0
+
+
+def test_rerun_resumes_and_report_can_switch_cost_table(run_dir, capsys):
+    out, sets = run_dir
+    before = json.loads((out / "report.json").read_text())
+    assert main(["run", "configs/quickstart.yaml", "--out", str(out), *sets]) == 0
+    err = capsys.readouterr().err
+    assert "search: done already" in err and "train: done already" in err and "compile: done already" in err
+    assert main(["report", str(out), "--set", "report.cost_table=sana_fe"]) == 0
+    after = json.loads((out / "report.json").read_text())
+    assert after["energy"]["cost_table"] == "sana_fe" and after["energy"]["per_inference_J"] != before["energy"]["per_inference_J"]
+    assert after["accuracy"] == before["accuracy"]
+
+
+def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "is not a run directory" in capsys.readouterr().err

@@ -1,0 +1,112 @@
+"""HRMAS: SpiKL-IP is the gradient it claims, moves rates toward the target and revives silent
+neurons; discretisation is argmax; an interrupted search resumes to the same result."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from deploy.cli import main
+from search.arch import NeuronParams, build_arch
+from search.config import load_config
+from search.data import load_dataset
+from search.hrmas import Search
+from search.model import RSNN
+from search.plasticity import SpiKLIP, rate_kl, run_ip
+from search.supernet import SuperNet
+
+
+@pytest.mark.parametrize("r,tau,vth,tref,mu,x", [(1.0, 64.0, 20.0, 2.0, 0.2, 25.0), (3.0, 10.0, 1.0, 1.0, 0.1, 0.5),
+                                                 (0.7, 5.0, 1.0, 1.0, 0.05, 2.0), (2.0, 20.0, 1.0, 1.0, 0.1, 0.6)])
+def test_ip_updates_are_the_negative_gradients_of_the_loss(r, tau, vth, tref, mu, x):
+    ip = SpiKLIP(target_rate=mu, eta=1.0, t_ref=tref, vth=vth)
+    y = ip.transfer(x, r, tau)
+    d_r, d_tau = ip.updates(y, r, tau)
+    e = 1e-4
+    grad_r = (ip.loss(x, r + e, tau, h=1e-6 * x) - ip.loss(x, r - e, tau, h=1e-6 * x)) / (2 * e)
+    grad_tau = (ip.loss(x, r, tau + e, h=1e-6 * x) - ip.loss(x, r, tau - e, h=1e-6 * x)) / (2 * e)
+    assert d_r == pytest.approx(-grad_r, rel=1e-4)
+    assert d_tau == pytest.approx(-grad_tau, rel=1e-4)
+
+
+def _toy_population():
+    model = RSNN(build_arch("feedforward", [200], 1, 50, 2, NeuronParams(du=0.25, dv=0.1)), seed=0)
+    with torch.no_grad():
+        model.layers[0].gain.copy_(torch.exp(torch.randn(200, generator=torch.Generator().manual_seed(0))))
+        model.layers[0].gain[:20] = 0.01  # silent neurons
+    gen = torch.Generator().manual_seed(1)
+    return model, [(torch.rand(32, 60, 50, generator=gen) < 0.1).float() for _ in range(40)]
+
+
+@torch.no_grad()
+def _rates(model, x):
+    return model(x, record=True)["trace"][0]["spikes"].mean(1)
+
+
+def test_ip_moves_the_rate_distribution_toward_the_target_and_revives_silent_neurons():
+    model, batches = _toy_population()
+    ip = SpiKLIP(target_rate=0.1, eta=0.05)
+    before = _rates(model, batches[0])
+    assert (before[:, :20] == 0).all()
+    run_ip(model, batches, ip, torch.device("cpu"))
+    after = _rates(model, batches[0])
+    assert rate_kl(after.flatten().numpy(), 0.1) < rate_kl(before.flatten().numpy(), 0.1) - 0.03
+    assert (after[:, :20].mean(0) > 0).all(), "silent neurons were not revived"
+    layer = model.layers[0]
+    assert (layer.gain >= 0.25).all() and (layer.gain <= 4).all() and (layer.dv >= 0.01).all() and (layer.dv <= 0.5).all()
+
+
+def test_discretisation_picks_the_argmax():
+    net = SuperNet(10, [16], 3, [4, 8], NeuronParams(), seed=0)
+    layer = net.layers[0]
+    with torch.no_grad():
+        layer.beta.copy_(torch.tensor([0.0, 1.0]))           # size 8 wins
+        alpha = torch.zeros(8, 24, 3)
+        alpha[..., 2] = 1.0                                  # absent everywhere ...
+        alpha[0, 8 + 1, 0] = 2.0                             # ... but intra 0 <- 1 excitatory
+        alpha[3, 8 + 2, 1] = 2.0                             # intra 3 <- 2 inhibitory
+        alpha[5, 0 + 4, 0] = 2.0                             # from motif k-1: 5 <- 4 excitatory
+        alpha[6, 16 + 7, 1] = 2.0                            # from motif k+1 (only 2 motifs: masked out)
+        layer.alpha[1].copy_(alpha)
+    spec = net.derive().layers[0]
+    assert spec.motif_size == 8
+    expected_intra = np.zeros((8, 8), np.int8)
+    expected_intra[0, 1], expected_intra[3, 2] = 1, -1
+    np.testing.assert_array_equal(spec.intra, expected_intra)
+    assert spec.inter_prev[5, 4] == 1 and spec.inter_prev.sum() == 1
+    assert not spec.inter_next.any()  # with 2 motifs, k+1 is k-1: the second pattern is masked
+
+
+TINY = ["data.max_samples=64", "model.hidden=[16]", "search.motif_sizes=[4, 8]", "search.epochs=2",
+        "train.batch_size=32", "search.ip.window=1"]
+
+
+def test_search_resumes_to_the_same_result(tmp_path):
+    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}"])
+    data = load_dataset(cfg.data, cfg.seed)
+    straight = Search(cfg, data, tmp_path / "a")
+    arch_a = straight.run(resume=False)
+    first = Search(cfg, data, tmp_path / "b")
+    first.run(resume=False, stop_after=1)                  # interrupted after one iteration
+    resumed = Search(cfg, data, tmp_path / "b")
+    arch_b = resumed.run(resume=True)
+    assert arch_a.to_dict() == arch_b.to_dict()
+    for (name, a), (_, b) in zip(straight.net.state_dict().items(), resumed.net.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    assert [h["val_accuracy"] for h in straight.history] == [h["val_accuracy"] for h in resumed.history]
+    assert {"weight_loss", "arch_loss", "entropy", "size_probabilities", "chosen_motif_size"} <= set(straight.history[0])
+
+
+def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
+    sets = [a for s in TINY + [f"data.cache_dir={tmp_path / 'c'}"] for a in ("--set", s)]
+    assert main(["search", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "-q", *sets]) == 0
+    assert "found hrmas" in capsys.readouterr().out
+    for name in ("architecture.yaml", "history.jsonl", "checkpoint.pt", "motif_types.png", "search_history.png"):
+        assert (tmp_path / "r" / "search" / name).exists(), name
+    arch = tmp_path / "r" / "search" / "architecture.yaml"
+    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "--arch", str(arch), "-q", *sets,
+                 "--set", "train.epochs=1", "--set", "train.ip=true"]) == 0
+    assert "trained hrmas" in capsys.readouterr().out
+    bad = main(["search", "configs/quickstart.yaml", "--out", str(tmp_path / "x"), "--set", "model.hidden=[18]",
+                "--set", "model.motif_size=6", "--set", "search.motif_sizes=[4, 8]"])
+    assert bad == 2 and "none divides the layer size 18" in capsys.readouterr().err
