@@ -32,7 +32,7 @@ from search.errors import InputError
 from search.plasticity import from_config, run_ip
 from search.progress import note, track
 from search.supernet import SuperNet
-from search.train import batches, evaluate, loss_fn, resolve_device
+from search.train import batches, evaluate, loss_fn, resolve_device, restore_checkpoint
 
 
 def build_supernet(config: Config, info) -> SuperNet:
@@ -76,14 +76,9 @@ class Search:
         atomic_write_text(self.out / "history.jsonl", "".join(json.dumps(h) + "\n" for h in self.history))
 
     def load(self) -> bool:
-        if not self.checkpoint.exists():
+        state = restore_checkpoint(self.checkpoint, self.device, self.net, "net")
+        if state is None:
             return False
-        try:
-            state = torch.load(self.checkpoint, map_location=self.device, weights_only=False)
-            self.net.load_state_dict(state["net"])
-        except (RuntimeError, KeyError, EOFError, OSError) as exc:
-            raise InputError(f"cannot resume the search from {self.checkpoint} ({type(exc).__name__}): it belongs "
-                             "to another config or is damaged; use --force to start over") from None
         self.w_opt.load_state_dict(state["w_opt"])
         self.a_opt.load_state_dict(state["a_opt"])
         self.gen.set_state(state["gen"])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import pickle
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -71,6 +72,20 @@ def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: st
             "predictions": pred, "counts": np.concatenate(counts) if counts else np.zeros((0, 0))}
 
 
+def restore_checkpoint(path: Path, device: torch.device, module: torch.nn.Module, key: str) -> dict | None:
+    """Load a resumable checkpoint and ``module``'s weights from ``state[key]``; None if there is none.
+    A checkpoint of another network or a damaged file is bad input (restart with --force)."""
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        module.load_state_dict(state[key])
+    except (RuntimeError, KeyError, EOFError, OSError, TypeError, pickle.UnpicklingError) as exc:
+        raise InputError(f"cannot resume from {path} ({type(exc).__name__}): it belongs to another network or is "
+                         "damaged; use --force to start over") from None
+    return state
+
+
 class Trainer:
     """Trains ``model`` on ``data``; checkpoints to ``out/train/checkpoint.pt`` every epoch."""
 
@@ -101,14 +116,9 @@ class Trainer:
             torch.save(state, tmp)
 
     def load_checkpoint(self) -> bool:
-        if not self.checkpoint_path.exists():
+        state = restore_checkpoint(self.checkpoint_path, self.device, self.model, "model")
+        if state is None:
             return False
-        try:
-            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-            self.model.load_state_dict(state["model"])
-        except (RuntimeError, KeyError, EOFError, OSError) as exc:
-            raise InputError(f"cannot resume from {self.checkpoint_path} ({type(exc).__name__}): it belongs to "
-                             "another model or is damaged; use --force to start over") from None
         self.opt.load_state_dict(state["opt"])
         self.order_gen.set_state(state["order_gen"])
         self.epoch, self.best_val, self.best_epoch = state["epoch"], state["best_val"], state["best_epoch"]

@@ -78,7 +78,7 @@ def test_discretisation_picks_the_argmax():
 
 
 TINY = ["data.max_samples=64", "model.hidden=[16]", "search.motif_sizes=[4, 8]", "search.epochs=2",
-        "train.batch_size=32", "search.ip.window=1"]
+        "train.batch_size=32", "search.ip.window=1", "train.epochs=1", "train.ip=true"]
 
 
 def test_search_resumes_to_the_same_result(tmp_path):
@@ -104,8 +104,7 @@ def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
     for name in ("architecture.yaml", "history.jsonl", "checkpoint.pt", "motif_types.png", "search_history.png"):
         assert (tmp_path / "r" / "search" / name).exists(), name
     arch = tmp_path / "r" / "search" / "architecture.yaml"
-    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "--arch", str(arch), "-q", *sets,
-                 "--set", "train.epochs=1", "--set", "train.ip=true"]) == 0
+    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "--arch", str(arch), "-q", *sets]) == 0
     assert "trained hrmas" in capsys.readouterr().out
     bad = main(["search", "configs/quickstart.yaml", "--out", str(tmp_path / "x"), "--set", "model.hidden=[18]",
                 "--set", "model.motif_size=6", "--set", "search.motif_sizes=[4, 8]"])

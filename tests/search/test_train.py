@@ -72,11 +72,12 @@ def test_train_cli_and_its_bad_inputs(tmp_path, capsys):
         assert expected in err and err.count("\n") == 1, (case, err)
 
 
-@pytest.mark.slow
-def test_quickstart_scml_reaches_94_percent(tmp_path):
-    """The default SC-ML on digits-saccade (issue target: >= 94 % test accuracy)."""
-    cfg = load_config(Path(__file__).parents[2] / "configs" / "quickstart.yaml",
-                      [f"data.cache_dir={tmp_path / 'c'}", "simulate.lava_samples=0"])
-    metrics = train_model(cfg, tmp_path / "run")
-    assert metrics["test_accuracy_float"] >= 0.94, metrics
-    assert metrics["test_accuracy_quantized"] >= 0.93, metrics
+def test_damaged_checkpoint_is_refused_with_a_hint(tiny, tmp_path, capsys):
+    cfg, data = tiny
+    trainer = _trainer(cfg, data, tmp_path / "r")
+    trainer.fit(resume=False, stop_after=1)
+    trainer.checkpoint_path.write_bytes(b"garbage")
+    from search.errors import InputError
+
+    with pytest.raises(InputError, match="use --force to start over"):
+        _trainer(cfg, data, tmp_path / "r").fit(resume=True)
