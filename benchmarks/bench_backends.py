@@ -50,7 +50,7 @@ def main() -> None:
     from benchmarks.common import save, table
     from deploy.backends.cpu import CPUBackend
     from deploy.backends.lava import LavaBackend
-    from deploy.compile import spikes_equal
+    from deploy.compile import spike_mismatches
     from search.progress import set_quiet
 
     set_quiet(True)
@@ -78,7 +78,7 @@ def main() -> None:
             t0 = time.perf_counter()
             all_lava = lava.run(x, record=names)
             lava_batch_s = time.perf_counter() - t0
-            mismatches = spikes_equal(one_cpu.spikes, one_lava.spikes) + spikes_equal(all_cpu.spikes, all_lava.spikes)
+            mismatches = spike_mismatches(one_cpu.spikes, one_lava.spikes) + spike_mismatches(all_cpu.spikes, all_lava.spikes)
             row = {"neurons": n, "samples": batch, "steps": STEPS, "lava_processes": lava.process_count(),
                    "cpu_one_sample_s": cpu_one_s, "lava_one_sample_s": lava_one_s,
                    "one_sample_speedup": lava_one_s / cpu_one_s,

@@ -224,7 +224,7 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
 
     from deploy.backends.cpu import CPUBackend
     from deploy.bundle import read_bundle
-    from deploy.compile import dataset_of, spikes_equal
+    from deploy.compile import dataset_of, spike_mismatches
     from search.atomic import atomic_write_text
 
     bundle = read_bundle(bundle_dir)
@@ -241,7 +241,7 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
 
         lava = LavaBackend(bundle, timeout_s).run(x, record=record)
         result.update(lava_accuracy=float((np.argmax(lava.counts, 1) == labels).mean()), lava_seconds=lava.seconds,
-                      cpu_vs_lava_spike_mismatches=spikes_equal(cpu.spikes, lava.spikes))
+                      cpu_vs_lava_spike_mismatches=spike_mismatches(cpu.spikes, lava.spikes))
     if divergence_samples:
         from deploy.divergence import divergence
         from search.train import load_model

@@ -107,6 +107,6 @@ def dataset_of(bundle: Bundle, data_root: Path | None = None, seed: int | None =
     return load_dataset(cfg.data, cfg.seed if seed is None else seed), cfg
 
 
-def spikes_equal(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> int:
+def spike_mismatches(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> int:
     """Number of (sample, step, neuron) spike mismatches over the populations both recorded."""
     return int(sum((a[k] != b[k]).sum() for k in a.keys() & b.keys()))

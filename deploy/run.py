@@ -46,7 +46,7 @@ def simulate_run(out: Path, config: Config) -> dict[str, Any]:
     import torch
 
     from deploy.backends.cpu import CPUBackend
-    from deploy.compile import spikes_equal
+    from deploy.compile import spike_mismatches
     from deploy.divergence import divergence
     from search.data import load_dataset
     from search.train import evaluate, load_model
@@ -78,7 +78,7 @@ def simulate_run(out: Path, config: Config) -> dict[str, Any]:
         lava = LavaBackend(bundle, config.simulate.timeout_s).run(x, record=names)
         ref = cpu.run(x, record=names)
         preds["lava"] = np.argmax(lava.counts, 1)
-        summary.update(lava_seconds=lava.seconds, cpu_vs_lava_spike_mismatches=spikes_equal(ref.spikes, lava.spikes),
+        summary.update(lava_seconds=lava.seconds, cpu_vs_lava_spike_mismatches=spike_mismatches(ref.spikes, lava.spikes),
                        lava_spikes_compared=int(sum(v.size for v in ref.spikes.values())))
     if config.simulate.divergence_samples:
         summary["divergence"] = divergence(model, bundle, split.spikes(np.arange(min(config.simulate.divergence_samples, n))))

@@ -6,7 +6,7 @@ import pytest
 
 from deploy import lava_compat
 from deploy.backends.cpu import CPUBackend
-from deploy.compile import spikes_equal
+from deploy.compile import spike_mismatches
 from tests.deploy.bundles import lif, make_bundle, random_bundle
 
 needs_lava = pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-nc not installed (make setup)")
@@ -22,7 +22,7 @@ def run_both(bundle, x, record=None):
 
 
 def assert_identical(cpu, lava):
-    assert spikes_equal(cpu.spikes, lava.spikes) == 0
+    assert spike_mismatches(cpu.spikes, lava.spikes) == 0
     for name in lava.voltages:  # Lava's u, v after the last step of each sample
         np.testing.assert_array_equal(cpu.voltages[name][:, -1], lava.voltages[name], err_msg=f"v of {name}")
         np.testing.assert_array_equal(cpu.currents[name][:, -1], lava.currents[name], err_msg=f"u of {name}")
@@ -123,5 +123,5 @@ def test_every_synapse_kernel_gives_the_same_spikes(tmp_path, monkeypatch, limit
     other = CPUBackend(b)
     assert {s.kernel(len(x)) for _, s in other.incoming["h"]} == {"sparse64"}
     result = other.run(x, record=("h", "out"), record_v=True)
-    assert spikes_equal(reference.spikes, result.spikes) == 0
+    assert spike_mismatches(reference.spikes, result.spikes) == 0
     np.testing.assert_array_equal(reference.voltages["h"], result.voltages["h"])
