@@ -34,6 +34,7 @@ VARIANTS = {
 
 
 def run_one(variant: str, seed: int, args, root: Path) -> dict:
+    from search.atomic import atomic_write_text
     from search.config import load_config
     from search.hrmas import run_search
     from search.pipeline import train_model
@@ -57,12 +58,13 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
               "test_accuracy_quantized": metrics["test_accuracy_quantized"],
               "best_val_accuracy": metrics["best_val_accuracy"], "motif_size": motif,
               "seconds": time.perf_counter() - t0}
-    done.write_text(json.dumps(result, indent=2))
+    atomic_write_text(done, json.dumps(result, indent=2))
     return result
 
 
 def main() -> None:
     from benchmarks.common import RESULTS
+    from search.atomic import atomic_write_text
     from search.progress import set_quiet
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -102,9 +104,9 @@ def main() -> None:
         lines.append(f"| {r['variant']} | {100 * r['mean']:.2f} +- {100 * r['std']:.2f} | {sizes} | {r['seconds']:.0f} |")
     total = time.perf_counter() - t0
     lines += ["", f"Wall time of this invocation: {total / 60:.1f} min (finished runs are reused, not re-timed)."]
-    (root / "ablation.md").write_text("\n".join(lines) + "\n")
-    (root / "ablation.json").write_text(json.dumps({"args": vars(args), "rows": rows, "runs": results,
-                                                    "wall_seconds": total}, indent=2))
+    atomic_write_text(root / "ablation.md", "\n".join(lines) + "\n")
+    atomic_write_text(root / "ablation.json", json.dumps({"args": vars(args), "rows": rows, "runs": results,
+                                                          "wall_seconds": total}, indent=2))
     print("\n".join(lines))
 
 
