@@ -76,7 +76,7 @@ def main() -> None:
     sizes = QUICK_SIZES if "--quick" in sys.argv else SIZES
     kinds = [("scml", 8), ("scml", 16), ("dense", 0)]
     try:
-        import snntorch  # noqa: F401
+        import snntorch  # noqa: F401 - only checks that it is installed
         kinds.append(("snntorch", 0))
     except ImportError:
         print("snntorch not installed: skipping the RLeaky reference (pip install snntorch to include it)")

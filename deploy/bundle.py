@@ -57,6 +57,13 @@ class Population:
         keys = self.du.astype(np.int64) * 4096 + self.dv.astype(np.int64)
         return np.unique(keys, return_inverse=True)[1]
 
+    def profile_groups(self) -> list[np.ndarray]:
+        """Neuron indices of each profile (an input population is one group): one Lava LIF each."""
+        if self.kind != "lif":
+            return [np.arange(self.size)]
+        profiles = self.profiles
+        return [np.flatnonzero(profiles == g) for g in range(int(profiles.max()) + 1)]
+
 
 @dataclass
 class Projection:

@@ -90,19 +90,17 @@ def compile_network(model, payload: dict[str, Any], chip_name: str, out: Path, m
 
 def dataset_of(bundle: Bundle, data_root: Path | None = None, seed: int | None = None):
     """The dataset the bundle's model was trained on, as its saved config describes it."""
-    from search.config import load_config
+    import yaml
+
+    from search.config import validate
     from search.data import load_dataset
 
     text = bundle.manifest.get("config")
     if not text:
         raise InputError("the bundle records no training config: pass the data explicitly")
-    import yaml
-
     raw = yaml.safe_load(text)
     if data_root is not None:
         raw.setdefault("data", {})["root"] = str(data_root)
-    from search.config import validate
-
     cfg = validate(raw, "bundle config")
     return load_dataset(cfg.data, cfg.seed if seed is None else seed), cfg
 

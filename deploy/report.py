@@ -118,10 +118,10 @@ def _search_summary(run_dir: Path) -> dict[str, Any] | None:
 
 def _plots(run_dir, config, bundle, mapping, net, cost, report) -> list[str]:
     from deploy.backends.cpu import CPUBackend
-    from hw_models.plots import _pyplot, plot_energy, plot_placement, plot_utilisation, save_figure
+    from hw_models.plots import pyplot, plot_energy, plot_placement, plot_utilisation, save_figure
     from search.data import load_dataset
 
-    plt = _pyplot()
+    plt = pyplot()
     names = [p.name for p in bundle.lif_populations]
     data = load_dataset(config.data, config.seed)
     x = data.split(config.simulate.split).spikes(np.arange(1))
@@ -201,5 +201,5 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
     lines += ["## Reproduce", "", "```bash", f"neuromotif run {run_dir}/config.yaml --out {run_dir} --force", "```", "",
-              f"Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + "."]
+              "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + "."]
     return "\n".join(lines) + "\n"

@@ -53,6 +53,7 @@ class RouteTable:
     hops_ns: np.ndarray
     chip_hops: np.ndarray
     longest_ns: np.ndarray
+    destinations: np.ndarray  # [k, 2] distinct (global neuron, destination core) pairs
     synops_to_core: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (neuron, core, synapses) triples
 
 
@@ -62,7 +63,7 @@ def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTa
     offsets = net.offsets()
     n = net.n_neurons
     msgs, ew, ns, ch, longest = (np.zeros(n) for _ in range(5))
-    syn_triples = []
+    syn_triples, dests = [], []
     for pop in net.populations:
         pairs = neuron_destinations(net, cores, pop.name)
         if not len(pairs):
@@ -70,6 +71,7 @@ def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTa
         src_core = index[pop.name][pairs[:, 0]] if not pop.is_input else np.full(len(pairs), HOST)
         e, s, c = placement.hops(src_core, pairs[:, 1])
         g = offsets[pop.name] + pairs[:, 0]
+        dests.append(np.stack([g, pairs[:, 1]], 1))
         np.add.at(msgs, g, 1)
         np.add.at(ew, g, e)
         np.add.at(ns, g, s)
@@ -89,7 +91,8 @@ def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTa
             key = col * len(cores) + post_core[csc.indices]
             uniq, counts = np.unique(key, return_counts=True)
             syn_triples.append((offsets[proj.pre] + uniq // len(cores), uniq % len(cores), counts))
-    return RouteTable(msgs, ew, ns, ch, longest, syn_triples)
+    destinations = np.concatenate(dests) if dests else np.zeros((0, 2), np.int64)
+    return RouteTable(msgs, ew, ns, ch, longest, destinations, syn_triples)
 
 
 def _per_core(values: np.ndarray, neuron_core: np.ndarray, n_cores: int) -> np.ndarray:
@@ -127,12 +130,9 @@ def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activ
     active_core = np.minimum(_per_core(active, neuron_core, n_cores), compartments * activity.samples)
     inactive_core = compartments[None, :] * activity.samples - active_core
     msgs_in = np.zeros((steps, n_cores))
-    for pop in net.populations:
-        pairs = neuron_destinations(net, cores, pop.name)
-        if len(pairs):
-            g = offsets[pop.name] + pairs[:, 0]
-            for t in range(steps):
-                msgs_in[t] += np.bincount(pairs[:, 1], weights=spikes[t, g], minlength=n_cores)
+    g, dest = routes.destinations[:, 0], routes.destinations[:, 1]
+    for t in range(steps):
+        msgs_in[t] = np.bincount(dest, weights=spikes[t, g], minlength=n_cores)
 
     # energy (joules), summed over the whole run
     e_syn = synops.sum() * table.synop.energy_pj * PJ

@@ -17,7 +17,7 @@ RESOURCES = (("compartments", "max_compartments"), ("synapse_bits", "synapse_mem
              ("shared_bits", "shared_memory_bits"))
 
 
-def _pyplot():
+def pyplot():
     """matplotlib's pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
@@ -38,7 +38,7 @@ def save_figure(fig, path: str | os.PathLike[str]) -> Path:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        _pyplot().close(fig)
+        pyplot().close(fig)
     return path
 
 
@@ -53,7 +53,7 @@ def utilisation(mapping: Mapping) -> dict[str, np.ndarray]:
 
 
 def plot_utilisation(mapping: Mapping, path) -> Path:
-    plt = _pyplot()
+    plt = pyplot()
     util = utilisation(mapping)
     fig, ax = plt.subplots(figsize=(max(6, 0.12 * len(mapping.usage) + 3), 3.5))
     width = 0.8 / max(len(util), 1)
@@ -68,7 +68,7 @@ def plot_utilisation(mapping: Mapping, path) -> Path:
 
 def plot_placement(net: Netlist, mapping: Mapping, path) -> Path:
     """Each chip's router mesh; a core's colour = its expected outgoing spike messages per step."""
-    plt = _pyplot()
+    plt = pyplot()
     chip: ChipSpec = mapping.chip
     traffic = np.asarray(core_traffic(net, mapping.cores).sum(1)).ravel()
     n_chips = mapping.placement.n_chips
@@ -93,7 +93,7 @@ def plot_placement(net: Netlist, mapping: Mapping, path) -> Path:
 
 def plot_energy(cost: dict, path) -> Path:
     """Energy per inference by component (stacked bar) and routing energy by hop count."""
-    plt = _pyplot()
+    plt = pyplot()
     breakdown = cost["energy"]["breakdown"]
     hops = cost["energy"]["routing_by_hops_J"]
     fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2))

@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from search.arch import ArchSpec, NeuronParams
 from search.atomic import atomic_path, atomic_write_text

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hw_models.plots import _pyplot, save_figure
+from hw_models.plots import pyplot, save_figure
 
 
 def plot_search(net, history: list[dict], out: Path) -> list[Path]:
-    plt = _pyplot()
+    plt = pyplot()
     layer = net.layers[0]
     i = int(np.argmax(layer.size_probabilities().detach().cpu().numpy()))
     m = layer.sizes[i]

@@ -62,12 +62,13 @@ class _Synapses:
 
     def __init__(self, w: sp.csr_matrix, exp: int, rows, cols):
         self.rows, self.cols, self.exp = rows, cols, exp
-        self.exact_f32 = np.asarray(abs(w).sum(1)).max(initial=0) < FLOAT32_EXACT
+        max_row_sum = float(np.asarray(abs(w).sum(1)).max(initial=0))
+        self.exact_f32 = max_row_sum < FLOAT32_EXACT
         size = w.shape[0] * w.shape[1]
         self.density = w.nnz / max(size, 1)
         self.dense = w.toarray().astype(np.float32).T if self.exact_f32 and size <= DENSE_MAX_ENTRIES else None
         self.sparse = w.tocsr().astype(np.float64)                                # [post, pre], always exact
-        self.max_current = float(np.asarray(abs(w).sum(1)).max(initial=0)) * 2.0**exp
+        self.max_current = max_row_sum * 2.0**exp
 
     def kernel(self, batch: int) -> str:
         if self.dense is not None and (self.density > 0.25 or (batch >= 8 and self.density > 0.02)):
@@ -145,11 +146,7 @@ class CPUBackend:
         if proj.weight_exp >= 0:
             return [_Synapses(w, proj.weight_exp, slice(None), slice(None))]
         post, pre = self.bundle.population(proj.post), self.bundle.population(proj.pre)
-
-        def groups(p):
-            return [np.flatnonzero(p.profiles == g) for g in range(int(p.profiles.max()) + 1)] \
-                if p.kind == "lif" else [np.arange(p.size)]
-        blocks = [(r, c, w[r][:, c]) for r in groups(post) for c in groups(pre)]
+        blocks = [(r, c, w[r][:, c]) for r in post.profile_groups() for c in pre.profile_groups()]
         return [_Synapses(m, proj.weight_exp, r, c) for r, c, m in blocks if m.nnz]
 
     def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,

@@ -51,8 +51,7 @@ class LavaBackend:
         import_lava()
         self.bundle = bundle
         self.timeout_s = timeout_s
-        self.groups = {p.name: [np.flatnonzero(p.profiles == g) for g in range(int(p.profiles.max()) + 1)]
-                       for p in bundle.lif_populations}
+        self.groups = {p.name: p.profile_groups() for p in bundle.lif_populations}
 
     def process_count(self) -> int:
         """Lava processes the network needs (plus Lava's own 3 service processes)."""
