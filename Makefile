@@ -45,7 +45,7 @@ ablation: setup
 
 # Regenerate the shipped synthetic-speech spikes (needs `apt-get install espeak-ng`).
 letters-tts: setup
-	$(BIN)/python -m search.data.letters_tts_generate
+	$(BIN)/python -m neuromotif.search.data.letters_tts_generate
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

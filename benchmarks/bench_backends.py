@@ -31,16 +31,17 @@ READOUT_FAN_IN = 1024
 def bundle_for(n: int, out: Path, inputs: int = INPUTS, motif: int = 16):
     import torch
 
-    from deploy.compile import compile_network
-    from search.arch import NeuronParams, build_arch
-    from search.model import RSNN
+    from neuromotif.deploy.compile import compile_network
+    from neuromotif.search.arch import NeuronParams, build_arch
+    from neuromotif.search.export import to_float_network
+    from neuromotif.search.model import RSNN
 
     model = RSNN(build_arch("scml", [n], motif, inputs, 10, NeuronParams()), seed=0)
     with torch.no_grad():
         model.layers[0].w_in.mul_(INPUT_GAIN)
         model.layers[0].w_rec.mul_(RECURRENT_GAIN)
         model.readout.w_in[:, : max(n - READOUT_FAN_IN, 0)] = 0.0
-    return compile_network(model, {"data": {}, "config": None}, "loihi2", out)[0]
+    return compile_network(to_float_network(model), "loihi2", out)[0]
 
 
 def main() -> None:
@@ -48,10 +49,10 @@ def main() -> None:
     import torch
 
     from benchmarks.common import save, table
-    from deploy.backends.cpu import CPUBackend
-    from deploy.backends.lava import LavaBackend
-    from deploy.compile import spike_mismatches
-    from search.progress import set_quiet
+    from neuromotif.deploy.backends.cpu import CPUBackend
+    from neuromotif.deploy.backends.lava import LavaBackend
+    from neuromotif.deploy.compile import spike_mismatches
+    from neuromotif.progress import set_quiet
 
     set_quiet(True)
     torch.set_num_threads(2)

@@ -22,11 +22,11 @@ QUICK_SIZES = [1_024, 10_000]
 
 def measure(n: int) -> dict:
     from benchmarks.common import peak_rss_mb
-    from hw_models import load_chip
-    from hw_models.mapper import map_network
-    from hw_models.placement import place, total_hop_traffic
-    from hw_models.partition import partition
-    from hw_models.synthetic import scml_net
+    from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.mapper import map_network
+    from neuromotif.hw_models.placement import place, total_hop_traffic
+    from neuromotif.hw_models.partition import partition
+    from neuromotif.hw_models.synthetic import scml_net
 
     chip = load_chip("loihi2")
     t0 = time.perf_counter()

@@ -46,8 +46,8 @@ def measure(kind: str, n: int, m: int) -> dict:
             return torch.stack(out, 1)
         params = list(fc.parameters()) + list(lif.parameters())
     else:
-        from search.arch import build_arch, NeuronParams
-        from search.model import make_layer
+        from neuromotif.search.arch import build_arch, NeuronParams
+        from neuromotif.search.model import make_layer
 
         spec = build_arch("scml" if kind == "scml" else "dense", [n], m, INPUTS, 2, NeuronParams()).layers[0]
         layer = make_layer(INPUTS, spec, gen)

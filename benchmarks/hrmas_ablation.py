@@ -34,10 +34,10 @@ VARIANTS = {
 
 
 def run_one(variant: str, seed: int, args, root: Path) -> dict:
-    from search.atomic import atomic_write_text
-    from search.config import load_config
-    from search.hrmas import run_search
-    from search.pipeline import train_model
+    from neuromotif.io import atomic_write_text
+    from neuromotif.config import load_config
+    from neuromotif.search.hrmas import run_search
+    from neuromotif.stages import train_model
 
     out = root / variant / f"seed{seed}"
     done = out / "result.json"
@@ -64,8 +64,8 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
 
 def main() -> None:
     from benchmarks.common import RESULTS
-    from search.atomic import atomic_write_text
-    from search.progress import set_quiet
+    from neuromotif.io import atomic_write_text
+    from neuromotif.progress import set_quiet
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="letters-tts")

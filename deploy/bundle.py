@@ -1,35 +1,35 @@
 """The bundle: the compiled network, the only thing backends and cost models read.
 
-A directory with ``manifest.json`` (format and tool versions, chip, source checkpoint hash,
-quantization settings and report, populations, projections, ports, placement summary, and a
-SHA-256 of every array file) and ``.npz`` array files. Numpy only. Writing is atomic (a
+A directory with ``manifest.json`` (format and tool versions, chip, the chip's numeric format,
+source checkpoint hash, quantization settings and report, populations, projections, ports,
+placement summary, and a SHA-256 of every array file) and ``.npz`` array files. Numpy only. Writing is atomic (a
 temporary directory renamed into place); reading verifies format, version and every checksum
 and refuses a damaged, truncated or foreign bundle with one line saying what is wrong.
 
 Fixed-point semantics (Lava's bit-accurate LIF / Sparse, see ``backends/cpu.py``):
-populations carry per-neuron ``du``, ``dv`` (12 bit), ``bias_mant``/``bias_exp`` and one ``vth``
-(17 bit); projections carry (post x pre) integer weights in CSR (mixed sign, even values),
-a ``weight_exp`` and a one-step delay.
+populations carry per-neuron ``du``, ``dv``, ``bias_mant``/``bias_exp`` and one ``vth``;
+projections carry (post x pre) integer weights in CSR (mixed sign, multiples of
+2^(9 - weight_bits)), a ``weight_exp`` and a one-step delay; ``numeric`` gives the bit widths
+(weights, u, v, decays, threshold, bias) both backends compute with.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-from search.errors import InputError
+from neuromotif.errors import InputError
+from neuromotif.io import atomic_directory
+from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.versions import tool_version
 
 FORMAT = "neuromotif-bundle"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the chip's numeric format is part of the bundle
 
 
 class BundleError(InputError):
@@ -101,12 +101,10 @@ class Bundle:
     def inputs_to(self, name: str) -> list[Projection]:
         return [p for p in self.projections if p.post == name]
 
-
-def tool_version() -> str:
-    try:
-        return version("neuromotif")
-    except PackageNotFoundError:
-        return "0+unknown"
+    @property
+    def numeric(self) -> NumericFormat:
+        """The bit widths the backends compute with (the target chip's ``numeric`` section)."""
+        return NumericFormat(**self.manifest["numeric"])
 
 
 def sha256(path: Path) -> str:
@@ -120,10 +118,7 @@ def sha256(path: Path) -> str:
 def write_bundle(out: Path, manifest: dict[str, Any], populations: list[Population], projections: list[Projection],
                  neuron_core: dict[str, np.ndarray]) -> Path:
     """Write atomically: build in a temporary sibling directory, then swap it into place."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_directory(out) as tmp:
         files: dict[str, str] = {}
 
         def save(name: str, **arrays: np.ndarray) -> str:
@@ -152,17 +147,7 @@ def write_bundle(out: Path, manifest: dict[str, Any], populations: list[Populati
         full = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool_version": tool_version(), **manifest,
                 "populations": pops, "projections": projs, "checksums": files}
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2, default=_json_default))
-        if out.exists():
-            old = out.with_name(f".{out.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(out, old)
-            os.replace(tmp, out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return out
+    return Path(out)
 
 
 def _json_default(obj: Any) -> Any:
@@ -214,6 +199,7 @@ def read_bundle(path: Path) -> Bundle:
                                           entry["sign_mode"], int(entry["delay"])))
         with np.load(path / "placement.npz") as z:
             neuron_core = {k.removeprefix("core_"): z[k] for k in z.files}
-    except (KeyError, ValueError, OSError) as exc:
+        NumericFormat(**manifest["numeric"])
+    except (KeyError, TypeError, ValueError, OSError) as exc:
         raise BundleError(f"{path} is damaged ({type(exc).__name__}: {exc}); recompile the bundle") from None
     return Bundle(manifest, populations, projections, neuron_core)

@@ -1,110 +1,66 @@
-"""The compiler row: model.pt -> quantize -> map (hw_models: partition, place, check) -> bundle.
+"""The compiler row: float network -> quantize -> map (hw_models: partition, place, check) -> bundle.
 
-A design-rule failure stops compilation with its message (exit code 2 in the CLI).
+Takes a ``FloatNetwork`` (from a trained model via ``neuromotif.search.export``, or from an
+imported graph), so this package needs no torch. The chip's numeric format drives
+quantization and is recorded in the bundle, which both backends read. A design-rule failure
+stops compilation with its message (exit code 2 in the CLI).
 """
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from deploy.bundle import Bundle, Population, Projection, read_bundle, sha256, write_bundle
-from deploy.quantize import quantize_model
-from hw_models import load_chip
-from hw_models.mapper import Mapping, map_network
-from hw_models.netlist import Netlist
-from hw_models.netlist import Population as HwPopulation
-from hw_models.netlist import Projection as HwProjection
-from search.errors import InputError
+from neuromotif.deploy.bundle import Bundle, Population, Projection, read_bundle, write_bundle
+from neuromotif.deploy.ir import FloatNetwork
+from neuromotif.deploy.quantize import quantize_network
+from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.mapper import Mapping, map_network
+from neuromotif.hw_models.netlist import NetPopulation, NetProjection, Netlist
 
 PREDICTION_RULE = "argmax of output spike counts; ties go to the lowest class index"
 
 
-def to_netlist(populations: list[Population], projections: list[Projection], rate: float = 0.05) -> Netlist:
+def to_netlist(populations: list[Population], projections: list[Projection], weight_bits: int,
+               rate: float = 0.05) -> Netlist:
     """The bundle's network as hw_models sees it (structure only)."""
-    pops = tuple(HwPopulation(p.name, p.size, group_size=p.motif_size if p.kind == "lif" else 1,
-                              is_input=p.kind == "input", rate=rate,
-                              compartment_profile=p.profiles if p.kind == "lif" else None)
+    pops = tuple(NetPopulation(p.name, p.size, motif_size=p.motif_size if p.kind == "lif" else 1,
+                               is_input=p.kind == "input", rate=rate,
+                               compartment_profile=p.profiles if p.kind == "lif" else None)
                  for p in populations)
-    projs = tuple(HwProjection(j.name, j.pre, j.post, j.weights, weight_bits=8) for j in projections)
+    projs = tuple(NetProjection(j.name, j.pre, j.post, j.weights, weight_bits=weight_bits) for j in projections)
     return Netlist(pops, projs)
 
 
 def bundle_netlist(bundle: Bundle) -> Netlist:
-    return to_netlist(bundle.populations, bundle.projections)
+    return to_netlist(bundle.populations, bundle.projections, bundle.numeric.weight_bits)
 
 
-def resolve_model_path(source: Path) -> Path:
-    """``compile`` accepts a model.pt or a run directory holding one."""
-    source = Path(source)
-    path = source / "model.pt" if source.is_dir() else source
-    if not path.is_file():
-        raise InputError(f"no model to compile at {source}: give a model.pt or a run directory containing one "
-                         "(train one with `neuromotif train`)")
-    return path
+def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: int = 4,
+                    metadata: dict[str, Any] | None = None) -> tuple[Bundle, Mapping]:
+    """Quantize ``net`` for ``chip_name``, map and check it, write the bundle to ``out``.
 
-
-def compile_model(model_path: Path, chip_name: str | None, out: Path, max_profiles: int = 4) -> tuple[Bundle, Mapping]:
-    """``chip_name`` None: the chip of the model's config (``compile.chip``)."""
-    import yaml
-
-    from search.train import load_model
-
-    model_path = resolve_model_path(model_path)
+    ``metadata``: what the bundle records about where the network came from (``source``,
+    ``data``, ``config``, ``timesteps``), copied into the manifest as given.
+    """
     t0 = time.perf_counter()
-    model, payload = load_model(model_path)
-    if chip_name is None:
-        chip_name = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("chip", "loihi2")
-    return compile_network(model, payload, chip_name, out, max_profiles,
-                           {"checkpoint": str(model_path), "sha256": sha256(model_path)}, t0)
-
-
-def compile_network(model, payload: dict[str, Any], chip_name: str, out: Path, max_profiles: int = 4,
-                    source: dict[str, Any] | None = None, t0: float | None = None) -> tuple[Bundle, Mapping]:
-    """Quantize, map and write an in-memory ``RSNN`` (``payload``: its model.pt metadata)."""
-    t0 = time.perf_counter() if t0 is None else t0
     chip = load_chip(chip_name)
-    q = quantize_model(model, max_profiles=max_profiles)
-    net = to_netlist(q.populations, q.projections)
-    mapping = map_network(net, chip)
-    neuron_core = mapping.neuron_core(net)
-    data = payload.get("data", {})
+    q = quantize_network(net, chip.numeric, max_profiles=max_profiles)
+    netlist = to_netlist(q.populations, q.projections, chip.numeric.weight_bits)
+    mapping = map_network(netlist, chip)
+    metadata = dict(metadata or {})
     manifest: dict[str, Any] = {
         "chip": chip.name,
-        "source": {**(source or {"checkpoint": None, "sha256": None}), "arch_source": model.arch.source},
+        "numeric": dataclasses.asdict(chip.numeric),
+        **metadata,
+        "source": {"checkpoint": None, "sha256": None, **metadata.get("source", {}), "arch_source": net.source},
         "quantization": {"weight_bits": chip.numeric.weight_bits, "max_profiles": max_profiles, **q.report},
         "ports": q.report["ports"],
-        "classes": model.arch.classes,
-        "timesteps": data.get("timesteps"),
-        "data": data,
-        "config": payload.get("config"),
+        "classes": net.population(net.output).size,
         "prediction_rule": PREDICTION_RULE,
-        "placement": mapping.summary(net),
+        "placement": mapping.summary(netlist),
         "compile_seconds": time.perf_counter() - t0,
     }
-    write_bundle(out, manifest, q.populations, q.projections, neuron_core)
+    write_bundle(out, manifest, q.populations, q.projections, mapping.neuron_core(netlist))
     return read_bundle(out), mapping
-
-
-def dataset_of(bundle: Bundle, data_root: Path | None = None, seed: int | None = None):
-    """The dataset the bundle's model was trained on, as its saved config describes it."""
-    import yaml
-
-    from search.config import validate
-    from search.data import load_dataset
-
-    text = bundle.manifest.get("config")
-    if not text:
-        raise InputError("the bundle records no training config: pass the data explicitly")
-    raw = yaml.safe_load(text)
-    if data_root is not None:
-        raw.setdefault("data", {})["root"] = str(data_root)
-    cfg = validate(raw, "bundle config")
-    return load_dataset(cfg.data, cfg.seed if seed is None else seed), cfg
-
-
-def spike_mismatches(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> int:
-    """Number of (sample, step, neuron) spike mismatches over the populations both recorded."""
-    return int(sum((a[k] != b[k]).sum() for k in a.keys() & b.keys()))

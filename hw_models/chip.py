@@ -15,9 +15,10 @@ from typing import Any
 
 import yaml
 
-from hw_models.errors import ChipSpecError
+from neuromotif.hw_models.errors import ChipSpecError
 
 CHIP_DIR = Path(__file__).parent / "chips"
+DEFAULT_CHIP = "loihi2"
 USER_CHIPS_ENV = "NEUROMOTIF_CHIPS"
 
 
@@ -136,11 +137,18 @@ class NumericFormat:
     bias_exp_bits: int
     max_delay: int
 
+    # (field, low, high): what Lava's bit-accurate models (and so both our backends) can run.
+    RANGES: typing.ClassVar[tuple[tuple[str, int, int], ...]] = (
+        ("weight_bits", 1, 9), ("weight_exp_min", -8, 0), ("weight_exp_max", 0, 7), ("u_bits", 24, 24),
+        ("v_bits", 24, 24), ("decay_bits", 1, 12), ("vth_bits", 1, 17), ("bias_mant_bits", 2, 13),
+        ("bias_exp_bits", 1, 3), ("max_delay", 1, 63))
+
     def __post_init__(self) -> None:
-        if not 1 <= self.weight_bits <= 9:
-            raise ValueError("weight_bits must be 1..9")
-        if self.weight_exp_min > self.weight_exp_max:
-            raise ValueError("weight_exp_min must be <= weight_exp_max")
+        for name, low, high in self.RANGES:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name} = {value} is outside {low}..{high} (the range Lava's bit-accurate "
+                                 "Loihi models run)")
 
 
 @dataclass(frozen=True)

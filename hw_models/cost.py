@@ -19,10 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hw_models.chip import ChipSpec, CostTable
-from hw_models.netlist import Netlist
-from hw_models.placement import HOST, Placement
-from hw_models.resources import core_index, neuron_destinations
+from neuromotif.hw_models.chip import ChipSpec, CostTable
+from neuromotif.hw_models.netlist import Netlist
+from neuromotif.hw_models.placement import HOST, Placement
+from neuromotif.hw_models.resources import core_index, neuron_destinations
 
 PJ = 1e-12
 NS = 1e-9

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hw_models.chip import ChipSpec
-from hw_models.errors import DesignRuleError
-from hw_models.netlist import Netlist
-from hw_models.resources import CoreSlice, CoreUsage
+from neuromotif.hw_models.chip import ChipSpec
+from neuromotif.hw_models.errors import DesignRuleError
+from neuromotif.hw_models.netlist import Netlist
+from neuromotif.hw_models.resources import CoreSlice, CoreUsage
 
 
 @dataclass(frozen=True)

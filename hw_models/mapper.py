@@ -9,12 +9,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hw_models.chip import ChipSpec
-from hw_models.drc import check_mapping
-from hw_models.netlist import Netlist
-from hw_models.partition import partition
-from hw_models.placement import Placement, chip_grid, place, tile_index, total_hop_traffic
-from hw_models.resources import CoreUsage, all_core_usage, core_index
+from neuromotif.hw_models.chip import ChipSpec
+from neuromotif.hw_models.drc import check_mapping
+from neuromotif.hw_models.netlist import Netlist
+from neuromotif.hw_models.partition import partition
+from neuromotif.hw_models.placement import Placement, chip_grid, place, tile_index, total_hop_traffic
+from neuromotif.hw_models.resources import CoreUsage, all_core_usage, core_index
 
 
 @dataclass
@@ -57,7 +57,7 @@ def map_network(net: Netlist, chip: ChipSpec, motif_aware: bool = True, traffic_
 
 def mapping_from_summary(summary: dict, chip: ChipSpec) -> Mapping:
     """Rebuild a ``Mapping`` from ``Mapping.summary`` (as stored in a bundle manifest)."""
-    from hw_models.resources import CoreSlice
+    from neuromotif.hw_models.resources import CoreSlice
 
     rows = summary["per_core"]
     cores = [CoreSlice(r["population"], r["start"], r["stop"]) for r in rows]

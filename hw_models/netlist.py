@@ -12,10 +12,10 @@ import scipy.sparse as sp
 
 
 @dataclass(frozen=True)
-class Population:
+class NetPopulation:
     """``size`` neurons of one kind.
 
-    ``group_size``: neurons that must share a core (an SC-ML motif); 1 leaves the
+    ``motif_size``: neurons that must share a core (an SC-ML motif); 1 leaves the
     partitioner free. Input populations are spike sources outside the neuro cores (the host):
     they use no compartments, only input axons on the cores they project to.
     ``compartment_profile`` / ``threshold_profile``: per-neuron profile ids (None: one profile).
@@ -24,30 +24,30 @@ class Population:
 
     name: str
     size: int
-    group_size: int = 1
+    motif_size: int = 1
     is_input: bool = False
     compartment_profile: np.ndarray | None = field(default=None, compare=False)
     threshold_profile: np.ndarray | None = field(default=None, compare=False)
     rate: float = 0.05
 
     def __post_init__(self) -> None:
-        if self.size < 1 or self.group_size < 1:
-            raise ValueError(f"population {self.name}: size and group_size must be >= 1")
-        if self.size % self.group_size:
-            raise ValueError(f"population {self.name}: size {self.size} is not a multiple of group_size "
-                             f"{self.group_size}")
+        if self.size < 1 or self.motif_size < 1:
+            raise ValueError(f"population {self.name}: size and motif_size must be >= 1")
+        if self.size % self.motif_size:
+            raise ValueError(f"population {self.name}: size {self.size} is not a multiple of motif_size "
+                             f"{self.motif_size}")
         for label in ("compartment_profile", "threshold_profile"):
             ids = getattr(self, label)
             if ids is not None and np.shape(ids) != (self.size,):
                 raise ValueError(f"population {self.name}: {label} must have one id per neuron ({self.size})")
 
     @property
-    def groups(self) -> int:
-        return self.size // self.group_size
+    def motifs(self) -> int:
+        return self.size // self.motif_size
 
 
 @dataclass(frozen=True)
-class Projection:
+class NetProjection:
     """Synapses from population ``pre`` onto ``post``.
 
     ``structure``: a (post x pre) scipy sparse matrix whose non-zeros are the synapses
@@ -76,8 +76,8 @@ class Projection:
 class Netlist:
     """Populations (in order) and projections; one projection per (pre, post) pair."""
 
-    populations: tuple[Population, ...]
-    projections: tuple[Projection, ...]
+    populations: tuple[NetPopulation, ...]
+    projections: tuple[NetProjection, ...]
 
     def __post_init__(self) -> None:
         names = [p.name for p in self.populations]
@@ -102,14 +102,14 @@ class Netlist:
                                            for p in self.projections})
         object.__setattr__(self, "_csc", {})
 
-    def population(self, name: str) -> Population:
+    def population(self, name: str) -> NetPopulation:
         return self._pops[name]  # type: ignore[attr-defined]
 
-    def csr(self, proj: Projection) -> sp.csr_matrix | None:
+    def csr(self, proj: NetProjection) -> sp.csr_matrix | None:
         """Row (postsynaptic) access to a projection's structure, cached."""
         return self._csr[proj.name]  # type: ignore[attr-defined]
 
-    def csc(self, proj: Projection) -> sp.csc_matrix | None:
+    def csc(self, proj: NetProjection) -> sp.csc_matrix | None:
         """Column (presynaptic) access, cached: what an axon's targets are."""
         cache = self._csc  # type: ignore[attr-defined]
         if proj.name not in cache and proj.structure is not None:
@@ -117,14 +117,14 @@ class Netlist:
             cache[proj.name].sort_indices()
         return cache.get(proj.name)
 
-    def inputs_to(self, post: str) -> list[Projection]:
+    def inputs_to(self, post: str) -> list[NetProjection]:
         return [p for p in self.projections if p.post == post]
 
-    def outputs_of(self, pre: str) -> list[Projection]:
+    def outputs_of(self, pre: str) -> list[NetProjection]:
         return [p for p in self.projections if p.pre == pre]
 
     @property
-    def neuron_populations(self) -> list[Population]:
+    def neuron_populations(self) -> list[NetPopulation]:
         """Populations that live on neuro cores (not inputs)."""
         return [p for p in self.populations if not p.is_input]
 

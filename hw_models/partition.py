@@ -13,16 +13,16 @@ any population whose cores overflow, until the mapping is exact.
 """
 from __future__ import annotations
 
-from hw_models.chip import ChipSpec
-from hw_models.drc import check_chips, check_mapping, check_netlist, core_violations
-from hw_models.errors import DesignRuleError
-from hw_models.netlist import Netlist, Population
-from hw_models.resources import CoreSlice, all_core_usage, core_usage
+from neuromotif.hw_models.chip import ChipSpec
+from neuromotif.hw_models.drc import check_chips, check_mapping, check_netlist, core_violations
+from neuromotif.hw_models.errors import DesignRuleError
+from neuromotif.hw_models.netlist import Netlist, NetPopulation
+from neuromotif.hw_models.resources import CoreSlice, all_core_usage, core_usage
 
 MAX_REFILLS = 8
 
 
-def _fill(net: Netlist, pop: Population, group: int, chip: ChipSpec, out_per_neuron: int) -> list[CoreSlice]:
+def _fill(net: Netlist, pop: NetPopulation, group: int, chip: ChipSpec, out_per_neuron: int) -> list[CoreSlice]:
     def violations(start: int, groups: int) -> list[DesignRuleError]:
         core = CoreSlice(pop.name, start, start + groups * group)
         return core_violations(core_usage(net, core, chip, core.size * out_per_neuron), chip, core)
@@ -69,7 +69,7 @@ def partition(net: Netlist, chip: ChipSpec, motif_aware: bool = True) -> list[Co
     check_netlist(net, chip)
     pops = net.neuron_populations
     estimate = {p.name: max(1, len(net.outputs_of(p.name))) for p in pops}
-    filled = {p.name: _fill(net, p, p.group_size if motif_aware else 1, chip, estimate[p.name]) for p in pops}
+    filled = {p.name: _fill(net, p, p.motif_size if motif_aware else 1, chip, estimate[p.name]) for p in pops}
     for _ in range(MAX_REFILLS):
         cores = [c for p in pops for c in filled[p.name]]
         check_chips(len(cores), chip)
@@ -80,6 +80,6 @@ def partition(net: Netlist, chip: ChipSpec, motif_aware: bool = True) -> list[Co
         for name in bad:  # exact output axons exceeded the reservation: reserve more and refill
             estimate[name] += 1
             pop = net.population(name)
-            filled[name] = _fill(net, pop, pop.group_size if motif_aware else 1, chip, estimate[name])
+            filled[name] = _fill(net, pop, pop.motif_size if motif_aware else 1, chip, estimate[name])
     check_mapping(net, cores, usage, chip)  # raises the remaining violation, with its fix
     return cores  # pragma: no cover - check_mapping raised

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from hw_models.chip import ChipSpec
-from hw_models.netlist import Netlist
-from hw_models.resources import CoreSlice, core_index, neuron_destinations
+from neuromotif.hw_models.chip import ChipSpec
+from neuromotif.hw_models.netlist import Netlist
+from neuromotif.hw_models.resources import CoreSlice, core_index, neuron_destinations
 
 SWAP_SWEEPS = 2
 HOST = -1  # pseudo core id of the host that injects input spikes (at chip 0, router (0, 0))

@@ -1,45 +1,21 @@
-"""Plots of a mapping and its cost (matplotlib, Agg, saved as PNG atomically)."""
+"""Figures of a mapping and its cost (matplotlib's object API: no pyplot state, no display).
+
+Each function returns a ``matplotlib.figure.Figure``; whoever asked for it saves it (the app
+layer writes PNGs atomically), so this package writes no files.
+"""
 from __future__ import annotations
 
-import os
-import tempfile
-from pathlib import Path
-
 import numpy as np
+from matplotlib.figure import Figure
 
-from hw_models.chip import ChipSpec
-from hw_models.mapper import Mapping
-from hw_models.netlist import Netlist
-from hw_models.placement import core_traffic
+from neuromotif.hw_models.chip import ChipSpec
+from neuromotif.hw_models.mapper import Mapping
+from neuromotif.hw_models.netlist import Netlist
+from neuromotif.hw_models.placement import core_traffic
 
 RESOURCES = (("compartments", "max_compartments"), ("synapse_bits", "synapse_memory_bits"),
              ("input_axons", "max_input_axons"), ("output_axons", "max_output_axons"),
              ("shared_bits", "shared_memory_bits"))
-
-
-def pyplot():
-    """matplotlib's pyplot on the Agg backend (no display needed)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def save_figure(fig, path: str | os.PathLike[str]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
-        fig.savefig(tmp, dpi=110, bbox_inches="tight")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        pyplot().close(fig)
-    return path
 
 
 def utilisation(mapping: Mapping) -> dict[str, np.ndarray]:
@@ -52,10 +28,10 @@ def utilisation(mapping: Mapping) -> dict[str, np.ndarray]:
     return out
 
 
-def plot_utilisation(mapping: Mapping, path) -> Path:
-    plt = pyplot()
+def utilisation_figure(mapping: Mapping) -> Figure:
     util = utilisation(mapping)
-    fig, ax = plt.subplots(figsize=(max(6, 0.12 * len(mapping.usage) + 3), 3.5))
+    fig = Figure(figsize=(max(6, 0.12 * len(mapping.usage) + 3), 3.5))
+    ax = fig.subplots()
     width = 0.8 / max(len(util), 1)
     x = np.arange(len(mapping.usage))
     for k, (name, frac) in enumerate(util.items()):
@@ -63,18 +39,18 @@ def plot_utilisation(mapping: Mapping, path) -> Path:
     ax.axhline(100, color="k", lw=0.8, ls="--")
     ax.set(xlabel="core", ylabel="% of core limit", title=f"Core utilisation on {mapping.chip.name}")
     ax.legend(fontsize=7, ncol=len(util))
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_placement(net: Netlist, mapping: Mapping, path) -> Path:
+def placement_figure(net: Netlist, mapping: Mapping) -> Figure:
     """Each chip's router mesh; a core's colour = its expected outgoing spike messages per step."""
-    plt = pyplot()
     chip: ChipSpec = mapping.chip
     traffic = np.asarray(core_traffic(net, mapping.cores).sum(1)).ravel()
     n_chips = mapping.placement.n_chips
     cols = min(n_chips, 4)
     rows = -(-n_chips // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig = Figure(figsize=(3.2 * cols, 2.6 * rows))
+    axes = fig.subplots(rows, cols, squeeze=False)
     grid = np.full((n_chips, chip.mesh.tiles_y, chip.mesh.tiles_x), np.nan)
     for cid in range(len(mapping.cores)):
         c, (x, y) = mapping.placement.chip_of[cid], mapping.placement.router_xy[cid]
@@ -88,15 +64,15 @@ def plot_placement(net: Netlist, mapping: Mapping, path) -> Path:
             ax.set_title(f"chip {c}", fontsize=8)
     fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="spike messages / step")
     fig.suptitle(f"Placement on {chip.name} ({len(mapping.cores)} cores, {n_chips} chip(s))", fontsize=9)
-    return save_figure(fig, path)
+    return fig
 
 
-def plot_energy(cost: dict, path) -> Path:
+def energy_figure(cost: dict) -> Figure:
     """Energy per inference by component (stacked bar) and routing energy by hop count."""
-    plt = pyplot()
     breakdown = cost["energy"]["breakdown"]
     hops = cost["energy"]["routing_by_hops_J"]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3.2))
+    fig = Figure(figsize=(8, 3.2))
+    a, b = fig.subplots(1, 2)
     bottom = 0.0
     for name, value in breakdown.items():
         a.bar([0], [value * 1e6], bottom=bottom * 1e6, label=name)
@@ -105,4 +81,4 @@ def plot_energy(cost: dict, path) -> Path:
     a.legend(fontsize=7)
     b.bar(list(hops), [v * 1e9 for v in hops.values()])
     b.set(xlabel="mean hops per message", ylabel="nJ per inference", title="routing energy by hop count")
-    return save_figure(fig, path)
+    return fig

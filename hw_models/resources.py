@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from hw_models.chip import ChipSpec, SynapseEncoding
-from hw_models.netlist import Netlist
+from neuromotif.hw_models.chip import ChipSpec, SynapseEncoding
+from neuromotif.hw_models.netlist import Netlist
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from hw_models.netlist import Netlist, Population, Projection
+from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 
 
 def scml_structure(n: int, m: int, p_intra: float = 0.5, p_inter: float = 0.25, seed: int = 0) -> sp.csr_matrix:
@@ -35,10 +35,10 @@ def scml_structure(n: int, m: int, p_intra: float = 0.5, p_inter: float = 0.25, 
 
 def scml_net(n: int, m: int = 16, inputs: int = 700, outputs: int = 10, seed: int = 0, rate: float = 0.05) -> Netlist:
     """Dense input -> one SC-ML layer -> dense readout (none when ``outputs`` is 0)."""
-    pops = [Population("in", inputs, is_input=True, rate=rate), Population("scml0", n, group_size=m, rate=rate)]
-    projs = [Projection("in->scml0", "in", "scml0"),
-             Projection("scml0->scml0", "scml0", "scml0", scml_structure(n, m, seed=seed))]
+    pops = [NetPopulation("in", inputs, is_input=True, rate=rate), NetPopulation("scml0", n, motif_size=m, rate=rate)]
+    projs = [NetProjection("in->scml0", "in", "scml0"),
+             NetProjection("scml0->scml0", "scml0", "scml0", scml_structure(n, m, seed=seed))]
     if outputs:
-        pops.append(Population("out", outputs, rate=rate))
-        projs.append(Projection("scml0->out", "scml0", "out"))
+        pops.append(NetPopulation("out", outputs, rate=rate))
+        projs.append(NetProjection("scml0->out", "scml0", "out"))
     return Netlist(tuple(pops), tuple(projs))

@@ -7,12 +7,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from search.arch import LayerSpec
-from search.layers import LIFLayer
+from neuromotif.search.arch import LayerSpec
+from neuromotif.search.layers import LIFLayer
 
 
 class DenseRecurrentLayer(LIFLayer):
     """Fully connected recurrence, free signs: the RSNN without motifs or search."""
+
+    kind = "dense"
 
     def __init__(self, n_in: int, spec: LayerSpec, generator: torch.Generator, in_scale: float = 1.0,
                  rec_scale: float = 0.5):
@@ -28,3 +30,5 @@ class DenseRecurrentLayer(LIFLayer):
 
 class FeedForwardLayer(LIFLayer):
     """No recurrence: the LIF's own leaky integration is its only memory."""
+
+    kind = "ff"

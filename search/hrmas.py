@@ -8,7 +8,8 @@ Each iteration alternates the two steps of the method:
           adapts its gain and decay over a window of training batches: fast self-repair after
           the structural and weight changes of step 1.
 After the last iteration, the most probable size and types give the architecture
-(``architecture.yaml``), which is retrained from fresh weights (``pipeline.retrain``).
+(``architecture.yaml``), which is retrained from fresh weights (``neuromotif.stages.train_model``,
+the `train` stage of `neuromotif run`).
 Outputs in ``OUT/search/``: architecture.yaml, checkpoint.pt (resumable: an interrupted search
 finishes with the same result as an uninterrupted one), history.jsonl, plots.
 """
@@ -22,16 +23,16 @@ from typing import Any
 import numpy as np
 import torch
 
-from search.arch import ArchSpec, NeuronParams
-from search.atomic import atomic_path, atomic_write_text
-from search.config import Config
-from search.data import DatasetSplits, SpikeSplit, load_dataset
-from search.data.base import stratified_holdout
-from search.errors import InputError
-from search.plasticity import from_config, run_ip
-from search.progress import note, track
-from search.supernet import SuperNet
-from search.train import batches, evaluate, loss_fn, resolve_device, restore_checkpoint
+from neuromotif.search.arch import ArchSpec, NeuronParams
+from neuromotif.io import atomic_path, atomic_write_text
+from neuromotif.config import Config
+from neuromotif.search.data import DatasetSplits, SpikeSplit, load_dataset
+from neuromotif.search.data.base import stratified_holdout
+from neuromotif.errors import InputError
+from neuromotif.search.plasticity import from_config, run_ip
+from neuromotif.progress import note, track
+from neuromotif.search.supernet import SuperNet
+from neuromotif.search.train import batches, evaluate, loss_fn, resolve_device, restore_checkpoint
 
 
 def build_supernet(config: Config, info) -> SuperNet:
@@ -153,7 +154,7 @@ def run_search(config: Config, out: Path, resume: bool = True) -> ArchSpec:
     search = Search(config, data, out)
     arch = search.run(resume=resume)
     if config.report.plots:
-        from search.search_plots import plot_search
+        from neuromotif.search.search_plots import plot_search
 
         plot_search(search.net, search.history, search.out)
     return arch

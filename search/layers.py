@@ -3,17 +3,19 @@
 Owns what every layer shares: input weights, per-neuron gain (intrinsic plasticity's R,
 folded into all incoming weights), per-neuron voltage decay dv (IP's tau_m), current decay
 du, threshold, bias, and the ``quantized`` precision that rounds all of them exactly as the
-compiler will (``hw_models.formats``; straight-through gradients). Subclasses add a
-recurrent current by overriding ``recurrent_weights`` and ``recurrent_current``.
+compiler will for the target chip's ``numeric`` format (``hw_models.formats``; straight-through
+gradients). Subclasses add a recurrent current by overriding ``recurrent_weights`` and
+``recurrent_current``, and name themselves with ``kind`` (the compiler's population names).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from hw_models import formats
-from search.arch import NeuronParams
-from search.neuron import lif_step
+from neuromotif.hw_models import formats
+from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.search.arch import NeuronParams
+from neuromotif.search.neuron import lif_step
 
 PRECISIONS = ("float", "quantized")
 
@@ -24,6 +26,10 @@ def ste(w: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
 
 
 class LIFLayer(nn.Module):
+    kind = "lif"
+    motif_size = 1  # neurons per motif (SC-ML layers set their own)
+    numeric: NumericFormat | None = None  # the chip's number format, for ``quantized`` (set by the RSNN)
+
     def __init__(self, n_in: int, n: int, neuron: NeuronParams, generator: torch.Generator, in_scale: float = 1.0):
         super().__init__()
         self.n_in, self.n = n_in, n
@@ -56,12 +62,16 @@ class LIFLayer(nn.Module):
         w_in, rec = self.folded_weights()
         du, dv, bias = self.du, self.dv, self.bias
         if self.precision == "quantized":
+            fmt = self.numeric
+            if fmt is None:
+                raise ValueError("quantized precision needs the chip's numeric format: set layer.numeric")
             max_w = max(float(w_in.detach().abs().max()), float(rec.detach().abs().max()) if rec is not None else 0.0)
-            scale = formats.population_scale(max_w, self.vth)
-            w_in = ste(w_in, formats.quantize_weight(w_in, scale, formats.choose_exponent(w_in.detach(), scale)))
+            scale = formats.population_scale(max_w, self.vth, fmt)
+            w_in = ste(w_in, formats.quantize_weight(w_in, scale, formats.choose_exponent(w_in.detach(), scale, fmt), fmt))
             if rec is not None:
-                rec = ste(rec, formats.quantize_weight(rec, scale, formats.choose_exponent(rec.detach(), scale)))
-            du, dv, bias = formats.quantize_du(du), formats.quantize_dv(dv), formats.quantize_bias(bias, scale)
+                rec = ste(rec, formats.quantize_weight(rec, scale, formats.choose_exponent(rec.detach(), scale, fmt), fmt))
+            du, dv = formats.quantize_du(du, fmt), formats.quantize_dv(dv, fmt)
+            bias = formats.quantize_bias(bias, scale, fmt)
         return {"w_in": w_in, "rec": rec, "du": du, "dv": dv, "bias": bias}
 
     def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor | None) -> torch.Tensor | float:

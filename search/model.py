@@ -9,10 +9,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from search.arch import ArchSpec, LayerSpec
-from search.baselines import DenseRecurrentLayer, FeedForwardLayer
-from search.layers import PRECISIONS, LIFLayer
-from search.scml import SCMLLayer
+from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.chip import DEFAULT_CHIP, NumericFormat
+from neuromotif.search.arch import ArchSpec, LayerSpec
+from neuromotif.search.baselines import DenseRecurrentLayer, FeedForwardLayer
+from neuromotif.search.layers import PRECISIONS, LIFLayer
+from neuromotif.search.scml import SCMLLayer
 
 INPUT_SCALE = 3.0    # initial input weight std x sqrt(fan-in), in threshold units
 READOUT_SCALE = 3.0
@@ -32,9 +34,13 @@ def make_layer(n_in: int, spec: LayerSpec, gen: torch.Generator) -> LIFLayer:
 
 
 class RSNN(nn.Module):
-    def __init__(self, arch: ArchSpec, seed: int = 0):
+    """``numeric``: the target chip's number format, used by the ``quantized`` precision
+    (default: the default chip's)."""
+
+    def __init__(self, arch: ArchSpec, seed: int = 0, numeric: NumericFormat | None = None):
         super().__init__()
         self.arch = arch
+        self.numeric = numeric or load_chip(DEFAULT_CHIP).numeric
         gen = torch.Generator().manual_seed(seed)
         layers, n_in = [], arch.inputs
         for spec in arch.layers:
@@ -42,6 +48,8 @@ class RSNN(nn.Module):
             n_in = spec.neurons
         self.layers = nn.ModuleList(layers)
         self.readout = FeedForwardLayer(n_in, arch.classes, arch.readout, gen, READOUT_SCALE)
+        for layer in self.populations():
+            layer.numeric = self.numeric
 
     def set_precision(self, precision: str) -> None:
         if precision not in PRECISIONS:

@@ -18,8 +18,8 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
-from search.arch import LayerSpec
-from search.layers import LIFLayer
+from neuromotif.search.arch import LayerSpec
+from neuromotif.search.layers import LIFLayer
 
 
 def block_signs(spec: LayerSpec) -> np.ndarray:
@@ -56,20 +56,22 @@ class MotifRecurrence(torch.autograd.Function):
 
 
 class SCMLLayer(LIFLayer):
+    kind = "scml"
+
     def __init__(self, n_in: int, spec: LayerSpec, generator: torch.Generator, in_scale: float = 1.0,
                  rec_scale: float = 0.5):
         super().__init__(n_in, spec.neurons, spec.neuron, generator, in_scale)
-        self.m, self.k = spec.motif_size, spec.motifs
+        self.motif_size, self.motifs = spec.motif_size, spec.motifs
         signs = torch.from_numpy(block_signs(spec))
         self.register_buffer("signs", signs)
         fan_in = max(float(signs.abs().sum(1).mean()), 1.0)
-        self.w_rec = nn.Parameter(torch.rand(self.k, self.m, 3 * self.m, generator=generator) * (rec_scale / fan_in**0.5))
+        self.w_rec = nn.Parameter(torch.rand(self.motifs, self.motif_size, 3 * self.motif_size, generator=generator) * (rec_scale / fan_in**0.5))
 
     def recurrent_weights(self) -> torch.Tensor:
         return self.signs * self.w_rec.abs()  # [K, m, 3m]
 
     def _gain_shape(self, rec: torch.Tensor) -> tuple[int, ...]:
-        return (self.k, self.m, 1)
+        return (self.motifs, self.motif_size, 1)
 
     def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor | None) -> torch.Tensor:
         """``s`` [K, B, m] (state layout) -> recurrent input [K, B, m]; ``rec`` [K, m, 3m]."""
@@ -77,14 +79,14 @@ class SCMLLayer(LIFLayer):
 
     def to_layout(self, drive: torch.Tensor) -> torch.Tensor:
         b, t, _ = drive.shape
-        return drive.view(b, t, self.k, self.m).permute(1, 2, 0, 3).contiguous()  # [T, K, B, m]
+        return drive.view(b, t, self.motifs, self.motif_size).permute(1, 2, 0, 3).contiguous()  # [T, K, B, m]
 
     def from_layout(self, stacked: torch.Tensor) -> torch.Tensor:
         t, k, b, m = stacked.shape
         return stacked.permute(2, 0, 1, 3).reshape(b, t, k * m)
 
     def neuron_shape(self) -> tuple[int, ...]:
-        return (self.k, 1, self.m)
+        return (self.motifs, 1, self.motif_size)
 
     def recurrent_matrix(self, rec: torch.Tensor | None = None) -> sp.csr_matrix:
         """The (post x pre) N x N recurrent matrix as scipy sparse (zeros dropped)."""

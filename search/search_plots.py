@@ -6,16 +6,18 @@ from pathlib import Path
 
 import numpy as np
 
-from hw_models.plots import pyplot, save_figure
+from matplotlib.figure import Figure
+
+from neuromotif.plotting import save_figure
 
 
 def plot_search(net, history: list[dict], out: Path) -> list[Path]:
-    plt = pyplot()
     layer = net.layers[0]
     i = int(np.argmax(layer.size_probabilities().detach().cpu().numpy()))
     m = layer.sizes[i]
     p = layer.type_probabilities(i).detach().cpu().numpy()  # [m, 3m, 3]
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
+    fig = Figure(figsize=(12, 3.2))
+    axes = fig.subplots(1, 3)
     for ax, k, name in zip(axes, range(3), ("excitatory", "inhibitory", "absent")):
         im = ax.imshow(p[..., k], vmin=0, vmax=1, cmap="viridis", aspect="auto")
         ax.axvline(m - 0.5, color="w", lw=0.8)
@@ -24,7 +26,8 @@ def plot_search(net, history: list[dict], out: Path) -> list[Path]:
     fig.colorbar(im, ax=axes.tolist(), shrink=0.8)
     paths = [save_figure(fig, out / "motif_types.png")]
     its = [h["iteration"] for h in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
+    fig = Figure(figsize=(9, 3.2))
+    a, b = fig.subplots(1, 2)
     for size in history[0]["size_probabilities"] if history else []:
         a.plot(its, [h["size_probabilities"][size] for h in history], marker="o", label=f"m = {size}")
     a.set(xlabel="iteration", ylabel="probability", title="motif size", ylim=(0, 1))

@@ -17,11 +17,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from search.arch import ArchSpec, LayerSpec, NeuronParams
-from search.layers import LIFLayer
-from search.model import INPUT_SCALE, READOUT_SCALE
-from search.baselines import FeedForwardLayer
-from search.scml import MotifRecurrence
+from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams
+from neuromotif.search.layers import LIFLayer
+from neuromotif.search.model import INPUT_SCALE, READOUT_SCALE
+from neuromotif.search.baselines import FeedForwardLayer
+from neuromotif.search.scml import MotifRecurrence
 
 TYPES = ("E", "I", ".")
 TYPE_CODES = np.array([1, -1, 0], np.int8)

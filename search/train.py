@@ -19,12 +19,13 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from search.atomic import atomic_path, atomic_write_text
-from search.config import Config, TrainConfig, dump_config
-from search.data import DatasetSplits, SpikeSplit
-from search.errors import InputError
-from search.model import RSNN, predict
-from search.progress import note, track
+from neuromotif.io import atomic_path, atomic_write_text
+from neuromotif.config import Config, TrainConfig, dump_config
+from neuromotif.search.data import DatasetSplits, SpikeSplit
+from neuromotif.errors import InputError
+from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.search.model import RSNN, predict
+from neuromotif.progress import note, track
 
 MODEL_FORMAT = "neuromotif-model"
 MODEL_VERSION = 1
@@ -145,7 +146,7 @@ class Trainer:
             total += float(loss.detach()) * len(y)
             n += len(y)
         if self.ip is not None and self.ip_window:
-            from search.plasticity import run_ip
+            from neuromotif.search.plasticity import run_ip
 
             window = (torch.from_numpy(x) for _, x, _ in batches(train, self.cfg.batch_size, order[: self.ip_window
                                                                                                   * self.cfg.batch_size]))
@@ -183,9 +184,11 @@ class Trainer:
 
 def save_model(path: Path, model: RSNN, config: Config, data: DatasetSplits, metrics: dict[str, Any],
                history: list[dict[str, Any]]) -> None:
-    """``model.pt``: weights and neuron parameters (state dict), architecture, config, data spec."""
+    """``model.pt``: weights and neuron parameters (state dict), architecture, the target chip's
+    numeric format, config, data spec."""
     payload = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "state_dict": model.state_dict(),
-               "arch": model.arch.to_dict(), "config": dump_config(config), "data": asdict(data.info),
+               "arch": model.arch.to_dict(), "numeric": asdict(model.numeric), "config": dump_config(config),
+               "data": asdict(data.info),
                "metrics": metrics, "history": history}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
@@ -194,7 +197,7 @@ def save_model(path: Path, model: RSNN, config: Config, data: DatasetSplits, met
 
 def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
     """Read ``model.pt`` back into an ``RSNN`` (refusing files that are not neuromotif models)."""
-    from search.arch import ArchSpec
+    from neuromotif.search.arch import ArchSpec
 
     if not Path(path).is_file():
         raise InputError(f"model file not found: {path}")
@@ -206,6 +209,10 @@ def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
         raise InputError(f"{path}: not a neuromotif model (expected format '{MODEL_FORMAT}')")
     if payload.get("version") != MODEL_VERSION:
         raise InputError(f"{path}: model version {payload.get('version')} is not {MODEL_VERSION}: retrain it")
-    model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)))
+    try:
+        numeric = NumericFormat(**payload["numeric"]) if "numeric" in payload else None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path}: damaged numeric format ({exc}): retrain it") from None
+    model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric)
     model.load_state_dict(payload["state_dict"])
     return model, payload

@@ -9,11 +9,19 @@ import numpy as np
 
 @dataclass
 class SimResult:
-    """Output spike counts [B, classes]; optional rasters / voltages per population [B, T, n];
-    activity summed over samples, per step and neuron (bundle population order, inputs first)."""
+    """What a backend returns, the same shapes from both.
+
+    ``counts`` [B, classes]: output spike counts. Per recorded population: ``spikes`` [B, T, n]
+    rasters; ``final_v`` / ``final_u`` [B, n], the state after the last step (both backends);
+    ``voltages`` / ``currents`` [B, T, n], v and u at every step (CPU backend, ``record_v``).
+    ``activity_*`` [T, N_all]: summed over samples, per step and neuron (bundle population
+    order, inputs first), for the cost model.
+    """
 
     counts: np.ndarray
     spikes: dict[str, np.ndarray] = field(default_factory=dict)
+    final_v: dict[str, np.ndarray] = field(default_factory=dict)
+    final_u: dict[str, np.ndarray] = field(default_factory=dict)
     voltages: dict[str, np.ndarray] = field(default_factory=dict)
     currents: dict[str, np.ndarray] = field(default_factory=dict)
     activity_spikes: np.ndarray | None = None   # [T, N_all]
@@ -21,5 +29,3 @@ class SimResult:
     samples: int = 0
     seconds: float = 0.0
 
-
-BACKENDS = ("cpu", "lava")

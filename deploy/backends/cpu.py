@@ -10,8 +10,10 @@ Per step t (t = 1..T), for every sample in the batch at once:
       v = sign(v*(4096-dv)) * (|v*(4096-dv)| >> 12)
       v = clip(v + u + (bias_mant << bias_exp), -(2^23-1), 2^23-1)
       s = v > vth << 6;  v[s] = 0
-Weights pass Lava's storage rules first: mixed sign mode clips to [-256, 255] and zeroes the
-lowest bit (arithmetic shift: 127 -> 126, -1 -> -2); the compiler only emits even weights.
+(the 24 bits are the bundle's ``numeric.u_bits`` / ``v_bits``). Weights pass Lava's storage
+rules first: clipped by sign mode (mixed [-256, 255]) and the low ``8 - weight_bits + mixed``
+bits zeroed (at 8 bits mixed: 127 -> 126, -1 -> -2); the compiler only emits weights that
+survive unchanged.
 A negative exponent floors each partial sum that one Lava Sparse process computes, and the
 Lava backend needs one Sparse per (pre profile group, post profile group): the sum of floors
 is not the floor of the sum, so such projections are computed here block by block, exactly
@@ -36,10 +38,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import scipy.sparse as sp
 
-from deploy.backends import SimResult
-from deploy.bundle import Bundle
+from neuromotif.deploy.backends import SimResult
+from neuromotif.deploy.bundle import Bundle
+from neuromotif.hw_models import formats
 
-UV_MAX = 2**23
 INT32 = 2**31
 DENSE_MAX_ENTRIES = 1 << 23   # projections up to 8 M entries may run as dense float32 products
 DRIVE_BUDGET = 1 << 28        # bytes for the precomputed input drive of one batch
@@ -47,12 +49,15 @@ MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost
 FLOAT32_EXACT = 1 << 24
 
 
-def stored_weights(w: sp.csr_matrix, sign_mode: str) -> sp.csr_matrix:
-    """What Lava's Sparse keeps of 8-bit weights: clipped by sign mode, low bit zeroed when mixed."""
+def stored_weights(w: sp.csr_matrix, sign_mode: str, weight_bits: int) -> sp.csr_matrix:
+    """What Lava's Sparse keeps of the weights: clipped by sign mode, then the low
+    ``8 - weight_bits + mixed`` bits of the magnitude zeroed (floor for mixed, toward zero for
+    inhibitory, as ``lava.utils.weightutils`` does)."""
     w = w.copy()
-    lo, hi, drop = {"mixed": (-256, 255, 1), "excitatory": (0, 255, 0), "inhibitory": (-255, 0, 0)}[sign_mode]
-    w.data = np.clip(w.data, lo, hi)
-    w.data = (w.data >> drop) << drop
+    lo, hi = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}[sign_mode]
+    drop = max(8 - weight_bits + (sign_mode == "mixed"), 0)
+    data = np.clip(w.data, lo, hi)
+    w.data = -((-data >> drop) << drop) if sign_mode == "inhibitory" else (data >> drop) << drop
     w.eliminate_zeros()
     return w
 
@@ -96,23 +101,24 @@ class _Synapses:
 
 
 def lif_update(u: np.ndarray, v: np.ndarray, a64: np.ndarray, keep_u: np.ndarray, keep_v: np.ndarray,
-               bias: np.ndarray, vth_fx: float, int32_possible: bool = True) -> np.ndarray:
-    """In place on float64 integer-valued state [B, n]; ``a64`` = a << 6. Returns the spikes."""
+               bias: np.ndarray, vth_fx: float, u_limit: int, v_limit: int, int32_possible: bool = True) -> np.ndarray:
+    """In place on float64 integer-valued state [B, n]; ``a64`` = a << 6. Returns the spikes.
+    ``u_limit``: u wraps past +-u_limit (2^23); ``v_limit``: v saturates at +-v_limit (2^23 - 1)."""
     cur = np.trunc(u * keep_u)
     cur += a64
     if int32_possible and np.abs(cur).max(initial=0) >= INT32:  # Lava adds into int32: wrap like it
         cur = ((cur + INT32) % (2 * INT32)) - INT32
-    over = cur > UV_MAX
+    over = cur > u_limit
     if over.any():
-        cur[over] -= 2 * UV_MAX
-    under = cur <= -UV_MAX
+        cur[over] -= 2 * u_limit
+    under = cur <= -u_limit
     if under.any():
-        cur[under] += 2 * UV_MAX
+        cur[under] += 2 * u_limit
     u[...] = cur
     volt = np.trunc(v * keep_v)
     volt += u
     volt += bias
-    np.clip(volt, -(UV_MAX - 1), UV_MAX - 1, out=v)
+    np.clip(volt, -v_limit, v_limit, out=v)
     s = v > vth_fx
     np.copyto(v, 0.0, where=s)
     return s
@@ -126,13 +132,16 @@ class CPUBackend:
         self.bundle = bundle
         self.threads = threads
         self.lifs = bundle.lif_populations
+        numeric = bundle.numeric
+        self.weight_bits = numeric.weight_bits
+        self.u_limit, self.v_limit = formats.u_limit(numeric), formats.v_limit(numeric)
         self.params = {p.name: ((4096 - (p.du + 1))[None, :] / 4096.0, (4096 - p.dv)[None, :] / 4096.0,
                                 (p.bias_mant << p.bias_exp)[None, :].astype(np.float64), float(p.vth << 6))
                        for p in self.lifs}
         self.incoming = {p.name: [(j.pre, blk) for j in bundle.inputs_to(p.name) for blk in self._blocks(j)]
                          for p in self.lifs}
         # can u + (a << 6) leave int32? Only for absurd weights; decided once, from the weights
-        self.int32_possible = {p.name: UV_MAX + 64 * sum(b.max_current for _, b in self.incoming[p.name]) >= INT32
+        self.int32_possible = {p.name: self.u_limit + 64 * sum(b.max_current for _, b in self.incoming[p.name]) >= INT32
                                for p in self.lifs}
         self.offsets, at = {}, 0
         for p in bundle.populations:
@@ -142,7 +151,7 @@ class CPUBackend:
 
     def _blocks(self, proj) -> list[_Synapses]:
         """The whole projection, or (negative exponent) one block per Lava Sparse process."""
-        w = stored_weights(proj.weights.tocsr().astype(np.int64), proj.sign_mode)
+        w = stored_weights(proj.weights.tocsr().astype(np.int64), proj.sign_mode, self.weight_bits)
         if proj.weight_exp >= 0:
             return [_Synapses(w, proj.weight_exp, slice(None), slice(None))]
         post, pre = self.bundle.population(proj.post), self.bundle.population(proj.pre)
@@ -166,7 +175,7 @@ class CPUBackend:
         else:
             parts = [self._run_batch(c, record, record_v, activity) for c in chunks]
         out = SimResult(counts=np.concatenate([p.counts for p in parts]), samples=len(x))
-        for key in ("spikes", "voltages", "currents"):
+        for key in ("spikes", "final_v", "final_u", "voltages", "currents"):
             for name in getattr(parts[0], key):
                 getattr(out, key)[name] = np.concatenate([getattr(p, key)[name] for p in parts])
         if activity:
@@ -221,7 +230,8 @@ class CPUBackend:
                             a64[:, syn.rows] += syn.current(s_pre, 6)
                 u, v = state[p.name]
                 keep_u, keep_v, bias, vth_fx = self.params[p.name]
-                s = lif_update(u, v, a64, keep_u, keep_v, bias, vth_fx, self.int32_possible[p.name])
+                s = lif_update(u, v, a64, keep_u, keep_v, bias, vth_fx, self.u_limit, self.v_limit,
+                               self.int32_possible[p.name])
                 now[p.name] = s.astype(np.float64)
                 if activity:
                     off = self.offsets[p.name]
@@ -237,4 +247,6 @@ class CPUBackend:
                 act_s[t, off:off + inp.size] = x[:, t].sum(0)
             counts += now[out_name].astype(np.int64)
             prev = now
-        return SimResult(counts, rasters, volts, currents, act_s, act_a, batch)
+        final_u = {n: state[n][0].astype(np.int64) for n in record if n in state}
+        final_v = {n: state[n][1].astype(np.int64) for n in record if n in state}
+        return SimResult(counts, rasters, final_v, final_u, volts, currents, act_s, act_a, batch)

@@ -16,11 +16,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from deploy.backends import SimResult
-from deploy.bundle import Bundle
-from deploy.lava_compat import import_lava
-from search.errors import InputError
-from search.progress import track
+from neuromotif.deploy.backends import SimResult
+from neuromotif.deploy.bundle import Bundle
+from neuromotif.deploy.lava_compat import import_lava
+from neuromotif.errors import InputError
+from neuromotif.progress import track
 
 
 class LavaTimeoutError(InputError):
@@ -73,9 +73,11 @@ class LavaBackend:
         from lava.proc.sparse.process import Sparse
         from lava.utils.weightutils import SignMode
 
+        SIGN_MODES = {"mixed": SignMode.MIXED, "excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY}
         t0 = time.perf_counter()
         batch, steps, channels = x.shape
         b = self.bundle
+        weight_bits = b.numeric.weight_bits
         if channels != b.input.size:
             raise ValueError(f"input has {channels} channels, the bundle expects {b.input.size}")
         recorded = tuple(dict.fromkeys((*record, b.output.name)))
@@ -96,7 +98,8 @@ class LavaBackend:
                     w = j.weights[post_idx][:, pre_idx].tocsr()
                     if w.nnz == 0:
                         continue
-                    syn = Sparse(weights=w, weight_exp=j.weight_exp, num_weight_bits=8, sign_mode=SignMode.MIXED)
+                    syn = Sparse(weights=w, weight_exp=j.weight_exp, num_weight_bits=weight_bits,
+                                 sign_mode=SIGN_MODES[j.sign_mode])
                     out_port.connect(syn.s_in)
                     syn.a_out.connect(post_lif.a_in)
                     synapses.append(syn)
@@ -133,4 +136,5 @@ class LavaBackend:
             if started or anchor.runtime is not None:
                 anchor.stop()
         counts = spikes[b.output.name].sum(1).astype(np.int64)
-        return SimResult(counts, spikes, final_v, final_u, samples=batch, seconds=time.perf_counter() - t0)
+        return SimResult(counts, spikes, final_v=final_v, final_u=final_u, samples=batch,
+                         seconds=time.perf_counter() - t0)

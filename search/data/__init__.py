@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from search.data import digits_saccade, letters_tts, ti46, tonic_sets
-from search.data.base import DatasetInfo, DatasetSplits, SpikeSplit, group_holdout, stratified_holdout
-from search.data.cache import cache_key, cached_splits
-from search.errors import InputError
+from neuromotif.search.data import digits_saccade, letters_tts, ti46, tonic_sets
+from neuromotif.search.data.base import DatasetInfo, DatasetSplits, SpikeSplit, group_holdout, stratified_holdout
+from neuromotif.search.data.cache import cache_key, cached_splits
+from neuromotif.errors import InputError
 
 if TYPE_CHECKING:
-    from search.config import DataConfig
+    from neuromotif.config import DataConfig
 
 __all__ = ["DatasetInfo", "DatasetSplits", "SpikeSplit", "DATASETS", "load_dataset", "dataset_status"]
 

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from search.atomic import atomic_path
-from search.data.base import SpikeSplit
+from neuromotif.io import atomic_path
+from neuromotif.search.data.base import SpikeSplit
 
 CACHE_FORMAT = 1
 CACHE_ENV = "NEUROMOTIF_CACHE"

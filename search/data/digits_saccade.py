@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
-from search.data.base import DatasetInfo, SpikeSplit, stratified_holdout
+from neuromotif.search.data.base import DatasetInfo, SpikeSplit, stratified_holdout
 
 IMAGE = 8
 SENSOR = 10  # the 8x8 image travels up to 2 px inside a 10x10 sensor

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from search.data.base import DatasetInfo, SpikeSplit
-from search.errors import InputError
+from neuromotif.search.data.base import DatasetInfo, SpikeSplit
+from neuromotif.errors import InputError
 
 ASSET = Path(__file__).parent / "assets" / "letters_tts.npz"
 TIMESTEPS = 100

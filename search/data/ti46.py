@@ -15,10 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from search.data import cochlea
-from search.data.base import DatasetInfo, SpikeSplit
-from search.errors import InputError
-from search.progress import track
+from neuromotif.search.data import cochlea
+from neuromotif.search.data.base import DatasetInfo, SpikeSplit
+from neuromotif.errors import InputError
+from neuromotif.progress import track
 
 FOLDER = "TI46-Alpha"
 AUDIO_SUFFIXES = (".wav", ".sph")

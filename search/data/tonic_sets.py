@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from search.data.base import DatasetInfo, SpikeSplit, bin_events
-from search.errors import InputError
-from search.progress import track
+from neuromotif.search.data.base import DatasetInfo, SpikeSplit, bin_events
+from neuromotif.errors import InputError
+from neuromotif.progress import track
 
 
 @dataclass(frozen=True)

@@ -4,16 +4,16 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from deploy import lava_compat
-from deploy.backends.cpu import CPUBackend
-from deploy.compile import spike_mismatches
+from neuromotif.deploy import lava_compat
+from neuromotif.deploy.backends.cpu import CPUBackend
+from neuromotif.deploy.divergence import spike_mismatches
 from tests.deploy.bundles import lif, make_bundle, random_bundle
 
 needs_lava = pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-nc not installed (make setup)")
 
 
 def run_both(bundle, x, record=None):
-    from deploy.backends.lava import LavaBackend
+    from neuromotif.deploy.backends.lava import LavaBackend
 
     record = record or tuple(p.name for p in bundle.lif_populations)
     cpu = CPUBackend(bundle).run(x, record=record, record_v=True)
@@ -23,9 +23,11 @@ def run_both(bundle, x, record=None):
 
 def assert_identical(cpu, lava):
     assert spike_mismatches(cpu.spikes, lava.spikes) == 0
-    for name in lava.voltages:  # Lava's u, v after the last step of each sample
-        np.testing.assert_array_equal(cpu.voltages[name][:, -1], lava.voltages[name], err_msg=f"v of {name}")
-        np.testing.assert_array_equal(cpu.currents[name][:, -1], lava.currents[name], err_msg=f"u of {name}")
+    assert lava.final_v.keys() == cpu.final_v.keys() == lava.final_u.keys() == cpu.final_u.keys()
+    for name in lava.final_v:  # u, v after the last step of each sample, the same shape from both
+        np.testing.assert_array_equal(cpu.final_v[name], lava.final_v[name], err_msg=f"v of {name}")
+        np.testing.assert_array_equal(cpu.final_u[name], lava.final_u[name], err_msg=f"u of {name}")
+        np.testing.assert_array_equal(cpu.voltages[name][:, -1], cpu.final_v[name])
     np.testing.assert_array_equal(cpu.counts, lava.counts)
 
 
@@ -71,6 +73,30 @@ def test_random_recurrent_networks_match_lava(tmp_path, seed, exps):
 
 
 @needs_lava
+@pytest.mark.parametrize("weight_bits", [4, 6, 9])
+def test_fewer_weight_bits_truncate_like_lava(tmp_path, weight_bits):
+    """The bundle's numeric format reaches both backends: Lava's Sparse keeps the top ``weight_bits``
+    of each 9-bit mixed weight; the CPU backend must drop the same low bits (random even weights,
+    most of them not multiples of 2^(9 - weight_bits))."""
+    b = random_bundle(tmp_path / "b", 3, exps=(2, 1, 0), numeric={"weight_bits": weight_bits})
+    assert b.numeric.weight_bits == weight_bits
+    x = (np.random.default_rng(3).random((2, 25, 12)) < 0.3).astype(np.uint8)
+    cpu, lava = run_both(b, x)
+    assert cpu.spikes["h"].sum() > 0
+    assert_identical(cpu, lava)
+
+
+def test_cpu_backend_drops_the_low_weight_bits_by_hand(tmp_path):
+    # 4-bit weights keep multiples of 32 (floor): 100 -> 96, -1 -> -32; at 8 bits 100 stays, -1 -> -2
+    w = np.array([[100, -1]])
+    for bits, expected in ((4, [96, -32]), (8, [100, -2])):
+        b = make_bundle(tmp_path / f"b{bits}", 2, [lif("n", 1, du=4095, dv=4095, vth=100000)], [("input", "n", w, 0)],
+                        numeric={"weight_bits": bits})
+        r = CPUBackend(b).run(np.array([[[1, 0], [0, 1], [0, 0]]], np.uint8), record=("n",), record_v=True)
+        assert (r.currents["n"][0, 1:, 0] >> 6).tolist() == expected  # u = a << 6, cleared each step (du = 4095)
+
+
+@needs_lava
 def test_edge_cases_match_lava(tmp_path):
     n = 4
     pops = [
@@ -91,7 +117,7 @@ def test_edge_cases_match_lava(tmp_path):
 
 @needs_lava
 def test_samples_do_not_leak_into_each_other(tmp_path):
-    from deploy.backends.lava import LavaBackend
+    from neuromotif.deploy.backends.lava import LavaBackend
 
     b = random_bundle(tmp_path / "b", 5)
     x = (np.random.default_rng(5).random((3, 20, 12)) < 0.4).astype(np.uint8)
@@ -113,7 +139,7 @@ def test_cpu_batched_equals_one_by_one(tmp_path):
 @pytest.mark.parametrize("limit", ["DENSE_MAX_ENTRIES", "FLOAT32_EXACT"])
 def test_every_synapse_kernel_gives_the_same_spikes(tmp_path, monkeypatch, limit):
     """Dense float32 BLAS and sparse float64 kernels: the same integers, so the same spikes."""
-    from deploy.backends import cpu
+    from neuromotif.deploy.backends import cpu
 
     b = random_bundle(tmp_path / "b", 11, exps=(2, 1, 0))
     x = (np.random.default_rng(11).random((4, 30, 12)) < 0.4).astype(np.uint8)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from deploy.cli import main
+from neuromotif.cli import main
 
 REPO = Path(__file__).parents[2]
 
@@ -102,9 +102,9 @@ def test_datasets_lists_everything(capsys):
 
 
 def test_internal_error_is_exit_1_one_line(capsys, monkeypatch, write):
-    import search.data
+    from neuromotif.search import data
 
-    monkeypatch.setattr(search.data, "check_available", lambda cfg: 1 / 0)
+    monkeypatch.setattr(data, "check_available", lambda cfg: 1 / 0)
     code, _, err = run(capsys, "validate", write("seed: 1\n"))
     assert code == 1 and err.count("\n") == 1 and "internal error: ZeroDivisionError" in err
 

@@ -9,13 +9,15 @@ import numpy as np
 import pytest
 import yaml
 
-from deploy.backends.cpu import CPUBackend
-from deploy.bundle import BundleError, read_bundle
-from deploy.cli import main
-from deploy.compile import compile_model, dataset_of, spike_mismatches
-from search.config import load_config
-from search.pipeline import train_model
-from search.train import evaluate, load_model
+from neuromotif.cli import main
+from neuromotif.config import load_config
+from neuromotif.deploy.backends.cpu import CPUBackend
+from neuromotif.deploy.bundle import BundleError, read_bundle
+from neuromotif.deploy.divergence import spike_mismatches
+from neuromotif.search.train import evaluate, load_model
+from neuromotif.simulation import dataset_of
+from neuromotif.stages import compile_checkpoint as compile_model
+from neuromotif.stages import train_model
 
 TINY = ["data.max_samples=64", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=2"]
 
@@ -48,6 +50,29 @@ def test_fixed_point_matches_quantized_torch_on_spikes(trained, tmp_path):
     quant = evaluate(model, data.test, __import__("torch").device("cpu"), "quantized")
     agree = (np.argmax(fixed.counts, 1) == quant["predictions"]).mean()
     assert agree >= 0.95
+
+
+def test_a_chip_yaml_with_4_bit_weights_and_16_bit_thresholds_compiles_and_runs_bit_exactly(trained, tmp_path):
+    """The chip's numeric section is the single source: quantization reads it, the bundle records
+    it, and both backends compute with it (zero CPU/Lava spike mismatches)."""
+    from neuromotif.deploy.backends.lava import LavaBackend
+
+    chip = yaml.safe_load((Path(__file__).parents[2] / "hw_models" / "chips" / "loihi2.yaml").read_text())
+    chip["name"] = "small4"
+    chip["numeric"].update(weight_bits=4, vth_bits=16)
+    (tmp_path / "small4.yaml").write_text(yaml.safe_dump(chip))
+    bundle, _ = compile_model(trained, str(tmp_path / "small4.yaml"), tmp_path / "b")
+    assert bundle.numeric.weight_bits == 4 and bundle.manifest["numeric"]["vth_bits"] == 16
+    for j in bundle.projections:
+        assert (j.weights.data % 32 == 0).all() and -256 <= j.weights.data.min() and j.weights.data.max() <= 224  # -8, 7 << 5
+    assert all(0 < p.vth < 2**16 for p in bundle.lif_populations)
+    data, _ = dataset_of(bundle)
+    x = data.test.spikes(np.arange(4))
+    names = tuple(p.name for p in bundle.lif_populations)
+    cpu = CPUBackend(bundle).run(x, record=names)
+    lava = LavaBackend(bundle, timeout_s=300).run(x, record=names)
+    assert cpu.spikes["scml0"].sum() > 0 and spike_mismatches(cpu.spikes, lava.spikes) == 0
+    np.testing.assert_array_equal(cpu.counts, lava.counts)
 
 
 @pytest.mark.parametrize("damage,expected", [
@@ -86,9 +111,12 @@ def test_cli_compile_simulate_inspect(trained, tmp_path, capsys):
     assert main(["compile", str(trained), "--chip", "loihi2", "--out", str(tmp_path / "b"), "-q"]) == 0
     assert "compiled" in capsys.readouterr().out
     assert main(["simulate", str(tmp_path / "b"), "--samples", "20", "--divergence", "4"]) == 0
-    result = json.loads((tmp_path / "simulate_cpu_test.json").read_text())
-    assert result["samples"] == 20 and 0 <= result["cpu_accuracy"] <= 1
+    result = json.loads((tmp_path / "simulation" / "summary.json").read_text())
+    assert result["samples"] == 20 and 0 <= result["accuracy"]["fixed_cpu"] <= 1
+    assert result["model"] == str((trained / "model.pt").resolve())  # found from another directory
     assert result["divergence"]["layers"]["scml0"]["quantized_vs_fixed_spike_agreement"] > 0.99
+    with np.load(tmp_path / "simulation" / "rasters.npz") as z:
+        assert set(z.files) == {"input", "scml0", "readout"} and z["scml0"].shape == (60, 32)
     assert main(["inspect", str(tmp_path / "b")]) == 0
     assert "input->scml0" in capsys.readouterr().out
 
@@ -115,7 +143,7 @@ def test_cli_compile_bad_inputs(trained, tmp_path, capsys):
 def test_quickstart_fixed_point_accuracy_and_lava_equivalence(tmp_path):
     """Issue targets on the quickstart model (SC-ML, digits-saccade): >= 94 % float test accuracy,
     fixed-point CPU accuracy within 1 point of float, zero CPU/Lava spike mismatches on 20 test samples."""
-    from deploy.backends.lava import LavaBackend
+    from neuromotif.deploy.backends.lava import LavaBackend
 
     cfg = load_config(Path(__file__).parents[2] / "configs" / "quickstart.yaml", [f"data.cache_dir={tmp_path / 'c'}"])
     metrics = train_model(cfg, tmp_path / "run")

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from deploy import lava_compat
+from neuromotif.deploy import lava_compat
 
 
 def test_patch_source_rewrites_only_mutable_encoder_defaults():

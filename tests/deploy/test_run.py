@@ -6,8 +6,8 @@ import json
 import numpy as np
 import pytest
 
-from deploy.bundle import read_bundle
-from deploy.cli import main
+from neuromotif.deploy.bundle import read_bundle
+from neuromotif.cli import main
 
 TINY = ["data.max_samples=64", "model.hidden=[16]", "search.enabled=true", "search.motif_sizes=[4, 8]",
         "search.epochs=1", "search.ip.window=1", "train.epochs=2", "train.batch_size=32", "train.ip=true",

@@ -5,7 +5,7 @@ import copy
 
 import yaml
 
-from hw_models.chip import CHIP_DIR, ChipSpec, chip_from_dict
+from neuromotif.hw_models.chip import CHIP_DIR, ChipSpec, chip_from_dict
 
 SIMPLE_COSTS = {
     "source": "test", "synop": {"energy_pj": 1, "time_ns": 1}, "neuron_active": {"energy_pj": 10, "time_ns": 2},

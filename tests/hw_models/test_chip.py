@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from hw_models import ChipSpecError, list_chips, load_chip
+from neuromotif.hw_models import ChipSpecError, list_chips, load_chip
 from tests.hw_models.chips import chip_dict
 
 
@@ -42,7 +42,9 @@ def test_user_chip_from_a_yaml_file(tmp_path, monkeypatch):
      "field 'cost_tables.davies2018.synop.energy_pj' must be a number"),
     (lambda d: d.update(default_cost_table="nope"), "default_cost_table 'nope' is not one of"),
     (lambda d: d["mesh"].update(tiles_x=0), "tiles_x, tiles_y and cores_per_tile must be >= 1"),
-    (lambda d: d["numeric"].update(weight_exp_min=9), "weight_exp_min must be <= weight_exp_max"),
+    (lambda d: d["numeric"].update(weight_exp_min=9), "numeric: weight_exp_min = 9 is outside -8..0"),
+    (lambda d: d["numeric"].update(weight_bits=12), "numeric: weight_bits = 12 is outside 1..9"),
+    (lambda d: d["numeric"].update(u_bits=32), "numeric: u_bits = 32 is outside 24..24"),
 ])
 def test_malformed_chip_names_the_field(tmp_path, mutate, expected):
     d = chip_dict("loihi1")

@@ -6,17 +6,17 @@ import json
 import numpy as np
 import pytest
 
-from hw_models import load_chip
-from hw_models.cost import Activity, evaluate
-from hw_models.mapper import map_network
-from hw_models.netlist import Netlist, Population, Projection
+from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.cost import Activity, evaluate
+from neuromotif.hw_models.mapper import map_network
+from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from tests.hw_models.chips import tiny_chip
 
 
 def _two_core():
     """in (2, host) -dense-> a (2, core 0 at router (0,0)) -dense-> b (1, core 1 at router (1,0))."""
-    net = Netlist((Population("in", 2, is_input=True), Population("a", 2), Population("b", 1)),
-                  (Projection("in->a", "in", "a"), Projection("a->b", "a", "b")))
+    net = Netlist((NetPopulation("in", 2, is_input=True), NetPopulation("a", 2), NetPopulation("b", 1)),
+                  (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b")))
     chip = tiny_chip(mesh=(2, 1, 1), max_compartments=2)
     return net, chip, map_network(net, chip)
 
@@ -73,10 +73,10 @@ def kws_estimate(rate: float = 0.1) -> tuple[float, dict]:
     that time over the model's own step time, so dynamic energy, step time and static energy
     all come from the model.
     """
-    net = Netlist((Population("in", 390, is_input=True), Population("h1", 256), Population("h2", 256),
-                   Population("out", 29)),
-                  (Projection("in->h1", "in", "h1"), Projection("h1->h2", "h1", "h2"),
-                   Projection("h2->out", "h2", "out")))
+    net = Netlist((NetPopulation("in", 390, is_input=True), NetPopulation("h1", 256), NetPopulation("h2", 256),
+                   NetPopulation("out", 29)),
+                  (NetProjection("in->h1", "in", "h1"), NetProjection("h1->h2", "h1", "h2"),
+                   NetProjection("h2->out", "h2", "out")))
     chip = load_chip("loihi1")
     mapping = map_network(net, chip)
     one_step = evaluate(net, mapping.placement, chip,
@@ -93,18 +93,22 @@ def test_blouw_keyword_spotting_within_factor_two():
     assert BLOUW_J_PER_INFERENCE / 2 <= total <= BLOUW_J_PER_INFERENCE * 2, parts
 
 
-def test_plots_write_png_files(tmp_path):
-    from hw_models.plots import plot_energy, plot_placement, plot_utilisation, utilisation
-    from hw_models.synthetic import scml_net
+def test_figures_are_built_without_files_and_save_as_png(tmp_path):
+    from matplotlib.figure import Figure
+
+    from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation, utilisation_figure
+    from neuromotif.hw_models.synthetic import scml_net
+    from neuromotif.plotting import save_figure
 
     net = scml_net(512, 16, inputs=64)
     chip = load_chip("loihi1")
     mapping = map_network(net, chip)
     spikes = (np.random.default_rng(0).random((5, net.n_neurons)) < 0.1).astype(float)
     cost = evaluate(net, mapping.placement, chip, Activity(spikes, np.ones_like(spikes)))
-    paths = [plot_utilisation(mapping, tmp_path / "u.png"), plot_placement(net, mapping, tmp_path / "p.png"),
-             plot_energy(cost, tmp_path / "e.png")]
-    for path in paths:
+    figures = {"u": utilisation_figure(mapping), "p": placement_figure(net, mapping), "e": energy_figure(cost)}
+    assert all(isinstance(f, Figure) for f in figures.values()) and not list(tmp_path.iterdir())  # hw_models writes nothing
+    for name, fig in figures.items():
+        path = save_figure(fig, tmp_path / f"{name}.png")
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(utilisation(mapping)) == {"compartments", "synapse_bits", "input_axons", "output_axons"}
-    assert not list(tmp_path.glob("*.tmp*"))  # atomic writes leave nothing behind
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["e.png", "p.png", "u.png"]  # atomic: no temporaries

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from hw_models import DesignRuleError, load_chip
-from hw_models.drc import check_mapping
-from hw_models.mapper import map_network
-from hw_models.netlist import Netlist, Population, Projection
-from hw_models.partition import partition
-from hw_models.resources import CoreSlice, all_core_usage, axon_bits, core_usage, list_bits, output_axons
+from neuromotif.hw_models import DesignRuleError, load_chip
+from neuromotif.hw_models.drc import check_mapping
+from neuromotif.hw_models.mapper import map_network
+from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
+from neuromotif.hw_models.partition import partition
+from neuromotif.hw_models.resources import CoreSlice, all_core_usage, axon_bits, core_usage, list_bits, output_axons
 from tests.hw_models.chips import tiny_chip
-from hw_models.synthetic import scml_net
+from neuromotif.hw_models.synthetic import scml_net
 
 
 def test_list_encoding_by_hand():
@@ -32,11 +32,11 @@ def test_list_encoding_by_hand():
 def _hand_net(post_size=4, with_out=False):
     w_in = sp.csr_matrix(np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0], [0, 0, 1]]))  # h0<-in0,in1; h1<-in0; h3<-in2
     w_rec = sp.csr_matrix((np.ones(2), ([1, 3], [0, 2])), shape=(4, 4))          # h1<-h0; h3<-h2
-    pops = [Population("in", 3, is_input=True), Population("h", post_size)]
-    projs = [Projection("in->h", "in", "h", w_in), Projection("h->h", "h", "h", w_rec)]
+    pops = [NetPopulation("in", 3, is_input=True), NetPopulation("h", post_size)]
+    projs = [NetProjection("in->h", "in", "h", w_in), NetProjection("h->h", "h", "h", w_rec)]
     if with_out:
-        pops.append(Population("out", 1))
-        projs.append(Projection("h->out", "h", "out"))
+        pops.append(NetPopulation("out", 1))
+        projs.append(NetProjection("h->out", "h", "out"))
     return Netlist(tuple(pops), tuple(projs))
 
 
@@ -84,8 +84,8 @@ def test_mapping_summary_and_placement_are_consistent():
 
 
 def _one_pop(size, group=1, inputs=3, **pop_kw):
-    return Netlist((Population("in", inputs, is_input=True), Population("h", size, group_size=group, **pop_kw)),
-                   (Projection("in->h", "in", "h"),))
+    return Netlist((NetPopulation("in", inputs, is_input=True), NetPopulation("h", size, motif_size=group, **pop_kw)),
+                   (NetProjection("in->h", "in", "h"),))
 
 
 RULES = {
@@ -120,16 +120,16 @@ def test_each_design_rule_triggers_with_an_actionable_message(rule):
 
 def test_output_axon_rule_triggers():
     chip = tiny_chip(max_output_axons=1, max_compartments=1)
-    net = Netlist((Population("in", 1, is_input=True), Population("h", 1), Population("a", 1), Population("b", 1)),
-                  (Projection("in->h", "in", "h"), Projection("h->a", "h", "a"), Projection("h->b", "h", "b")))
+    net = Netlist((NetPopulation("in", 1, is_input=True), NetPopulation("h", 1), NetPopulation("a", 1), NetPopulation("b", 1)),
+                  (NetProjection("in->h", "in", "h"), NetProjection("h->a", "h", "a"), NetProjection("h->b", "h", "b")))
     with pytest.raises(DesignRuleError) as err:
         map_network(net, chip)  # h's one neuron must reach two cores
     assert err.value.rule == "output axons per core" and "fan-out of 'h'" in str(err.value)
 
 
 def test_weight_bits_rule():
-    net = Netlist((Population("in", 2, is_input=True), Population("h", 2)),
-                  (Projection("in->h", "in", "h", weight_bits=9),))
+    net = Netlist((NetPopulation("in", 2, is_input=True), NetPopulation("h", 2)),
+                  (NetProjection("in->h", "in", "h", weight_bits=9),))
     with pytest.raises(DesignRuleError, match="quantize to at most 8-bit weights"):
         map_network(net, load_chip("loihi2"))
 

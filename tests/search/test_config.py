@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from search.config import Config, load_config, save_config, validate
-from search.errors import InputError
+from neuromotif.config import Config, load_config, save_config, validate
+from neuromotif.errors import InputError
 
 CONFIGS = sorted((Path(__file__).parents[2] / "configs").glob("*.yaml"))
 

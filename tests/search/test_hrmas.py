@@ -6,14 +6,14 @@ import numpy as np
 import pytest
 import torch
 
-from deploy.cli import main
-from search.arch import NeuronParams, build_arch
-from search.config import load_config
-from search.data import load_dataset
-from search.hrmas import Search
-from search.model import RSNN
-from search.plasticity import SpiKLIP, rate_kl, run_ip
-from search.supernet import SuperNet
+from neuromotif.cli import main
+from neuromotif.search.arch import NeuronParams, build_arch
+from neuromotif.config import load_config
+from neuromotif.search.data import load_dataset
+from neuromotif.search.hrmas import Search
+from neuromotif.search.model import RSNN
+from neuromotif.search.plasticity import SpiKLIP, rate_kl, run_ip
+from neuromotif.search.supernet import SuperNet
 
 
 @pytest.mark.parametrize("r,tau,vth,tref,mu,x", [(1.0, 64.0, 20.0, 2.0, 0.2, 25.0), (3.0, 10.0, 1.0, 1.0, 0.1, 0.5),

@@ -2,16 +2,18 @@
 connectivity against the spec, gradients, and torch/numpy rounding agreement."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
 
-from hw_models import formats
-from search.arch import ArchSpec, LayerSpec, NeuronParams, build_arch, default_motif, random_motif
-from search.baselines import FeedForwardLayer
-from search.errors import InputError
-from search.model import RSNN, predict
-from search.scml import SCMLLayer
+from neuromotif.hw_models import formats, load_chip
+from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams, build_arch, default_motif, random_motif
+from neuromotif.search.baselines import FeedForwardLayer
+from neuromotif.errors import InputError
+from neuromotif.search.model import RSNN, predict
+from neuromotif.search.scml import SCMLLayer
 
 
 def gen(seed=0):
@@ -81,7 +83,7 @@ def test_scml_connectivity_equals_the_spec(k):
 
 @pytest.mark.parametrize("k", [1, 3, 4])
 def test_motif_recurrence_backward_matches_autograd(k):
-    from search.scml import MotifRecurrence, neighbours
+    from neuromotif.search.scml import MotifRecurrence, neighbours
 
     s = torch.rand(k, 2, 3, dtype=torch.float64, generator=gen(k), requires_grad=True)
     w = torch.rand(k, 9, 3, dtype=torch.float64, generator=gen(k + 1), requires_grad=True)
@@ -99,6 +101,10 @@ def test_gradients_reach_every_trainable_parameter():
             assert p.grad is not None and p.grad.abs().sum() > 0, f"{kind}: no gradient for {name}"
 
 
+L2 = load_chip("loihi2").numeric                                      # 8-bit weights, 17-bit vth, 12-bit decays
+SMALL = dataclasses.replace(L2, weight_bits=4, vth_bits=16, decay_bits=8)  # a user's chip YAML
+
+
 def test_quantized_precision_rounds_like_the_compiler():
     model = RSNN(build_arch("scml", [16], 4, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0)
     layer = model.layers[0]
@@ -107,43 +113,75 @@ def test_quantized_precision_rounds_like_the_compiler():
         p = layer.effective()
         w_in, rec = layer.folded_weights()
     max_w = max(float(w_in.abs().max()), float(rec.abs().max()))
-    scale = formats.population_scale(max_w)
-    e = formats.choose_exponent(w_in.numpy().astype(np.float64), scale)
-    assert e == formats.choose_exponent(w_in, scale)  # numpy and torch choose alike
-    expected = 2 * formats.weight_mantissa(w_in.detach().numpy().astype(np.float64), scale, e) * 2**e
+    scale = formats.population_scale(max_w, 1.0, L2)
+    e = formats.choose_exponent(w_in.numpy().astype(np.float64), scale, L2)
+    assert e == formats.choose_exponent(w_in, scale, L2)  # numpy and torch choose alike
+    expected = 2 * formats.weight_mantissa(w_in.detach().numpy().astype(np.float64), scale, e, L2) * 2**e
     np.testing.assert_array_equal((p["w_in"].detach().numpy().astype(np.float64) * scale).round(), expected)
-    assert float(p["du"]) * 4096 == formats.du_to_int(np.float64(0.3)) + 1
+    assert float(p["du"]) * 4096 == formats.du_to_int(np.float64(0.3), L2) + 1
     assert (p["dv"] * 4096).tolist() == [round(0.07 * 4096)] * 16
 
 
+def test_quantized_precision_follows_the_models_numeric_format():
+    model = RSNN(build_arch("feedforward", [8], 1, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0, numeric=SMALL)
+    layer = model.layers[0]
+    layer.precision = "quantized"
+    with torch.no_grad():
+        p = layer.effective()
+        w_in, _ = layer.folded_weights()
+    scale = formats.population_scale(float(w_in.abs().max()), 1.0, SMALL)
+    e = formats.choose_exponent(w_in, scale, SMALL)
+    stored = (p["w_in"].numpy().astype(np.float64) * scale / 2**e).round()
+    assert (stored % 32 == 0).all() and np.abs(stored).max() <= 224   # 4 bits: multiples of 2^(9-4), |mant| <= 7
+    assert (p["dv"] * 4096).tolist() == [round(0.07 * 256) * 16] * 8   # 8-bit decays on Lava's 12-bit scale
+
+
 @pytest.mark.parametrize("values", [np.linspace(-2, 2, 101), np.array([0.5, -0.5, 1.5, 2.5, -2.5, 1e-6])])
-def test_torch_and_numpy_rounding_agree(values):
+@pytest.mark.parametrize("fmt", [L2, SMALL])
+def test_torch_and_numpy_rounding_agree(values, fmt):
     t = torch.from_numpy(values)
     for scale, e in ((1024, 0), (1024, 3), (4096, 1)):
-        np.testing.assert_array_equal(formats.quantize_weight(values, scale, e),
-                                      formats.quantize_weight(t, scale, e).numpy())
+        np.testing.assert_array_equal(formats.quantize_weight(values, scale, e, fmt),
+                                      formats.quantize_weight(t, scale, e, fmt).numpy())
     frac = np.abs(values) / 2
-    np.testing.assert_array_equal(formats.du_to_int(np.clip(frac, 0, 1)), formats.du_to_int(t.abs().clip(0, 2) / 2).numpy())
-    np.testing.assert_array_equal(formats.dv_to_int(np.clip(frac, 0, 1)), formats.dv_to_int(t.abs().clip(0, 2) / 2).numpy())
-    np.testing.assert_allclose(formats.quantize_bias(values, 1024), formats.quantize_bias(t, 1024).numpy())
+    np.testing.assert_array_equal(formats.du_to_int(np.clip(frac, 0, 1), fmt),
+                                  formats.du_to_int(t.abs().clip(0, 2) / 2, fmt).numpy())
+    np.testing.assert_array_equal(formats.dv_to_int(np.clip(frac, 0, 1), fmt),
+                                  formats.dv_to_int(t.abs().clip(0, 2) / 2, fmt).numpy())
+    np.testing.assert_allclose(formats.quantize_bias(values, 1024, fmt), formats.quantize_bias(t, 1024, fmt).numpy())
 
 
 def test_exponent_choice_trades_clipping_for_resolution():
     w = np.r_[np.linspace(0, 0.24, 1000), 0.26]  # one weight just past the finer exponent's range
-    assert formats.weight_exponent(0.26, 1024) == 1
-    assert formats.choose_exponent(w, 1024) == 0  # clip it (0.26 -> 0.248) and halve everyone's step
-    assert formats.choose_exponent(np.r_[np.full(99, 0.01), 1.0], 1024) == 2  # clipping 1.0 would cost more
-    assert formats.choose_exponent(np.full(10, 0.5), 1024) == formats.weight_exponent(0.5, 1024)
+    assert formats.weight_exponent(0.26, 1024, L2) == 1
+    assert formats.choose_exponent(w, 1024, L2) == 0  # clip it (0.26 -> 0.248) and halve everyone's step
+    assert formats.choose_exponent(np.r_[np.full(99, 0.01), 1.0], 1024, L2) == 2  # clipping 1.0 would cost more
+    assert formats.choose_exponent(np.full(10, 0.5), 1024, L2) == formats.weight_exponent(0.5, 1024, L2)
 
 
 def test_fixed_point_values_by_hand():
-    assert formats.du_to_int(np.float64(0.25)) == 1023      # Lava decays u by (1023 + 1) / 4096
-    assert formats.dv_to_int(np.float64(0.1)) == 410        # round(409.6)
-    assert formats.population_scale(0.5) == 1024 and formats.population_scale(0.01) == 32768
-    assert formats.weight_exponent(0.5, 1024) == 2           # 0.5 * 1024 = 512 = 2 * 128 * 2**1 ... > 127 * 4
-    assert formats.quantize_weight(np.float64(0.3), 1024, 2) == pytest.approx(0.296875)  # 2 * 38 * 4 / 1024
-    mant, exp = formats.bias_to_fixed(np.array([0.01, -3.0]), 1024)
+    assert formats.du_to_int(np.float64(0.25), L2) == 1023      # Lava decays u by (1023 + 1) / 4096
+    assert formats.dv_to_int(np.float64(0.1), L2) == 410        # round(409.6)
+    assert formats.population_scale(0.5, 1.0, L2) == 1024 and formats.population_scale(0.01, 1.0, L2) == 32768
+    assert formats.weight_exponent(0.5, 1024, L2) == 2           # 0.5 * 1024 = 512 = 2 * 128 * 2**1 ... > 127 * 4
+    assert formats.quantize_weight(np.float64(0.3), 1024, 2, L2) == pytest.approx(0.296875)  # 2 * 38 * 4 / 1024
+    mant, exp = formats.bias_to_fixed(np.array([0.01, -3.0]), 1024, L2)
     assert mant.tolist() == [655, -3072] and exp.tolist() == [0, 6]  # 0.01*65536 = 655.36; -196608 = -3072 << 6
+
+
+def test_fixed_point_values_by_hand_for_a_4_bit_16_bit_chip():
+    assert formats.max_stored_weight(SMALL) == 224 and formats.mantissa_range(SMALL) == (-8, 7)  # 7 << 5
+    assert formats.population_scale(0.5, 1.0, SMALL) == 1024    # 224 / 0.5 = 448 -> the 1024 floor
+    assert formats.population_scale(0.01, 1.0, SMALL) == 32768  # 22,400 -> 32768 < 2^16 - 1
+    assert formats.population_scale(0.01, 2.0, SMALL) == 16384  # vth 2 * 32768 would not fit 16 bits
+    assert formats.weight_exponent(0.5, 1024, SMALL) == 2        # ceil(log2(512 / 7)) - 5: 512 / 2^(2+5) = 4 <= 7
+    assert formats.weight_exponent(0.1, 1024, SMALL) == 0        # 102.4 / 2^5 = 3.2 <= 7
+    assert formats.quantize_weight(np.float64(0.3), 1024, 2, SMALL) == pytest.approx(0.25)  # round(2.4) = 2 -> 2*128/1024
+    assert formats.du_to_int(np.float64(0.25), SMALL) == 1023   # 0.25 * 256 = 64 -> 64 * 16 - 1
+    assert formats.dv_to_int(np.float64(0.1), SMALL) == 416     # round(25.6) = 26 -> 26 * 16
+    assert formats.vth_to_int(1.0, 32768, SMALL) == 32768
+    with pytest.raises(ValueError, match="does not fit 16 bits"):
+        formats.vth_to_int(2.0, 32768, SMALL)
 
 
 def test_predict_ties_go_to_the_lowest_class():

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from deploy.cli import main
-from search.config import load_config
-from search.data import load_dataset
-from search.model import RSNN
-from search.pipeline import architecture, train_model
-from search.train import Trainer, evaluate, load_model
+from neuromotif.cli import main
+from neuromotif.config import load_config
+from neuromotif.search.data import load_dataset
+from neuromotif.search.model import RSNN
+from neuromotif.stages import architecture, train_model
+from neuromotif.search.train import Trainer, evaluate, load_model
 
 TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3"]
 
@@ -77,7 +77,7 @@ def test_damaged_checkpoint_is_refused_with_a_hint(tiny, tmp_path, capsys):
     trainer = _trainer(cfg, data, tmp_path / "r")
     trainer.fit(resume=False, stop_after=1)
     trainer.checkpoint_path.write_bytes(b"garbage")
-    from search.errors import InputError
+    from neuromotif.errors import InputError
 
     with pytest.raises(InputError, match="use --force to start over"):
         _trainer(cfg, data, tmp_path / "r").fit(resume=True)

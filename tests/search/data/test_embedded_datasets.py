@@ -4,9 +4,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.config import DataConfig
-from search.data import digits_saccade, load_dataset
-from search.errors import InputError
+from neuromotif.config import DataConfig
+from neuromotif.search.data import digits_saccade, load_dataset
+from neuromotif.errors import InputError
 
 
 def _rows(split) -> set[bytes]:

@@ -8,9 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from search.config import DataConfig
-from search.data import check_available, dataset_status, load_dataset
-from search.errors import InputError
+from neuromotif.config import DataConfig
+from neuromotif.search.data import check_available, dataset_status, load_dataset
+from neuromotif.errors import InputError
 from tests.search.data import real_formats
 
 
@@ -123,7 +123,7 @@ def test_cache_is_reused_and_rebuilt_when_damaged(tmp_path, monkeypatch):
     cfg = _cfg(tmp_path, "shd")
     first = load_dataset(cfg, seed=0)
     (cache_file,) = (tmp_path / "cache").glob("shd-*.npz")
-    from search.data import tonic_sets
+    from neuromotif.search.data import tonic_sets
 
     monkeypatch.setattr(tonic_sets, "build", lambda *a, **k: pytest.fail("cache miss: binned again"))
     second = load_dataset(cfg, seed=0)

@@ -9,28 +9,21 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
-from hw_models.errors import HardwareModelError
-from search.config import Config, dump_config, load_config
-from search.errors import InputError
-from search.progress import set_quiet
+from neuromotif.config import Config, dump_config, load_config
+from neuromotif.errors import InputError
+from neuromotif.hw_models.errors import HardwareModelError
+from neuromotif.progress import set_quiet
+from neuromotif.versions import tool_version
 
 PROG = "neuromotif"
 # Pipes and CI logs get a wide console: rich's 80-column default folds tables badly.
 stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-
-
-def _version() -> str:
-    try:
-        return version("neuromotif")
-    except PackageNotFoundError:  # running from a source tree without installing
-        return "0+unknown"
 
 
 def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -60,7 +53,7 @@ def load_cli_config(config: Path, overrides: tuple[str, ...], data_root: Path | 
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.version_option(_version(), "--version", prog_name=PROG)
+@click.version_option(tool_version(), "--version", prog_name=PROG)
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter; results and errors only.")
 def cli(quiet: bool) -> None:
     """neuromotif: recurrent spiking networks from architecture search to simulated Loihi deployment.
@@ -75,8 +68,8 @@ def cli(quiet: bool) -> None:
 @click.option("--print", "show", is_flag=True, help="Print the parsed config with every default filled in.")
 def validate(config: Path, overrides: tuple[str, ...], data_root: Path | None, show: bool) -> None:
     """Check CONFIG (keys, values, dataset availability) without running anything."""
-    from hw_models import load_chip
-    from search.data import check_available
+    from neuromotif.hw_models import load_chip
+    from neuromotif.search.data import check_available
 
     cfg = load_cli_config(config, overrides, data_root)
     check_available(cfg.data)
@@ -112,7 +105,7 @@ def run_config(config: Path, overrides, data_root, seed, device) -> Config:
               help="architecture.yaml (from `neuromotif search`) to train instead of the config's model.")
 def train(config: Path, overrides, data_root, out, seed, device, force, arch_file) -> None:
     """Train the network of CONFIG (or --arch) and write OUT/model.pt. Resumes an interrupted run."""
-    from search.pipeline import train_model
+    from neuromotif.stages import train_model
 
     cfg = run_config(config, overrides, data_root, seed, device)
     out = out or Path("runs") / config.stem
@@ -129,17 +122,11 @@ def train(config: Path, overrides, data_root, out, seed, device, force, arch_fil
 def search(config: Path, overrides, data_root, out, seed, device, force) -> None:
     """Run HRMAS on CONFIG: write OUT/search/architecture.yaml (train it with `neuromotif train --arch`).
     Resumes an interrupted search."""
-    import shutil
-
-    from search.hrmas import run_search
-    from search.pipeline import prepare_run_dir
+    from neuromotif.stages import search_stage
 
     cfg = run_config(config, overrides, data_root, seed, device)
     out = out or Path("runs") / config.stem
-    if force and (out / "search").exists():
-        shutil.rmtree(out / "search")
-    prepare_run_dir(out, cfg, force)
-    arch = run_search(cfg, out, resume=not force)
+    arch = search_stage(cfg, out, force)
     layer = arch.layers[0]
     counts = {c: int((layer.intra == v).sum()) for c, v in (("E", 1), ("I", -1), ("absent", 0))}
     stdout.print(f"[green]found[/green] {arch.source}: motif size {layer.motif_size}, intra-motif E/I/absent "
@@ -152,7 +139,7 @@ def search(config: Path, overrides, data_root, out, seed, device, force) -> None
 def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
     """The whole pipeline on CONFIG: search (if on) -> train -> compile -> simulate (CPU + Lava) ->
     report. Resumes from what OUT holds; --force starts over."""
-    from deploy.run import run_pipeline
+    from neuromotif.run import run_pipeline
 
     cfg = run_config(config, overrides, data_root, seed, device)
     out = out or Path("runs") / config.stem
@@ -172,7 +159,7 @@ def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
 @quiet_option
 def report(run_dir: Path, overrides) -> None:
     """Rebuild RUN_DIR/report.json, report.md and plots from the run's stored results."""
-    from deploy.report import build_report
+    from neuromotif.report import build_report
 
     if not (run_dir / "config.yaml").exists():
         raise InputError(f"{run_dir} is not a run directory (no config.yaml): run `neuromotif run` first")
@@ -192,11 +179,11 @@ def report(run_dir: Path, overrides) -> None:
 @quiet_option
 def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int) -> None:
     """Quantize, map and check SOURCE (a model.pt or a run directory) and write a bundle."""
-    from deploy.compile import compile_model, resolve_model_path
+    from neuromotif.stages import compile_checkpoint, resolve_model_path
 
     model_path = resolve_model_path(source)
     out = out or model_path.parent / "bundle"
-    bundle, mapping = compile_model(model_path, chip, out, max_profiles)
+    bundle, _ = compile_checkpoint(model_path, chip, out, max_profiles)
     s = bundle.manifest["placement"]
     stdout.print(f"[green]compiled[/green] {model_path} for {s['chip']}: {s['cores']} cores on {s['chips']} chip(s), "
                  f"{s['totals']['synapses']:,} synapses -> {out}")
@@ -204,66 +191,44 @@ def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: 
 
 @cli.command()
 @click.argument("bundle_dir", metavar="BUNDLE", type=click.Path(path_type=Path))
-@click.option("--backend", type=click.Choice(["cpu", "lava"]), default="cpu", show_default=True)
+@click.option("--backend", type=click.Choice(["cpu", "lava"]), default="cpu", show_default=True,
+              help="lava: also run every sample on Lava and check it spike for spike against the CPU backend.")
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--samples", type=click.IntRange(min=1), default=None, help="First N samples of the split (default: all).")
 @click.option("--data-root", type=click.Path(path_type=Path, file_okay=False), default=None)
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=600.0, show_default=True,
               help="Time limit for the Lava backend, seconds.")
-@click.option("--divergence", "divergence_samples", type=click.IntRange(min=1), default=None,
-              help="Also compare float, quantized and fixed point layer by layer on this many samples "
-                   "(needs the bundle's source model.pt).")
+@click.option("--divergence", "divergence_samples", type=click.IntRange(min=0), default=16, show_default=True,
+              help="Compare float, quantized and fixed point layer by layer on this many samples "
+                   "(when the bundle's source model.pt is found).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to store the results (default: simulation/ beside the bundle, where `report` reads them).")
 @quiet_option
 def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, data_root: Path | None,
-             timeout_s: float, divergence_samples: int | None) -> None:
-    """Run BUNDLE on a dataset split with the CPU or the Lava backend; Lava is checked spike for
-    spike against the CPU backend on the same samples."""
-    import json
+             timeout_s: float, divergence_samples: int, out: Path | None) -> None:
+    """Run BUNDLE on a dataset split with the CPU backend (and Lava with --backend lava, checked
+    spike for spike against the CPU backend) and store predictions, activity and rasters."""
+    from neuromotif.simulation import SIM_DIR, simulate_bundle
 
-    import numpy as np
-
-    from deploy.backends.cpu import CPUBackend
-    from deploy.bundle import read_bundle
-    from deploy.compile import dataset_of, spike_mismatches
-    from search.atomic import atomic_write_text
-
-    bundle = read_bundle(bundle_dir)
-    data, _ = dataset_of(bundle, data_root)
-    part = data.split(split)
-    n = min(samples or len(part), len(part))
-    x, labels = part.spikes(np.arange(n)), part.labels[:n]
-    record = tuple(p.name for p in bundle.lif_populations)
-    cpu = CPUBackend(bundle).run(x, record=record)
-    result = {"backend": backend, "split": split, "samples": n, "cpu_accuracy": float((np.argmax(cpu.counts, 1) == labels).mean()),
-              "cpu_seconds": cpu.seconds}
-    if backend == "lava":
-        from deploy.backends.lava import LavaBackend
-
-        lava = LavaBackend(bundle, timeout_s).run(x, record=record)
-        result.update(lava_accuracy=float((np.argmax(lava.counts, 1) == labels).mean()), lava_seconds=lava.seconds,
-                      cpu_vs_lava_spike_mismatches=spike_mismatches(cpu.spikes, lava.spikes))
-    if divergence_samples:
-        from deploy.divergence import divergence
-        from search.train import load_model
-
-        source = bundle.manifest["source"].get("checkpoint")
-        if not source:
-            raise InputError(f"{bundle_dir} records no source model.pt: --divergence needs one")
-        model, _ = load_model(Path(source))
-        result["divergence"] = divergence(model, bundle, x[:divergence_samples])
+    out = out or Path(bundle_dir).parent / SIM_DIR
+    n_lava = 1 << 62 if backend == "lava" else 0  # lava: every simulated sample
+    r = simulate_bundle(Path(bundle_dir), out, split=split, samples=samples, lava_samples=n_lava,
+                        timeout_s=timeout_s, divergence_samples=divergence_samples, data_root=data_root)
+    div = r.get("divergence")
+    if div:
         table = Table(title="float / quantized / fixed point, per layer", title_justify="left")
         for col in ("layer", "float=fixed spikes", "quantized=fixed spikes", "v RMS float", "first diverging step"):
             table.add_column(col)
-        for name, r in result["divergence"]["layers"].items():
-            table.add_row(name, f"{100 * r['float_vs_fixed_spike_agreement']:.2f} %",
-                          f"{100 * r['quantized_vs_fixed_spike_agreement']:.2f} %", f"{r['float_vs_fixed_v_rms']:.4f}",
-                          str(r["float_vs_fixed_first_diverging_step"]))
+        for name, row in div["layers"].items():
+            table.add_row(name, f"{100 * row['float_vs_fixed_spike_agreement']:.2f} %",
+                          f"{100 * row['quantized_vs_fixed_spike_agreement']:.2f} %", f"{row['float_vs_fixed_v_rms']:.4f}",
+                          str(row["float_vs_fixed_first_diverging_step"]))
         stdout.print(table)
-    out = Path(bundle_dir).parent / f"simulate_{backend}_{split}.json"
-    atomic_write_text(out, json.dumps(result, indent=2))
-    line = f"{backend} on {n} {split} samples: fixed-point accuracy {result.get('lava_accuracy', result['cpu_accuracy']):.4f}"
+    accuracy = r["accuracy"]
+    line = f"{backend} on {r['samples']} {split} samples: fixed-point accuracy {accuracy['fixed_cpu']:.4f}"
     if backend == "lava":
-        line += f", CPU/Lava spike mismatches {result['cpu_vs_lava_spike_mismatches']} ({result['lava_seconds']:.1f} s)"
+        line += (f", Lava {accuracy['lava']:.4f}, CPU/Lava spike mismatches {r['cpu_vs_lava_spike_mismatches']} "
+                 f"({r['lava_seconds']:.1f} s)")
     stdout.print(line + f" -> {out}")
 
 
@@ -272,13 +237,15 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
 @quiet_option
 def inspect(bundle_dir: Path) -> None:
     """Summarise BUNDLE: network, quantization report, resources."""
-    from deploy.bundle import read_bundle
+    from neuromotif.deploy.bundle import read_bundle
 
     b = read_bundle(bundle_dir)
     m = b.manifest
     q = m["quantization"]
+    src = m["source"]
+    origin = f"{src['checkpoint']} (sha256 {src['sha256'][:12]})" if src.get("checkpoint") else src.get("arch_source")
     stdout.print(f"[bold]{bundle_dir}[/bold]: {m['format']} v{m['format_version']} (neuromotif {m['tool_version']}), "
-                 f"chip {m['chip']}, from {m['source']['checkpoint']} (sha256 {m['source']['sha256'][:12]})")
+                 f"chip {m['chip']}, from {origin}")
     pops = Table(title="populations", title_justify="left")
     for col in ("name", "kind", "neurons", "motif", "vth", "scale", "du", "profiles", "dv clustered by"):
         pops.add_column(col)
@@ -306,7 +273,7 @@ def inspect(bundle_dir: Path) -> None:
 @quiet_option
 def datasets(data_root: Path | None) -> None:
     """List every dataset, where it is looked for, and whether it is present."""
-    from search.data import dataset_status
+    from neuromotif.search.data import dataset_status
 
     cfg = load_config(None, [f"data.root={data_root}"] if data_root else [])
     table = Table(title="neuromotif datasets", title_justify="left")

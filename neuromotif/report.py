@@ -1,45 +1,44 @@
 """``neuromotif report RUN_DIR``: report.json, report.md and plots from a run's stored results.
 
-Everything is recomputed from what the run directory holds (config, model.pt metrics, the
-bundle, simulation/ predictions and activity), so a report can be rebuilt, e.g. with another
-cost table (``--set report.cost_table=sana_fe``), without simulating again.
+Everything is recomputed from what the run directory holds (config, the bundle, and what
+``neuromotif.simulation`` stored in simulation/: predictions, activity, rasters, summary), so a
+report can be rebuilt, e.g. with another cost table (``--set report.cost_table=sana_fe``),
+without simulating again: this module never runs a backend or loads a dataset.
 """
 from __future__ import annotations
 
 import json
 import platform
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from deploy.bundle import read_bundle
-from deploy.compile import bundle_netlist
-from search.atomic import atomic_write_text
-from search.config import Config, load_config
-from search.errors import InputError
+from neuromotif.config import Config, load_config
+from neuromotif.deploy.bundle import read_bundle
+from neuromotif.deploy.compile import bundle_netlist
+from neuromotif.errors import InputError
+from neuromotif.io import atomic_write_text
+from neuromotif.simulation import SIM_DIR
+from neuromotif.versions import package_version
 
 
-def _version(pkg: str) -> str | None:
-    try:
-        return version(pkg)
-    except PackageNotFoundError:
+def _acc(preds: dict[str, np.ndarray], stage: str) -> float | None:
+    """Accuracy of ``stage`` (None when that stage did not run)."""
+    if stage not in preds:
         return None
-
-
-def _acc(pred: np.ndarray, labels: np.ndarray) -> float:
-    return float((pred == labels[: len(pred)]).mean()) if len(pred) else float("nan")
+    pred = preds[stage]
+    return float((pred == preds["labels"][: len(pred)]).mean()) if len(pred) else float("nan")
 
 
 def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
-    from hw_models import load_chip
-    from hw_models.cost import Activity, evaluate
-    from hw_models.mapper import mapping_from_summary
+    from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.cost import Activity, evaluate
+    from neuromotif.hw_models.mapper import mapping_from_summary
 
     run_dir = Path(run_dir)
-    sim = run_dir / "simulation"
-    for need in ("config.yaml", "bundle/manifest.json", "simulation/summary.json", "simulation/predictions.npz"):
+    sim = run_dir / SIM_DIR
+    for need in ("config.yaml", "bundle/manifest.json", f"{SIM_DIR}/summary.json", f"{SIM_DIR}/predictions.npz"):
         if not (run_dir / need).exists():
             raise InputError(f"{run_dir} has no {need}: run `neuromotif run CONFIG --out {run_dir}` first")
     config = config or load_config(run_dir / "config.yaml")
@@ -53,7 +52,6 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     net = bundle_netlist(bundle)
     mapping = mapping_from_summary(bundle.manifest["placement"], chip)
     cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table)
-    labels = preds["labels"]
     placement = bundle.manifest["placement"]
     hidden = [p for p in bundle.lif_populations if p.name != bundle.output.name]
     div = summary.get("divergence", {})
@@ -62,16 +60,15 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
                     "synthetic": bool(bundle.manifest.get("data", {}).get("synthetic", False))},
         "chip": chip.name,
         "seed": config.seed,
-        "versions": {"neuromotif": _version("neuromotif"), "python": platform.python_version(),
-                     "torch": _version("torch"), "numpy": _version("numpy"), "lava-nc": _version("lava-nc")},
-        "accuracy": {"float": _acc(preds["float"], labels), "quantized": _acc(preds["quantized"], labels),
-                     "fixed_cpu": _acc(preds["fixed_cpu"], labels),
-                     "lava": _acc(preds["lava"], labels) if "lava" in preds else None,
+        "versions": {name: package_version(name) for name in ("neuromotif", "torch", "numpy", "lava-nc")}
+        | {"python": platform.python_version()},
+        "accuracy": {**{stage: _acc(preds, stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
                      "lava_samples": int(summary.get("lava_samples", 0))},
         "agreement": {"cpu_vs_lava_spike_mismatches": summary.get("cpu_vs_lava_spike_mismatches"),
                       "lava_spikes_compared": summary.get("lava_spikes_compared"),
                       "float_vs_fixed_spike_agreement": div.get("float_vs_fixed_spike_agreement"),
-                      "float_vs_fixed_prediction_agreement": float((preds["float"] == preds["fixed_cpu"]).mean()),
+                      "float_vs_fixed_prediction_agreement": float((preds["float"] == preds["fixed_cpu"]).mean())
+                      if "float" in preds else None,
                       "per_layer": div.get("layers", {})},
         "network": {"neurons": int(sum(p.size for p in bundle.lif_populations)),
                     "synapses": int(sum(j.weights.nnz for j in bundle.projections)),
@@ -95,7 +92,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "search": _search_summary(run_dir),
     }
     atomic_write_text(run_dir / "report.json", json.dumps(report, indent=2, default=_plain))
-    plots = _plots(run_dir, config, bundle, mapping, net, cost, report) if config.report.plots else []
+    plots = _plots(run_dir, mapping, net, cost, report) if config.report.plots else []
     atomic_write_text(run_dir / "report.md", render_markdown(report, run_dir, plots))
     return report
 
@@ -116,35 +113,38 @@ def _search_summary(run_dir: Path) -> dict[str, Any] | None:
             "seconds": sum(r["seconds"] for r in rows)}
 
 
-def _plots(run_dir, config, bundle, mapping, net, cost, report) -> list[str]:
-    from deploy.backends.cpu import CPUBackend
-    from hw_models.plots import pyplot, plot_energy, plot_placement, plot_utilisation, save_figure
-    from search.data import load_dataset
+def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    from matplotlib.figure import Figure
 
-    plt = pyplot()
-    names = [p.name for p in bundle.lif_populations]
-    data = load_dataset(config.data, config.seed)
-    x = data.split(config.simulate.split).spikes(np.arange(1))
-    r = CPUBackend(bundle).run(x, record=tuple(names))
-    fig, axes = plt.subplots(len(names) + 1, 1, figsize=(8, 1.6 * (len(names) + 1)), sharex=True)
-    for ax, (name, raster) in zip(axes, [("input", x[0]), *[(n, r.spikes[n][0]) for n in names]]):
-        t, i = np.nonzero(raster)
-        ax.scatter(t, i, s=1.5, c="k")
-        ax.set_ylabel(f"{name}\n({raster.shape[1]})", fontsize=7)
-    axes[-1].set_xlabel("time step")
-    fig.suptitle("spikes of test sample 0, every layer (fixed point, CPU backend)", fontsize=9)
-    out = [save_figure(fig, run_dir / "raster.png")]
+    from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation_figure
+    from neuromotif.plotting import save_figure
+
+    out = []
+    with np.load(run_dir / SIM_DIR / "rasters.npz") as z:
+        rasters = {k: z[k] for k in z.files}
+    if rasters:
+        fig = Figure(figsize=(8, 1.6 * len(rasters)))
+        axes = np.atleast_1d(fig.subplots(len(rasters), 1, sharex=True))
+        for ax, (name, raster) in zip(axes, rasters.items()):
+            t, i = np.nonzero(raster)
+            ax.scatter(t, i, s=1.5, c="k")
+            ax.set_ylabel(f"{name}\n({raster.shape[1]})", fontsize=7)
+        axes[-1].set_xlabel("time step")
+        fig.suptitle(f"spikes of {report['dataset']['split']} sample 0, every layer (fixed point, CPU backend)",
+                     fontsize=9)
+        out.append(save_figure(fig, run_dir / "raster.png"))
     acc = report["accuracy"]
     stages = [(k, acc[k]) for k in ("float", "quantized", "fixed_cpu", "lava") if acc.get(k) is not None]
-    fig, ax = plt.subplots(figsize=(5, 3))
+    fig = Figure(figsize=(5, 3))
+    ax = fig.subplots()
     bars = ax.bar([k for k, _ in stages], [100 * v for _, v in stages], color=["C0", "C1", "C2", "C3"][: len(stages)])
     ax.bar_label(bars, fmt="%.2f")
     ax.set(ylabel="accuracy (%)", ylim=(max(0, 100 * min(v for _, v in stages) - 10), 100),
            title=f"accuracy by stage (lava: first {acc['lava_samples']} samples)")
     out.append(save_figure(fig, run_dir / "accuracy.png"))
-    out.append(plot_energy(cost, run_dir / "energy.png"))
-    out.append(plot_utilisation(mapping, run_dir / "utilisation.png"))
-    out.append(plot_placement(net, mapping, run_dir / "placement.png"))
+    out.append(save_figure(energy_figure(cost), run_dir / "energy.png"))
+    out.append(save_figure(utilisation_figure(mapping), run_dir / "utilisation.png"))
+    out.append(save_figure(placement_figure(net, mapping), run_dir / "placement.png"))
     return [Path(p).name for p in out]
 
 

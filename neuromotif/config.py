@@ -15,8 +15,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from search.atomic import atomic_write_text
-from search.errors import InputError
+from neuromotif.io import atomic_write_text
+from neuromotif.errors import InputError
+from neuromotif.hw_models.chip import DEFAULT_CHIP
 
 DatasetName = Literal["digits-saccade", "letters-tts", "nmnist", "dvs-gesture", "shd", "ntidigits", "ti46-alpha"]
 PosInt = Annotated[int, Field(gt=0)]
@@ -127,8 +128,10 @@ class TrainConfig(Section):
 
 
 class CompileConfig(Section):
-    chip: str = "loihi2"
-    weight_bits: Annotated[int, Field(ge=1, le=8)] = 8
+    """``chip``: a chip name or YAML path; its ``numeric`` section sets every bit width (weights,
+    decays, threshold, bias) for quantization, QAT and both backends."""
+
+    chip: str = DEFAULT_CHIP
     max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(4, description="decay profiles per population "
                                                                        "(one Lava LIF process each)")
 
@@ -138,7 +141,6 @@ class SimulateConfig(Section):
     ``lava_samples`` on Lava too, checking their spikes match; ``divergence_samples`` for the
     float / quantized / fixed-point comparison."""
 
-    backend: Literal["cpu", "lava"] = "cpu"
     split: Literal["train", "val", "test"] = "test"
     samples: PosInt | None = None
     lava_samples: Annotated[int, Field(ge=0)] = 20

@@ -1,0 +1,320 @@
+"""The ``neuromotif`` command line.
+
+Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 internal error
+(one line; ``NEUROMOTIF_DEBUG=1`` shows the traceback), 130 interrupted. Heavy imports
+(torch, Lava) happen inside the commands that need them, so ``--help`` is instant.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from neuromotif.config import Config, dump_config, load_config
+from neuromotif.errors import InputError
+from neuromotif.hw_models.errors import HardwareModelError
+from neuromotif.progress import set_quiet
+from neuromotif.versions import tool_version
+
+PROG = "neuromotif"
+# Pipes and CI logs get a wide console: rich's 80-column default folds tables badly.
+stdout = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        set_quiet(True)
+
+
+def quiet_option(func):
+    """``-q/--quiet`` accepted after the verb as well as before it."""
+    return click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set_quiet,
+                        help="No progress bars or chatter.")(func)
+
+
+def config_options(func):
+    """``CONFIG``, ``--set``, ``--data-root`` and ``--quiet``: how every config-driven verb is called."""
+    func = quiet_option(func)
+    func = click.option("--data-root", type=click.Path(path_type=Path, file_okay=False),
+                        help="Folder holding real datasets (sets data.root).")(func)
+    func = click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+                        help="Override a config value, e.g. --set train.epochs=5 (repeatable).")(func)
+    return click.argument("config", type=click.Path(path_type=Path, dir_okay=True))(func)
+
+
+def load_cli_config(config: Path, overrides: tuple[str, ...], data_root: Path | None) -> Config:
+    extra = [f"data.root={data_root}"] if data_root is not None else []
+    return load_config(config, list(overrides) + extra)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(tool_version(), "--version", prog_name=PROG)
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars or chatter; results and errors only.")
+def cli(quiet: bool) -> None:
+    """neuromotif: recurrent spiking networks from architecture search to simulated Loihi deployment.
+
+    Every verb reads a YAML config (see configs/) and accepts --set section.key=value.
+    """
+    set_quiet(quiet)
+
+
+@cli.command()
+@config_options
+@click.option("--print", "show", is_flag=True, help="Print the parsed config with every default filled in.")
+def validate(config: Path, overrides: tuple[str, ...], data_root: Path | None, show: bool) -> None:
+    """Check CONFIG (keys, values, dataset availability) without running anything."""
+    from neuromotif.hw_models import load_chip
+    from neuromotif.search.data import check_available
+
+    cfg = load_cli_config(config, overrides, data_root)
+    check_available(cfg.data)
+    load_chip(cfg.compile.chip).cost_table(cfg.report.cost_table)
+    if show:
+        click.echo(dump_config(cfg), nl=False)
+        return
+    m = cfg.model
+    stdout.print(f"[green]ok[/green]: {config} is valid: dataset {cfg.data.name}, model {m.kind} "
+                 f"{m.hidden} (motif {m.motif_size}), search {'on' if cfg.search.enabled else 'off'}, "
+                 f"chip {cfg.compile.chip}, seed {cfg.seed}")
+
+
+def run_options(func):
+    """``--out``, ``--seed``, ``--device``, ``--force``: what every verb that produces a run takes."""
+    func = click.option("--force", is_flag=True, help="Start over instead of resuming what exists in --out.")(func)
+    func = click.option("--device", default=None, help="torch device, e.g. cpu or cuda (sets train.device).")(func)
+    func = click.option("--seed", type=click.IntRange(min=0), default=None, help="Random seed (sets seed).")(func)
+    return click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+                        help="Run directory (default: runs/<config name>).")(func)
+
+
+def run_config(config: Path, overrides, data_root, seed, device) -> Config:
+    extra = list(overrides) + ([f"seed={seed}"] if seed is not None else []) + \
+        ([f"train.device={device}"] if device else [])
+    return load_cli_config(config, tuple(extra), data_root)
+
+
+@cli.command()
+@config_options
+@run_options
+@click.option("--arch", "arch_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="architecture.yaml (from `neuromotif search`) to train instead of the config's model.")
+def train(config: Path, overrides, data_root, out, seed, device, force, arch_file) -> None:
+    """Train the network of CONFIG (or --arch) and write OUT/model.pt. Resumes an interrupted run."""
+    from neuromotif.stages import train_model
+
+    cfg = run_config(config, overrides, data_root, seed, device)
+    out = out or Path("runs") / config.stem
+    metrics = train_model(cfg, out, arch_file, force)
+    stdout.print(f"[green]trained[/green] {metrics['arch_source']} ({metrics['neurons']} neurons) on "
+                 f"{cfg.data.name}: best val {metrics['best_val_accuracy']:.4f} (epoch {metrics['best_epoch']}), "
+                 f"test float {metrics['test_accuracy_float']:.4f}, quantized {metrics['test_accuracy_quantized']:.4f}"
+                 f" -> {out / 'model.pt'}")
+
+
+@cli.command()
+@config_options
+@run_options
+def search(config: Path, overrides, data_root, out, seed, device, force) -> None:
+    """Run HRMAS on CONFIG: write OUT/search/architecture.yaml (train it with `neuromotif train --arch`).
+    Resumes an interrupted search."""
+    from neuromotif.stages import search_stage
+
+    cfg = run_config(config, overrides, data_root, seed, device)
+    out = out or Path("runs") / config.stem
+    arch = search_stage(cfg, out, force)
+    layer = arch.layers[0]
+    counts = {c: int((layer.intra == v).sum()) for c, v in (("E", 1), ("I", -1), ("absent", 0))}
+    stdout.print(f"[green]found[/green] {arch.source}: motif size {layer.motif_size}, intra-motif E/I/absent "
+                 f"{counts['E']}/{counts['I']}/{counts['absent']} -> {out / 'search' / 'architecture.yaml'}")
+
+
+@cli.command()
+@config_options
+@run_options
+def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
+    """The whole pipeline on CONFIG: search (if on) -> train -> compile -> simulate (CPU + Lava) ->
+    report. Resumes from what OUT holds; --force starts over."""
+    from neuromotif.run import run_pipeline
+
+    cfg = run_config(config, overrides, data_root, seed, device)
+    out = out or Path("runs") / config.stem
+    report = run_pipeline(cfg, out, force)
+    a, e = report["accuracy"], report["energy"]
+    stdout.print(f"[green]done[/green]: {report['dataset']['name']} on {report['chip']}: accuracy float "
+                 f"{a['float']:.4f}, fixed point {a['fixed_cpu']:.4f}, Lava {a['lava'] if a['lava'] is None else round(a['lava'], 4)} "
+                 f"({report['agreement']['cpu_vs_lava_spike_mismatches']} spike mismatches); "
+                 f"{e['per_inference_J'] * 1e6:.2f} µJ and {report['latency']['per_inference_s'] * 1e3:.3f} ms per "
+                 f"inference on {report['resources']['cores']} cores -> {out / 'report.md'}")
+
+
+@cli.command()
+@click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
+@click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
+              help="Override report settings, e.g. --set report.cost_table=sana_fe.")
+@quiet_option
+def report(run_dir: Path, overrides) -> None:
+    """Rebuild RUN_DIR/report.json, report.md and plots from the run's stored results."""
+    from neuromotif.report import build_report
+
+    if not (run_dir / "config.yaml").exists():
+        raise InputError(f"{run_dir} is not a run directory (no config.yaml): run `neuromotif run` first")
+    cfg = load_config(run_dir / "config.yaml", list(overrides))
+    rep = build_report(run_dir, cfg)
+    stdout.print(f"report: {rep['energy']['per_inference_J'] * 1e6:.2f} µJ per inference "
+                 f"({rep['energy']['cost_table']}) -> {run_dir / 'report.md'}")
+
+
+@cli.command(name="compile")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--chip", default=None, help="Chip name or chip YAML path (default: the model config's compile.chip).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Bundle directory (default: bundle/ beside the model).")
+@click.option("--max-profiles", type=click.IntRange(min=1, max=32), default=4, show_default=True,
+              help="Distinct neuron decay profiles per population (one Lava LIF process each).")
+@quiet_option
+def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int) -> None:
+    """Quantize, map and check SOURCE (a model.pt or a run directory) and write a bundle."""
+    from neuromotif.stages import compile_checkpoint, resolve_model_path
+
+    model_path = resolve_model_path(source)
+    out = out or model_path.parent / "bundle"
+    bundle, _ = compile_checkpoint(model_path, chip, out, max_profiles)
+    s = bundle.manifest["placement"]
+    stdout.print(f"[green]compiled[/green] {model_path} for {s['chip']}: {s['cores']} cores on {s['chips']} chip(s), "
+                 f"{s['totals']['synapses']:,} synapses -> {out}")
+
+
+@cli.command()
+@click.argument("bundle_dir", metavar="BUNDLE", type=click.Path(path_type=Path))
+@click.option("--backend", type=click.Choice(["cpu", "lava"]), default="cpu", show_default=True,
+              help="lava: also run every sample on Lava and check it spike for spike against the CPU backend.")
+@click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
+@click.option("--samples", type=click.IntRange(min=1), default=None, help="First N samples of the split (default: all).")
+@click.option("--data-root", type=click.Path(path_type=Path, file_okay=False), default=None)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=600.0, show_default=True,
+              help="Time limit for the Lava backend, seconds.")
+@click.option("--divergence", "divergence_samples", type=click.IntRange(min=0), default=16, show_default=True,
+              help="Compare float, quantized and fixed point layer by layer on this many samples "
+                   "(when the bundle's source model.pt is found).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Where to store the results (default: simulation/ beside the bundle, where `report` reads them).")
+@quiet_option
+def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, data_root: Path | None,
+             timeout_s: float, divergence_samples: int, out: Path | None) -> None:
+    """Run BUNDLE on a dataset split with the CPU backend (and Lava with --backend lava, checked
+    spike for spike against the CPU backend) and store predictions, activity and rasters."""
+    from neuromotif.simulation import SIM_DIR, simulate_bundle
+
+    out = out or Path(bundle_dir).parent / SIM_DIR
+    n_lava = 1 << 62 if backend == "lava" else 0  # lava: every simulated sample
+    r = simulate_bundle(Path(bundle_dir), out, split=split, samples=samples, lava_samples=n_lava,
+                        timeout_s=timeout_s, divergence_samples=divergence_samples, data_root=data_root)
+    div = r.get("divergence")
+    if div:
+        table = Table(title="float / quantized / fixed point, per layer", title_justify="left")
+        for col in ("layer", "float=fixed spikes", "quantized=fixed spikes", "v RMS float", "first diverging step"):
+            table.add_column(col)
+        for name, row in div["layers"].items():
+            table.add_row(name, f"{100 * row['float_vs_fixed_spike_agreement']:.2f} %",
+                          f"{100 * row['quantized_vs_fixed_spike_agreement']:.2f} %", f"{row['float_vs_fixed_v_rms']:.4f}",
+                          str(row["float_vs_fixed_first_diverging_step"]))
+        stdout.print(table)
+    accuracy = r["accuracy"]
+    line = f"{backend} on {r['samples']} {split} samples: fixed-point accuracy {accuracy['fixed_cpu']:.4f}"
+    if backend == "lava":
+        line += (f", Lava {accuracy['lava']:.4f}, CPU/Lava spike mismatches {r['cpu_vs_lava_spike_mismatches']} "
+                 f"({r['lava_seconds']:.1f} s)")
+    stdout.print(line + f" -> {out}")
+
+
+@cli.command()
+@click.argument("bundle_dir", metavar="BUNDLE", type=click.Path(path_type=Path))
+@quiet_option
+def inspect(bundle_dir: Path) -> None:
+    """Summarise BUNDLE: network, quantization report, resources."""
+    from neuromotif.deploy.bundle import read_bundle
+
+    b = read_bundle(bundle_dir)
+    m = b.manifest
+    q = m["quantization"]
+    src = m["source"]
+    origin = f"{src['checkpoint']} (sha256 {src['sha256'][:12]})" if src.get("checkpoint") else src.get("arch_source")
+    stdout.print(f"[bold]{bundle_dir}[/bold]: {m['format']} v{m['format_version']} (neuromotif {m['tool_version']}), "
+                 f"chip {m['chip']}, from {origin}")
+    pops = Table(title="populations", title_justify="left")
+    for col in ("name", "kind", "neurons", "motif", "vth", "scale", "du", "profiles", "dv clustered by"):
+        pops.add_column(col)
+    for p in b.populations:
+        r = q["populations"].get(p.name, {})
+        pops.add_row(p.name, p.kind, str(p.size), str(p.motif_size), str(r.get("vth", "-")), str(r.get("scale", "-")),
+                     str(r.get("du", "-")), str(r.get("profiles", "-")), str(r.get("dv_max_cluster_shift", "-")))
+    stdout.print(pops)
+    projs = Table(title="projections (quantization)", title_justify="left")
+    for col in ("name", "synapses", "weight_exp", "clipped", "rel. RMS error"):
+        projs.add_column(col)
+    for j in b.projections:
+        r = q["projections"][j.name]
+        projs.add_row(j.name, f"{j.weights.nnz:,}", str(r["weight_exp"]), f"{100 * r['clip_fraction']:.2f} %",
+                      f"{100 * r['rel_rms_error']:.2f} %")
+    stdout.print(projs)
+    s = m["placement"]
+    stdout.print(f"resources: {s['cores']} cores, {s['chips']} chip(s), {s['tiles']} tiles; totals "
+                 + ", ".join(f"{k} {v:,}" for k, v in s["totals"].items()))
+
+
+@cli.command()
+@click.option("--data-root", type=click.Path(path_type=Path, file_okay=False),
+              help="Folder holding real datasets (default: $NEUROMOTIF_DATA).")
+@quiet_option
+def datasets(data_root: Path | None) -> None:
+    """List every dataset, where it is looked for, and whether it is present."""
+    from neuromotif.search.data import dataset_status
+
+    cfg = load_config(None, [f"data.root={data_root}"] if data_root else [])
+    table = Table(title="neuromotif datasets", title_justify="left")
+    for col in ("name", "present", "kind", "what", "binning", "size", "location"):
+        table.add_column(col, overflow="fold", no_wrap=col in ("name", "present", "kind"))
+    for row in dataset_status(cfg.data):
+        size = f"{row['bytes'] / 1e6:.1f} MB" if row["bytes"] else "-"
+        present = "[green]yes[/green]" if row["present"] else "[red]no[/red]"
+        table.add_row(str(row["name"]), present, str(row["kind"]), str(row["description"]),
+                      str(row["binning"]), size, str(row["location"]))
+    stdout.print(table)
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"{PROG}: error: {message}", err=True)
+    return code
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the CLI and map outcomes to exit codes."""
+    try:
+        result = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
+        return 0
+    except click.ClickException as exc:  # usage errors: unknown verb or option, missing argument
+        cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else PROG
+        return _fail(f"{exc.format_message()} (see '{cmd} --help')", 2)
+    except click.exceptions.Abort:
+        return _fail("aborted", 130)
+    except (InputError, HardwareModelError) as exc:  # bad configs, data, chips, networks that do not fit
+        return _fail(str(exc), 2)
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if os.environ.get("NEUROMOTIF_DEBUG"):
+            traceback.print_exc()
+        return _fail(f"internal error: {type(exc).__name__}: {exc} "
+                     "(set NEUROMOTIF_DEBUG=1 for the traceback, and please report it)", 1)
+    return result if isinstance(result, int) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""neuromotif deploy side: compiler, bundle, backends (numpy / Lava) and the CLI."""

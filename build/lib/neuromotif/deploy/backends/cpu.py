@@ -1,0 +1,252 @@
+"""Fast numpy backend, bit-identical to Lava's Loihi models (PyLifModelBitAcc, PySparseModelBitAcc).
+
+Per step t (t = 1..T), for every sample in the batch at once:
+  input population emits x[:, t-1] (a RingBuffer source sends data[:, t-1] at step t);
+  every projection delivers what its pre population emitted at step t-1 (one-step hop):
+      a = (W @ s_pre) << e        (>> -e, flooring, for negative exponents)
+  every LIF population, as Lava computes it (int64 products, int32 casts):
+      u = sign(u*(4096-(du+1))) * (|u*(4096-(du+1))| >> 12)
+      u = int32(u + (a << 6));  24-bit wrap: u > 2^23 -> u - 2^24; u <= -2^23 -> u + 2^24
+      v = sign(v*(4096-dv)) * (|v*(4096-dv)| >> 12)
+      v = clip(v + u + (bias_mant << bias_exp), -(2^23-1), 2^23-1)
+      s = v > vth << 6;  v[s] = 0
+(the 24 bits are the bundle's ``numeric.u_bits`` / ``v_bits``). Weights pass Lava's storage
+rules first: clipped by sign mode (mixed [-256, 255]) and the low ``8 - weight_bits + mixed``
+bits zeroed (at 8 bits mixed: 127 -> 126, -1 -> -2); the compiler only emits weights that
+survive unchanged.
+A negative exponent floors each partial sum that one Lava Sparse process computes, and the
+Lava backend needs one Sparse per (pre profile group, post profile group): the sum of floors
+is not the floor of the sum, so such projections are computed here block by block, exactly
+as Lava splits them. (The compiler never emits negative exponents; hand-made bundles may.)
+
+Speed without losing a bit: every state value is an integer below 2^36, so float64 arithmetic
+on them is exact (the sign-magnitude shift is ``trunc(x * k)``, k = keep / 4096 exactly), and
+a synaptic sum is computed in float32 whenever no row of |W| sums past 2^24 (where float32
+stops being exact; a sparse product always runs in float64, exact to 2^53). Kernels: a dense
+float32 BLAS product for batches on non-tiny densities, a sparse float64 product for single
+samples and very sparse matrices. Input spikes are
+known up front, so the input projection runs for all steps at once, as one product.
+Activity for the cost model (``activity=True``): spikes per step and neuron, and active
+updates (a neuron whose u or v is non-zero, or that spiked, in that step), summed over the batch.
+"""
+from __future__ import annotations
+
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import scipy.sparse as sp
+
+from neuromotif.deploy.backends import SimResult
+from neuromotif.deploy.bundle import Bundle
+from neuromotif.hw_models import formats
+
+INT32 = 2**31
+DENSE_MAX_ENTRIES = 1 << 23   # projections up to 8 M entries may run as dense float32 products
+DRIVE_BUDGET = 1 << 28        # bytes for the precomputed input drive of one batch
+MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost more than they give
+FLOAT32_EXACT = 1 << 24
+
+
+def stored_weights(w: sp.csr_matrix, sign_mode: str, weight_bits: int) -> sp.csr_matrix:
+    """What Lava's Sparse keeps of the weights: clipped by sign mode, then the low
+    ``8 - weight_bits + mixed`` bits of the magnitude zeroed (floor for mixed, toward zero for
+    inhibitory, as ``lava.utils.weightutils`` does)."""
+    w = w.copy()
+    lo, hi = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}[sign_mode]
+    drop = max(8 - weight_bits + (sign_mode == "mixed"), 0)
+    data = np.clip(w.data, lo, hi)
+    w.data = -((-data >> drop) << drop) if sign_mode == "inhibitory" else (data >> drop) << drop
+    w.eliminate_zeros()
+    return w
+
+
+class _Synapses:
+    """One block of a projection: computes the integer input current it delivers, exactly."""
+
+    def __init__(self, w: sp.csr_matrix, exp: int, rows, cols):
+        self.rows, self.cols, self.exp = rows, cols, exp
+        max_row_sum = float(np.asarray(abs(w).sum(1)).max(initial=0))
+        self.exact_f32 = max_row_sum < FLOAT32_EXACT
+        size = w.shape[0] * w.shape[1]
+        self.density = w.nnz / max(size, 1)
+        self.dense = w.toarray().astype(np.float32).T if self.exact_f32 and size <= DENSE_MAX_ENTRIES else None
+        self.sparse = w.tocsr().astype(np.float64)                                # [post, pre], always exact
+        self.max_current = max_row_sum * 2.0**exp
+
+    def kernel(self, batch: int) -> str:
+        if self.dense is not None and (self.density > 0.25 or (batch >= 8 and self.density > 0.02)):
+            return "dense32"
+        return "sparse64"
+
+    def current(self, s_pre: np.ndarray, shift: int = 0, keep32: bool = False) -> np.ndarray:
+        """``s_pre`` [B, n_pre] 0/1 -> (W s << e) << ``shift`` as integer-valued floats [B, n_post].
+
+        ``keep32``: return the dense kernel's float32 result unconverted (exact: its integers are
+        below 2^24 before the power-of-two scaling, which float32 represents exactly)."""
+        s = s_pre if isinstance(self.cols, slice) else s_pre[:, self.cols]
+        if self.kernel(len(s)) == "dense32":
+            acc = s.astype(np.float32, copy=False) @ self.dense
+            if not keep32:
+                acc = acc.astype(np.float64)
+        elif len(s) == 1:
+            acc = (self.sparse @ s[0].astype(np.float64, copy=False))[None, :]
+        else:
+            acc = np.ascontiguousarray((self.sparse @ s.T.astype(np.float64, copy=False)).T)
+        if self.exp >= 0:
+            acc *= 2.0 ** (self.exp + shift)
+            return acc
+        return np.floor(acc / 2.0**-self.exp) * 2.0**shift
+
+
+def lif_update(u: np.ndarray, v: np.ndarray, a64: np.ndarray, keep_u: np.ndarray, keep_v: np.ndarray,
+               bias: np.ndarray, vth_fx: float, u_limit: int, v_limit: int, int32_possible: bool = True) -> np.ndarray:
+    """In place on float64 integer-valued state [B, n]; ``a64`` = a << 6. Returns the spikes.
+    ``u_limit``: u wraps past +-u_limit (2^23); ``v_limit``: v saturates at +-v_limit (2^23 - 1)."""
+    cur = np.trunc(u * keep_u)
+    cur += a64
+    if int32_possible and np.abs(cur).max(initial=0) >= INT32:  # Lava adds into int32: wrap like it
+        cur = ((cur + INT32) % (2 * INT32)) - INT32
+    over = cur > u_limit
+    if over.any():
+        cur[over] -= 2 * u_limit
+    under = cur <= -u_limit
+    if under.any():
+        cur[under] += 2 * u_limit
+    u[...] = cur
+    volt = np.trunc(v * keep_v)
+    volt += u
+    volt += bias
+    np.clip(volt, -v_limit, v_limit, out=v)
+    s = v > vth_fx
+    np.copyto(v, 0.0, where=s)
+    return s
+
+
+class CPUBackend:
+    """Runs a bundle on batches of samples ``x`` [B, T, channels] (binary)."""
+
+    def __init__(self, bundle: Bundle, threads: int | None = None):
+        """``threads``: worker threads for large batches (default: every core)."""
+        self.bundle = bundle
+        self.threads = threads
+        self.lifs = bundle.lif_populations
+        numeric = bundle.numeric
+        self.weight_bits = numeric.weight_bits
+        self.u_limit, self.v_limit = formats.u_limit(numeric), formats.v_limit(numeric)
+        self.params = {p.name: ((4096 - (p.du + 1))[None, :] / 4096.0, (4096 - p.dv)[None, :] / 4096.0,
+                                (p.bias_mant << p.bias_exp)[None, :].astype(np.float64), float(p.vth << 6))
+                       for p in self.lifs}
+        self.incoming = {p.name: [(j.pre, blk) for j in bundle.inputs_to(p.name) for blk in self._blocks(j)]
+                         for p in self.lifs}
+        # can u + (a << 6) leave int32? Only for absurd weights; decided once, from the weights
+        self.int32_possible = {p.name: self.u_limit + 64 * sum(b.max_current for _, b in self.incoming[p.name]) >= INT32
+                               for p in self.lifs}
+        self.offsets, at = {}, 0
+        for p in bundle.populations:
+            self.offsets[p.name] = at
+            at += p.size
+        self.n_all = at
+
+    def _blocks(self, proj) -> list[_Synapses]:
+        """The whole projection, or (negative exponent) one block per Lava Sparse process."""
+        w = stored_weights(proj.weights.tocsr().astype(np.int64), proj.sign_mode, self.weight_bits)
+        if proj.weight_exp >= 0:
+            return [_Synapses(w, proj.weight_exp, slice(None), slice(None))]
+        post, pre = self.bundle.population(proj.post), self.bundle.population(proj.pre)
+        blocks = [(r, c, w[r][:, c]) for r in post.profile_groups() for c in pre.profile_groups()]
+        return [_Synapses(m, proj.weight_exp, r, c) for r, c, m in blocks if m.nnz]
+
+    def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
+            activity: bool = False, batch_size: int = 256) -> SimResult:
+        """Simulate. ``record``: populations whose rasters (and v, u with ``record_v``) to keep;
+        ``activity``: also count spikes and active updates per step and neuron for the cost model."""
+        t0 = time.perf_counter()
+        widest = max(p.size for p in self.lifs)
+        batch_size = max(1, min(batch_size, DRIVE_BUDGET // (8 * x.shape[1] * widest)))
+        workers = self.threads or os.cpu_count() or 1
+        if len(x) >= 2 * MIN_THREAD_BATCH and workers > 1:  # numpy / scipy release the GIL: use every core
+            batch_size = min(batch_size, -(-len(x) // workers))
+        chunks = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
+        if len(chunks) > 1 and workers > 1:
+            with ThreadPoolExecutor(min(workers, len(chunks))) as pool:
+                parts = list(pool.map(lambda c: self._run_batch(c, record, record_v, activity), chunks))
+        else:
+            parts = [self._run_batch(c, record, record_v, activity) for c in chunks]
+        out = SimResult(counts=np.concatenate([p.counts for p in parts]), samples=len(x))
+        for key in ("spikes", "final_v", "final_u", "voltages", "currents"):
+            for name in getattr(parts[0], key):
+                getattr(out, key)[name] = np.concatenate([getattr(p, key)[name] for p in parts])
+        if activity:
+            out.activity_spikes = sum(p.activity_spikes for p in parts)
+            out.activity_active = sum(p.activity_active for p in parts)
+        out.seconds = time.perf_counter() - t0
+        return out
+
+    def _run_batch(self, x: np.ndarray, record: tuple[str, ...], record_v: bool, activity: bool) -> SimResult:
+        batch, steps, channels = x.shape
+        inp = self.bundle.input
+        if channels != inp.size:
+            raise ValueError(f"input has {channels} channels, the bundle expects {inp.size}")
+        xf = x.astype(np.float32)
+        # input spikes are known: the input projection's current for every step in one product
+        # (the current at step t comes from the input of step t-1)
+        shifted = np.concatenate([np.zeros((batch, 1, channels), np.float32), xf[:, :-1]], 1).reshape(-1, channels)
+        drives = {}
+        for p in self.lifs:
+            syns = [syn for pre, syn in self.incoming[p.name] if pre == inp.name]
+            if len(syns) == 1 and isinstance(syns[0].rows, slice):
+                d = syns[0].current(shifted, 6, keep32=True)
+            elif syns:
+                d = np.zeros((batch * steps, p.size))
+                for syn in syns:
+                    if isinstance(syn.rows, slice):
+                        d += syn.current(shifted, 6)
+                    else:
+                        d[:, syn.rows] += syn.current(shifted, 6)
+            if syns:
+                drives[p.name] = np.ascontiguousarray(d.reshape(batch, steps, p.size).transpose(1, 0, 2))
+        recurrent = {p.name: [(pre, syn) for pre, syn in self.incoming[p.name] if pre != inp.name] for p in self.lifs}
+        state = {p.name: (np.zeros((batch, p.size)), np.zeros((batch, p.size))) for p in self.lifs}
+        prev = {p.name: np.zeros((batch, p.size), np.float32) for p in self.bundle.populations}
+        rasters = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.uint8) for n in record}
+        volts = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.int64) for n in record if record_v}
+        currents = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.int64) for n in record if record_v}
+        act_s = np.zeros((steps, self.n_all)) if activity else None
+        act_a = np.zeros((steps, self.n_all)) if activity else None
+        out_name = self.bundle.output.name
+        counts = np.zeros((batch, self.bundle.output.size), np.int64)
+        for t in range(steps):
+            now = {}
+            for p in self.lifs:
+                a64 = drives[p.name][t].astype(np.float64) if p.name in drives else np.zeros((batch, p.size))
+                for pre, syn in recurrent[p.name]:
+                    s_pre = prev[pre]
+                    if s_pre.any():
+                        if isinstance(syn.rows, slice):
+                            a64 += syn.current(s_pre, 6)
+                        else:
+                            a64[:, syn.rows] += syn.current(s_pre, 6)
+                u, v = state[p.name]
+                keep_u, keep_v, bias, vth_fx = self.params[p.name]
+                s = lif_update(u, v, a64, keep_u, keep_v, bias, vth_fx, self.u_limit, self.v_limit,
+                               self.int32_possible[p.name])
+                now[p.name] = s.astype(np.float64)
+                if activity:
+                    off = self.offsets[p.name]
+                    act_s[t, off:off + p.size] = s.sum(0)
+                    act_a[t, off:off + p.size] = ((u != 0) | (v != 0) | s).sum(0)
+                if p.name in rasters:
+                    rasters[p.name][:, t] = s
+                    if record_v:
+                        volts[p.name][:, t] = v
+                        currents[p.name][:, t] = u
+            if activity:
+                off = self.offsets[inp.name]
+                act_s[t, off:off + inp.size] = x[:, t].sum(0)
+            counts += now[out_name].astype(np.int64)
+            prev = now
+        final_u = {n: state[n][0].astype(np.int64) for n in record if n in state}
+        final_v = {n: state[n][1].astype(np.int64) for n in record if n in state}
+        return SimResult(counts, rasters, final_v, final_u, volts, currents, act_s, act_a, batch)

@@ -1,0 +1,140 @@
+"""Run a bundle on Lava's bit-accurate Loihi 2 process models (``Loihi2SimCfg(select_tag="fixed_pt")``).
+
+Processes, as few as Lava allows (it supports neither per-neuron decays inside one LIF nor
+concatenated ports): one RingBuffer source for the input; per LIF population, one LIF per
+profile group (neurons sharing du, dv); per projection, one Sparse per (pre group, post group)
+pair that has synapses; one RingBuffer sink per recorded group. The network is built once and
+runs sample after sample: between samples every LIF's u, v and every Sparse's one-step buffer
+are reset, so nothing leaks from one sample into the next. Processes are always stopped,
+also on error, time-out or Ctrl-C.
+"""
+from __future__ import annotations
+
+import signal
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from neuromotif.deploy.backends import SimResult
+from neuromotif.deploy.bundle import Bundle
+from neuromotif.deploy.lava_compat import import_lava
+from neuromotif.errors import InputError
+from neuromotif.progress import track
+
+
+class LavaTimeoutError(InputError):
+    """The Lava run exceeded its time limit."""
+
+
+@contextmanager
+def time_limit(seconds: float, what: str):
+    """Raise ``LavaTimeoutError`` after ``seconds`` (main thread only; elsewhere no limit)."""
+    def fire(signum, frame):
+        raise LavaTimeoutError(f"{what} exceeded the time limit of {seconds:g} s: use fewer samples "
+                               "(--samples / simulate.lava_samples) or raise simulate.timeout_s")
+    try:
+        old = signal.signal(signal.SIGALRM, fire)
+    except ValueError:  # not the main thread
+        yield
+        return
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+class LavaBackend:
+    def __init__(self, bundle: Bundle, timeout_s: float = 600.0):
+        import_lava()
+        self.bundle = bundle
+        self.timeout_s = timeout_s
+        self.groups = {p.name: p.profile_groups() for p in bundle.lif_populations}
+
+    def process_count(self) -> int:
+        """Lava processes the network needs (plus Lava's own 3 service processes)."""
+        n = 1 + sum(len(g) for g in self.groups.values())
+        for j in self.bundle.projections:
+            pre_groups = self.groups.get(j.pre, [np.arange(self.bundle.population(j.pre).size)])
+            for post_idx in self.groups[j.post]:
+                for pre_idx in pre_groups:
+                    n += int(j.weights[post_idx][:, pre_idx].nnz > 0)
+        return n
+
+    def run(self, x: np.ndarray, record: tuple[str, ...] = ()) -> SimResult:
+        """Run every sample of ``x`` [B, T, channels]; records the output and ``record`` populations."""
+        from lava.magma.core.run_conditions import RunSteps
+        from lava.magma.core.run_configs import Loihi2SimCfg
+        from lava.proc.io.sink import RingBuffer as Sink
+        from lava.proc.io.source import RingBuffer as Source
+        from lava.proc.lif.process import LIF
+        from lava.proc.sparse.process import Sparse
+        from lava.utils.weightutils import SignMode
+
+        SIGN_MODES = {"mixed": SignMode.MIXED, "excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY}
+        t0 = time.perf_counter()
+        batch, steps, channels = x.shape
+        b = self.bundle
+        weight_bits = b.numeric.weight_bits
+        if channels != b.input.size:
+            raise ValueError(f"input has {channels} channels, the bundle expects {b.input.size}")
+        recorded = tuple(dict.fromkeys((*record, b.output.name)))
+        source = Source(data=x[0].T.astype(np.int64))
+        lifs: dict[str, list] = {}
+        for p in b.lif_populations:
+            lifs[p.name] = [LIF(shape=(len(idx),), du=int(p.du[idx[0]]), dv=int(p.dv[idx[0]]), vth=int(p.vth),
+                                bias_mant=p.bias_mant[idx], bias_exp=p.bias_exp[idx], name=f"{p.name}.g{g}")
+                            for g, idx in enumerate(self.groups[p.name])]
+        synapses = []
+        for j in b.projections:
+            if j.pre == b.input.name:
+                pre_parts = [(source.s_out, np.arange(b.input.size))]
+            else:
+                pre_parts = [(lif.s_out, idx) for lif, idx in zip(lifs[j.pre], self.groups[j.pre])]
+            for post_lif, post_idx in zip(lifs[j.post], self.groups[j.post]):
+                for out_port, pre_idx in pre_parts:
+                    w = j.weights[post_idx][:, pre_idx].tocsr()
+                    if w.nnz == 0:
+                        continue
+                    syn = Sparse(weights=w, weight_exp=j.weight_exp, num_weight_bits=weight_bits,
+                                 sign_mode=SIGN_MODES[j.sign_mode])
+                    out_port.connect(syn.s_in)
+                    syn.a_out.connect(post_lif.a_in)
+                    synapses.append(syn)
+        sinks = {name: [] for name in recorded}
+        for name in recorded:
+            for lif in lifs[name]:
+                sink = Sink(shape=lif.s_out.shape, buffer=steps)
+                lif.s_out.connect(sink.a_in)
+                sinks[name].append(sink)
+        spikes = {n: np.zeros((batch, steps, b.population(n).size), np.uint8) for n in recorded}
+        final_v = {n: np.zeros((batch, b.population(n).size), np.int64) for n in recorded}
+        final_u = {n: np.zeros((batch, b.population(n).size), np.int64) for n in recorded}
+        anchor = next(iter(lifs.values()))[0]
+        started = False
+        try:
+            with time_limit(self.timeout_s, f"the Lava run ({batch} samples x {steps} steps)"):
+                for i in track(range(batch), "lava", total=batch):
+                    if i > 0:
+                        source.data.set(x[i].T.astype(np.int64))
+                    anchor.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+                    started = True
+                    for name in recorded:
+                        for lif, sink, idx in zip(lifs[name], sinks[name], self.groups[name]):
+                            spikes[name][i][:, idx] = sink.data.get().T.astype(np.uint8)
+                            final_v[name][i, idx] = lif.v.get()
+                            final_u[name][i, idx] = lif.u.get()
+                    for group in lifs.values():  # reset state: no leakage into the next sample
+                        for lif in group:
+                            lif.u.set(np.zeros(lif.u.shape))
+                            lif.v.set(np.zeros(lif.v.shape))
+                    for syn in synapses:
+                        syn.a_buff.set(np.zeros(syn.a_buff.shape))
+        finally:
+            if started or anchor.runtime is not None:
+                anchor.stop()
+        counts = spikes[b.output.name].sum(1).astype(np.int64)
+        return SimResult(counts, spikes, final_v=final_v, final_u=final_u, samples=batch,
+                         seconds=time.perf_counter() - t0)

@@ -1,0 +1,205 @@
+"""The bundle: the compiled network, the only thing backends and cost models read.
+
+A directory with ``manifest.json`` (format and tool versions, chip, the chip's numeric format,
+source checkpoint hash, quantization settings and report, populations, projections, ports,
+placement summary, and a SHA-256 of every array file) and ``.npz`` array files. Numpy only. Writing is atomic (a
+temporary directory renamed into place); reading verifies format, version and every checksum
+and refuses a damaged, truncated or foreign bundle with one line saying what is wrong.
+
+Fixed-point semantics (Lava's bit-accurate LIF / Sparse, see ``backends/cpu.py``):
+populations carry per-neuron ``du``, ``dv``, ``bias_mant``/``bias_exp`` and one ``vth``;
+projections carry (post x pre) integer weights in CSR (mixed sign, multiples of
+2^(9 - weight_bits)), a ``weight_exp`` and a one-step delay; ``numeric`` gives the bit widths
+(weights, u, v, decays, threshold, bias) both backends compute with.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from neuromotif.errors import InputError
+from neuromotif.io import atomic_directory
+from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.versions import tool_version
+
+FORMAT = "neuromotif-bundle"
+FORMAT_VERSION = 2  # 2: the chip's numeric format is part of the bundle
+
+
+class BundleError(InputError):
+    """A bundle that cannot be read: missing, damaged, truncated or foreign."""
+
+
+@dataclass
+class Population:
+    """Neurons of one kind. ``kind``: ``input`` (host spike source) or ``lif``."""
+
+    name: str
+    size: int
+    kind: str
+    motif_size: int = 1
+    vth: int = 0
+    du: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    dv: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bias_mant: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    bias_exp: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    scale: float = 1.0  # fixed units per float (threshold) unit, for reading v back as floats
+
+    @property
+    def profiles(self) -> np.ndarray:
+        """Profile id of each neuron: neurons sharing (du, dv) share a profile (one Lava LIF each)."""
+        keys = self.du.astype(np.int64) * 4096 + self.dv.astype(np.int64)
+        return np.unique(keys, return_inverse=True)[1]
+
+    def profile_groups(self) -> list[np.ndarray]:
+        """Neuron indices of each profile (an input population is one group): one Lava LIF each."""
+        if self.kind != "lif":
+            return [np.arange(self.size)]
+        profiles = self.profiles
+        return [np.flatnonzero(profiles == g) for g in range(int(profiles.max()) + 1)]
+
+
+@dataclass
+class Projection:
+    name: str
+    pre: str
+    post: str
+    weights: sp.csr_matrix  # (post x pre) int
+    weight_exp: int
+    sign_mode: str = "mixed"
+    delay: int = 1
+
+
+@dataclass
+class Bundle:
+    manifest: dict[str, Any]
+    populations: list[Population]
+    projections: list[Projection]
+    neuron_core: dict[str, np.ndarray]  # per population, core id of each neuron (-1: host)
+
+    def population(self, name: str) -> Population:
+        return next(p for p in self.populations if p.name == name)
+
+    @property
+    def input(self) -> Population:
+        return self.population(self.manifest["ports"]["input"])
+
+    @property
+    def output(self) -> Population:
+        return self.population(self.manifest["ports"]["output"])
+
+    @property
+    def lif_populations(self) -> list[Population]:
+        return [p for p in self.populations if p.kind == "lif"]
+
+    def inputs_to(self, name: str) -> list[Projection]:
+        return [p for p in self.projections if p.post == name]
+
+    @property
+    def numeric(self) -> NumericFormat:
+        """The bit widths the backends compute with (the target chip's ``numeric`` section)."""
+        return NumericFormat(**self.manifest["numeric"])
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_bundle(out: Path, manifest: dict[str, Any], populations: list[Population], projections: list[Projection],
+                 neuron_core: dict[str, np.ndarray]) -> Path:
+    """Write atomically: build in a temporary sibling directory, then swap it into place."""
+    with atomic_directory(out) as tmp:
+        files: dict[str, str] = {}
+
+        def save(name: str, **arrays: np.ndarray) -> str:
+            with open(tmp / name, "wb") as fh:
+                np.savez(fh, **arrays)
+            files[name] = sha256(tmp / name)
+            return name
+
+        pops = []
+        for p in populations:
+            entry = {"name": p.name, "size": p.size, "kind": p.kind, "motif_size": p.motif_size}
+            if p.kind == "lif":
+                entry.update(vth=int(p.vth), scale=float(p.scale), profiles=int(p.profiles.max() + 1),
+                             file=save(f"pop_{p.name}.npz", du=p.du, dv=p.dv, bias_mant=p.bias_mant,
+                                       bias_exp=p.bias_exp))
+            pops.append(entry)
+        projs = []
+        for j in projections:
+            w = j.weights.tocsr()
+            projs.append({"name": j.name, "pre": j.pre, "post": j.post, "weight_exp": int(j.weight_exp),
+                          "sign_mode": j.sign_mode, "delay": j.delay, "nnz": int(w.nnz), "shape": list(w.shape),
+                          "file": save(f"proj_{j.name.replace('>', '_').replace('-', '_')}.npz",
+                                       data=w.data.astype(np.int16), indices=w.indices.astype(np.int32),
+                                       indptr=w.indptr.astype(np.int64))})
+        save("placement.npz", **{f"core_{k}": v for k, v in neuron_core.items()})
+        full = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool_version": tool_version(), **manifest,
+                "populations": pops, "projections": projs, "checksums": files}
+        (tmp / "manifest.json").write_text(json.dumps(full, indent=2, default=_json_default))
+    return Path(out)
+
+
+def _json_default(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def read_bundle(path: Path) -> Bundle:
+    """Read and verify a bundle; raise ``BundleError`` (one line) if it is not a sound bundle."""
+    path = Path(path)
+    manifest_path = path / "manifest.json"
+    if not path.is_dir():
+        raise BundleError(f"bundle not found: {path} is not a directory (compile one with `neuromotif compile`)")
+    if not manifest_path.is_file():
+        raise BundleError(f"{path} is not a bundle: no manifest.json (compile one with `neuromotif compile`)")
+    try:
+        manifest = json.loads(manifest_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise BundleError(f"{manifest_path} is damaged: not valid JSON; recompile the bundle") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BundleError(f"{path} is not a neuromotif bundle (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BundleError(f"{path}: bundle format version {manifest.get('format_version')} is not supported "
+                          f"(this neuromotif reads {FORMAT_VERSION}): recompile it")
+    for name, digest in manifest.get("checksums", {}).items():
+        file = path / name
+        if not file.is_file():
+            raise BundleError(f"{path} is incomplete: {name} is missing; recompile the bundle")
+        if sha256(file) != digest:
+            raise BundleError(f"{path} is damaged: checksum mismatch in {name}; recompile the bundle")
+    try:
+        populations = []
+        for entry in manifest["populations"]:
+            pop = Population(entry["name"], entry["size"], entry["kind"], entry.get("motif_size", 1))
+            if pop.kind == "lif":
+                with np.load(path / entry["file"]) as z:
+                    pop.du, pop.dv = z["du"].astype(np.int64), z["dv"].astype(np.int64)
+                    pop.bias_mant, pop.bias_exp = z["bias_mant"].astype(np.int64), z["bias_exp"].astype(np.int64)
+                pop.vth, pop.scale = int(entry["vth"]), float(entry["scale"])
+            populations.append(pop)
+        projections = []
+        for entry in manifest["projections"]:
+            with np.load(path / entry["file"]) as z:
+                w = sp.csr_matrix((z["data"].astype(np.int64), z["indices"], z["indptr"]), shape=tuple(entry["shape"]))
+            projections.append(Projection(entry["name"], entry["pre"], entry["post"], w, int(entry["weight_exp"]),
+                                          entry["sign_mode"], int(entry["delay"])))
+        with np.load(path / "placement.npz") as z:
+            neuron_core = {k.removeprefix("core_"): z[k] for k in z.files}
+        NumericFormat(**manifest["numeric"])
+    except (KeyError, TypeError, ValueError, OSError) as exc:
+        raise BundleError(f"{path} is damaged ({type(exc).__name__}: {exc}); recompile the bundle") from None
+    return Bundle(manifest, populations, projections, neuron_core)

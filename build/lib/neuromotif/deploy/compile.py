@@ -1,0 +1,66 @@
+"""The compiler row: float network -> quantize -> map (hw_models: partition, place, check) -> bundle.
+
+Takes a ``FloatNetwork`` (from a trained model via ``neuromotif.search.export``, or from an
+imported graph), so this package needs no torch. The chip's numeric format drives
+quantization and is recorded in the bundle, which both backends read. A design-rule failure
+stops compilation with its message (exit code 2 in the CLI).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from neuromotif.deploy.bundle import Bundle, Population, Projection, read_bundle, write_bundle
+from neuromotif.deploy.ir import FloatNetwork
+from neuromotif.deploy.quantize import quantize_network
+from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.mapper import Mapping, map_network
+from neuromotif.hw_models.netlist import NetPopulation, NetProjection, Netlist
+
+PREDICTION_RULE = "argmax of output spike counts; ties go to the lowest class index"
+
+
+def to_netlist(populations: list[Population], projections: list[Projection], weight_bits: int,
+               rate: float = 0.05) -> Netlist:
+    """The bundle's network as hw_models sees it (structure only)."""
+    pops = tuple(NetPopulation(p.name, p.size, motif_size=p.motif_size if p.kind == "lif" else 1,
+                               is_input=p.kind == "input", rate=rate,
+                               compartment_profile=p.profiles if p.kind == "lif" else None)
+                 for p in populations)
+    projs = tuple(NetProjection(j.name, j.pre, j.post, j.weights, weight_bits=weight_bits) for j in projections)
+    return Netlist(pops, projs)
+
+
+def bundle_netlist(bundle: Bundle) -> Netlist:
+    return to_netlist(bundle.populations, bundle.projections, bundle.numeric.weight_bits)
+
+
+def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: int = 4,
+                    metadata: dict[str, Any] | None = None) -> tuple[Bundle, Mapping]:
+    """Quantize ``net`` for ``chip_name``, map and check it, write the bundle to ``out``.
+
+    ``metadata``: what the bundle records about where the network came from (``source``,
+    ``data``, ``config``, ``timesteps``), copied into the manifest as given.
+    """
+    t0 = time.perf_counter()
+    chip = load_chip(chip_name)
+    q = quantize_network(net, chip.numeric, max_profiles=max_profiles)
+    netlist = to_netlist(q.populations, q.projections, chip.numeric.weight_bits)
+    mapping = map_network(netlist, chip)
+    metadata = dict(metadata or {})
+    manifest: dict[str, Any] = {
+        "chip": chip.name,
+        "numeric": dataclasses.asdict(chip.numeric),
+        **metadata,
+        "source": {"checkpoint": None, "sha256": None, **metadata.get("source", {}), "arch_source": net.source},
+        "quantization": {"weight_bits": chip.numeric.weight_bits, "max_profiles": max_profiles, **q.report},
+        "ports": q.report["ports"],
+        "classes": net.population(net.output).size,
+        "prediction_rule": PREDICTION_RULE,
+        "placement": mapping.summary(netlist),
+        "compile_seconds": time.perf_counter() - t0,
+    }
+    write_bundle(out, manifest, q.populations, q.projections, mapping.neuron_core(netlist))
+    return read_bundle(out), mapping

@@ -1,0 +1,277 @@
+"""Chip specifications: typed, validated at construction, loaded from YAML (``chips/*.yaml``).
+
+A user adds a chip by writing a YAML file with the same fields (``load_chip(path)``, or put it
+in ``$NEUROMOTIF_CHIPS``). Every number the compiler and the cost model use lives in these
+files, with its source beside it; code refers to the fields by name.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from neuromotif.hw_models.errors import ChipSpecError
+
+CHIP_DIR = Path(__file__).parent / "chips"
+DEFAULT_CHIP = "loihi2"
+USER_CHIPS_ENV = "NEUROMOTIF_CHIPS"
+
+
+@dataclass(frozen=True)
+class OpCost:
+    """Energy and time of one operation."""
+
+    energy_pj: float
+    time_ns: float
+
+    def __post_init__(self) -> None:
+        if self.energy_pj < 0 or self.time_ns < 0:
+            raise ValueError("energy_pj and time_ns must be >= 0")
+
+
+@dataclass(frozen=True)
+class CostTable:
+    """Per-operation energy and time, static power and barrier: what the cost model multiplies.
+
+    ``message_out`` is paid per (spike, destination core); ``hop_*`` per mesh hop on the way;
+    ``chip_hop`` per chip boundary crossed; the barrier grows linearly with the tiles in use
+    from ``barrier_ns_min`` (1 tile) to ``barrier_ns_max`` (``barrier_tiles_max`` tiles).
+    """
+
+    source: str
+    synop: OpCost
+    neuron_active: OpCost
+    neuron_inactive: OpCost
+    spike_out: OpCost
+    message_out: OpCost
+    message_in_ns: float
+    hop_ew: OpCost
+    hop_ns: OpCost
+    chip_hop: OpCost
+    barrier_ns_min: float
+    barrier_ns_max: float
+    barrier_tiles_max: int
+    chip_barrier_ns: float
+    static_w_per_chip: float
+    assumption: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.barrier_ns_max < self.barrier_ns_min or self.barrier_tiles_max < 1:
+            raise ValueError("barrier_ns_max must be >= barrier_ns_min and barrier_tiles_max >= 1")
+
+    def barrier_ns(self, tiles: int, chips: int) -> float:
+        frac = min(max(tiles - 1, 0) / max(self.barrier_tiles_max - 1, 1), 1.0)
+        return self.barrier_ns_min + frac * (self.barrier_ns_max - self.barrier_ns_min) \
+            + max(chips - 1, 0) * self.chip_barrier_ns
+
+
+@dataclass(frozen=True)
+class MeshSpec:
+    """Routers in a ``tiles_x`` x ``tiles_y`` mesh, ``cores_per_tile`` cores behind each router."""
+
+    tiles_x: int
+    tiles_y: int
+    cores_per_tile: int
+
+    def __post_init__(self) -> None:
+        if min(self.tiles_x, self.tiles_y, self.cores_per_tile) < 1:
+            raise ValueError("tiles_x, tiles_y and cores_per_tile must be >= 1")
+
+    @property
+    def cores_per_chip(self) -> int:
+        return self.tiles_x * self.tiles_y * self.cores_per_tile
+
+
+@dataclass(frozen=True)
+class CoreLimits:
+    """What one neuro core holds. ``None``: no separate limit (counted in ``shared_memory_bits``)."""
+
+    max_compartments: int
+    synapse_memory_bits: int | None
+    shared_memory_bits: int | None
+    max_input_axons: int | None
+    max_output_axons: int | None
+    compartment_profiles: int | None
+    threshold_profiles: int | None
+    synapse_formats: int | None
+    neuron_state_bits: int
+    input_axon_bits: int
+    output_axon_bits: int
+
+    def __post_init__(self) -> None:
+        if self.max_compartments < 1:
+            raise ValueError("max_compartments must be >= 1")
+        if self.synapse_memory_bits is None and self.shared_memory_bits is None:
+            raise ValueError("give synapse_memory_bits or shared_memory_bits")
+
+
+@dataclass(frozen=True)
+class SynapseEncoding:
+    """Synapse memory cost (nengo-loihi's model): an axon's targets on a core are stored in lists
+    of <= ``list_max_synapses`` entries, each costing ceil_to_word(n * bits_per_synapse + header)."""
+
+    word_bits: int
+    list_max_synapses: int
+    list_header_bits: int
+    index_bits: int
+    delay_bits: int
+
+
+@dataclass(frozen=True)
+class NumericFormat:
+    """Fixed-point formats of weights and neuron state (Loihi / Lava bit-accurate models)."""
+
+    weight_bits: int
+    weight_exp_min: int
+    weight_exp_max: int
+    u_bits: int
+    v_bits: int
+    decay_bits: int
+    vth_bits: int
+    bias_mant_bits: int
+    bias_exp_bits: int
+    max_delay: int
+
+    # (field, low, high): what Lava's bit-accurate models (and so both our backends) can run.
+    RANGES: typing.ClassVar[tuple[tuple[str, int, int], ...]] = (
+        ("weight_bits", 1, 9), ("weight_exp_min", -8, 0), ("weight_exp_max", 0, 7), ("u_bits", 24, 24),
+        ("v_bits", 24, 24), ("decay_bits", 1, 12), ("vth_bits", 1, 17), ("bias_mant_bits", 2, 13),
+        ("bias_exp_bits", 1, 3), ("max_delay", 1, 63))
+
+    def __post_init__(self) -> None:
+        for name, low, high in self.RANGES:
+            value = getattr(self, name)
+            if not low <= value <= high:
+                raise ValueError(f"{name} = {value} is outside {low}..{high} (the range Lava's bit-accurate "
+                                 "Loihi models run)")
+
+
+@dataclass(frozen=True)
+class ChipSpec:
+    """One neuromorphic chip model: mesh, per-core limits, numeric formats and cost tables."""
+
+    name: str
+    description: str
+    max_chips: int
+    mesh: MeshSpec
+    core: CoreLimits
+    synapses: SynapseEncoding
+    numeric: NumericFormat
+    default_cost_table: str
+    cost_tables: dict[str, CostTable] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.default_cost_table not in self.cost_tables:
+            raise ValueError(f"default_cost_table '{self.default_cost_table}' is not one of the cost_tables "
+                             f"({', '.join(self.cost_tables) or 'none given'})")
+        if self.max_chips < 1:
+            raise ValueError("max_chips must be >= 1")
+
+    @property
+    def cores_per_chip(self) -> int:
+        return self.mesh.cores_per_chip
+
+    def cost_table(self, name: str = "default") -> CostTable:
+        key = self.default_cost_table if name in ("default", "", None) else name
+        if key not in self.cost_tables:
+            raise ChipSpecError(f"chip {self.name} has no cost table '{name}': choose one of "
+                                f"{', '.join(self.cost_tables)} (or 'default')")
+        return self.cost_tables[key]
+
+
+# ---------------------------------------------------------------------------------------
+# Strict YAML -> dataclass construction, with errors that name the field.
+
+
+def _build(cls: type, data: Any, path: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    if not isinstance(data, dict):
+        raise ChipSpecError(f"{path or 'chip'}: expected a mapping for {cls.__name__}, got {type(data).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ChipSpecError(f"unknown field '{_join(path, unknown[0])}' (valid: {', '.join(fields)})")
+    kwargs = {}
+    for name, f in fields.items():
+        where = _join(path, name)
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ChipSpecError(f"missing field '{where}'")
+            continue
+        kwargs[name] = _convert(hints[name], data[name], where)
+    try:
+        return cls(**kwargs)
+    except ValueError as exc:
+        raise ChipSpecError(f"{path or cls.__name__}: {exc}") from None
+
+
+def _join(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _convert(hint: Any, value: Any, where: str) -> Any:
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        if value is None and type(None) in args:
+            return None
+        hint = next(a for a in args if a is not type(None))
+        origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ChipSpecError(f"field '{where}' must be a mapping")
+        return {str(k): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ChipSpecError(f"field '{where}' must be an integer, got {value!r}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ChipSpecError(f"field '{where}' must be a number, got {value!r}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ChipSpecError(f"field '{where}' must be a string, got {value!r}")
+        return value
+    raise ChipSpecError(f"field '{where}': unsupported type {hint}")  # pragma: no cover
+
+
+def chip_from_dict(data: Any, source: str = "chip") -> ChipSpec:
+    try:
+        return _build(ChipSpec, data, "")
+    except ChipSpecError as exc:
+        raise ChipSpecError(f"{source}: {exc}") from None
+
+
+def _search_dirs() -> list[Path]:
+    extra = os.environ.get(USER_CHIPS_ENV)
+    return ([Path(p) for p in extra.split(os.pathsep) if p] if extra else []) + [CHIP_DIR]
+
+
+def list_chips() -> list[str]:
+    return sorted({p.stem for d in _search_dirs() if d.is_dir() for p in d.glob("*.yaml")})
+
+
+def load_chip(name_or_path: str | os.PathLike[str]) -> ChipSpec:
+    """Load a chip by name (``loihi1``, ``loihi2``, or one in ``$NEUROMOTIF_CHIPS``) or YAML path."""
+    text = str(name_or_path)
+    path = Path(text)
+    if not (text.endswith((".yaml", ".yml")) or path.is_file()):
+        found = [d / f"{text}.yaml" for d in _search_dirs() if (d / f"{text}.yaml").is_file()]
+        if not found:
+            raise ChipSpecError(f"unknown chip '{text}': choose one of {', '.join(list_chips())} "
+                                f"or give the path of a chip YAML file")
+        path = found[0]
+    if not path.is_file():
+        raise ChipSpecError(f"chip file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise ChipSpecError(f"{path}: not valid YAML ({type(exc).__name__})") from None
+    return chip_from_dict(data, str(path))

@@ -1,0 +1,206 @@
+"""Cost model: energy and latency of a run from its activity and the placement.
+
+Inputs: per-neuron spike counts per step (summed over the samples of the run), per-neuron
+active-update counts per step, the netlist and the placement. Per step and core it counts
+synaptic ops (a spike of neuron n costs one op per synapse of n onto that core), neuron
+updates (active / inactive), spikes out and messages out (one per spike and destination
+core, with its mesh hops and chip crossings), then multiplies by a chip cost table.
+
+- energy = synops + neuron updates + routing + static (static power x chips x run time)
+- step time = slowest core (its ops x op times) + longest route of a message sent in that
+  step + barrier over the tiles in use; latency figures are for the average inference
+  (activity divided by the number of samples).
+
+Everything returned is a plain dict of floats and lists that serialises to JSON.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neuromotif.hw_models.chip import ChipSpec, CostTable
+from neuromotif.hw_models.netlist import Netlist
+from neuromotif.hw_models.placement import HOST, Placement
+from neuromotif.hw_models.resources import core_index, neuron_destinations
+
+PJ = 1e-12
+NS = 1e-9
+
+
+@dataclass
+class Activity:
+    """What a backend measured. Arrays are summed over ``samples``; neuron order = netlist order
+    (all populations, inputs included, as ``Netlist.offsets``)."""
+
+    spikes: np.ndarray  # [T, N] spikes per neuron per step
+    active: np.ndarray  # [T, N] active neuron updates per neuron per step (inputs: ignored)
+    samples: int = 1
+
+    def __post_init__(self) -> None:
+        if self.spikes.shape != self.active.shape or self.spikes.ndim != 2:
+            raise ValueError("spikes and active must both be [steps, neurons]")
+        if self.samples < 1:
+            raise ValueError("samples must be >= 1")
+
+
+@dataclass
+class RouteTable:
+    """Per neuron (global index): messages per spike, summed hops and chip crossings, longest route."""
+
+    messages: np.ndarray
+    hops_ew: np.ndarray
+    hops_ns: np.ndarray
+    chip_hops: np.ndarray
+    longest_ns: np.ndarray
+    destinations: np.ndarray  # [k, 2] distinct (global neuron, destination core) pairs
+    synops_to_core: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (neuron, core, synapses) triples
+
+
+def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTable:
+    cores = placement.cores
+    index = core_index(net, cores)
+    offsets = net.offsets()
+    n = net.n_neurons
+    msgs, ew, ns, ch, longest = (np.zeros(n) for _ in range(5))
+    syn_triples, dests = [], []
+    for pop in net.populations:
+        pairs = neuron_destinations(net, cores, pop.name)
+        if not len(pairs):
+            continue
+        src_core = index[pop.name][pairs[:, 0]] if not pop.is_input else np.full(len(pairs), HOST)
+        e, s, c = placement.hops(src_core, pairs[:, 1])
+        g = offsets[pop.name] + pairs[:, 0]
+        dests.append(np.stack([g, pairs[:, 1]], 1))
+        np.add.at(msgs, g, 1)
+        np.add.at(ew, g, e)
+        np.add.at(ns, g, s)
+        np.add.at(ch, g, c)
+        route_ns = e * table.hop_ew.time_ns + s * table.hop_ns.time_ns + c * table.chip_hop.time_ns
+        np.maximum.at(longest, g, route_ns)
+    for proj in net.projections:
+        post_core = index[proj.post]
+        csc = net.csc(proj)
+        n_pre = net.population(proj.pre).size
+        if csc is None:
+            cores_of_post, per_core = np.unique(post_core, return_counts=True)
+            pre = np.repeat(np.arange(n_pre), len(cores_of_post))
+            syn_triples.append((offsets[proj.pre] + pre, np.tile(cores_of_post, n_pre), np.tile(per_core, n_pre)))
+        else:
+            col = np.repeat(np.arange(n_pre), np.diff(csc.indptr))
+            key = col * len(cores) + post_core[csc.indices]
+            uniq, counts = np.unique(key, return_counts=True)
+            syn_triples.append((offsets[proj.pre] + uniq // len(cores), uniq % len(cores), counts))
+    destinations = np.concatenate(dests) if dests else np.zeros((0, 2), np.int64)
+    return RouteTable(msgs, ew, ns, ch, longest, destinations, syn_triples)
+
+
+def _per_core(values: np.ndarray, neuron_core: np.ndarray, n_cores: int) -> np.ndarray:
+    """Sum ``values [T, N]`` over the neurons of each core -> ``[T, cores]`` (neurons with core -1 dropped)."""
+    keep = neuron_core >= 0
+    onehot = np.zeros((keep.sum(), n_cores))
+    onehot[np.arange(keep.sum()), neuron_core[keep]] = 1
+    return values[:, keep] @ onehot
+
+
+def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activity,
+             cost_table: str = "default") -> dict:
+    """Energy and latency: totals, per inference, per step and per core, with breakdowns."""
+    table = chip.cost_table(cost_table)
+    routes = route_table(net, placement, table)
+    cores = placement.cores
+    n_cores = len(cores)
+    offsets = net.offsets()
+    index = core_index(net, cores)
+    neuron_core = np.full(net.n_neurons, -1)
+    for pop in net.populations:
+        neuron_core[offsets[pop.name] : offsets[pop.name] + pop.size] = index[pop.name]
+    spikes = np.asarray(activity.spikes, np.float64)
+    active = np.asarray(activity.active, np.float64)
+    steps = spikes.shape[0]
+    compartments = np.array([c.size for c in cores], np.float64)
+
+    synops = np.zeros((steps, n_cores))
+    for pre, core, count in routes.synops_to_core:
+        contrib = spikes[:, pre] * count[None, :]
+        for t in range(steps):
+            synops[t] += np.bincount(core, weights=contrib[t], minlength=n_cores)
+    spikes_core = _per_core(spikes, neuron_core, n_cores)
+    messages_core = _per_core(spikes * routes.messages[None, :], neuron_core, n_cores)
+    active_core = np.minimum(_per_core(active, neuron_core, n_cores), compartments * activity.samples)
+    inactive_core = compartments[None, :] * activity.samples - active_core
+    msgs_in = np.zeros((steps, n_cores))
+    g, dest = routes.destinations[:, 0], routes.destinations[:, 1]
+    for t in range(steps):
+        msgs_in[t] = np.bincount(dest, weights=spikes[t, g], minlength=n_cores)
+
+    # energy (joules), summed over the whole run
+    e_syn = synops.sum() * table.synop.energy_pj * PJ
+    e_neuron = (active_core.sum() * table.neuron_active.energy_pj
+                + inactive_core.sum() * table.neuron_inactive.energy_pj) * PJ
+    total_spikes = spikes.sum(0)
+    hop_energy = (routes.hops_ew * table.hop_ew.energy_pj + routes.hops_ns * table.hop_ns.energy_pj
+                  + routes.chip_hops * table.chip_hop.energy_pj)
+    route_per_neuron = (routes.messages * table.message_out.energy_pj + hop_energy
+                        + np.where(neuron_core >= 0, table.spike_out.energy_pj, 0.0))
+    e_route = float(total_spikes @ route_per_neuron) * PJ
+
+    # time (seconds) of the average inference, per step
+    per = 1.0 / activity.samples
+    core_ns = per * (synops * table.synop.time_ns + active_core * table.neuron_active.time_ns
+                     + inactive_core * table.neuron_inactive.time_ns + spikes_core * table.spike_out.time_ns
+                     + messages_core * table.message_out.time_ns + msgs_in * table.message_in_ns)
+    route_ns = np.where(spikes > 0, routes.longest_ns[None, :], 0.0).max(1) if spikes.size else np.zeros(steps)
+    barrier_ns = table.barrier_ns(placement.n_tiles, placement.n_chips)
+    step_ns = core_ns.max(1) + route_ns + barrier_ns
+    time_per_inference = float(step_ns.sum()) * NS
+    run_time = time_per_inference * activity.samples
+    e_static = table.static_w_per_chip * placement.n_chips * run_time
+
+    per_inf = {k: v / activity.samples for k, v in
+               {"synops": e_syn, "neuron_updates": e_neuron, "routing": e_route, "static": e_static}.items()}
+    hop_hist = _routing_by_hops(routes, total_spikes * route_per_neuron * PJ)
+    return {
+        "cost_table": cost_table if cost_table != "default" else chip.default_cost_table,
+        "cost_table_source": table.source,
+        "assumption": table.assumption,
+        "samples": activity.samples,
+        "steps": steps,
+        "energy": {
+            "per_inference_J": sum(per_inf.values()),
+            "breakdown": per_inf,
+            "routing_by_hops_J": {k: v / activity.samples for k, v in hop_hist.items()},
+            "per_core_J": ((synops.sum(0) * table.synop.energy_pj
+                            + active_core.sum(0) * table.neuron_active.energy_pj
+                            + inactive_core.sum(0) * table.neuron_inactive.energy_pj) * PJ
+                           / activity.samples).tolist(),
+            "per_step_dynamic_J": (((synops.sum(1) * table.synop.energy_pj
+                                     + active_core.sum(1) * table.neuron_active.energy_pj
+                                     + inactive_core.sum(1) * table.neuron_inactive.energy_pj) * PJ
+                                    + (spikes @ route_per_neuron) * PJ) / activity.samples).tolist(),
+        },
+        "latency": {
+            "per_step_s": (step_ns * NS).tolist(),
+            "mean_step_s": float(step_ns.mean()) * NS if steps else 0.0,
+            "per_inference_s": time_per_inference,
+            "breakdown_s": {"compute": float(core_ns.max(1).sum()) * NS, "routing": float(route_ns.sum()) * NS,
+                            "barrier": barrier_ns * steps * NS},
+        },
+        "activity": {
+            "synops_per_inference": float(synops.sum()) / activity.samples,
+            "spikes_per_inference": float(spikes[:, neuron_core >= 0].sum()) / activity.samples,
+            "input_spikes_per_inference": float(spikes[:, neuron_core < 0].sum()) / activity.samples,
+            "messages_per_inference": float(messages_core.sum()) / activity.samples,
+            "active_updates_per_inference": float(active_core.sum()) / activity.samples,
+            "per_core_synops": (synops.sum(0) / activity.samples).tolist(),
+        },
+    }
+
+
+def _routing_by_hops(routes: RouteTable, energy: np.ndarray) -> dict[str, float]:
+    """Routing energy per neuron (``energy``), grouped by the neuron's mean hops per message."""
+    sends = routes.messages > 0
+    mean_hops = np.zeros_like(routes.messages)
+    mean_hops[sends] = (routes.hops_ew[sends] + routes.hops_ns[sends]) / routes.messages[sends]
+    bins = np.rint(mean_hops).astype(int)
+    return {str(h): float(energy[sends & (bins == h)].sum()) for h in np.unique(bins[sends])}

@@ -1,0 +1,44 @@
+"""Synthetic netlists: size up hypothetical networks (SC-ML layers) without training anything.
+
+Used by the mapping benchmark and the tests, and by anyone asking "what would a 10^6-neuron
+SC-ML layer need on this chip?".
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
+
+
+def scml_structure(n: int, m: int, p_intra: float = 0.5, p_inter: float = 0.25, seed: int = 0) -> sp.csr_matrix:
+    """(post x pre) synapses of an SC-ML layer: one shared m x m motif pattern on the diagonal
+    blocks and one shared inter-motif pattern to each ring neighbour (k-1, k+1)."""
+    rng = np.random.default_rng(seed)
+    k = n // m
+    intra, inter = rng.random((m, m)) < p_intra, rng.random((m, m)) < p_inter
+    base = np.arange(k) * m
+    rows, cols = [], []
+    r, c = np.nonzero(intra)
+    rows.append((base[:, None] + r).ravel())
+    cols.append((base[:, None] + c).ravel())
+    r, c = np.nonzero(inter)
+    for shift in (1, -1):
+        if k > 1:
+            rows.append((base[:, None] + r).ravel())
+            cols.append((((np.arange(k) + shift) % k * m)[:, None] + c).ravel())
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    mat = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
+    mat.sum_duplicates()
+    return mat
+
+
+def scml_net(n: int, m: int = 16, inputs: int = 700, outputs: int = 10, seed: int = 0, rate: float = 0.05) -> Netlist:
+    """Dense input -> one SC-ML layer -> dense readout (none when ``outputs`` is 0)."""
+    pops = [NetPopulation("in", inputs, is_input=True, rate=rate), NetPopulation("scml0", n, motif_size=m, rate=rate)]
+    projs = [NetProjection("in->scml0", "in", "scml0"),
+             NetProjection("scml0->scml0", "scml0", "scml0", scml_structure(n, m, seed=seed))]
+    if outputs:
+        pops.append(NetPopulation("out", outputs, rate=rate))
+        projs.append(NetProjection("scml0->out", "scml0", "out"))
+    return Netlist(tuple(pops), tuple(projs))

@@ -1,0 +1,39 @@
+"""Progress bars (rich) that respect ``--quiet`` and stay off in non-terminals' logs."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+T = TypeVar("T")
+_QUIET = False
+
+
+def set_quiet(quiet: bool) -> None:
+    """Silence every progress bar (the CLI's ``--quiet``)."""
+    global _QUIET
+    _QUIET = quiet
+
+
+def is_quiet() -> bool:
+    return _QUIET
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Iterate over ``items`` with a transient progress bar on stderr (none when quiet or piped)."""
+    if _QUIET or not sys.stderr.isatty():
+        yield from items
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
+        yield from progress.track(items, total=total, description=description)
+
+
+def note(message: str) -> None:
+    """One line of progress chatter on stderr (silent with --quiet)."""
+    if not _QUIET:
+        print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,205 @@
+"""``neuromotif report RUN_DIR``: report.json, report.md and plots from a run's stored results.
+
+Everything is recomputed from what the run directory holds (config, the bundle, and what
+``neuromotif.simulation`` stored in simulation/: predictions, activity, rasters, summary), so a
+report can be rebuilt, e.g. with another cost table (``--set report.cost_table=sana_fe``),
+without simulating again: this module never runs a backend or loads a dataset.
+"""
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuromotif.config import Config, load_config
+from neuromotif.deploy.bundle import read_bundle
+from neuromotif.deploy.compile import bundle_netlist
+from neuromotif.errors import InputError
+from neuromotif.io import atomic_write_text
+from neuromotif.simulation import SIM_DIR
+from neuromotif.versions import package_version
+
+
+def _acc(preds: dict[str, np.ndarray], stage: str) -> float | None:
+    """Accuracy of ``stage`` (None when that stage did not run)."""
+    if stage not in preds:
+        return None
+    pred = preds[stage]
+    return float((pred == preds["labels"][: len(pred)]).mean()) if len(pred) else float("nan")
+
+
+def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
+    from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.cost import Activity, evaluate
+    from neuromotif.hw_models.mapper import mapping_from_summary
+
+    run_dir = Path(run_dir)
+    sim = run_dir / SIM_DIR
+    for need in ("config.yaml", "bundle/manifest.json", f"{SIM_DIR}/summary.json", f"{SIM_DIR}/predictions.npz"):
+        if not (run_dir / need).exists():
+            raise InputError(f"{run_dir} has no {need}: run `neuromotif run CONFIG --out {run_dir}` first")
+    config = config or load_config(run_dir / "config.yaml")
+    bundle = read_bundle(run_dir / "bundle")
+    chip = load_chip(bundle.manifest["chip"])
+    summary = json.loads((sim / "summary.json").read_text())
+    with np.load(sim / "predictions.npz") as z:
+        preds = {k: z[k] for k in z.files}
+    with np.load(sim / "activity.npz") as z:
+        activity = Activity(z["spikes"], z["active"], int(z["samples"]))
+    net = bundle_netlist(bundle)
+    mapping = mapping_from_summary(bundle.manifest["placement"], chip)
+    cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table)
+    placement = bundle.manifest["placement"]
+    hidden = [p for p in bundle.lif_populations if p.name != bundle.output.name]
+    div = summary.get("divergence", {})
+    report: dict[str, Any] = {
+        "dataset": {"name": config.data.name, "split": summary["split"], "samples": summary["samples"],
+                    "synthetic": bool(bundle.manifest.get("data", {}).get("synthetic", False))},
+        "chip": chip.name,
+        "seed": config.seed,
+        "versions": {name: package_version(name) for name in ("neuromotif", "torch", "numpy", "lava-nc")}
+        | {"python": platform.python_version()},
+        "accuracy": {**{stage: _acc(preds, stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
+                     "lava_samples": int(summary.get("lava_samples", 0))},
+        "agreement": {"cpu_vs_lava_spike_mismatches": summary.get("cpu_vs_lava_spike_mismatches"),
+                      "lava_spikes_compared": summary.get("lava_spikes_compared"),
+                      "float_vs_fixed_spike_agreement": div.get("float_vs_fixed_spike_agreement"),
+                      "float_vs_fixed_prediction_agreement": float((preds["float"] == preds["fixed_cpu"]).mean())
+                      if "float" in preds else None,
+                      "per_layer": div.get("layers", {})},
+        "network": {"neurons": int(sum(p.size for p in bundle.lif_populations)),
+                    "synapses": int(sum(j.weights.nnz for j in bundle.projections)),
+                    "motif_size": hidden[0].motif_size if hidden else None,
+                    "layers": [{"name": p.name, "neurons": p.size, "motif_size": p.motif_size} for p in hidden],
+                    "architecture": bundle.manifest["source"].get("arch_source"),
+                    "inputs": bundle.input.size, "classes": bundle.output.size},
+        "resources": {"cores": placement["cores"], "chips": placement["chips"], "tiles": placement["tiles"],
+                      "totals": placement["totals"], "per_core": placement["per_core"]},
+        "activity": {**{k: v for k, v in cost["activity"].items() if k != "per_core_synops"},
+                     "timesteps": cost["steps"]},
+        "energy": {"per_inference_J": cost["energy"]["per_inference_J"], "breakdown": cost["energy"]["breakdown"],
+                   "routing_by_hops_J": cost["energy"]["routing_by_hops_J"],
+                   "per_core_dynamic_J": cost["energy"]["per_core_J"],
+                   "per_step_dynamic_J": cost["energy"]["per_step_dynamic_J"],
+                   "cost_table": cost["cost_table"], "cost_table_source": cost["cost_table_source"],
+                   "assumption": cost["assumption"]},
+        "latency": {"per_step_s": cost["latency"]["mean_step_s"], "per_step_series_s": cost["latency"]["per_step_s"],
+                    "per_inference_s": cost["latency"]["per_inference_s"], "breakdown_s": cost["latency"]["breakdown_s"]},
+        "quantization": {k: bundle.manifest["quantization"][k] for k in ("populations", "projections")},
+        "search": _search_summary(run_dir),
+    }
+    atomic_write_text(run_dir / "report.json", json.dumps(report, indent=2, default=_plain))
+    plots = _plots(run_dir, mapping, net, cost, report) if config.report.plots else []
+    atomic_write_text(run_dir / "report.md", render_markdown(report, run_dir, plots))
+    return report
+
+
+def _plain(obj: Any) -> Any:
+    if isinstance(obj, np.generic):
+        return obj.item()
+    raise TypeError(type(obj).__name__)
+
+
+def _search_summary(run_dir: Path) -> dict[str, Any] | None:
+    history = run_dir / "search" / "history.jsonl"
+    if not history.exists():
+        return None
+    rows = [json.loads(line) for line in history.read_text().splitlines()]
+    return {"iterations": len(rows), "chosen_motif_size": rows[-1]["chosen_motif_size"],
+            "size_probabilities": rows[-1]["size_probabilities"], "final_val_accuracy": rows[-1]["val_accuracy"],
+            "seconds": sum(r["seconds"] for r in rows)}
+
+
+def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, Any]) -> list[str]:
+    from matplotlib.figure import Figure
+
+    from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation_figure
+    from neuromotif.plotting import save_figure
+
+    out = []
+    with np.load(run_dir / SIM_DIR / "rasters.npz") as z:
+        rasters = {k: z[k] for k in z.files}
+    if rasters:
+        fig = Figure(figsize=(8, 1.6 * len(rasters)))
+        axes = np.atleast_1d(fig.subplots(len(rasters), 1, sharex=True))
+        for ax, (name, raster) in zip(axes, rasters.items()):
+            t, i = np.nonzero(raster)
+            ax.scatter(t, i, s=1.5, c="k")
+            ax.set_ylabel(f"{name}\n({raster.shape[1]})", fontsize=7)
+        axes[-1].set_xlabel("time step")
+        fig.suptitle(f"spikes of {report['dataset']['split']} sample 0, every layer (fixed point, CPU backend)",
+                     fontsize=9)
+        out.append(save_figure(fig, run_dir / "raster.png"))
+    acc = report["accuracy"]
+    stages = [(k, acc[k]) for k in ("float", "quantized", "fixed_cpu", "lava") if acc.get(k) is not None]
+    fig = Figure(figsize=(5, 3))
+    ax = fig.subplots()
+    bars = ax.bar([k for k, _ in stages], [100 * v for _, v in stages], color=["C0", "C1", "C2", "C3"][: len(stages)])
+    ax.bar_label(bars, fmt="%.2f")
+    ax.set(ylabel="accuracy (%)", ylim=(max(0, 100 * min(v for _, v in stages) - 10), 100),
+           title=f"accuracy by stage (lava: first {acc['lava_samples']} samples)")
+    out.append(save_figure(fig, run_dir / "accuracy.png"))
+    out.append(save_figure(energy_figure(cost), run_dir / "energy.png"))
+    out.append(save_figure(utilisation_figure(mapping), run_dir / "utilisation.png"))
+    out.append(save_figure(placement_figure(net, mapping), run_dir / "placement.png"))
+    return [Path(p).name for p in out]
+
+
+def _pct(v: float | None) -> str:
+    return "-" if v is None else f"{100 * v:.2f} %"
+
+
+def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
+    a, e, lat, net, res = r["accuracy"], r["energy"], r["latency"], r["network"], r["resources"]
+    synthetic = " (synthetic speech)" if r["dataset"]["synthetic"] else ""
+    layers = ", ".join(f"{layer['name']} {layer['neurons']}" for layer in net["layers"])
+    lines = [
+        f"# neuromotif report: {r['dataset']['name']} on {r['chip']}", "",
+        f"Network: {net['architecture']}, {net['neurons']} neurons ({layers}; "
+        f"motif size {net['motif_size']}), {net['synapses']:,} synapses, {net['inputs']} inputs, {net['classes']} classes. "
+        f"Dataset {r['dataset']['name']}{synthetic}, {r['dataset']['samples']} {r['dataset']['split']} samples, "
+        f"seed {r['seed']}.", "",
+        "## Accuracy at each precision", "",
+        "| float | quantized | fixed point (CPU) | Lava |", "|---|---|---|---|",
+        f"| {_pct(a['float'])} | {_pct(a['quantized'])} | {_pct(a['fixed_cpu'])} | "
+        f"{_pct(a['lava'])} (first {a['lava_samples']} samples) |", "",
+        f"CPU vs Lava: **{r['agreement']['cpu_vs_lava_spike_mismatches']} spike mismatches** in "
+        f"{r['agreement']['lava_spikes_compared'] or 0:,} spikes compared. Float and fixed point predict the same class "
+        f"for {_pct(r['agreement']['float_vs_fixed_prediction_agreement'])} of samples; spike agreement per layer:", "",
+        "| layer | float = fixed | quantized = fixed | v RMS (float) | first diverging step |", "|---|---|---|---|---|",
+    ]
+    for name, d in r["agreement"]["per_layer"].items():
+        lines.append(f"| {name} | {_pct(d['float_vs_fixed_spike_agreement'])} | "
+                     f"{_pct(d['quantized_vs_fixed_spike_agreement'])} | {d['float_vs_fixed_v_rms']:.4f} | "
+                     f"{d['float_vs_fixed_first_diverging_step']} |")
+    b = e["breakdown"]
+    lines += ["", "## Energy and latency (model, not a measurement)", "",
+              f"Per inference: **{e['per_inference_J'] * 1e6:.3f} µJ** and **{lat['per_inference_s'] * 1e3:.3f} ms** "
+              f"({r['activity']['timesteps']} steps, mean {lat['per_step_s'] * 1e6:.2f} µs per step).", "",
+              "| synaptic ops | neuron updates | routing | static | total |", "|---|---|---|---|---|",
+              f"| {b['synops'] * 1e6:.4f} µJ | {b['neuron_updates'] * 1e6:.4f} µJ | {b['routing'] * 1e6:.4f} µJ | "
+              f"{b['static'] * 1e6:.4f} µJ | {e['per_inference_J'] * 1e6:.4f} µJ |", "",
+              "| compute | routing | barrier | total |", "|---|---|---|---|",
+              f"| {lat['breakdown_s']['compute'] * 1e3:.4f} ms | {lat['breakdown_s']['routing'] * 1e3:.4f} ms | "
+              f"{lat['breakdown_s']['barrier'] * 1e3:.4f} ms | {lat['per_inference_s'] * 1e3:.4f} ms |", "",
+              f"Cost table `{e['cost_table']}`: {e['cost_table_source']}."
+              + (f" Assumption: {e['assumption']}" if e["assumption"] else ""), "",
+              f"Activity per inference: {r['activity']['spikes_per_inference']:.0f} spikes, "
+              f"{r['activity']['synops_per_inference']:.0f} synaptic ops, "
+              f"{r['activity']['input_spikes_per_inference']:.0f} input spikes.", "",
+              "## Resources", "",
+              f"{res['cores']} cores on {res['chips']} chip(s) ({res['tiles']} tiles): "
+              + ", ".join(f"{k} {v:,}" for k, v in res["totals"].items()) + ".", ""]
+    if r["search"]:
+        s = r["search"]
+        lines += ["## Search", "", f"HRMAS, {s['iterations']} iterations ({s['seconds']:.0f} s): motif size "
+                  f"{s['chosen_motif_size']} (probabilities {s['size_probabilities']}), supernet validation accuracy "
+                  f"{_pct(s['final_val_accuracy'])}. Plots: `search/motif_types.png`, `search/search_history.png`.", ""]
+    if plots:
+        lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
+    lines += ["## Reproduce", "", "```bash", f"neuromotif run {run_dir}/config.yaml --out {run_dir} --force", "```", "",
+              "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + "."]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,160 @@
+"""HRMAS: hybrid risk-mitigating architectural search (Zhang, Geng & Li 2024), our implementation.
+
+Each iteration alternates the two steps of the method:
+  step 1  first-order DARTS: for every batch of the weight split, one AdamW step on the weights,
+          then one Adam step on the architecture logits (types and sizes) on a batch of the
+          architecture split (a held-out part of the training set);
+  step 2  SpiKL-IP (``plasticity.py``): weights and architecture frozen, every recurrent neuron
+          adapts its gain and decay over a window of training batches: fast self-repair after
+          the structural and weight changes of step 1.
+After the last iteration, the most probable size and types give the architecture
+(``architecture.yaml``), which is retrained from fresh weights (``neuromotif.stages.train_model``,
+the `train` stage of `neuromotif run`).
+Outputs in ``OUT/search/``: architecture.yaml, checkpoint.pt (resumable: an interrupted search
+finishes with the same result as an uninterrupted one), history.jsonl, plots.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from neuromotif.search.arch import ArchSpec, NeuronParams
+from neuromotif.io import atomic_path, atomic_write_text
+from neuromotif.config import Config
+from neuromotif.search.data import DatasetSplits, SpikeSplit, load_dataset
+from neuromotif.search.data.base import stratified_holdout
+from neuromotif.errors import InputError
+from neuromotif.search.plasticity import from_config, run_ip
+from neuromotif.progress import note, track
+from neuromotif.search.supernet import SuperNet
+from neuromotif.search.train import batches, evaluate, loss_fn, resolve_device, restore_checkpoint
+
+
+def build_supernet(config: Config, info) -> SuperNet:
+    n = config.model.neuron
+    sizes = config.search.motif_sizes if config.search.space == "motif" else list(config.model.hidden)
+    if config.search.space == "motif":
+        for h in config.model.hidden:
+            if not any(h % m == 0 for m in sizes):
+                raise InputError(f"search.motif_sizes {sizes}: none divides the layer size {h}; add a divisor")
+    return SuperNet(info.channels, list(config.model.hidden), info.classes, sizes,
+                    NeuronParams(n.du, n.dv, n.vth, n.bias), seed=config.seed)
+
+
+class Search:
+    def __init__(self, config: Config, data: DatasetSplits, out: Path):
+        self.config, self.data, self.out = config, data, Path(out) / "search"
+        self.device = resolve_device(config.train.device)
+        self.net = build_supernet(config, data.info).to(self.device)
+        self.w_opt = torch.optim.AdamW(self.net.weight_parameters(), lr=config.train.lr,
+                                       weight_decay=config.train.weight_decay)
+        self.a_opt = torch.optim.Adam(self.net.arch_parameters(), lr=config.search.arch_lr, betas=(0.5, 0.999),
+                                      weight_decay=1e-3)
+        keep, hold = stratified_holdout(data.train.labels, config.search.arch_fraction,
+                                        np.random.default_rng(config.seed + 7))
+        self.w_split, self.a_split = data.train.subset(keep), data.train.subset(hold)
+        self.gen = torch.Generator().manual_seed(config.seed)
+        self.ip = from_config(config.search.ip) if config.search.ip.enabled else None
+        self.iteration = 0
+        self.history: list[dict[str, Any]] = []
+
+    # ---- checkpoint ------------------------------------------------------------------------
+    @property
+    def checkpoint(self) -> Path:
+        return self.out / "checkpoint.pt"
+
+    def save(self) -> None:
+        state = {"net": self.net.state_dict(), "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(),
+                 "gen": self.gen.get_state(), "iteration": self.iteration, "history": self.history}
+        with atomic_path(self.checkpoint) as tmp:
+            torch.save(state, tmp)
+        atomic_write_text(self.out / "history.jsonl", "".join(json.dumps(h) + "\n" for h in self.history))
+
+    def load(self) -> bool:
+        state = restore_checkpoint(self.checkpoint, self.device, self.net, "net")
+        if state is None:
+            return False
+        self.w_opt.load_state_dict(state["w_opt"])
+        self.a_opt.load_state_dict(state["a_opt"])
+        self.gen.set_state(state["gen"])
+        self.iteration, self.history = state["iteration"], state["history"]
+        return True
+
+    # ---- the two steps -----------------------------------------------------------------------
+    def _step(self, opt, split: SpikeSplit, idx: np.ndarray) -> float:
+        x = torch.from_numpy(split.spikes(idx)).to(self.device, torch.float32)
+        y = torch.from_numpy(split.labels[idx]).to(self.device)
+        loss = loss_fn(self.net(x)["counts"], y, x.shape[1], self.config.train)
+        self.w_opt.zero_grad(set_to_none=True)
+        self.a_opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return float(loss.detach())
+
+    def temperature(self, iteration: int) -> float:
+        """Geometric annealing from the first to the last configured temperature."""
+        first, last = self.config.search.temperature
+        steps = max(self.config.search.epochs - 1, 1)
+        return float(first * (last / first) ** (min(iteration, steps) / steps))
+
+    def iterate(self) -> dict[str, Any]:
+        t0 = time.perf_counter()
+        bs = self.config.train.batch_size
+        self.net.set_temperature(self.temperature(self.iteration))
+        self.net.train()
+        w_order = torch.randperm(len(self.w_split), generator=self.gen).numpy()
+        a_order = torch.randperm(len(self.a_split), generator=self.gen).numpy()
+        n_batches = -(-len(w_order) // bs)
+        w_losses, a_losses = [], []
+        for b in track(range(n_batches), f"search {self.iteration + 1}/{self.config.search.epochs}", total=n_batches):
+            w_losses.append(self._step(self.w_opt, self.w_split, w_order[b * bs:(b + 1) * bs]))
+            a_idx = a_order[(b * bs) % len(a_order):][:bs]
+            a_losses.append(self._step(self.a_opt, self.a_split, a_idx))
+        ip_stats = {}
+        if self.ip is not None:
+            window = w_order[: self.config.search.ip.window * bs]
+            ip_stats = run_ip(self.net, (torch.from_numpy(x) for _, x, _ in batches(self.w_split, bs, window)),
+                              self.ip, self.device)
+        val = evaluate(self.net, self.data.val, self.device)["accuracy"]
+        layer = self.net.layers[0]
+        sizes = layer.size_probabilities().detach().cpu().numpy()
+        self.iteration += 1
+        record = {"iteration": self.iteration, "temperature": self.temperature(self.iteration - 1), "weight_loss": float(np.mean(w_losses)),
+                  "arch_loss": float(np.mean(a_losses)), "val_accuracy": val, "entropy": layer.entropies(),
+                  "size_probabilities": {str(m): float(p) for m, p in zip(layer.sizes, sizes)},
+                  "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]), "ip": ip_stats,
+                  "seconds": time.perf_counter() - t0}
+        self.history.append(record)
+        self.save()
+        note(f"search {self.iteration}/{self.config.search.epochs}: val {val:.4f}, motif size "
+             f"{record['chosen_motif_size']} (p={sizes.max():.2f}), loss {record['weight_loss']:.3f}")
+        return record
+
+    def run(self, resume: bool = True, stop_after: int | None = None) -> ArchSpec:
+        if resume:
+            self.load()
+        done = 0
+        while self.iteration < self.config.search.epochs and (stop_after is None or done < stop_after):
+            self.iterate()
+            done += 1
+        self.net.set_temperature(self.temperature(self.config.search.epochs - 1))
+        arch = self.net.derive(source=f"hrmas ({self.config.search.space}, ip {'on' if self.ip else 'off'})")
+        arch.save(self.out / "architecture.yaml")
+        return arch
+
+
+def run_search(config: Config, out: Path, resume: bool = True) -> ArchSpec:
+    """``neuromotif search``: search, derive and write ``OUT/search/architecture.yaml`` and plots."""
+    data = load_dataset(config.data, config.seed)
+    search = Search(config, data, out)
+    arch = search.run(resume=resume)
+    if config.report.plots:
+        from neuromotif.search.search_plots import plot_search
+
+        plot_search(search.net, search.history, search.out)
+    return arch

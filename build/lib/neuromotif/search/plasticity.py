@@ -1,0 +1,110 @@
+"""SpiKL-IP intrinsic plasticity (Zhang & Li 2019), rescaled to our discrete LIF.
+
+Each neuron adapts its membrane resistance R and time constant tau so that its firing-rate
+distribution approaches an exponential of mean ``mu`` (maximum entropy at a fixed mean rate).
+With the LIF rate transfer  y = 1 / (t_ref + tau * ln(1 + V_th / (R x - V_th)))  the per-sample
+loss is  L = -ln(dy/dx) + y / mu  and the updates are its negative gradients, in closed form in
+the measured rate y (X = R x - V_th = V_th / (exp((1/y - t_ref)/tau) - 1)):
+
+    dR   = eta * (2 y tau V_th - X - V_th - tau V_th y^2 / mu) / (R X)
+    dtau = eta * (2 t_ref y - 1 - (t_ref y^2 - y) / mu) / tau
+
+Our neuron (DESIGN.md) in these terms: tau = 1 / dv (steps), and since v integrates u without a
+1/tau factor, the effective resistance is R = gain * tau; V_th = vth = 1; t_ref = 1 step (a
+neuron spikes at most once per step). After an update, gain = R / tau and dv = 1 / tau, clipped
+to ranges the chip holds. Nearly silent neurons (y <= 0.01), where the formula has no useful
+gradient, are revived: R up and tau down by ``revive``. Each update's relative change is capped
+at ``max_step`` for stability.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+SILENT_RATE = 0.01
+KL_BINS = 20
+
+
+@dataclass
+class SpiKLIP:
+    target_rate: float = 0.1       # mu, spikes per step
+    eta: float = 0.05
+    t_ref: float = 1.0
+    vth: float = 1.0
+    gain_range: tuple[float, float] = (0.25, 4.0)
+    dv_range: tuple[float, float] = (0.01, 0.5)
+    revive: float = 0.1
+    max_step: float = 0.2
+
+    # ---- the rule --------------------------------------------------------------------------
+    def transfer(self, x, r, tau):
+        """Rate of a LIF neuron with input x (the model SpiKL-IP is derived on)."""
+        return 1.0 / (self.t_ref + tau * np.log1p(self.vth / (r * x - self.vth)))
+
+    def loss(self, x, r, tau, h: float = 1e-6):
+        dydx = (self.transfer(x + h, r, tau) - self.transfer(x - h, r, tau)) / (2 * h)
+        return -np.log(dydx) + self.transfer(x, r, tau) / self.target_rate
+
+    def updates(self, y, r, tau):
+        """Closed-form (dR, dtau) = -eta * grad L at the input that produces rate ``y``."""
+        mu, vth, tref = self.target_rate, self.vth, self.t_ref
+        big_x = vth / np.expm1((1.0 / y - tref) / tau)
+        d_r = self.eta * (2 * y * tau * vth - big_x - vth - tau * vth * y**2 / mu) / (r * big_x)
+        d_tau = self.eta * (2 * tref * y - 1 - (tref * y**2 - y) / mu) / tau
+        return d_r, d_tau
+
+    # ---- applied to a layer -------------------------------------------------------------------
+    @torch.no_grad()
+    def apply(self, gain: torch.Tensor, dv: torch.Tensor, rate: torch.Tensor) -> dict[str, float]:
+        """Update ``gain`` and ``dv`` in place from each neuron's measured ``rate`` (spikes/step)."""
+        y = rate.double().clamp(max=0.95 / self.t_ref).cpu().numpy()
+        tau = 1.0 / dv.double().cpu().numpy()
+        r = gain.double().cpu().numpy() * tau
+        silent = y <= SILENT_RATE
+        d_r, d_tau = np.zeros_like(r), np.zeros_like(tau)
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            d_r[~silent], d_tau[~silent] = self.updates(y[~silent], r[~silent], tau[~silent])
+        d_r[silent], d_tau[silent] = self.revive * r[silent], -self.revive * tau[silent]
+        d_r = np.clip(np.nan_to_num(d_r), -self.max_step * r, self.max_step * r)
+        d_tau = np.clip(np.nan_to_num(d_tau), -self.max_step * tau, self.max_step * tau)
+        tau_new = np.clip(tau + d_tau, 1.0 / self.dv_range[1], 1.0 / self.dv_range[0])
+        gain_new = np.clip((r + d_r) / tau_new, *self.gain_range)
+        gain.copy_(torch.from_numpy(gain_new).to(gain))
+        dv.copy_(torch.from_numpy(1.0 / tau_new).to(dv))
+        return {"silent": int(silent.sum()), "mean_rate": float(y.mean())}
+
+
+def from_config(ip_cfg) -> SpiKLIP:
+    """The rule with a config's ``search.ip`` knobs."""
+    return SpiKLIP(target_rate=ip_cfg.target_rate, eta=ip_cfg.eta, gain_range=tuple(ip_cfg.gain_range),
+                   dv_range=tuple(ip_cfg.dv_range))
+
+
+def rate_kl(rates: np.ndarray, mu: float, bins: int = KL_BINS) -> float:
+    """KL(empirical || exponential of mean mu) of firing rates in [0, 1], on a fixed histogram."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    p = np.histogram(np.clip(rates, 0, 1), edges)[0].astype(float) + 1e-6
+    p /= p.sum()
+    q = np.exp(-edges[:-1] / mu) - np.exp(-edges[1:] / mu)
+    q = q / q.sum() + 1e-12
+    return float((p * np.log(p / q)).sum())
+
+
+@torch.no_grad()
+def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, float]:
+    """HRMAS step 2: weights and architecture frozen, adapt every recurrent layer's neurons over a
+    window of input batches (one update per batch, from each neuron's mean rate on it)."""
+    model.eval()
+    stats = {"kl_before": None, "kl_after": None, "silent": 0}
+    for k, x in enumerate(batches):
+        out = model(torch.as_tensor(x, dtype=torch.float32, device=device), record=True)
+        for layer, trace in zip(model.layers, out["trace"][:-1]):
+            rates = trace["spikes"].mean(1)  # [B, n] per-sample rates
+            if k == 0 and stats["kl_before"] is None:
+                stats["kl_before"] = rate_kl(rates.flatten().cpu().numpy(), ip.target_rate)
+            s = ip.apply(layer.gain, layer.dv, rates.mean(0))
+            stats["silent"] += s["silent"]
+            stats["kl_after"] = rate_kl(rates.flatten().cpu().numpy(), ip.target_rate)
+    return stats

@@ -1,0 +1,38 @@
+"""Plots of a search: the motif's type probabilities (heat maps), size probabilities and
+accuracy over iterations."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from matplotlib.figure import Figure
+
+from neuromotif.plotting import save_figure
+
+
+def plot_search(net, history: list[dict], out: Path) -> list[Path]:
+    layer = net.layers[0]
+    i = int(np.argmax(layer.size_probabilities().detach().cpu().numpy()))
+    m = layer.sizes[i]
+    p = layer.type_probabilities(i).detach().cpu().numpy()  # [m, 3m, 3]
+    fig = Figure(figsize=(12, 3.2))
+    axes = fig.subplots(1, 3)
+    for ax, k, name in zip(axes, range(3), ("excitatory", "inhibitory", "absent")):
+        im = ax.imshow(p[..., k], vmin=0, vmax=1, cmap="viridis", aspect="auto")
+        ax.axvline(m - 0.5, color="w", lw=0.8)
+        ax.axvline(2 * m - 0.5, color="w", lw=0.8)
+        ax.set(title=f"P({name}), m = {m}", xlabel="pre: motif k-1 | k | k+1", ylabel="post neuron")
+    fig.colorbar(im, ax=axes.tolist(), shrink=0.8)
+    paths = [save_figure(fig, out / "motif_types.png")]
+    its = [h["iteration"] for h in history]
+    fig = Figure(figsize=(9, 3.2))
+    a, b = fig.subplots(1, 2)
+    for size in history[0]["size_probabilities"] if history else []:
+        a.plot(its, [h["size_probabilities"][size] for h in history], marker="o", label=f"m = {size}")
+    a.set(xlabel="iteration", ylabel="probability", title="motif size", ylim=(0, 1))
+    a.legend(fontsize=7)
+    b.plot(its, [h["val_accuracy"] for h in history], marker="o")
+    b.set(xlabel="iteration", ylabel="validation accuracy", title="supernet accuracy")
+    paths.append(save_figure(fig, out / "search_history.png"))
+    return paths

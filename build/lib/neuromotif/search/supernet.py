@@ -1,0 +1,155 @@
+"""The HRMAS supernet: every candidate motif size and every connection type at once, relaxed.
+
+For each candidate size m (dividing N): per-synapse magnitudes |w| [K_m, m, 3m] and logits over
+{E, I, absent} for every intra- and inter-motif position [m, 3m, 3], shared by all motifs of
+that size. A position's weight is (p_E - p_I) |w|; a softmax over sizes (``beta``) mixes the
+sizes' recurrent currents. Each size runs like an SC-ML layer (batched motif products), so
+cost grows with N * sum(m), never N^2. ``space="full"`` is the no-motif ablation: one motif of
+N neurons, i.e. a type choice for every connection of the layer.
+
+A temperature (``set_temperature``) divides every logit: annealed from 1 towards a small value
+over the search, it sharpens the choices so that the relaxed network the weights are trained
+in converges to the discrete one that derivation keeps (a smaller discretisation gap).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams
+from neuromotif.search.layers import LIFLayer
+from neuromotif.search.model import INPUT_SCALE, READOUT_SCALE
+from neuromotif.search.baselines import FeedForwardLayer
+from neuromotif.search.scml import MotifRecurrence
+
+TYPES = ("E", "I", ".")
+TYPE_CODES = np.array([1, -1, 0], np.int8)
+
+
+class SuperSCMLLayer(LIFLayer):
+    def __init__(self, n_in: int, n: int, sizes: list[int], neuron: NeuronParams, generator: torch.Generator,
+                 rec_scale: float = 0.5):
+        super().__init__(n_in, n, neuron, generator, INPUT_SCALE)
+        self.sizes = [m for m in sizes if n % m == 0]
+        if not self.sizes:
+            raise ValueError(f"no candidate motif size divides the layer size {n}")
+        self.w = nn.ParameterList()
+        self.alpha = nn.ParameterList()
+        for m in self.sizes:
+            self.w.append(nn.Parameter(torch.rand(n // m, m, 3 * m, generator=generator) * (rec_scale / (3 * m) ** 0.5)))
+            self.alpha.append(nn.Parameter(1e-3 * torch.randn(m, 3 * m, 3, generator=generator)))  # break ties
+            k = n // m
+            mask = torch.ones(m, 3 * m)
+            if k <= 1:
+                mask[:, :m] = 0
+            if k <= 2:
+                mask[:, 2 * m:] = 0
+            self.register_buffer(f"mask{m}", mask)
+        self.beta = nn.Parameter(1e-3 * torch.randn(len(self.sizes), generator=generator))
+        self.temperature = 1.0
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        return [*self.alpha, self.beta]
+
+    def type_probabilities(self, i: int) -> torch.Tensor:
+        """[m, 3m, 3] probabilities of (E, I, absent) at each position of size i's motif."""
+        return torch.softmax(self.alpha[i] / self.temperature, dim=-1)
+
+    def size_probabilities(self) -> torch.Tensor:
+        return torch.softmax(self.beta / self.temperature, dim=0)
+
+    def folded_weights(self):
+        w_in = self.w_in * self.gain[:, None]
+        recs = []
+        for i, m in enumerate(self.sizes):
+            p = self.type_probabilities(i)
+            sign = (p[..., 0] - p[..., 1]) * getattr(self, f"mask{m}")
+            recs.append(sign * self.w[i].abs() * self.gain.view(self.n // m, m, 1))
+        return w_in, recs
+
+    def effective(self) -> dict[str, torch.Tensor]:
+        if self.precision != "float":
+            raise ValueError("the supernet runs in float precision only")
+        w_in, recs = self.folded_weights()
+        return {"w_in": w_in, "rec": recs, "du": self.du, "dv": self.dv, "bias": self.bias}
+
+    def recurrent_current(self, s: torch.Tensor, rec: list[torch.Tensor]) -> torch.Tensor:
+        mix = self.size_probabilities()
+        batch = s.shape[0]
+        total = s.new_zeros(batch, self.n)
+        for i, (m, w) in enumerate(zip(self.sizes, rec)):
+            k = self.n // m
+            motifs = s.view(batch, k, m).transpose(0, 1).contiguous()           # [K, B, m]
+            cur = MotifRecurrence.apply(motifs, w.transpose(1, 2))               # [K, B, m]
+            total = total + mix[i] * cur.transpose(0, 1).reshape(batch, self.n)
+        return total
+
+    def derive(self) -> LayerSpec:
+        """Discretise: the most probable size, and the most probable type at every position."""
+        i = int(torch.argmax(self.beta))
+        m = self.sizes[i]
+        types = TYPE_CODES[self.type_probabilities(i).argmax(-1).cpu().numpy()]
+        types = types * getattr(self, f"mask{m}").cpu().numpy().astype(np.int8)
+        neuron = NeuronParams(float(self.du), float(self.dv.mean()), self.vth, float(self.bias.mean()))
+        return LayerSpec("scml", self.n, m, types[:, m:2 * m], types[:, :m], types[:, 2 * m:], neuron)
+
+    @torch.no_grad()
+    def entropies(self) -> dict[str, float]:
+        """Mean entropy (nats) of the type choice per size, and of the size choice."""
+        out = {}
+        for i, m in enumerate(self.sizes):
+            p = self.type_probabilities(i)
+            out[f"types_m{m}"] = float(-(p * p.clamp_min(1e-12).log()).sum(-1).mean())
+        q = self.size_probabilities()
+        out["size"] = float(-(q * q.clamp_min(1e-12).log()).sum())
+        return out
+
+
+class SuperNet(nn.Module):
+    """Input -> supernet recurrent layer(s) -> LIF readout; same interface as ``RSNN``."""
+
+    def __init__(self, inputs: int, hidden: list[int], classes: int, sizes: list[int], neuron: NeuronParams,
+                 seed: int = 0):
+        super().__init__()
+        gen = torch.Generator().manual_seed(seed)
+        layers, n_in = [], inputs
+        for n in hidden:
+            layers.append(SuperSCMLLayer(n_in, n, sizes, neuron, gen))
+            n_in = n
+        self.layers = nn.ModuleList(layers)
+        self.readout = FeedForwardLayer(n_in, classes, neuron, gen, READOUT_SCALE)
+        self.inputs, self.classes, self.neuron = inputs, classes, neuron
+
+    def populations(self) -> list[LIFLayer]:
+        return [*self.layers, self.readout]
+
+    def set_precision(self, precision: str) -> None:
+        if precision != "float":
+            raise ValueError("the supernet runs in float precision only")
+
+    def arch_parameters(self) -> list[nn.Parameter]:
+        return [p for layer in self.layers for p in layer.arch_parameters()]
+
+    def set_temperature(self, temperature: float) -> None:
+        for layer in self.layers:
+            layer.temperature = temperature
+
+    def weight_parameters(self) -> list[nn.Parameter]:
+        arch = {id(p) for p in self.arch_parameters()}
+        return [p for p in self.parameters() if id(p) not in arch]
+
+    def forward(self, x: torch.Tensor, record: bool = False):
+        trace, h = [], x
+        for layer in self.populations():
+            out = layer(h, record_v=record)
+            h = out["spikes"]
+            trace.append(out)
+        result = {"counts": h.sum(1), "rates": [o["spikes"].mean() for o in trace]}
+        if record:
+            result["trace"] = trace
+        return result
+
+    def derive(self, source: str = "hrmas") -> ArchSpec:
+        return ArchSpec(self.inputs, self.classes, [layer.derive() for layer in self.layers],
+                        NeuronParams(**vars(self.neuron)), source=source)

@@ -1,0 +1,218 @@
+"""BPTT training of an RSNN: AdamW, spike-count losses, per-epoch validation, best-model
+selection, a checkpoint every epoch and ``resume`` that continues exactly where it stopped.
+
+Determinism: one seeded generator draws each epoch's batch order and its state is saved in
+the checkpoint with the model and optimizer, so an interrupted run resumed from its last
+checkpoint produces the same weights as an uninterrupted one (same device and threads).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import pickle
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from neuromotif.io import atomic_path, atomic_write_text
+from neuromotif.config import Config, TrainConfig, dump_config
+from neuromotif.search.data import DatasetSplits, SpikeSplit
+from neuromotif.errors import InputError
+from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.search.model import RSNN, predict
+from neuromotif.progress import note, track
+
+MODEL_FORMAT = "neuromotif-model"
+MODEL_VERSION = 1
+EVAL_BATCH = 256
+
+
+def resolve_device(name: str) -> torch.device:
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise InputError(f"--device {name}: no CUDA device is available here; use --device cpu")
+    try:
+        return torch.device(name)
+    except RuntimeError:
+        raise InputError(f"--device {name!r} is not a torch device (use cpu or cuda)") from None
+
+
+def batches(split: SpikeSplit, size: int, order: np.ndarray | None = None):
+    idx = np.arange(len(split)) if order is None else order
+    for start in range(0, len(idx), size):
+        take = np.sort(idx[start : start + size]) if order is None else idx[start : start + size]
+        yield take, split.spikes(take), split.labels[take]
+
+
+def loss_fn(counts: torch.Tensor, labels: torch.Tensor, steps: int, cfg: TrainConfig) -> torch.Tensor:
+    if cfg.loss == "ce":
+        return F.cross_entropy(counts * (cfg.ce_scale / steps), labels)
+    target = torch.full_like(counts, cfg.target_rate_false)
+    target[torch.arange(len(labels)), labels] = cfg.target_rate_true
+    return F.mse_loss(counts / steps, target)
+
+
+@torch.no_grad()
+def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: str = "float") -> dict[str, Any]:
+    """Accuracy, per-sample predictions and spike counts of ``split`` at ``precision``."""
+    model.eval()
+    before = model.populations()[0].precision
+    model.set_precision(precision)
+    preds, counts = [], []
+    for _, x, _ in batches(split, EVAL_BATCH):
+        out = model(torch.from_numpy(x).to(device, torch.float32))
+        counts.append(out["counts"].cpu().numpy())
+        preds.append(predict(out["counts"]).cpu().numpy())
+    model.set_precision(before)
+    pred = np.concatenate(preds) if preds else np.zeros(0, int)
+    return {"accuracy": float((pred == split.labels).mean()) if len(pred) else float("nan"),
+            "predictions": pred, "counts": np.concatenate(counts) if counts else np.zeros((0, 0))}
+
+
+def restore_checkpoint(path: Path, device: torch.device, module: torch.nn.Module, key: str) -> dict | None:
+    """Load a resumable checkpoint and ``module``'s weights from ``state[key]``; None if there is none.
+    A checkpoint of another network or a damaged file is bad input (restart with --force)."""
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location=device, weights_only=False)
+        module.load_state_dict(state[key])
+    except (RuntimeError, KeyError, EOFError, OSError, TypeError, pickle.UnpicklingError) as exc:
+        raise InputError(f"cannot resume from {path} ({type(exc).__name__}): it belongs to another network or is "
+                         "damaged; use --force to start over") from None
+    return state
+
+
+class Trainer:
+    """Trains ``model`` on ``data``; checkpoints to ``out/train/checkpoint.pt`` every epoch."""
+
+    def __init__(self, model: RSNN, data: DatasetSplits, cfg: TrainConfig, seed: int, out: Path, ip=None,
+                 ip_window: int = 0):
+        """``ip`` (a ``SpiKLIP``): run intrinsic plasticity on ``ip_window`` training batches after each epoch."""
+        self.model, self.data, self.cfg, self.seed, self.out = model, data, cfg, seed, Path(out)
+        self.ip, self.ip_window = ip, ip_window
+        self.device = resolve_device(cfg.device)
+        if cfg.threads:
+            torch.set_num_threads(cfg.threads)
+        self.model.to(self.device)
+        self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        self.order_gen = torch.Generator().manual_seed(seed)
+        self.epoch = 0
+        self.best_val, self.best_epoch, self.best_state = -1.0, -1, None
+        self.history: list[dict[str, Any]] = []
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.out / "train" / "checkpoint.pt"
+
+    def save_checkpoint(self) -> None:
+        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "epoch": self.epoch,
+                 "order_gen": self.order_gen.get_state(), "best_val": self.best_val, "best_epoch": self.best_epoch,
+                 "best_state": self.best_state, "history": self.history, "seed": self.seed}
+        with atomic_path(self.checkpoint_path) as tmp:
+            torch.save(state, tmp)
+
+    def load_checkpoint(self) -> bool:
+        state = restore_checkpoint(self.checkpoint_path, self.device, self.model, "model")
+        if state is None:
+            return False
+        self.opt.load_state_dict(state["opt"])
+        self.order_gen.set_state(state["order_gen"])
+        self.epoch, self.best_val, self.best_epoch = state["epoch"], state["best_val"], state["best_epoch"]
+        self.best_state, self.history = state["best_state"], state["history"]
+        return True
+
+    def train_epoch(self) -> float:
+        self.model.train()
+        qat = self.epoch >= self.cfg.epochs - self.cfg.qat_epochs
+        self.model.set_precision("quantized" if qat else "float")
+        train = self.data.train
+        order = torch.randperm(len(train), generator=self.order_gen).numpy()
+        total, n = 0.0, 0
+        n_batches = -(-len(train) // self.cfg.batch_size)
+        for _, x, y in track(batches(train, self.cfg.batch_size, order), f"epoch {self.epoch + 1}/{self.cfg.epochs}",
+                             total=n_batches):
+            xb = torch.from_numpy(x).to(self.device, torch.float32)
+            yb = torch.from_numpy(y).to(self.device)
+            out = self.model(xb)
+            loss = loss_fn(out["counts"], yb, xb.shape[1], self.cfg)
+            self.opt.zero_grad(set_to_none=True)
+            loss.backward()
+            self.opt.step()
+            total += float(loss.detach()) * len(y)
+            n += len(y)
+        if self.ip is not None and self.ip_window:
+            from neuromotif.search.plasticity import run_ip
+
+            window = (torch.from_numpy(x) for _, x, _ in batches(train, self.cfg.batch_size, order[: self.ip_window
+                                                                                                  * self.cfg.batch_size]))
+            run_ip(self.model, window, self.ip, self.device)
+        self.model.set_precision("float")
+        return total / max(n, 1)
+
+    def fit(self, resume: bool = True, stop_after: int | None = None) -> dict[str, Any]:
+        """Train to ``cfg.epochs`` (``stop_after`` epochs at most in this call: for tests)."""
+        if resume:
+            self.load_checkpoint()
+        done_now = 0
+        while self.epoch < self.cfg.epochs and (stop_after is None or done_now < stop_after):
+            t0 = time.perf_counter()
+            train_loss = self.train_epoch()
+            precision = "quantized" if self.epoch >= self.cfg.epochs - self.cfg.qat_epochs else "float"
+            val = evaluate(self.model, self.data.val, self.device, precision)["accuracy"]
+            self.epoch += 1
+            done_now += 1
+            if val > self.best_val:
+                self.best_val, self.best_epoch = val, self.epoch
+                self.best_state = copy.deepcopy(self.model.state_dict())
+            self.history.append({"epoch": self.epoch, "train_loss": train_loss, "val_accuracy": val,
+                                 "seconds": time.perf_counter() - t0})
+            self.save_checkpoint()
+            note(f"epoch {self.epoch}/{self.cfg.epochs}: loss {train_loss:.4f}, val {val:.4f} "
+                 f"({self.history[-1]['seconds']:.1f} s){' *best' if self.best_epoch == self.epoch else ''}")
+        return {"epochs_done": self.epoch, "best_val_accuracy": self.best_val, "best_epoch": self.best_epoch}
+
+    def best_model(self) -> RSNN:
+        if self.best_state is not None:
+            self.model.load_state_dict(self.best_state)
+        return self.model
+
+
+def save_model(path: Path, model: RSNN, config: Config, data: DatasetSplits, metrics: dict[str, Any],
+               history: list[dict[str, Any]]) -> None:
+    """``model.pt``: weights and neuron parameters (state dict), architecture, the target chip's
+    numeric format, config, data spec."""
+    payload = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "state_dict": model.state_dict(),
+               "arch": model.arch.to_dict(), "numeric": asdict(model.numeric), "config": dump_config(config),
+               "data": asdict(data.info),
+               "metrics": metrics, "history": history}
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+    atomic_write_text(Path(path).parent / "train" / "history.jsonl", "".join(json.dumps(h) + "\n" for h in history))
+
+
+def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
+    """Read ``model.pt`` back into an ``RSNN`` (refusing files that are not neuromotif models)."""
+    from neuromotif.search.arch import ArchSpec
+
+    if not Path(path).is_file():
+        raise InputError(f"model file not found: {path}")
+    try:
+        payload = torch.load(path, map_location=device, weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is bad input here
+        raise InputError(f"{path}: not a readable model checkpoint ({type(exc).__name__})") from None
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise InputError(f"{path}: not a neuromotif model (expected format '{MODEL_FORMAT}')")
+    if payload.get("version") != MODEL_VERSION:
+        raise InputError(f"{path}: model version {payload.get('version')} is not {MODEL_VERSION}: retrain it")
+    try:
+        numeric = NumericFormat(**payload["numeric"]) if "numeric" in payload else None
+    except (TypeError, ValueError) as exc:
+        raise InputError(f"{path}: damaged numeric format ({exc}): retrain it") from None
+    model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric)
+    model.load_state_dict(payload["state_dict"])
+    return model, payload

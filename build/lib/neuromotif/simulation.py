@@ -1,0 +1,161 @@
+"""The one simulation routine: run a bundle on a dataset split and store what reports need.
+
+``simulate_bundle`` is what ``neuromotif simulate`` and the ``run`` pipeline both call. It
+runs the fixed point on the CPU backend over the split (with activity for the cost model),
+Lava on the first samples (checked spike for spike against the CPU backend), the source
+model in float and quantized precision when the bundle's model.pt is found, the layer-by-
+layer divergence, and one sample's rasters; it writes them to ``out`` (``simulation/``):
+
+- ``predictions.npz``: labels and the predicted class per stage (``float``, ``quantized``,
+  ``fixed_cpu``, ``lava``; the stages that ran),
+- ``activity.npz``: spikes and active neuron updates per step and neuron, summed over samples,
+- ``rasters.npz``: every population's spikes for the split's first sample,
+- ``summary.json``: counts, accuracy per stage, timings, mismatches, divergence.
+
+``neuromotif report`` reads only these files: it never simulates.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from neuromotif.config import Config
+from neuromotif.errors import InputError
+from neuromotif.io import atomic_save_npz, atomic_write_text
+from neuromotif.progress import note
+
+SIM_DIR = "simulation"
+CPU_CHUNK = 1024
+
+
+def dataset_of(bundle, data_root: Path | None = None, seed: int | None = None):
+    """The dataset the bundle's model was trained on, as its saved config describes it."""
+    import yaml
+
+    from neuromotif.config import validate
+    from neuromotif.search.data import load_dataset
+
+    text = bundle.manifest.get("config")
+    if not text:
+        raise InputError("the bundle records no training config, so its dataset is unknown: "
+                         "simulate a bundle compiled from a neuromotif model.pt")
+    raw = yaml.safe_load(text)
+    if data_root is not None:
+        raw.setdefault("data", {})["root"] = str(data_root)
+    cfg = validate(raw, "bundle config")
+    return load_dataset(cfg.data, cfg.seed if seed is None else seed), cfg
+
+
+def source_model_path(bundle_dir: Path, manifest: dict[str, Any]) -> Path | None:
+    """The bundle's model.pt: where it was compiled from, else beside the bundle (a moved run
+    directory); only a file whose SHA-256 matches the one the bundle recorded."""
+    from neuromotif.deploy.bundle import sha256
+
+    source = manifest.get("source", {})
+    digest = source.get("sha256")
+    recorded = source.get("checkpoint")
+    candidates = ([Path(recorded)] if recorded else []) + [Path(bundle_dir).parent / "model.pt"]
+    for path in candidates:
+        if digest and path.is_file() and sha256(path) == digest:
+            return path
+    return None
+
+
+def _torch_stages(model, split, n_div: int, names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Float and quantized predictions on ``split``; per-population traces of the first ``n_div``."""
+    import torch
+
+    from neuromotif.search.train import evaluate
+
+    device = torch.device("cpu")
+    preds = {p: evaluate(model, split, device, p)["predictions"] for p in ("float", "quantized")}
+    traces: dict[str, Any] = {}
+    if n_div:
+        x = torch.from_numpy(split.spikes(np.arange(n_div))).float()
+        with torch.no_grad():
+            for precision in ("float", "quantized"):
+                model.set_precision(precision)
+                out = model(x, record=True)["trace"]
+                traces[precision] = {name: (o["spikes"].numpy(), o["v"].numpy()) for name, o in zip(names, out)}
+        model.set_precision("float")
+    return preds, traces
+
+
+def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples: int | None = None,
+                    lava_samples: int = 0, timeout_s: float = 600.0, divergence_samples: int = 0,
+                    config: Config | None = None, data_root: Path | None = None) -> dict[str, Any]:
+    """Simulate ``bundle_dir`` on ``split`` (first ``samples``; all when None) and write ``out``.
+
+    ``config``: the run's config, for the dataset (default: the config the bundle records).
+    Returns the summary (also written to ``out/summary.json``).
+    """
+    from neuromotif.deploy.backends.cpu import CPUBackend
+    from neuromotif.deploy.bundle import read_bundle
+    from neuromotif.deploy.divergence import divergence, spike_mismatches
+
+    bundle = read_bundle(bundle_dir)
+    if config is None:
+        data, _ = dataset_of(bundle, data_root)
+    else:
+        from neuromotif.search.data import load_dataset
+
+        data = load_dataset(config.data, config.seed)
+    part = data.split(split)
+    n = min(samples or len(part), len(part))
+    part = part.subset(np.arange(n))
+    names = [p.name for p in bundle.lif_populations]
+    preds: dict[str, np.ndarray] = {"labels": part.labels}
+    summary: dict[str, Any] = {"split": split, "samples": n}
+
+    cpu = CPUBackend(bundle)
+    fixed, act_s, act_a, seconds = [], 0.0, 0.0, 0.0
+    for start in range(0, n, CPU_CHUNK):
+        r = cpu.run(part.spikes(np.arange(start, min(start + CPU_CHUNK, n))), activity=True)
+        fixed.append(np.argmax(r.counts, 1))
+        act_s, act_a, seconds = act_s + r.activity_spikes, act_a + r.activity_active, seconds + r.seconds
+    preds["fixed_cpu"] = np.concatenate(fixed)
+    summary["cpu_seconds"] = seconds
+    first = part.spikes(np.arange(min(n, 1)))
+    rasters = {bundle.input.name: first[0].astype(np.uint8)} if n else {}
+    if n:
+        rasters.update({k: v[0] for k, v in cpu.run(first, record=tuple(names)).spikes.items()})
+
+    lava_n = min(lava_samples, n)
+    summary["lava_samples"] = lava_n
+    if lava_n:
+        from neuromotif.deploy.backends.lava import LavaBackend
+
+        x = part.spikes(np.arange(lava_n))
+        lava = LavaBackend(bundle, timeout_s).run(x, record=tuple(names))
+        ref = cpu.run(x, record=tuple(names))
+        preds["lava"] = np.argmax(lava.counts, 1)
+        summary.update(lava_seconds=lava.seconds, cpu_vs_lava_spike_mismatches=spike_mismatches(ref.spikes, lava.spikes),
+                       lava_spikes_compared=int(sum(v.size for v in ref.spikes.values())))
+
+    model_path = source_model_path(Path(bundle_dir), bundle.manifest)
+    summary["model"] = str(model_path) if model_path else None
+    if model_path is None:
+        note("simulate: the bundle's model.pt was not found (or changed since compiling): "
+             "no float / quantized stages")
+    else:
+        from neuromotif.search.train import load_model
+
+        model, _ = load_model(model_path)
+        n_div = min(divergence_samples, n)
+        torch_preds, traces = _torch_stages(model, part, n_div, names)
+        preds.update(torch_preds)
+        if n_div:
+            fixed_run = cpu.run(part.spikes(np.arange(n_div)), record=tuple(names), record_v=True)
+            summary["divergence"] = divergence(traces, bundle, fixed_run)
+
+    summary["accuracy"] = {k: float((v == part.labels[: len(v)]).mean()) if len(v) else None
+                           for k, v in preds.items() if k != "labels"}
+    out = Path(out)
+    atomic_save_npz(out / "predictions.npz", **preds)
+    atomic_save_npz(out / "activity.npz", spikes=act_s, active=act_a, samples=np.int64(n))
+    atomic_save_npz(out / "rasters.npz", **rasters)
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
+    return summary

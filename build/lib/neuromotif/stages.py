@@ -1,0 +1,117 @@
+"""The pipeline's stages as library calls: search, train, compile. ``neuromotif.run`` chains
+them; each CLI verb calls one.
+
+A run directory is resumable: the saved ``config.yaml`` must match the config asked for,
+unless ``force``. Torch and the search package are imported inside the stages that need them.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from neuromotif.config import Config, dump_config, save_config
+from neuromotif.errors import InputError
+
+RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json", "report.md",
+               "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png")
+
+
+def prepare_run_dir(out: Path, config: Config, force: bool) -> None:
+    """Create ``out`` with ``config.yaml``; refuse to mix a different config into an existing run."""
+    saved = out / "config.yaml"
+    if force and out.exists():
+        for name in RUN_OUTPUTS:
+            target = out / name
+            if target.is_dir():
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    if saved.exists() and saved.read_text() != dump_config(config):
+        raise InputError(f"{out} holds a run with a different config ({saved}); use --force to start over "
+                         "or choose another --out")
+    save_config(config, saved)
+
+
+def architecture(config: Config, data, arch_file: Path | None):
+    """The architecture to train: ``--arch`` / ``model.arch`` if given, else built from ``model``."""
+    from neuromotif.search.arch import ArchSpec, NeuronParams, build_arch
+
+    path = arch_file or config.model.arch
+    if path is not None:
+        arch = ArchSpec.load(Path(path))
+        if (arch.inputs, arch.classes) != (data.info.channels, data.info.classes):
+            raise InputError(f"{path}: architecture has {arch.inputs} inputs / {arch.classes} classes but dataset "
+                             f"{data.info.name} has {data.info.channels} / {data.info.classes}")
+        return arch
+    n = config.model.neuron
+    return build_arch(config.model.kind, config.model.hidden, config.model.motif_size, data.info.channels,
+                      data.info.classes, NeuronParams(n.du, n.dv, n.vth, n.bias), seed=config.seed)
+
+
+def search_stage(config: Config, out: Path, force: bool = False):
+    """HRMAS on ``config``: writes ``out/search/`` (resumes an interrupted search unless ``force``)."""
+    from neuromotif.search.hrmas import run_search
+
+    if force and (out / "search").exists():
+        shutil.rmtree(out / "search")
+    prepare_run_dir(out, config, force)
+    return run_search(config, out, resume=not force)
+
+
+def train_model(config: Config, out: Path, arch_file: Path | None = None, force: bool = False) -> dict[str, Any]:
+    """Train (resuming when possible) and write ``out/model.pt``; returns the metrics."""
+    from neuromotif.hw_models import load_chip
+    from neuromotif.search.data import load_dataset
+    from neuromotif.search.model import RSNN
+    from neuromotif.search.plasticity import from_config
+    from neuromotif.search.train import Trainer, evaluate, resolve_device, save_model
+
+    resolve_device(config.train.device)  # fail fast on a bad --device, before loading data
+    numeric = load_chip(config.compile.chip).numeric  # and on a bad chip: QAT rounds to its format
+    prepare_run_dir(out, config, force)
+    data = load_dataset(config.data, config.seed)
+    arch = architecture(config, data, arch_file)
+    model = RSNN(arch, seed=config.seed, numeric=numeric)
+    ip = from_config(config.search.ip) if config.train.ip else None
+    trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window)
+    summary = trainer.fit(resume=True)
+    best = trainer.best_model()
+    metrics = {**summary,
+               "test_accuracy_float": evaluate(best, data.test, trainer.device, "float")["accuracy"],
+               "test_accuracy_quantized": evaluate(best, data.test, trainer.device, "quantized")["accuracy"],
+               "neurons": sum(s.neurons for s in arch.layers), "arch_source": arch.source}
+    save_model(out / "model.pt", best, config, data, metrics, trainer.history)
+    return metrics
+
+
+def resolve_model_path(source: Path) -> Path:
+    """``compile`` accepts a model.pt or a run directory holding one; the path is made absolute
+    so the bundle's record of it works from any directory."""
+    source = Path(source)
+    path = source / "model.pt" if source.is_dir() else source
+    if not path.is_file():
+        raise InputError(f"no model to compile at {source}: give a model.pt or a run directory containing one "
+                         "(train one with `neuromotif train`)")
+    return path.resolve()
+
+
+def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profiles: int = 4):
+    """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
+    the model config's ``compile.chip``. Returns (bundle, mapping)."""
+    import yaml
+
+    from neuromotif.deploy.bundle import sha256
+    from neuromotif.deploy.compile import compile_network
+    from neuromotif.hw_models.chip import DEFAULT_CHIP
+    from neuromotif.search.export import to_float_network
+    from neuromotif.search.train import load_model
+
+    model_path = resolve_model_path(source)
+    model, payload = load_model(model_path)
+    if chip_name is None:
+        chip_name = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("chip", DEFAULT_CHIP)
+    data = payload.get("data", {})
+    metadata = {"source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
+                "timesteps": data.get("timesteps"), "data": data, "config": payload.get("config")}
+    return compile_network(to_float_network(model), chip_name, out, max_profiles, metadata)

@@ -1,0 +1,69 @@
+"""``neuromotif run``: data -> search (when configured) -> train -> compile -> simulate -> report.
+
+Every stage leaves its result in the run directory and is skipped when that result is already
+there and current, so an interrupted run resumes (search and training resume mid-way from
+their checkpoints); ``force`` starts over.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from neuromotif.config import Config
+from neuromotif.errors import InputError
+from neuromotif.progress import note
+from neuromotif.simulation import SIM_DIR, simulate_bundle
+from neuromotif.stages import compile_checkpoint, prepare_run_dir, search_stage, train_model
+
+
+def _search_done(out: Path, config: Config) -> bool:
+    history = out / "search" / "history.jsonl"
+    return (out / "search" / "architecture.yaml").exists() and history.exists() and \
+        len(history.read_text().splitlines()) >= config.search.epochs
+
+
+def _train_done(out: Path, config: Config) -> bool:
+    history = out / "train" / "history.jsonl"
+    return (out / "model.pt").exists() and history.exists() and \
+        len(history.read_text().splitlines()) >= config.train.epochs
+
+
+def _bundle_current(out: Path) -> bool:
+    from neuromotif.deploy.bundle import read_bundle, sha256
+
+    try:
+        return read_bundle(out / "bundle").manifest["source"]["sha256"] == sha256(out / "model.pt")
+    except (InputError, KeyError, OSError):
+        return False
+
+
+def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, Any]:
+    from neuromotif.report import build_report
+
+    prepare_run_dir(out, config, force)
+    arch_file = None
+    if config.search.enabled:
+        arch_file = out / "search" / "architecture.yaml"
+        if _search_done(out, config):
+            note("[1/5] search: done already")
+        else:
+            note("[1/5] search (HRMAS)")
+            search_stage(config, out)
+    else:
+        note("[1/5] search: off (search.enabled = false)")
+    if _train_done(out, config):
+        note("[2/5] train: done already")
+    else:
+        note("[2/5] train")
+        train_model(config, out, arch_file)
+    if _bundle_current(out):
+        note("[3/5] compile: done already")
+    else:
+        note(f"[3/5] compile for {config.compile.chip}")
+        compile_checkpoint(out / "model.pt", config.compile.chip, out / "bundle", config.compile.max_profiles)
+    note("[4/5] simulate (CPU backend on the split, Lava on the first samples)")
+    s = config.simulate
+    simulate_bundle(out / "bundle", out / SIM_DIR, split=s.split, samples=s.samples, lava_samples=s.lava_samples,
+                    timeout_s=s.timeout_s, divergence_samples=s.divergence_samples, config=config)
+    note("[5/5] report")
+    return build_report(out)
