@@ -7,6 +7,7 @@ tiny compile, checking that the code, the chip YAMLs and the shipped dataset com
 """
 from __future__ import annotations
 
+import shutil
 import site
 import subprocess
 import sys
@@ -33,9 +34,11 @@ print("compiled", bundle.manifest["placement"]["cores"], "cores")
 
 
 def test_wheel_installs_and_runs_outside_the_repository(tmp_path):
-    dist = tmp_path / "dist"
+    source, dist = tmp_path / "source", tmp_path / "dist"  # build from a copy: setuptools writes build/ beside it
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(".git", ".venv", "runs", "build", "dist", "*.egg-info",
+                                                                "__pycache__", ".cache", "results", ".pytest_cache"))
     build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
-                            str(dist), str(ROOT)], capture_output=True, text=True, timeout=300)
+                            str(dist), str(source)], capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
     wheel = next(dist.glob("neuromotif-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()

@@ -1,1 +1,0 @@
-"""neuromotif deploy side: compiler, bundle, backends (numpy / Lava) and the CLI."""
