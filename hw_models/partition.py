@@ -1,10 +1,10 @@
 """Partitioner: neurons -> cores, never producing a core that breaks a design rule.
 
-Motif-aware greedy fill: each core takes a contiguous run of whole groups (SC-ML motifs) of
+Motif-aware greedy fill: each core takes a contiguous run of whole motifs (``motif_size``) of
 one population, as many as fit every per-core rule (compartments, synapse memory, axons,
 profiles, shared memory). Splitting happens along the postsynaptic side, so a motif's dense
 local recurrence never leaves its core and neighbouring motifs share cores. Feasibility is
-monotone in the number of groups, so the fill gallops from the previous core's size and
+monotone in the number of motifs, so the fill gallops from the previous core's size and
 bisects: a handful of evaluations per core, linear in the network size overall.
 
 Output axons depend on where the targets land, so the fill reserves an estimate per neuron
@@ -22,23 +22,23 @@ from neuromotif.hw_models.resources import CoreSlice, all_core_usage, core_usage
 MAX_REFILLS = 8
 
 
-def _fill(net: Netlist, pop: NetPopulation, group: int, chip: ChipSpec, out_per_neuron: int) -> list[CoreSlice]:
-    def violations(start: int, groups: int) -> list[DesignRuleError]:
-        core = CoreSlice(pop.name, start, start + groups * group)
+def _fill(net: Netlist, pop: NetPopulation, motif_size: int, chip: ChipSpec, out_per_neuron: int) -> list[CoreSlice]:
+    def violations(start: int, motifs: int) -> list[DesignRuleError]:
+        core = CoreSlice(pop.name, start, start + motifs * motif_size)
         return core_violations(core_usage(net, core, chip, core.size * out_per_neuron), chip, core)
 
-    max_groups = chip.core.max_compartments // group
-    if max_groups == 0:
-        raise DesignRuleError("compartments per core", f"one motif of population {pop.name}", group,
+    max_motifs = chip.core.max_compartments // motif_size
+    if max_motifs == 0:
+        raise DesignRuleError("compartments per core", f"one motif of population {pop.name}", motif_size,
                               chip.core.max_compartments,
                               f"use motifs of at most {chip.core.max_compartments} neurons")
     slices, start, guess = [], 0, 1
     while start < pop.size:
-        hi = min((pop.size - start) // group, max_groups)
+        hi = min((pop.size - start) // motif_size, max_motifs)
         single = violations(start, 1)
         if single:
             err = single[0]
-            what = f"one {'motif' if group > 1 else 'neuron'} of population {pop.name} ({group} neurons)"
+            what = f"one {'motif' if motif_size > 1 else 'neuron'} of population {pop.name} ({motif_size} neurons)"
             raise DesignRuleError(err.rule, what, err.needed, err.allowed, err.fix)
         lo, guess = 1, min(guess, hi)
         if not violations(start, guess):
@@ -57,8 +57,8 @@ def _fill(net: Netlist, pop: NetPopulation, group: int, chip: ChipSpec, out_per_
                 hi = mid - 1
             else:
                 lo = mid
-        slices.append(CoreSlice(pop.name, start, start + lo * group))
-        start += lo * group
+        slices.append(CoreSlice(pop.name, start, start + lo * motif_size))
+        start += lo * motif_size
         guess = lo
     return slices
 
