@@ -1,1 +1,2 @@
-"""neuromotif deploy side: compiler, bundle, backends (numpy / Lava) and the CLI."""
+"""neuromotif.deploy: the compiler (float network -> quantize -> map -> check -> bundle) and the
+runtimes that execute a bundle (numpy CPU backend, Lava). No torch, no ``neuromotif.search``."""

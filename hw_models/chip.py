@@ -1,8 +1,10 @@
 """Chip specifications: typed, validated at construction, loaded from YAML (``chips/*.yaml``).
 
 A user adds a chip by writing a YAML file with the same fields (``load_chip(path)``, or put it
-in ``$NEUROMOTIF_CHIPS``). Every number the compiler and the cost model use lives in these
-files, with its source beside it; code refers to the fields by name.
+in ``$NEUROMOTIF_CHIPS``). Every number the compiler, QAT, both backends and the cost model use
+lives in these files, with its source beside it: the mesh and per-core limits (mapping and
+design rules), the ``numeric`` section (bit widths of weights, decays, threshold, bias, state:
+``formats.py`` takes it as an argument) and the cost tables. Code refers to fields by name.
 """
 from __future__ import annotations
 

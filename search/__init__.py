@@ -1,5 +1,5 @@
-"""neuromotif search side: datasets, config, the SC-ML network, HRMAS and training.
+"""neuromotif.search: datasets, the SC-ML network, HRMAS with SpiKL-IP, training, export.
 
-Importing this package (and ``search.config`` / ``search.data``) must not import torch:
-the CLI and the numpy-only backends use them too. Torch lives in the model modules.
+The torch side. Importing this package (and ``neuromotif.search.data``) must not import torch:
+the CLI lists and validates datasets without it. Torch lives in the model modules.
 """

@@ -85,3 +85,12 @@ def test_the_search_side_reaches_the_compiler_only_through_its_float_network():
     for name, path in modules_of("search").items():
         deploy = [n for n in imported_names(path) if n.startswith("neuromotif.deploy")]
         assert all(n.startswith("neuromotif.deploy.ir") for n in deploy), (name, deploy)
+
+
+def test_cli_and_dataset_listing_load_no_torch():
+    """``neuromotif --help``, ``validate`` and ``datasets`` stay instant: torch loads only in the verbs that train."""
+    code = ("import json, sys\nimport neuromotif.cli, neuromotif.search.data, neuromotif.config\n"
+            "print(json.dumps(sorted(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert not hits(json.loads(out.stdout), ("torch",))
