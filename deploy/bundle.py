@@ -25,6 +25,7 @@ import scipy.sparse as sp
 
 from neuromotif.errors import InputError
 from neuromotif.io import atomic_directory
+from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import NumericFormat
 from neuromotif.versions import tool_version
 
@@ -199,7 +200,64 @@ def read_bundle(path: Path) -> Bundle:
                                           entry["sign_mode"], int(entry["delay"])))
         with np.load(path / "placement.npz") as z:
             neuron_core = {k.removeprefix("core_"): z[k] for k in z.files}
-        NumericFormat(**manifest["numeric"])
+        bundle = Bundle(manifest, populations, projections, neuron_core)
+        numeric = bundle.numeric
     except (KeyError, TypeError, ValueError, OSError) as exc:
         raise BundleError(f"{path} is damaged ({type(exc).__name__}: {exc}); recompile the bundle") from None
-    return Bundle(manifest, populations, projections, neuron_core)
+    check_fields(bundle, numeric, path)
+    return bundle
+
+
+SIGN_RANGES = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}  # Lava's 8-bit clip
+DECAY_MAX = 4095  # Lava's 12-bit du, dv
+
+
+def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path) -> None:
+    """Refuse any field value the backends would not both honour the same way, naming the field,
+    the value and the allowed range (one line, ``BundleError``)."""
+    def refuse(where: str, field_name: str, value, allowed: str, why: str = "") -> None:
+        raise BundleError(f"{path}: {where}: {field_name} = {value} is outside {allowed}{why}; "
+                          "recompile the bundle or fix the field")
+
+    def within(where: str, field_name: str, values: np.ndarray, lo: int, hi: int, why: str = "") -> None:
+        values = np.asarray(values)
+        if values.size and (values.min() < lo or values.max() > hi):
+            bad = values[(values < lo) | (values > hi)][0]
+            refuse(where, field_name, int(bad), f"{lo}..{hi}", why)
+
+    names = {p.name: p for p in bundle.populations}
+    for pop in bundle.populations:
+        where = f"population {pop.name}"
+        if pop.kind not in ("input", "lif"):
+            refuse(where, "kind", repr(pop.kind), "'input' or 'lif'")
+        if pop.kind != "lif":
+            continue
+        for field_name in ("du", "dv", "bias_mant", "bias_exp"):
+            if getattr(pop, field_name).shape != (pop.size,):
+                raise BundleError(f"{path}: {where}: {field_name} has {getattr(pop, field_name).size} values for "
+                                  f"{pop.size} neurons; recompile the bundle")
+        within(where, "du", pop.du, 0, DECAY_MAX)
+        within(where, "dv", pop.dv, 0, DECAY_MAX)
+        within(where, "vth", np.array([pop.vth]), 0, formats.vth_max(fmt))
+        mant = formats.bias_mant_max(fmt)
+        within(where, "bias_mant", pop.bias_mant, -mant - 1, mant)
+        within(where, "bias_exp", pop.bias_exp, 0, formats.bias_exp_max(fmt))
+    for port in ("input", "output"):
+        if bundle.manifest["ports"].get(port) not in names:
+            raise BundleError(f"{path}: ports.{port} names no population; recompile the bundle")
+    for j in bundle.projections:
+        where = f"projection {j.name}"
+        if j.pre not in names or j.post not in names:
+            raise BundleError(f"{path}: {where} connects unknown populations {j.pre!r} -> {j.post!r}; "
+                              "recompile the bundle")
+        if j.weights.shape != (names[j.post].size, names[j.pre].size):
+            raise BundleError(f"{path}: {where}: weights are {j.weights.shape}, expected (post, pre) = "
+                              f"({names[j.post].size}, {names[j.pre].size}); recompile the bundle")
+        if j.sign_mode not in SIGN_RANGES:
+            refuse(where, "sign_mode", repr(j.sign_mode), "'mixed', 'excitatory' or 'inhibitory'")
+        within(where, "weights", j.weights.data, *SIGN_RANGES[j.sign_mode], f" for sign_mode {j.sign_mode}")
+        within(where, "weight_exp", np.array([j.weight_exp]), 0, fmt.weight_exp_max,
+               " (a negative exponent floors each partial sum, so its result would depend on how a "
+               "backend splits the projection)")
+        within(where, "delay", np.array([j.delay]), 1, 1, " (only the one-step hop of every projection is "
+               "supported; longer synaptic delays are not)")

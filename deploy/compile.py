@@ -14,6 +14,7 @@ from typing import Any
 
 from neuromotif.deploy.bundle import Bundle, Population, Projection, read_bundle, write_bundle
 from neuromotif.deploy.ir import FloatNetwork
+from neuromotif.deploy.overflow import predict_overflow
 from neuromotif.deploy.quantize import quantize_network
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.mapper import Mapping, map_network
@@ -42,7 +43,8 @@ def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: 
     """Quantize ``net`` for ``chip_name``, map and check it, write the bundle to ``out``.
 
     ``metadata``: what the bundle records about where the network came from (``source``,
-    ``data``, ``config``, ``timesteps``), copied into the manifest as given.
+    ``data``, ``config``, ``timesteps``), copied into the manifest as given; ``state_ranges``
+    (the u / v peaks training saw) turns into the overflow prediction ``manifest["overflow"]``.
     """
     t0 = time.perf_counter()
     chip = load_chip(chip_name)
@@ -50,6 +52,7 @@ def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: 
     netlist = to_netlist(q.populations, q.projections, chip.numeric.weight_bits)
     mapping = map_network(netlist, chip)
     metadata = dict(metadata or {})
+    overflow = predict_overflow(metadata.pop("state_ranges", None), q.populations, chip.numeric)
     manifest: dict[str, Any] = {
         "chip": chip.name,
         "numeric": dataclasses.asdict(chip.numeric),
@@ -59,6 +62,7 @@ def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: 
         "ports": q.report["ports"],
         "classes": net.population(net.output).size,
         "prediction_rule": PREDICTION_RULE,
+        "overflow": overflow,
         "placement": mapping.summary(netlist),
         "compile_seconds": time.perf_counter() - t0,
     }

@@ -30,9 +30,12 @@ class Quantized:
     report: dict[str, Any]
 
 
-def quantize_projection(proj: FloatProjection, scale: float, fmt: NumericFormat) -> tuple[Projection, dict[str, Any]]:
-    """Float weights -> integer weights (stored layout) with exponent, plus the error report."""
-    w = proj.weights.data
+def quantize_weights(w: np.ndarray, scale: float, fmt: NumericFormat) -> tuple[np.ndarray, int, dict[str, Any]]:
+    """Float weights (any layout) -> stored integer weights (same layout), exponent, error report.
+
+    The one quantizer of weights: the compiler calls it on a projection's CSR data, the torch
+    ``chip`` precision on a layer's dense or motif-block weights; both get the same integers."""
+    w = np.asarray(w, np.float64)
     e = formats.choose_exponent(w, scale, fmt)
     mant = formats.weight_mantissa(w, scale, e, fmt)
     realised = formats.quantize_weight(w, scale, e, fmt)
@@ -42,8 +45,13 @@ def quantize_projection(proj: FloatProjection, scale: float, fmt: NumericFormat)
               "clip_fraction": float((raw[nz] > formats.mantissa_range(fmt)[1] + 0.5).mean()) if nz.any() else 0.0,
               "rel_rms_error": float(np.linalg.norm(realised - w) / max(np.linalg.norm(w), 1e-30)),
               "max_abs_float": float(np.abs(w).max()) if w.size else 0.0}
+    return formats.stored_weight(mant, fmt).astype(np.int64), e, report
+
+
+def quantize_projection(proj: FloatProjection, scale: float, fmt: NumericFormat) -> tuple[Projection, dict[str, Any]]:
+    """A float projection -> its fixed-point projection (zeros dropped) and the error report."""
     stored = proj.weights.copy()
-    stored.data = formats.stored_weight(mant, fmt).astype(np.int64)
+    stored.data, e, report = quantize_weights(proj.weights.data, scale, fmt)
     stored = sp.csr_matrix(stored, dtype=np.int64)
     stored.eliminate_zeros()
     return Projection(proj.name, proj.pre, proj.post, stored, e), report

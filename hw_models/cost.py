@@ -190,7 +190,10 @@ def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activ
             "synops_per_inference": float(synops.sum()) / activity.samples,
             "spikes_per_inference": float(spikes[:, neuron_core >= 0].sum()) / activity.samples,
             "input_spikes_per_inference": float(spikes[:, neuron_core < 0].sum()) / activity.samples,
-            "messages_per_inference": float(messages_core.sum()) / activity.samples,
+            # every spike message sent, the host's input messages included: what routing energy counts
+            "messages_per_inference": float(spikes.sum(0) @ routes.messages) / activity.samples,
+            "input_messages_per_inference": float(spikes[:, neuron_core < 0].sum(0)
+                                                  @ routes.messages[neuron_core < 0]) / activity.samples,
             "active_updates_per_inference": float(active_core.sum()) / activity.samples,
             "per_core_synops": (synops.sum(0) / activity.samples).tolist(),
         },

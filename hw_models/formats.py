@@ -101,17 +101,21 @@ def weight_exponent(max_abs_weight: float, scale: float, fmt: NumericFormat) -> 
     return int(min(max(e, 0), fmt.weight_exp_max))
 
 
-def choose_exponent(w: Array, scale: float, fmt: NumericFormat) -> int:
+def choose_exponent(w: np.ndarray, scale: float, fmt: NumericFormat) -> int:
     """The weight exponent with the least squared rounding + clipping error: the smallest that
     avoids clipping, or up to two below it when clipping a few outliers buys finer steps.
-    Works on numpy arrays and torch tensors alike (the compiler and QAT agree)."""
-    count = w.numel() if hasattr(w, "numel") else np.size(w)
-    if count == 0:
+
+    The error is summed over the sorted non-zero terms, so the choice depends only on the set of
+    weights, not on their layout: the compiler (CSR data) and the torch chip precision (motif
+    blocks with structural zeros) pick the same exponent for the same weights."""
+    w = np.asarray(w, np.float64)
+    if w.size == 0:
         return 0
-    top = weight_exponent(float(abs(w).max()), scale, fmt)
+    top = weight_exponent(float(np.abs(w).max()), scale, fmt)
     best, best_err = top, None
     for e in range(top, max(top - 2, 0) - 1, -1):
-        err = float(((quantize_weight(w, scale, e, fmt) - w) ** 2).sum())
+        terms = ((quantize_weight(w, scale, e, fmt) - w) ** 2).ravel()
+        err = float(np.sort(terms[terms != 0]).sum())
         if best_err is None or err < best_err:
             best, best_err = e, err
     return best

@@ -174,10 +174,11 @@ def report(run_dir: Path, overrides) -> None:
 @click.option("--chip", default=None, help="Chip name or chip YAML path (default: the model config's compile.chip).")
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Bundle directory (default: bundle/ beside the model).")
-@click.option("--max-profiles", type=click.IntRange(min=1, max=32), default=4, show_default=True,
-              help="Distinct neuron decay profiles per population (one Lava LIF process each).")
+@click.option("--max-profiles", type=click.IntRange(min=1, max=32), default=None,
+              help="Distinct neuron decay profiles per population (one Lava LIF process each; "
+                   "default: the model's compile.max_profiles).")
 @quiet_option
-def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int) -> None:
+def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int | None) -> None:
     """Quantize, map and check SOURCE (a model.pt or a run directory) and write a bundle."""
     from neuromotif.stages import compile_checkpoint, resolve_model_path
 

@@ -33,6 +33,11 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         yield from progress.track(items, total=total, description=description)
 
 
+def warn(message: str) -> None:
+    """A warning on stderr, shown even with --quiet: something the user should change."""
+    print(f"warning: {message}", file=sys.stderr, flush=True)
+
+
 def note(message: str) -> None:
     """One line of progress chatter on stderr (silent with --quiet)."""
     if not _QUIET:

@@ -65,7 +65,10 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "accuracy": {**{stage: _acc(preds, stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
                      "lava_samples": int(summary.get("lava_samples", 0))},
         "agreement": {"cpu_vs_lava_spike_mismatches": summary.get("cpu_vs_lava_spike_mismatches"),
-                      "lava_spikes_compared": summary.get("lava_spikes_compared"),
+                      "lava_entries_compared": summary.get("lava_entries_compared"),
+                      "lava_spikes": summary.get("lava_spikes"),
+                      "quantized_vs_fixed_prediction_agreement": float((preds["quantized"] == preds["fixed_cpu"]).mean())
+                      if "quantized" in preds else None,
                       "float_vs_fixed_spike_agreement": div.get("float_vs_fixed_spike_agreement"),
                       "float_vs_fixed_prediction_agreement": float((preds["float"] == preds["fixed_cpu"]).mean())
                       if "float" in preds else None,
@@ -89,6 +92,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "latency": {"per_step_s": cost["latency"]["mean_step_s"], "per_step_series_s": cost["latency"]["per_step_s"],
                     "per_inference_s": cost["latency"]["per_inference_s"], "breakdown_s": cost["latency"]["breakdown_s"]},
         "quantization": {k: bundle.manifest["quantization"][k] for k in ("populations", "projections")},
+        "overflow": bundle.manifest["overflow"],
         "search": _search_summary(run_dir),
     }
     atomic_write_text(run_dir / "report.json", json.dumps(report, indent=2, default=_plain))
@@ -148,6 +152,16 @@ def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, 
     return [Path(p).name for p in out]
 
 
+def _overflow_lines(overflow: dict[str, Any]) -> list[str]:
+    if not overflow.get("checked"):
+        return [f"Overflow: not checked ({overflow.get('reason')}).", ""]
+    if not overflow["warnings"]:
+        return [f"Overflow: none predicted (u and v peaks on {overflow['samples']} training samples stay inside "
+                "the chip's 24-bit wrap and saturation).", ""]
+    return ["**Overflow predicted** (from u / v peaks on the training data):", ""] + \
+        [f"- {w}" for w in overflow["warnings"]] + [""]
+
+
 def _pct(v: float | None) -> str:
     return "-" if v is None else f"{100 * v:.2f} %"
 
@@ -167,8 +181,11 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         f"| {_pct(a['float'])} | {_pct(a['quantized'])} | {_pct(a['fixed_cpu'])} | "
         f"{_pct(a['lava'])} (first {a['lava_samples']} samples) |", "",
         f"CPU vs Lava: **{r['agreement']['cpu_vs_lava_spike_mismatches']} spike mismatches** in "
-        f"{r['agreement']['lava_spikes_compared'] or 0:,} spikes compared. Float and fixed point predict the same class "
-        f"for {_pct(r['agreement']['float_vs_fixed_prediction_agreement'])} of samples; spike agreement per layer:", "",
+        f"{r['agreement']['lava_entries_compared'] or 0:,} (sample, step, neuron) entries compared, holding "
+        f"{r['agreement']['lava_spikes'] or 0:,} spikes. \"quantized\" is the torch model in `chip` precision, which "
+        f"computes the fixed point bit for bit: it predicts the same class as the fixed point for "
+        f"{_pct(r['agreement']['quantized_vs_fixed_prediction_agreement'])} of samples; float and fixed point for "
+        f"{_pct(r['agreement']['float_vs_fixed_prediction_agreement'])}. Spike agreement per layer:", "",
         "| layer | float = fixed | quantized = fixed | v RMS (float) | first diverging step |", "|---|---|---|---|---|",
     ]
     for name, d in r["agreement"]["per_layer"].items():
@@ -189,7 +206,11 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
               + (f" Assumption: {e['assumption']}" if e["assumption"] else ""), "",
               f"Activity per inference: {r['activity']['spikes_per_inference']:.0f} spikes, "
               f"{r['activity']['synops_per_inference']:.0f} synaptic ops, "
-              f"{r['activity']['input_spikes_per_inference']:.0f} input spikes.", "",
+              f"{r['activity']['input_spikes_per_inference']:.0f} input spikes, "
+              f"{r['activity']['messages_per_inference']:.0f} spike messages (one per spike and destination "
+              f"core; {r['activity']['input_messages_per_inference']:.0f} of them from the host's input spikes, "
+              "counted in the routing energy too).", "",
+              *_overflow_lines(r["overflow"]),
               "## Resources", "",
               f"{res['cores']} cores on {res['chips']} chip(s) ({res['tiles']} tiles): "
               + ", ".join(f"{k} {v:,}" for k, v in res["totals"].items()) + ".", ""]

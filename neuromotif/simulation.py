@@ -64,22 +64,26 @@ def source_model_path(bundle_dir: Path, manifest: dict[str, Any]) -> Path | None
     return None
 
 
+STAGES = {"float": "float", "quantized": "chip"}  # report stage -> torch precision
+
+
 def _torch_stages(model, split, n_div: int, names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Float and quantized predictions on ``split``; per-population traces of the first ``n_div``."""
+    """Float and quantized (torch ``chip`` precision) predictions on ``split``; per-population
+    traces of the first ``n_div`` samples."""
     import torch
 
     from neuromotif.search.train import evaluate
 
     device = torch.device("cpu")
-    preds = {p: evaluate(model, split, device, p)["predictions"] for p in ("float", "quantized")}
+    preds = {stage: evaluate(model, split, device, precision)["predictions"] for stage, precision in STAGES.items()}
     traces: dict[str, Any] = {}
     if n_div:
         x = torch.from_numpy(split.spikes(np.arange(n_div))).float()
         with torch.no_grad():
-            for precision in ("float", "quantized"):
+            for stage, precision in STAGES.items():
                 model.set_precision(precision)
                 out = model(x, record=True)["trace"]
-                traces[precision] = {name: (o["spikes"].numpy(), o["v"].numpy()) for name, o in zip(names, out)}
+                traces[stage] = {name: (o["spikes"].numpy(), o["v"].numpy()) for name, o in zip(names, out)}
         model.set_precision("float")
     return preds, traces
 
@@ -133,7 +137,8 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
         ref = cpu.run(x, record=tuple(names))
         preds["lava"] = np.argmax(lava.counts, 1)
         summary.update(lava_seconds=lava.seconds, cpu_vs_lava_spike_mismatches=spike_mismatches(ref.spikes, lava.spikes),
-                       lava_spikes_compared=int(sum(v.size for v in ref.spikes.values())))
+                       lava_entries_compared=int(sum(v.size for v in ref.spikes.values())),
+                       lava_spikes=int(sum(v.sum() for v in ref.spikes.values())))
 
     model_path = source_model_path(Path(bundle_dir), bundle.manifest)
     summary["model"] = str(model_path) if model_path else None
@@ -144,6 +149,7 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
         from neuromotif.search.train import load_model
 
         model, _ = load_model(model_path)
+        model.set_target(bundle.numeric, int(bundle.manifest["quantization"]["max_profiles"]))  # as compiled
         n_div = min(divergence_samples, n)
         torch_preds, traces = _torch_stages(model, part, n_div, names)
         preds.update(torch_preds)

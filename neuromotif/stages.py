@@ -12,6 +12,7 @@ from typing import Any
 
 from neuromotif.config import Config, dump_config, save_config
 from neuromotif.errors import InputError
+from neuromotif.progress import warn
 
 RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json", "report.md",
                "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png")
@@ -65,23 +66,24 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     from neuromotif.search.data import load_dataset
     from neuromotif.search.model import RSNN
     from neuromotif.search.plasticity import from_config
-    from neuromotif.search.train import Trainer, evaluate, resolve_device, save_model
+    from neuromotif.search.train import Trainer, evaluate, record_state_ranges, resolve_device, save_model
 
     resolve_device(config.train.device)  # fail fast on a bad --device, before loading data
     numeric = load_chip(config.compile.chip).numeric  # and on a bad chip: QAT rounds to its format
     prepare_run_dir(out, config, force)
     data = load_dataset(config.data, config.seed)
     arch = architecture(config, data, arch_file)
-    model = RSNN(arch, seed=config.seed, numeric=numeric)
+    model = RSNN(arch, seed=config.seed, numeric=numeric, max_profiles=config.compile.max_profiles)
     ip = from_config(config.search.ip) if config.train.ip else None
     trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window)
     summary = trainer.fit(resume=True)
     best = trainer.best_model()
     metrics = {**summary,
                "test_accuracy_float": evaluate(best, data.test, trainer.device, "float")["accuracy"],
-               "test_accuracy_quantized": evaluate(best, data.test, trainer.device, "quantized")["accuracy"],
+               "test_accuracy_quantized": evaluate(best, data.test, trainer.device, "chip")["accuracy"],
                "neurons": sum(s.neurons for s in arch.layers), "arch_source": arch.source}
-    save_model(out / "model.pt", best, config, data, metrics, trainer.history)
+    ranges = record_state_ranges(best, data.train, trainer.device)  # the compiler predicts overflow from them
+    save_model(out / "model.pt", best, config, data, metrics, trainer.history, ranges)
     return metrics
 
 
@@ -96,9 +98,10 @@ def resolve_model_path(source: Path) -> Path:
     return path.resolve()
 
 
-def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profiles: int = 4):
+def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profiles: int | None = None):
     """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
-    the model config's ``compile.chip``. Returns (bundle, mapping)."""
+    the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
+    when it was trained). Prints the overflow warnings. Returns (bundle, mapping)."""
     import yaml
 
     from neuromotif.deploy.bundle import sha256
@@ -113,5 +116,10 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
         chip_name = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("chip", DEFAULT_CHIP)
     data = payload.get("data", {})
     metadata = {"source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
-                "timesteps": data.get("timesteps"), "data": data, "config": payload.get("config")}
-    return compile_network(to_float_network(model), chip_name, out, max_profiles, metadata)
+                "timesteps": data.get("timesteps"), "data": data, "config": payload.get("config"),
+                "state_ranges": payload.get("state_ranges")}
+    bundle, mapping = compile_network(to_float_network(model), chip_name, out,
+                                      max_profiles or model.max_profiles, metadata)
+    for message in bundle.manifest["overflow"]["warnings"]:
+        warn(message)
+    return bundle, mapping

@@ -34,13 +34,14 @@ def make_layer(n_in: int, spec: LayerSpec, gen: torch.Generator) -> LIFLayer:
 
 
 class RSNN(nn.Module):
-    """``numeric``: the target chip's number format, used by the ``quantized`` precision
-    (default: the default chip's)."""
+    """``numeric`` and ``max_profiles``: the compile target the ``chip`` precision reproduces
+    bit for bit (default: the default chip's format and 4 decay profiles per population)."""
 
-    def __init__(self, arch: ArchSpec, seed: int = 0, numeric: NumericFormat | None = None):
+    def __init__(self, arch: ArchSpec, seed: int = 0, numeric: NumericFormat | None = None, max_profiles: int = 4):
         super().__init__()
         self.arch = arch
         self.numeric = numeric or load_chip(DEFAULT_CHIP).numeric
+        self.max_profiles = max_profiles
         gen = torch.Generator().manual_seed(seed)
         layers, n_in = [], arch.inputs
         for spec in arch.layers:
@@ -48,8 +49,13 @@ class RSNN(nn.Module):
             n_in = spec.neurons
         self.layers = nn.ModuleList(layers)
         self.readout = FeedForwardLayer(n_in, arch.classes, arch.readout, gen, READOUT_SCALE)
+        self.set_target(self.numeric, max_profiles)
+
+    def set_target(self, numeric: NumericFormat, max_profiles: int) -> None:
+        """Make the ``chip`` precision reproduce a bundle compiled for ``numeric`` / ``max_profiles``."""
+        self.numeric, self.max_profiles = numeric, max_profiles
         for layer in self.populations():
-            layer.numeric = self.numeric
+            layer.numeric, layer.max_profiles = numeric, max_profiles
 
     def set_precision(self, precision: str) -> None:
         if precision not in PRECISIONS:

@@ -73,6 +73,34 @@ def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: st
             "predictions": pred, "counts": np.concatenate(counts) if counts else np.zeros((0, 0))}
 
 
+@torch.no_grad()
+def record_state_ranges(model: RSNN, split: SpikeSplit, device: torch.device, samples: int = 512) -> dict[str, Any]:
+    """Largest |u| (before the chip's wrap) and |v| (before its saturation) each population
+    reaches in ``chip`` precision on the first ``samples`` of ``split``, in threshold units
+    (float units of v), so the compiler can predict overflow for any chip's scale."""
+    from neuromotif.search.export import population_names
+
+    model.eval()
+    before = model.populations()[0].precision
+    layers = model.populations()
+    for layer in layers:
+        layer.range_stats = {}
+    model.set_precision("chip")
+    n = min(samples, len(split))
+    try:
+        for _, x, _ in batches(split.subset(np.arange(n)), EVAL_BATCH):
+            model(torch.from_numpy(x).to(device, torch.float32))
+        ranges = {}
+        for name, layer in zip(population_names(model), layers):
+            to_threshold = 1.0 / (layer.chip_parameters()["scale"] * 64)
+            ranges[name] = {k: v * to_threshold for k, v in layer.range_stats.items()}
+    finally:
+        for layer in layers:
+            layer.range_stats = None
+        model.set_precision(before)
+    return {"samples": n, "populations": ranges}
+
+
 def restore_checkpoint(path: Path, device: torch.device, module: torch.nn.Module, key: str) -> dict | None:
     """Load a resumable checkpoint and ``module``'s weights from ``state[key]``; None if there is none.
     A checkpoint of another network or a damaged file is bad input (restart with --force)."""
@@ -129,7 +157,7 @@ class Trainer:
     def train_epoch(self) -> float:
         self.model.train()
         qat = self.epoch >= self.cfg.epochs - self.cfg.qat_epochs
-        self.model.set_precision("quantized" if qat else "float")
+        self.model.set_precision("chip" if qat else "float")
         train = self.data.train
         order = torch.randperm(len(train), generator=self.order_gen).numpy()
         total, n = 0.0, 0
@@ -162,7 +190,7 @@ class Trainer:
         while self.epoch < self.cfg.epochs and (stop_after is None or done_now < stop_after):
             t0 = time.perf_counter()
             train_loss = self.train_epoch()
-            precision = "quantized" if self.epoch >= self.cfg.epochs - self.cfg.qat_epochs else "float"
+            precision = "chip" if self.epoch >= self.cfg.epochs - self.cfg.qat_epochs else "float"
             val = evaluate(self.model, self.data.val, self.device, precision)["accuracy"]
             self.epoch += 1
             done_now += 1
@@ -183,13 +211,14 @@ class Trainer:
 
 
 def save_model(path: Path, model: RSNN, config: Config, data: DatasetSplits, metrics: dict[str, Any],
-               history: list[dict[str, Any]]) -> None:
-    """``model.pt``: weights and neuron parameters (state dict), architecture, the target chip's
-    numeric format, config, data spec."""
+               history: list[dict[str, Any]], state_ranges: dict[str, Any] | None = None) -> None:
+    """``model.pt``: weights and neuron parameters (state dict), architecture, the compile target
+    (numeric format, profiles), config, data spec, and the u / v ranges seen on training data."""
     payload = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "state_dict": model.state_dict(),
-               "arch": model.arch.to_dict(), "numeric": asdict(model.numeric), "config": dump_config(config),
+               "arch": model.arch.to_dict(), "numeric": asdict(model.numeric), "max_profiles": model.max_profiles,
+               "config": dump_config(config),
                "data": asdict(data.info),
-               "metrics": metrics, "history": history}
+               "metrics": metrics, "history": history, "state_ranges": state_ranges}
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     atomic_write_text(Path(path).parent / "train" / "history.jsonl", "".join(json.dumps(h) + "\n" for h in history))
@@ -213,6 +242,7 @@ def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
         numeric = NumericFormat(**payload["numeric"]) if "numeric" in payload else None
     except (TypeError, ValueError) as exc:
         raise InputError(f"{path}: damaged numeric format ({exc}): retrain it") from None
-    model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric)
+    model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric,
+                 max_profiles=int(payload.get("max_profiles", 4)))
     model.load_state_dict(payload["state_dict"])
     return model, payload

@@ -5,6 +5,7 @@ time (importing every module of a part in a fresh interpreter, then reading ``sy
 
 - ``hw_models``: nothing of ours, no torch (outside tools and the backends use it);
 - ``deploy``: no ``search``, no app layer, no torch (bundles and backends run without torch);
+- ``search``: of deploy only the numpy front end (float network, quantizer);
 - the shared plumbing (``errors``, ``io``, ``progress``, ``plotting``, ``versions``, ``config``):
   no ``search``, ``deploy`` or app layer, so every part can use it.
 """
@@ -80,11 +81,13 @@ def test_importing_every_module_in_a_fresh_interpreter_pulls_in_nothing_forbidde
         assert not [m for m in loaded if m.startswith("neuromotif.") and not m.startswith("neuromotif.hw_models")]
 
 
-def test_the_search_side_reaches_the_compiler_only_through_its_float_network():
-    """search may hand the compiler a FloatNetwork (deploy.ir) and nothing else of deploy."""
+def test_the_search_side_uses_only_the_compilers_numpy_front_end():
+    """search may hand the compiler a float network (``deploy.ir``) and reuse its quantizer
+    (``deploy.quantize``: the chip precision is the compiler's own rounding), nothing else of deploy."""
+    allowed = ("neuromotif.deploy.ir", "neuromotif.deploy.quantize")
     for name, path in modules_of("search").items():
         deploy = [n for n in imported_names(path) if n.startswith("neuromotif.deploy")]
-        assert all(n.startswith("neuromotif.deploy.ir") for n in deploy), (name, deploy)
+        assert all(n.startswith(allowed) for n in deploy), (name, deploy)
 
 
 def test_cli_and_dataset_listing_load_no_torch():

@@ -3,7 +3,7 @@
 Per step t (t = 1..T), for every sample in the batch at once:
   input population emits x[:, t-1] (a RingBuffer source sends data[:, t-1] at step t);
   every projection delivers what its pre population emitted at step t-1 (one-step hop):
-      a = (W @ s_pre) << e        (>> -e, flooring, for negative exponents)
+      a = (W @ s_pre) << e        (e >= 0: the bundle reader refuses negative exponents)
   every LIF population, as Lava computes it (int64 products, int32 casts):
       u = sign(u*(4096-(du+1))) * (|u*(4096-(du+1))| >> 12)
       u = int32(u + (a << 6));  24-bit wrap: u > 2^23 -> u - 2^24; u <= -2^23 -> u + 2^24
@@ -14,10 +14,6 @@ Per step t (t = 1..T), for every sample in the batch at once:
 rules first: clipped by sign mode (mixed [-256, 255]) and the low ``8 - weight_bits + mixed``
 bits zeroed (at 8 bits mixed: 127 -> 126, -1 -> -2); the compiler only emits weights that
 survive unchanged.
-A negative exponent floors each partial sum that one Lava Sparse process computes, and the
-Lava backend needs one Sparse per (pre profile group, post profile group): the sum of floors
-is not the floor of the sum, so such projections are computed here block by block, exactly
-as Lava splits them. (The compiler never emits negative exponents; hand-made bundles may.)
 
 Speed without losing a bit: every state value is an integer below 2^36, so float64 arithmetic
 on them is exact (the sign-magnitude shift is ``trunc(x * k)``, k = keep / 4096 exactly), and
@@ -63,10 +59,10 @@ def stored_weights(w: sp.csr_matrix, sign_mode: str, weight_bits: int) -> sp.csr
 
 
 class _Synapses:
-    """One block of a projection: computes the integer input current it delivers, exactly."""
+    """One projection: computes the integer input current it delivers, exactly."""
 
-    def __init__(self, w: sp.csr_matrix, exp: int, rows, cols):
-        self.rows, self.cols, self.exp = rows, cols, exp
+    def __init__(self, w: sp.csr_matrix, exp: int):
+        self.exp = exp
         max_row_sum = float(np.asarray(abs(w).sum(1)).max(initial=0))
         self.exact_f32 = max_row_sum < FLOAT32_EXACT
         size = w.shape[0] * w.shape[1]
@@ -85,7 +81,7 @@ class _Synapses:
 
         ``keep32``: return the dense kernel's float32 result unconverted (exact: its integers are
         below 2^24 before the power-of-two scaling, which float32 represents exactly)."""
-        s = s_pre if isinstance(self.cols, slice) else s_pre[:, self.cols]
+        s = s_pre
         if self.kernel(len(s)) == "dense32":
             acc = s.astype(np.float32, copy=False) @ self.dense
             if not keep32:
@@ -94,10 +90,8 @@ class _Synapses:
             acc = (self.sparse @ s[0].astype(np.float64, copy=False))[None, :]
         else:
             acc = np.ascontiguousarray((self.sparse @ s.T.astype(np.float64, copy=False)).T)
-        if self.exp >= 0:
-            acc *= 2.0 ** (self.exp + shift)
-            return acc
-        return np.floor(acc / 2.0**-self.exp) * 2.0**shift
+        acc *= 2.0 ** (self.exp + shift)
+        return acc
 
 
 def lif_update(u: np.ndarray, v: np.ndarray, a64: np.ndarray, keep_u: np.ndarray, keep_v: np.ndarray,
@@ -138,8 +132,7 @@ class CPUBackend:
         self.params = {p.name: ((4096 - (p.du + 1))[None, :] / 4096.0, (4096 - p.dv)[None, :] / 4096.0,
                                 (p.bias_mant << p.bias_exp)[None, :].astype(np.float64), float(p.vth << 6))
                        for p in self.lifs}
-        self.incoming = {p.name: [(j.pre, blk) for j in bundle.inputs_to(p.name) for blk in self._blocks(j)]
-                         for p in self.lifs}
+        self.incoming = {p.name: [(j.pre, self._synapses(j)) for j in bundle.inputs_to(p.name)] for p in self.lifs}
         # can u + (a << 6) leave int32? Only for absurd weights; decided once, from the weights
         self.int32_possible = {p.name: self.u_limit + 64 * sum(b.max_current for _, b in self.incoming[p.name]) >= INT32
                                for p in self.lifs}
@@ -149,14 +142,9 @@ class CPUBackend:
             at += p.size
         self.n_all = at
 
-    def _blocks(self, proj) -> list[_Synapses]:
-        """The whole projection, or (negative exponent) one block per Lava Sparse process."""
-        w = stored_weights(proj.weights.tocsr().astype(np.int64), proj.sign_mode, self.weight_bits)
-        if proj.weight_exp >= 0:
-            return [_Synapses(w, proj.weight_exp, slice(None), slice(None))]
-        post, pre = self.bundle.population(proj.post), self.bundle.population(proj.pre)
-        blocks = [(r, c, w[r][:, c]) for r in post.profile_groups() for c in pre.profile_groups()]
-        return [_Synapses(m, proj.weight_exp, r, c) for r, c, m in blocks if m.nnz]
+    def _synapses(self, proj) -> _Synapses:
+        return _Synapses(stored_weights(proj.weights.tocsr().astype(np.int64), proj.sign_mode, self.weight_bits),
+                         proj.weight_exp)
 
     def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
             activity: bool = False, batch_size: int = 256) -> SimResult:
@@ -196,15 +184,10 @@ class CPUBackend:
         drives = {}
         for p in self.lifs:
             syns = [syn for pre, syn in self.incoming[p.name] if pre == inp.name]
-            if len(syns) == 1 and isinstance(syns[0].rows, slice):
+            if len(syns) == 1:
                 d = syns[0].current(shifted, 6, keep32=True)
             elif syns:
-                d = np.zeros((batch * steps, p.size))
-                for syn in syns:
-                    if isinstance(syn.rows, slice):
-                        d += syn.current(shifted, 6)
-                    else:
-                        d[:, syn.rows] += syn.current(shifted, 6)
+                d = sum(syn.current(shifted, 6) for syn in syns)
             if syns:
                 drives[p.name] = np.ascontiguousarray(d.reshape(batch, steps, p.size).transpose(1, 0, 2))
         recurrent = {p.name: [(pre, syn) for pre, syn in self.incoming[p.name] if pre != inp.name] for p in self.lifs}
@@ -224,10 +207,7 @@ class CPUBackend:
                 for pre, syn in recurrent[p.name]:
                     s_pre = prev[pre]
                     if s_pre.any():
-                        if isinstance(syn.rows, slice):
-                            a64 += syn.current(s_pre, 6)
-                        else:
-                            a64[:, syn.rows] += syn.current(s_pre, 6)
+                        a64 += syn.current(s_pre, 6)
                 u, v = state[p.name]
                 keep_u, keep_v, bias, vth_fx = self.params[p.name]
                 s = lif_update(u, v, a64, keep_u, keep_v, bias, vth_fx, self.u_limit, self.v_limit,

@@ -16,21 +16,22 @@ def lif(name: str, n: int, du, dv, vth: int, bias_mant=0, bias_exp=0, motif: int
     return Population(name, n, "lif", motif, vth, full(du), full(dv), full(bias_mant), full(bias_exp), 1024.0)
 
 
-def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tuple[str, str, np.ndarray, int]],
-                numeric: dict | None = None):
-    """``projs``: (pre, post, dense int weights (post x pre), weight_exp); ``numeric``: changes to
-    Loihi 2's numeric format (e.g. ``{"weight_bits": 4}``)."""
+def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tuple],
+                numeric: dict | None = None, read: bool = True):
+    """``projs``: (pre, post, dense int weights (post x pre), weight_exp[, sign_mode[, delay]]);
+    ``numeric``: changes to Loihi 2's numeric format (e.g. ``{"weight_bits": 4}``)."""
     populations = [Population("input", inputs, "input"), *pops]
-    projections = [Projection(f"{a}->{b}", a, b, sp.csr_matrix(np.asarray(w, np.int64)), e) for a, b, w, e in projs]
+    projections = [Projection(f"{a}->{b}", a, b, sp.csr_matrix(np.asarray(w, np.int64)), e, *rest)
+                   for a, b, w, e, *rest in projs]
     fmt = {**dataclasses.asdict(load_chip("loihi2").numeric), **(numeric or {})}
     manifest = {"chip": "none", "numeric": fmt, "ports": {"input": "input", "output": pops[-1].name}, "classes": pops[-1].size,
                 "quantization": {"populations": {}, "projections": {}}}
     write_bundle(path, manifest, populations, projections, {p.name: np.zeros(p.size, np.int64) for p in populations})
-    return read_bundle(path)
+    return read_bundle(path) if read else path
 
 
 def random_bundle(path: Path, seed: int, inputs: int = 12, hidden: int = 24, outputs: int = 5, profiles: int = 3,
-                  exps: tuple[int, int, int] = (1, -2, 0), numeric: dict | None = None) -> object:
+                  exps: tuple[int, int, int] = (1, 0, 2), numeric: dict | None = None) -> object:
     """Random recurrent net: mixed-sign even weights, given exponents, biases, several (du, dv) profiles."""
     rng = np.random.default_rng(seed)
 

@@ -60,6 +60,30 @@ def test_report_numbers_are_consistent(run_dir):
     assert res["totals"]["compartments"] == sum(p.size for p in bundle.lif_populations)
     assert report["network"]["synapses"] == sum(j.weights.nnz for j in bundle.projections)
     assert report["agreement"]["cpu_vs_lava_spike_mismatches"] == 0
+    agree = report["agreement"]
+    assert agree["lava_entries_compared"] == 3 * 60 * (16 + 10) and 0 < agree["lava_spikes"] < agree["lava_entries_compared"]
+    # the torch chip precision is the fixed point: every prediction and every spike of every layer agree
+    assert agree["quantized_vs_fixed_prediction_agreement"] == 1.0
+    assert all(layer["quantized_vs_fixed_spike_agreement"] == 1.0 and layer["quantized_vs_fixed_v_rms"] == 0.0
+               for layer in agree["per_layer"].values())
+    assert report["overflow"]["checked"] and "100.00 %" in (out / "report.md").read_text()
+
+
+def test_report_rebuilds_from_stored_results_without_a_dataset_or_model(run_dir, monkeypatch):
+    """``report`` only reads simulation/: with the model gone and the dataset loader broken it still works."""
+    out, _ = run_dir
+    from neuromotif.search import data
+
+    monkeypatch.setattr(data, "load_dataset", lambda *a, **k: pytest.fail("report loaded the dataset"))
+    before = json.loads((out / "report.json").read_text())
+    moved = out / "model.pt.moved"
+    (out / "model.pt").rename(moved)
+    try:
+        assert main(["report", str(out)]) == 0
+    finally:
+        moved.rename(out / "model.pt")
+    after = json.loads((out / "report.json").read_text())
+    assert after["accuracy"] == before["accuracy"] and after["energy"] == before["energy"]
 
 
 def test_rerun_resumes_and_report_can_switch_cost_table(run_dir, capsys):

@@ -46,6 +46,8 @@ def test_two_core_energy_and_latency_by_hand():
     assert e["static"] == pytest.approx(0.001 * 58e-9)  # 1 mW x 1 chip x 58 ns
     assert r["energy"]["per_inference_J"] == pytest.approx((7 + 50 + 11 + 58) * 1e-12)
     assert sum(r["energy"]["routing_by_hops_J"].values()) == pytest.approx(e["routing"])
+    # messages: in0 1 + in1 2 (host input messages) + a0 1 = 4, the same messages the routing energy counts
+    assert r["activity"]["messages_per_inference"] == 4 and r["activity"]["input_messages_per_inference"] == 3
     assert sum(r["latency"]["breakdown_s"].values()) == pytest.approx(r["latency"]["per_inference_s"])
     assert sum(r["energy"]["per_step_dynamic_J"]) == pytest.approx(e["synops"] + e["neuron_updates"] + e["routing"])
     json.dumps(r)  # plain, serialisable

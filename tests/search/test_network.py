@@ -105,35 +105,33 @@ L2 = load_chip("loihi2").numeric                                      # 8-bit we
 SMALL = dataclasses.replace(L2, weight_bits=4, vth_bits=16, decay_bits=8)  # a user's chip YAML
 
 
-def test_quantized_precision_rounds_like_the_compiler():
+def test_chip_parameters_are_the_compilers_by_hand():
     model = RSNN(build_arch("scml", [16], 4, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0)
     layer = model.layers[0]
-    layer.precision = "quantized"
     with torch.no_grad():
-        p = layer.effective()
+        p = layer.chip_parameters()
         w_in, rec = layer.folded_weights()
     max_w = max(float(w_in.abs().max()), float(rec.abs().max()))
     scale = formats.population_scale(max_w, 1.0, L2)
-    e = formats.choose_exponent(w_in.numpy().astype(np.float64), scale, L2)
-    assert e == formats.choose_exponent(w_in, scale, L2)  # numpy and torch choose alike
-    expected = 2 * formats.weight_mantissa(w_in.detach().numpy().astype(np.float64), scale, e, L2) * 2**e
-    np.testing.assert_array_equal((p["w_in"].detach().numpy().astype(np.float64) * scale).round(), expected)
-    assert float(p["du"]) * 4096 == formats.du_to_int(np.float64(0.3), L2) + 1
-    assert (p["dv"] * 4096).tolist() == [round(0.07 * 4096)] * 16
+    assert p["scale"] == scale
+    w64 = w_in.numpy().astype(np.float64)
+    e = formats.choose_exponent(w64, scale, L2)
+    expected = 2 * formats.weight_mantissa(w64, scale, e, L2) * 2**e      # stored 2 * w8, shifted by the exponent
+    np.testing.assert_array_equal(p["w_in"].detach().numpy() * scale, expected)
+    assert p["keep_u"].tolist() == [(4096 - (formats.du_to_int(np.float64(0.3), L2) + 1)) / 4096] * 16
+    assert p["keep_v"].tolist() == [(4096 - round(0.07 * 4096)) / 4096] * 16
+    assert p["vth"] == scale * 64 and p["u_limit"] == 2**23 and p["v_limit"] == 2**23 - 1
 
 
-def test_quantized_precision_follows_the_models_numeric_format():
+def test_chip_parameters_follow_the_models_numeric_format():
     model = RSNN(build_arch("feedforward", [8], 1, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0, numeric=SMALL)
-    layer = model.layers[0]
-    layer.precision = "quantized"
     with torch.no_grad():
-        p = layer.effective()
-        w_in, _ = layer.folded_weights()
-    scale = formats.population_scale(float(w_in.abs().max()), 1.0, SMALL)
-    e = formats.choose_exponent(w_in, scale, SMALL)
-    stored = (p["w_in"].numpy().astype(np.float64) * scale / 2**e).round()
-    assert (stored % 32 == 0).all() and np.abs(stored).max() <= 224   # 4 bits: multiples of 2^(9-4), |mant| <= 7
-    assert (p["dv"] * 4096).tolist() == [round(0.07 * 256) * 16] * 8   # 8-bit decays on Lava's 12-bit scale
+        p = model.layers[0].chip_parameters()
+        w_in, _ = model.layers[0].folded_weights()
+    e = formats.choose_exponent(w_in.numpy(), p["scale"], SMALL)
+    stored = p["w_in"].detach().numpy() * p["scale"] / 2**e
+    assert (stored % 32 == 0).all() and -256 <= stored.min() and stored.max() <= 224  # 4 bits: mant << 5
+    assert (p["keep_v"] * 4096).tolist() == [4096 - round(0.07 * 256) * 16] * 8        # 8-bit decays, 12-bit scale
 
 
 @pytest.mark.parametrize("values", [np.linspace(-2, 2, 101), np.array([0.5, -0.5, 1.5, 2.5, -2.5, 1e-6])])
