@@ -7,6 +7,7 @@ Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 interna
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import traceback
 from pathlib import Path
@@ -16,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from neuromotif.config import Config, dump_config, load_config
-from neuromotif.errors import InputError
+from neuromotif.errors import InputError, Terminated
 from neuromotif.hw_models.errors import HardwareModelError
 from neuromotif.progress import set_quiet
 from neuromotif.versions import tool_version
@@ -288,27 +289,46 @@ def datasets(data_root: Path | None) -> None:
     stdout.print(table)
 
 
-def _fail(message: str, code: int) -> int:
-    click.echo(f"{PROG}: error: {message}", err=True)
+def _fail(message: str, code: int, prefix: str = "error: ") -> int:
+    click.echo(f"{PROG}: {prefix}{message}", err=True)
     return code
+
+
+def _raise_terminated(signum, frame) -> None:
+    raise Terminated()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point: run the CLI and map outcomes to exit codes."""
+    try:  # SIGTERM unwinds like Ctrl-C, so every ``finally`` (e.g. stopping Lava) runs
+        previous_term = signal.signal(signal.SIGTERM, _raise_terminated)
+    except ValueError:  # not the main thread (embedded use): leave signals alone
+        previous_term = None
     try:
-        result = cli.main(args=argv, prog_name=PROG, standalone_mode=False)
+        return _main(argv)
+    finally:
+        if previous_term is not None:
+            signal.signal(signal.SIGTERM, previous_term)
+
+
+def _main(argv: list[str] | None) -> int:
+    try:  # click's own main() would print a bare newline on Ctrl-C: make the context and invoke it ourselves
+        with cli.make_context(PROG, list(sys.argv[1:] if argv is None else argv)) as ctx:
+            result = cli.invoke(ctx)
+    except click.exceptions.Exit as exc:  # --help, --version
+        return exc.exit_code
     except click.exceptions.NoArgsIsHelpError as exc:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         return 0
     except click.ClickException as exc:  # usage errors: unknown verb or option, missing argument
         cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else PROG
         return _fail(f"{exc.format_message()} (see '{cmd} --help')", 2)
-    except click.exceptions.Abort:
-        return _fail("aborted", 130)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        return _fail("interrupted", 130, prefix="")
+    except Terminated:
+        return _fail("terminated", 143, prefix="")
     except (InputError, HardwareModelError) as exc:  # bad configs, data, chips, networks that do not fit
         return _fail(str(exc), 2)
-    except KeyboardInterrupt:
-        return _fail("interrupted", 130)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
         if os.environ.get("NEUROMOTIF_DEBUG"):
             traceback.print_exc()

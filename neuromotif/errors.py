@@ -8,3 +8,9 @@ from __future__ import annotations
 
 class InputError(ValueError):
     """Bad input from the user: a config key, a CLI argument, a missing or damaged file."""
+
+
+class Terminated(BaseException):
+    """The process received SIGTERM: unwind (running every ``finally``), then exit 143.
+
+    A ``BaseException`` like ``KeyboardInterrupt``, so no ``except Exception`` swallows it."""

@@ -1,8 +1,9 @@
 """Progress bars (rich) that respect ``--quiet`` and stay off in non-terminals' logs."""
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 from rich.console import Console
@@ -42,3 +43,17 @@ def note(message: str) -> None:
     """One line of progress chatter on stderr (silent with --quiet)."""
     if not _QUIET:
         print(message, file=sys.stderr, flush=True)
+
+
+@contextlib.contextmanager
+def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
+    """A transient bar for work that reports its own progress: yields ``done(i)`` (i = items
+    finished so far). No bar when quiet or piped."""
+    if _QUIET or not sys.stderr.isatty():
+        yield lambda i: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
+        task = progress.add_task(description, total=total)
+        yield lambda i: progress.update(task, completed=i)

@@ -3,47 +3,34 @@
 Processes, as few as Lava allows (it supports neither per-neuron decays inside one LIF nor
 concatenated ports): one RingBuffer source for the input; per LIF population, one LIF per
 profile group (neurons sharing du, dv); per projection, one Sparse per (pre group, post group)
-pair that has synapses; one RingBuffer sink per recorded group. The network is built once and
-runs sample after sample: between samples every LIF's u, v and every Sparse's one-step buffer
-are reset, so nothing leaks from one sample into the next. Processes are always stopped,
-also on error, time-out or Ctrl-C.
+pair that has synapses, in the projection's sign mode and the bundle's weight bits; one
+RingBuffer sink per recorded group. The network is built once and runs sample after sample:
+between samples every LIF's u, v and every Sparse's one-step buffer are reset, so nothing leaks
+from one sample into the next.
+
+The whole Lava session runs in a supervised child process session (``session.py``): a time-out,
+an error, Ctrl-C, SIGTERM or the death of our process ends every Lava process and unlinks its
+shared memory; nothing is ever left behind.
 """
 from __future__ import annotations
 
-import signal
 import time
-from contextlib import contextmanager
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
 from neuromotif.deploy.backends import SimResult
+from neuromotif.deploy.backends.session import SessionTimeout, run_in_session
 from neuromotif.deploy.bundle import Bundle
 from neuromotif.deploy.lava_compat import import_lava
-from neuromotif.errors import InputError
-from neuromotif.progress import track
+from neuromotif.progress import progress_bar
+
+CHILD = "neuromotif.deploy.backends.lava_child"
 
 
-class LavaTimeoutError(InputError):
+class LavaTimeoutError(SessionTimeout):
     """The Lava run exceeded its time limit."""
-
-
-@contextmanager
-def time_limit(seconds: float, what: str):
-    """Raise ``LavaTimeoutError`` after ``seconds`` (main thread only; elsewhere no limit)."""
-    def fire(signum, frame):
-        raise LavaTimeoutError(f"{what} exceeded the time limit of {seconds:g} s: use fewer samples "
-                               "(--samples / simulate.lava_samples) or raise simulate.timeout_s")
-    try:
-        old = signal.signal(signal.SIGALRM, fire)
-    except ValueError:  # not the main thread
-        yield
-        return
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
 
 
 class LavaBackend:
@@ -64,7 +51,24 @@ class LavaBackend:
         return n
 
     def run(self, x: np.ndarray, record: tuple[str, ...] = ()) -> SimResult:
-        """Run every sample of ``x`` [B, T, channels]; records the output and ``record`` populations."""
+        """Run every sample of ``x`` [B, T, channels] in a supervised Lava session; records the
+        output and ``record`` populations. Past ``timeout_s`` the session is ended (exit 2 in the CLI)."""
+        t0 = time.perf_counter()
+        what = (f"the Lava run ({len(x)} samples x {x.shape[1]} steps) exceeded the time limit of "
+                f"{self.timeout_s:g} s: use fewer samples (--samples / simulate.lava_samples) or raise "
+                "--timeout / simulate.timeout_s")
+        with progress_bar(len(x), "lava") as done:
+            try:
+                result = run_in_session(CHILD, (self.bundle, x, tuple(record)), self.timeout_s, what, done)
+            except SessionTimeout as exc:
+                raise LavaTimeoutError(str(exc)) from None
+        result.seconds = time.perf_counter() - t0
+        return result
+
+    def run_here(self, x: np.ndarray, record: tuple[str, ...] = (), on_sample: Callable[[int], None] | None = None,
+                 deliver: Callable[[SimResult], None] | None = None) -> SimResult:
+        """Run in this process (the session child calls this). ``on_sample(i)`` after each sample;
+        ``deliver(result)`` as soon as the result exists, before Lava's ``stop()`` (which can hang)."""
         from lava.magma.core.run_conditions import RunSteps
         from lava.magma.core.run_configs import Loihi2SimCfg
         from lava.proc.io.sink import RingBuffer as Sink
@@ -73,7 +77,7 @@ class LavaBackend:
         from lava.proc.sparse.process import Sparse
         from lava.utils.weightutils import SignMode
 
-        SIGN_MODES = {"mixed": SignMode.MIXED, "excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY}
+        sign_modes = {"mixed": SignMode.MIXED, "excitatory": SignMode.EXCITATORY, "inhibitory": SignMode.INHIBITORY}
         t0 = time.perf_counter()
         batch, steps, channels = x.shape
         b = self.bundle
@@ -99,11 +103,11 @@ class LavaBackend:
                     if w.nnz == 0:
                         continue
                     syn = Sparse(weights=w, weight_exp=j.weight_exp, num_weight_bits=weight_bits,
-                                 sign_mode=SIGN_MODES[j.sign_mode])
+                                 sign_mode=sign_modes[j.sign_mode])
                     out_port.connect(syn.s_in)
                     syn.a_out.connect(post_lif.a_in)
                     synapses.append(syn)
-        sinks = {name: [] for name in recorded}
+        sinks: dict[str, list] = {name: [] for name in recorded}
         for name in recorded:
             for lif in lifs[name]:
                 sink = Sink(shape=lif.s_out.shape, buffer=steps)
@@ -113,28 +117,36 @@ class LavaBackend:
         final_v = {n: np.zeros((batch, b.population(n).size), np.int64) for n in recorded}
         final_u = {n: np.zeros((batch, b.population(n).size), np.int64) for n in recorded}
         anchor = next(iter(lifs.values()))[0]
-        started = False
         try:
-            with time_limit(self.timeout_s, f"the Lava run ({batch} samples x {steps} steps)"):
-                for i in track(range(batch), "lava", total=batch):
-                    if i > 0:
-                        source.data.set(x[i].T.astype(np.int64))
-                    anchor.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
-                    started = True
-                    for name in recorded:
-                        for lif, sink, idx in zip(lifs[name], sinks[name], self.groups[name]):
-                            spikes[name][i][:, idx] = sink.data.get().T.astype(np.uint8)
-                            final_v[name][i, idx] = lif.v.get()
-                            final_u[name][i, idx] = lif.u.get()
-                    for group in lifs.values():  # reset state: no leakage into the next sample
-                        for lif in group:
-                            lif.u.set(np.zeros(lif.u.shape))
-                            lif.v.set(np.zeros(lif.v.shape))
-                    for syn in synapses:
-                        syn.a_buff.set(np.zeros(syn.a_buff.shape))
+            for i in range(batch):
+                if i > 0:
+                    source.data.set(x[i].T.astype(np.int64))
+                anchor.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
+                for name in recorded:  # read sinks and state before anything is reset or stopped
+                    for lif, sink, idx in zip(lifs[name], sinks[name], self.groups[name]):
+                        spikes[name][i][:, idx] = sink.data.get().T.astype(np.uint8)
+                        final_v[name][i, idx] = lif.v.get()
+                        final_u[name][i, idx] = lif.u.get()
+                for group in lifs.values():  # reset state: no leakage into the next sample
+                    for lif in group:
+                        lif.u.set(np.zeros(lif.u.shape))
+                        lif.v.set(np.zeros(lif.v.shape))
+                for syn in synapses:
+                    syn.a_buff.set(np.zeros(syn.a_buff.shape))
+                if on_sample is not None:
+                    on_sample(i + 1)
+            counts = spikes[b.output.name].sum(1).astype(np.int64)
+            result = SimResult(counts, spikes, final_v=final_v, final_u=final_u, samples=batch,
+                               seconds=time.perf_counter() - t0)
+            if deliver is not None:
+                deliver(result)
+            return result
         finally:
-            if started or anchor.runtime is not None:
+            if anchor.runtime is not None:
                 anchor.stop()
-        counts = spikes[b.output.name].sum(1).astype(np.int64)
-        return SimResult(counts, spikes, final_v=final_v, final_u=final_u, samples=batch,
-                         seconds=time.perf_counter() - t0)
+
+
+def child_job(request: Any, progress: Callable[[int], None], deliver: Callable[[Any], None]) -> None:
+    """What the session child runs: ``request`` = (bundle, x, record)."""
+    bundle, x, record = request
+    LavaBackend(bundle).run_here(x, record, progress, deliver)

@@ -1,0 +1,133 @@
+"""The Lava stage never leaves anything behind: Ctrl-C, SIGTERM, a time-out, kill -9.
+
+Each test starts ``neuromotif simulate --backend lava`` in a process group of its own, waits until
+Lava's processes are up, interrupts it, and then checks what the issue asks: exit code and one
+line, ended within 10 s, no process of the run alive (every process of the run carries a marker
+in its environment, inherited through every fork), and no new ``/dev/shm`` segment.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from neuromotif.deploy import lava_compat
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-nc not installed (make setup)"),
+              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm")]
+
+EXE = Path(sys.executable).with_name("neuromotif")
+MARK = "NEUROMOTIF_FAULT_TEST"
+SHM = Path("/dev/shm")
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    sets = ["data.max_samples=64", "model.hidden=[32]", "train.epochs=1", "search.enabled=false",
+            f"data.cache_dir={out / 'cache'}"]
+    args = [a for s in sets for a in ("--set", s)]
+    subprocess.run([str(EXE), "train", "configs/quickstart.yaml", "--out", str(out), "-q", *args], check=True,
+                   timeout=300, cwd=Path(__file__).parents[2])
+    subprocess.run([str(EXE), "compile", str(out), "-q"], check=True, timeout=300)
+    return out / "bundle"
+
+
+def marked(mark: str) -> list[int]:
+    """Live processes whose environment carries ``mark``."""
+    pids = []
+    for environ in Path("/proc").glob("[0-9]*/environ"):
+        try:
+            if f"{MARK}={mark}".encode() in environ.read_bytes().split(b"\0"):
+                pids.append(int(environ.parent.name))
+        except OSError:
+            continue
+    return pids
+
+
+def start(bundle: Path, *extra: str) -> tuple[subprocess.Popen, str, set[str]]:
+    mark = uuid.uuid4().hex
+    RUNS.append(mark)
+    shm_before = set(os.listdir(SHM))
+    proc = subprocess.Popen([str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "300",
+                             "--divergence", "0", *extra], env={**os.environ, MARK: mark},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True)
+    deadline = time.monotonic() + 120
+    while len(marked(mark)) < 6:  # main + session child + Lava's services and processes
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "Lava never started"
+        time.sleep(0.2)
+    time.sleep(1.0)  # let it run a few samples
+    return proc, mark, shm_before
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers_even_when_a_test_fails():
+    """A failing test must not leave its Lava run behind for the next one."""
+    started = len(RUNS)
+    yield
+    for mark in RUNS[started:]:
+        for pid in marked(mark):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+
+RUNS: list[str] = []
+
+
+def finish(proc: subprocess.Popen, mark: str, shm_before: set[str], code: int, word: str) -> None:
+    t0 = time.monotonic()
+    try:
+        _, err = proc.communicate(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"still running 10 s after the signal: {len(marked(mark))} processes of the run alive")
+    assert time.monotonic() - t0 < 10
+    assert proc.returncode == code, err
+    assert err.count("\n") == 1 and word in err and "Traceback" not in err, err
+    assert marked(mark) == [], "processes of the run are left behind"
+    assert set(os.listdir(SHM)) - shm_before == set(), "shared-memory segments are left behind"
+
+
+def test_ctrl_c_to_the_process_group(bundle):
+    proc, mark, shm = start(bundle)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal's Ctrl-C sends
+    finish(proc, mark, shm, 130, "interrupted")
+
+
+def test_sigint_to_the_main_process(bundle):
+    proc, mark, shm = start(bundle)
+    proc.send_signal(signal.SIGINT)
+    finish(proc, mark, shm, 130, "interrupted")
+
+
+def test_sigterm(bundle):
+    proc, mark, shm = start(bundle)
+    proc.terminate()
+    finish(proc, mark, shm, 143, "terminated")
+
+
+def test_an_expired_timeout(bundle):
+    proc, mark, shm = start(bundle, "--timeout", "4")
+    finish(proc, mark, shm, 2, "time limit of 4 s")
+
+
+def test_kill_9_of_the_main_process_leaves_no_worker(bundle):
+    proc, mark, shm = start(bundle)
+    proc.kill()
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marked(mark) == [], "Lava workers outlived a SIGKILL of the main process"
+    for name in set(os.listdir(SHM)) - shm:  # SIGKILL allows no clean-up of segments: tidy up after the test
+        (SHM / name).unlink(missing_ok=True)
