@@ -16,12 +16,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import scipy.sparse as sp
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from neuromotif.errors import InputError
 from neuromotif.io import atomic_directory
@@ -31,6 +33,53 @@ from neuromotif.versions import tool_version
 
 FORMAT = "neuromotif-bundle"
 FORMAT_VERSION = 2  # 2: the chip's numeric format is part of the bundle
+DIGEST_KEY = "manifest_sha256"
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class PopulationEntry(_Entry):
+    name: str
+    size: Annotated[int, Field(gt=0, strict=True)]
+    kind: Literal["input", "lif"]
+    motif_size: Annotated[int, Field(gt=0, strict=True)] = 1
+    vth: int | None = None
+    scale: Annotated[float, Field(gt=0)] | None = None
+    file: str | None = None
+
+
+class ProjectionEntry(_Entry):
+    name: str
+    pre: str
+    post: str
+    weight_exp: Annotated[int, Field(strict=True)]
+    sign_mode: str
+    delay: Annotated[int, Field(strict=True)]
+    nnz: Annotated[int, Field(ge=0, strict=True)]
+    shape: tuple[Annotated[int, Field(gt=0, strict=True)], Annotated[int, Field(gt=0, strict=True)]]
+    file: str
+
+
+class Ports(_Entry):
+    input: str
+    output: str
+
+
+class ManifestSchema(_Entry):
+    """The manifest's structure, checked before any field is used (values are checked by
+    ``check_fields`` against the numeric format)."""
+
+    chip: str
+    numeric: dict[str, int]
+    ports: Ports
+    classes: Annotated[int, Field(gt=0, strict=True)]
+    populations: list[PopulationEntry]
+    projections: list[ProjectionEntry]
+    checksums: dict[str, str]
+    placement: dict[str, Any]
+    quantization: dict[str, Any]
 
 
 class BundleError(InputError):
@@ -147,8 +196,17 @@ def write_bundle(out: Path, manifest: dict[str, Any], populations: list[Populati
         save("placement.npz", **{f"core_{k}": v for k, v in neuron_core.items()})
         full = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool_version": tool_version(), **manifest,
                 "populations": pops, "projections": projs, "checksums": files}
-        (tmp / "manifest.json").write_text(json.dumps(full, indent=2, default=_json_default))
+        full = json.loads(json.dumps(full, default=_json_default))  # plain JSON types, as a reader will see them
+        full[DIGEST_KEY] = manifest_digest(full)
+        (tmp / "manifest.json").write_text(json.dumps(full, indent=2))
     return Path(out)
+
+
+def manifest_digest(manifest: dict[str, Any]) -> str:
+    """SHA-256 of the manifest's canonical JSON, its own digest left out: an edited field
+    (a threshold, a port) is caught like a changed array file."""
+    body = {k: v for k, v in manifest.items() if k != DIGEST_KEY}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
 def _json_default(obj: Any) -> Any:
@@ -176,7 +234,17 @@ def read_bundle(path: Path) -> Bundle:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BundleError(f"{path}: bundle format version {manifest.get('format_version')} is not supported "
                           f"(this neuromotif reads {FORMAT_VERSION}): recompile it")
-    for name, digest in manifest.get("checksums", {}).items():
+    if manifest.get(DIGEST_KEY) != manifest_digest(manifest):
+        raise BundleError(f"{path} is damaged: manifest.json was changed after compiling (its digest does not "
+                          "match); recompile the bundle")
+    try:
+        ManifestSchema.model_validate(manifest)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"]) or "manifest"
+        raise BundleError(f"{path} is damaged: manifest.json field '{where}': {err['msg']}; recompile the bundle") \
+            from None
+    for name, digest in manifest["checksums"].items():
         file = path / name
         if not file.is_file():
             raise BundleError(f"{path} is incomplete: {name} is missing; recompile the bundle")
@@ -202,7 +270,7 @@ def read_bundle(path: Path) -> Bundle:
             neuron_core = {k.removeprefix("core_"): z[k] for k in z.files}
         bundle = Bundle(manifest, populations, projections, neuron_core)
         numeric = bundle.numeric
-    except (KeyError, TypeError, ValueError, OSError) as exc:
+    except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise BundleError(f"{path} is damaged ({type(exc).__name__}: {exc}); recompile the bundle") from None
     check_fields(bundle, numeric, path)
     return bundle

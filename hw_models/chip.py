@@ -9,6 +9,7 @@ design rules), the ``numeric`` section (bit widths of weights, decays, threshold
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import typing
 from dataclasses import dataclass, field
@@ -22,6 +23,15 @@ from neuromotif.hw_models.errors import ChipSpecError
 CHIP_DIR = Path(__file__).parent / "chips"
 DEFAULT_CHIP = "loihi2"
 USER_CHIPS_ENV = "NEUROMOTIF_CHIPS"
+
+
+def check_ranges(obj: Any, ranges: tuple[tuple[str, float, float], ...]) -> None:
+    """Raise ``ValueError`` naming the first field outside its (low, high) range (None passes:
+    an absent limit)."""
+    for name, low, high in ranges:
+        value = getattr(obj, name)
+        if value is not None and not low <= value <= high:
+            raise ValueError(f"{name} = {value} is outside {low:g}..{high:g}")
 
 
 @dataclass(frozen=True)
@@ -63,8 +73,11 @@ class CostTable:
     assumption: str | None = None
 
     def __post_init__(self) -> None:
-        if self.barrier_ns_max < self.barrier_ns_min or self.barrier_tiles_max < 1:
-            raise ValueError("barrier_ns_max must be >= barrier_ns_min and barrier_tiles_max >= 1")
+        check_ranges(self, (("message_in_ns", 0, 1e9), ("barrier_ns_min", 0, 1e9), ("barrier_ns_max", 0, 1e9),
+                            ("barrier_tiles_max", 1, 1e9), ("chip_barrier_ns", 0, 1e9),
+                            ("static_w_per_chip", 0, 1e3)))
+        if self.barrier_ns_max < self.barrier_ns_min:
+            raise ValueError("barrier_ns_max must be >= barrier_ns_min")
 
     def barrier_ns(self, tiles: int, chips: int) -> float:
         frac = min(max(tiles - 1, 0) / max(self.barrier_tiles_max - 1, 1), 1.0)
@@ -106,8 +119,12 @@ class CoreLimits:
     output_axon_bits: int
 
     def __post_init__(self) -> None:
-        if self.max_compartments < 1:
-            raise ValueError("max_compartments must be >= 1")
+        big = 2**40
+        check_ranges(self, (("max_compartments", 1, big), ("synapse_memory_bits", 1, big),
+                            ("shared_memory_bits", 1, big), ("max_input_axons", 1, big), ("max_output_axons", 1, big),
+                            ("compartment_profiles", 1, big), ("threshold_profiles", 1, big),
+                            ("synapse_formats", 1, big), ("neuron_state_bits", 0, 4096),
+                            ("input_axon_bits", 0, 4096), ("output_axon_bits", 0, 4096)))
         if self.synapse_memory_bits is None and self.shared_memory_bits is None:
             raise ValueError("give synapse_memory_bits or shared_memory_bits")
 
@@ -122,6 +139,10 @@ class SynapseEncoding:
     list_header_bits: int
     index_bits: int
     delay_bits: int
+
+    def __post_init__(self) -> None:
+        check_ranges(self, (("word_bits", 1, 4096), ("list_max_synapses", 1, 2**20), ("list_header_bits", 0, 4096),
+                            ("index_bits", 0, 64), ("delay_bits", 0, 64)))
 
 
 @dataclass(frozen=True)
@@ -146,11 +167,10 @@ class NumericFormat:
         ("bias_exp_bits", 1, 3), ("max_delay", 1, 63))
 
     def __post_init__(self) -> None:
-        for name, low, high in self.RANGES:
-            value = getattr(self, name)
-            if not low <= value <= high:
-                raise ValueError(f"{name} = {value} is outside {low}..{high} (the range Lava's bit-accurate "
-                                 "Loihi models run)")
+        try:
+            check_ranges(self, self.RANGES)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (the range Lava's bit-accurate Loihi models run)") from None
 
 
 @dataclass(frozen=True)
@@ -234,8 +254,8 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
             raise ChipSpecError(f"field '{where}' must be an integer, got {value!r}")
         return value
     if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ChipSpecError(f"field '{where}' must be a number, got {value!r}")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ChipSpecError(f"field '{where}' must be a finite number, got {value!r}")
         return float(value)
     if hint is str:
         if not isinstance(value, str):

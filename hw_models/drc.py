@@ -20,24 +20,26 @@ class Rule:
     usage_field: str
     limit_field: str
     fix: str
+    unit: str
 
 
 CORE_RULES = (
     Rule("compartments per core", "compartments", "max_compartments",
-         "use motifs of at most {allowed:g} neurons, or a chip with larger cores"),
+         "use motifs of at most {allowed:g} neurons, or a chip with larger cores", "compartments"),
     Rule("synapse memory per core", "synapse_bits", "synapse_memory_bits",
          "reduce the fan-in of '{pop}' (fewer or sparser inputs, e.g. data.downsample), fewer weight bits, "
-         "or smaller motifs"),
+         "or smaller motifs", "bits"),
     Rule("input axons per core", "input_axons", "max_input_axons",
-         "reduce the fan-in of '{pop}': fewer presynaptic neurons (e.g. data.downsample) or a sparser projection"),
+         "reduce the fan-in of '{pop}': fewer presynaptic neurons (e.g. data.downsample) or a sparser projection",
+         "input axons"),
     Rule("output axons per core", "output_axons", "max_output_axons",
-         "reduce the fan-out of '{pop}': its neurons reach too many cores"),
+         "reduce the fan-out of '{pop}': its neurons reach too many cores", "output axons"),
     Rule("compartment profiles per core", "compartment_profiles", "compartment_profiles",
-         "cluster the neuron decays of '{pop}' into at most {allowed:g} profiles per core"),
+         "cluster the neuron decays of '{pop}' into at most {allowed:g} profiles per core", "profiles"),
     Rule("threshold profiles per core", "threshold_profiles", "threshold_profiles",
-         "use at most {allowed:g} distinct thresholds per core in '{pop}'"),
+         "use at most {allowed:g} distinct thresholds per core in '{pop}'", "profiles"),
     Rule("shared memory per core", "shared_bits", "shared_memory_bits",
-         "reduce the fan-in of '{pop}' (fewer or sparser inputs), fewer weight bits, or smaller motifs"),
+         "reduce the fan-in of '{pop}' (fewer or sparser inputs), fewer weight bits, or smaller motifs", "bits"),
 )
 
 
@@ -50,7 +52,7 @@ def core_violations(usage: CoreUsage, chip: ChipSpec, core: CoreSlice, where: st
         if allowed is not None and needed > allowed:
             place = where or f"core holding {core.population}[{core.start}:{core.stop}]"
             found.append(DesignRuleError(rule.name, place, needed, allowed,
-                                         rule.fix.format(pop=core.population, allowed=allowed)))
+                                         rule.fix.format(pop=core.population, allowed=allowed), rule.unit))
     return found
 
 
@@ -60,14 +62,14 @@ def check_netlist(net: Netlist, chip: ChipSpec) -> None:
         if proj.weight_bits > chip.numeric.weight_bits:
             raise DesignRuleError("weight bits", f"projection {proj.name}", proj.weight_bits,
                                   chip.numeric.weight_bits,
-                                  f"quantize to at most {chip.numeric.weight_bits}-bit weights")
+                                  f"quantize to at most {chip.numeric.weight_bits}-bit weights", "bits per weight")
 
 
 def check_chips(n_cores: int, chip: ChipSpec) -> None:
     chips = -(-n_cores // chip.cores_per_chip)
     if chips > chip.max_chips:
-        raise DesignRuleError("chips per system", f"the network ({n_cores} cores)", chips, chip.max_chips,
-                              "use fewer or smaller layers, or sparser / fewer-bit projections")
+        raise DesignRuleError("chips per system", f"the network ({n_cores:,} cores)", chips, chip.max_chips,
+                              "use fewer or smaller layers, or sparser / fewer-bit projections", "chips")
 
 
 def check_mapping(net: Netlist, cores: list[CoreSlice], usage: list[CoreUsage], chip: ChipSpec) -> None:
@@ -82,7 +84,7 @@ def check_mapping(net: Netlist, cores: list[CoreSlice], usage: list[CoreUsage], 
     for pop in net.neuron_populations:
         if covered[pop.name] != pop.size:
             raise DesignRuleError("every neuron placed once", f"population {pop.name}", covered[pop.name],
-                                  pop.size, "this is a mapper bug: please report it")
+                                  pop.size, "this is a mapper bug: please report it", "neurons")
     if errors:
         first = errors[0]
         if len(errors) > 1:

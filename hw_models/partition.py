@@ -31,7 +31,7 @@ def _fill(net: Netlist, pop: NetPopulation, motif_size: int, chip: ChipSpec, out
     if max_motifs == 0:
         raise DesignRuleError("compartments per core", f"one motif of population {pop.name}", motif_size,
                               chip.core.max_compartments,
-                              f"use motifs of at most {chip.core.max_compartments} neurons")
+                              f"use motifs of at most {chip.core.max_compartments} neurons", "compartments")
     slices, start, guess = [], 0, 1
     while start < pop.size:
         hi = min((pop.size - start) // motif_size, max_motifs)
@@ -39,7 +39,7 @@ def _fill(net: Netlist, pop: NetPopulation, motif_size: int, chip: ChipSpec, out
         if single:
             err = single[0]
             what = f"one {'motif' if motif_size > 1 else 'neuron'} of population {pop.name} ({motif_size} neurons)"
-            raise DesignRuleError(err.rule, what, err.needed, err.allowed, err.fix)
+            raise DesignRuleError(err.rule, what, err.needed, err.allowed, err.fix, err.unit)
         lo, guess = 1, min(guess, hi)
         if not violations(start, guess):
             lo, step = guess, 1

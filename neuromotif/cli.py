@@ -48,7 +48,14 @@ def config_options(func):
     return click.argument("config", type=click.Path(path_type=Path, dir_okay=True))(func)
 
 
+def check_data_root(data_root: Path | None) -> None:
+    if data_root is not None and not data_root.is_dir():
+        raise InputError(f"--data-root {data_root}: the folder does not exist; give the folder that holds the "
+                         "datasets (ROOT/NMNIST, ROOT/SHD, ...)")
+
+
 def load_cli_config(config: Path, overrides: tuple[str, ...], data_root: Path | None) -> Config:
+    check_data_root(data_root)
     extra = [f"data.root={data_root}"] if data_root is not None else []
     return load_config(config, list(overrides) + extra)
 
@@ -164,6 +171,10 @@ def report(run_dir: Path, overrides) -> None:
 
     if not (run_dir / "config.yaml").exists():
         raise InputError(f"{run_dir} is not a run directory (no config.yaml): run `neuromotif run` first")
+    for item in overrides:
+        if not item.strip().startswith("report."):
+            raise InputError(f"--set {item}: `report` takes only report.* settings (it rebuilds from stored "
+                             "results); change other settings with `neuromotif run ... --set`")
     cfg = load_config(run_dir / "config.yaml", list(overrides))
     rep = build_report(run_dir, cfg)
     stdout.print(f"report: {rep['energy']['per_inference_J'] * 1e6:.2f} µJ per inference "
@@ -212,6 +223,7 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
     spike for spike against the CPU backend) and store predictions, activity and rasters."""
     from neuromotif.simulation import SIM_DIR, simulate_bundle
 
+    check_data_root(data_root)
     out = out or Path(bundle_dir).parent / SIM_DIR
     n_lava = 1 << 62 if backend == "lava" else 0  # lava: every simulated sample
     r = simulate_bundle(Path(bundle_dir), out, split=split, samples=samples, lava_samples=n_lava,
@@ -277,6 +289,7 @@ def datasets(data_root: Path | None) -> None:
     """List every dataset, where it is looked for, and whether it is present."""
     from neuromotif.search.data import dataset_status
 
+    check_data_root(data_root)
     cfg = load_config(None, [f"data.root={data_root}"] if data_root else [])
     table = Table(title="neuromotif datasets", title_justify="left")
     for col in ("name", "present", "kind", "what", "binning", "size", "location"):

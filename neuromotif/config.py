@@ -26,7 +26,8 @@ Fraction = Annotated[float, Field(gt=0, lt=1)]
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # inf and nan pass no range check a run can use (train.lr=.inf): refuse them everywhere
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class DataConfig(Section):
@@ -202,13 +203,20 @@ def _format_error(err: dict[str, Any]) -> str:
     return f"{key}: {message} (got {got!r})"
 
 
-def validate(raw: dict[str, Any], source: str = "config") -> Config:
-    """Validate a raw mapping; raise ``InputError`` with the first problem as one line."""
+def validate(raw: dict[str, Any], source: str = "config", overrides: list[str] | None = None) -> Config:
+    """Validate a raw mapping; raise ``InputError`` with the first problem as one line. A problem
+    with a key that came from ``overrides`` is blamed on that ``--set``, not on ``source``."""
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
         errors = exc.errors()
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
+        loc = [str(p) for p in errors[0]["loc"]]
+        for item in reversed(overrides or []):
+            path = [p for p in item.partition("=")[0].strip().split(".") if p]
+            if loc[: len(path)] == path or path[: len(loc)] == loc:
+                source = f"--set {item}"
+                break
         raise InputError(f"{source}: {_format_error(errors[0])}{more}") from None
 
 
@@ -238,13 +246,34 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return raw
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    pass
+
+
+class UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, except that a key given twice in one mapping is an error
+    (PyYAML keeps the last one silently)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise DuplicateKeyError(f"key '{key}' is given twice (line {key_node.start_mark.line + 1}); "
+                                        "keep one")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"config file not found: {path}; see configs/ for examples")
     if path.is_dir():
         raise InputError(f"config path is a folder, not a YAML file: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=UniqueKeyLoader)  # noqa: S506 - a SafeLoader
+    except DuplicateKeyError as exc:
+        raise InputError(f"{path}: {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -264,7 +293,7 @@ def load_config(path: str | os.PathLike[str] | None, overrides: list[str] | None
     path = Path(path) if path is not None else None
     raw = read_yaml(path) if path is not None else {}
     raw = apply_overrides(raw, overrides or [])
-    return validate(raw, str(path) if path is not None else "config")
+    return validate(raw, str(path) if path is not None else "config", overrides)
 
 
 def dump_config(config: Config) -> str:

@@ -6,6 +6,7 @@ and every output gets the same permissions (the umask's, not ``mkstemp``'s priva
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -13,6 +14,45 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
+
+from neuromotif.errors import InputError
+
+# errors that mean "this place cannot take the output" (bad input: exit 2), not a bug
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR,
+                errno.ENAMETOOLONG}
+
+
+class OutputError(InputError):
+    """An output cannot be written where it was asked for: read-only, no permission, disk full."""
+
+
+def _size(path: Path) -> int:
+    try:
+        return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) if path.is_dir() else path.stat().st_size
+    except OSError:
+        return 0
+
+
+def output_error(target: Path, exc: BaseException, written: Path | None = None) -> OutputError:
+    """One line naming the path, the reason and, when the disk is full, the space involved."""
+    folder = next((p for p in (target.parent, *target.parents) if p.exists()), Path("."))
+    try:
+        free = shutil.disk_usage(folder).free
+    except OSError:
+        free = None
+    code = getattr(exc, "errno", None)
+    if code in (errno.ENOSPC, errno.EDQUOT) or (free is not None and free < 1 << 20):
+        need = _size(written) if written is not None else 0
+        return OutputError(f"no space left to write {target}: it needs more than {need / 1e6:.1f} MB and "
+                           f"{(free or 0) / 1e6:.1f} MB are free there; free some space or choose another --out")
+    reason = os.strerror(code) if code else f"{type(exc).__name__}: {exc}"
+    return OutputError(f"cannot write {target} ({reason}); choose a writable --out folder")
+
+
+def _is_write_failure(exc: BaseException, target: Path) -> bool:
+    if isinstance(exc, OSError):
+        return exc.errno in WRITE_ERRNOS
+    return isinstance(exc, RuntimeError) and "writ" in str(exc).lower()  # torch.save reports ENOSPC this way
 
 
 def _umask() -> int:
@@ -25,14 +65,21 @@ def _umask() -> int:
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as exc:
+        raise output_error(target, exc) from None
     os.close(fd)
     tmp = Path(tmp_name)
     os.chmod(tmp, 0o666 & ~_umask())
     try:
         yield tmp
         os.replace(tmp, target)
+    except (OSError, RuntimeError) as exc:
+        if _is_write_failure(exc, target):
+            raise output_error(target, exc, tmp) from None
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -43,21 +90,73 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary sibling directory to fill; on success it takes the place of ``path``
     (an existing ``path`` is moved aside first and removed after the swap)."""
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    except OSError as exc:
+        raise output_error(target, exc) from None
     os.chmod(tmp, 0o777 & ~_umask())
     try:
         yield tmp
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            os.replace(target, old)
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
+        if target.exists() and exchange(tmp, target):
+            shutil.rmtree(tmp, ignore_errors=True)  # holds the old content now
         else:
-            os.replace(tmp, target)
+            if target.exists():  # no atomic exchange here: a moment without ``target``
+                old = target.with_name(f".{target.name}.old")
+                shutil.rmtree(old, ignore_errors=True)
+                os.replace(target, old)
+                os.replace(tmp, target)
+                shutil.rmtree(old, ignore_errors=True)
+            else:
+                os.replace(tmp, target)
+    except (OSError, RuntimeError) as exc:
+        if _is_write_failure(exc, target):
+            raise output_error(target, exc, tmp) from None
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+RENAME_EXCHANGE = 2
+AT_FDCWD = -100
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False where unsupported,
+    so a reader of ``b`` always sees the old or the new directory, never none."""
+    import ctypes
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except AttributeError:  # a libc without the wrapper
+        return False
+    result = renameat2(AT_FDCWD, os.fsencode(a), AT_FDCWD, os.fsencode(b), RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):  # filesystem or kernel cannot exchange
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def remove_stale_temporaries(folder: Path) -> list[Path]:
+    """Delete what interrupted atomic writes left in ``folder`` (``.NAME.*.tmp`` files, ``.NAME.*``
+    directories, ``.NAME.old``, empty ``tmp*.png``); returns what was removed."""
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for entry in folder.iterdir():
+        name = entry.name
+        stale = (name.startswith(".") and (name.endswith(".tmp") or name.endswith(".old")
+                                           or (entry.is_dir() and name.count(".") >= 2))) \
+            or (name.startswith("tmp") and name.endswith(".png") and entry.is_file() and entry.stat().st_size == 0)
+        if stale:
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+            removed.append(entry)
+    return removed
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> None:

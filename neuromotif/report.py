@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import platform
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +34,20 @@ def _acc(preds: dict[str, np.ndarray], stage: str) -> float | None:
 
 def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     from neuromotif.hw_models import load_chip
-    from neuromotif.hw_models.cost import Activity, evaluate
+    from neuromotif.hw_models.cost import evaluate
     from neuromotif.hw_models.mapper import mapping_from_summary
 
     run_dir = Path(run_dir)
     sim = run_dir / SIM_DIR
-    for need in ("config.yaml", "bundle/manifest.json", f"{SIM_DIR}/summary.json", f"{SIM_DIR}/predictions.npz"):
+    for need in ("config.yaml", "bundle/manifest.json", f"{SIM_DIR}/summary.json", f"{SIM_DIR}/predictions.npz",
+                 f"{SIM_DIR}/activity.npz", f"{SIM_DIR}/rasters.npz"):
         if not (run_dir / need).exists():
-            raise InputError(f"{run_dir} has no {need}: run `neuromotif run CONFIG --out {run_dir}` first")
+            raise InputError(f"{run_dir} has no {need}: run `neuromotif run CONFIG --out {run_dir}` (or "
+                             f"`neuromotif simulate {run_dir / 'bundle'}`) first")
     config = config or load_config(run_dir / "config.yaml")
     bundle = read_bundle(run_dir / "bundle")
     chip = load_chip(bundle.manifest["chip"])
-    summary = json.loads((sim / "summary.json").read_text())
-    with np.load(sim / "predictions.npz") as z:
-        preds = {k: z[k] for k in z.files}
-    with np.load(sim / "activity.npz") as z:
-        activity = Activity(z["spikes"], z["active"], int(z["samples"]))
+    summary, preds, activity, rasters = read_simulation(sim, bundle)
     net = bundle_netlist(bundle)
     mapping = mapping_from_summary(bundle.manifest["placement"], chip)
     cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table)
@@ -96,9 +95,49 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "search": _search_summary(run_dir),
     }
     atomic_write_text(run_dir / "report.json", json.dumps(report, indent=2, default=_plain))
-    plots = _plots(run_dir, mapping, net, cost, report) if config.report.plots else []
+    plots = _plots(run_dir, mapping, net, cost, report, rasters) if config.report.plots else []
     atomic_write_text(run_dir / "report.md", render_markdown(report, run_dir, plots))
     return report
+
+
+def read_simulation(sim: Path, bundle) -> tuple[dict[str, Any], dict[str, np.ndarray], Any, dict[str, np.ndarray]]:
+    """summary.json, predictions.npz, activity.npz and rasters.npz, checked: a damaged file is bad
+    input (exit 2)."""
+    from neuromotif.hw_models.cost import Activity
+
+    def damaged(name: str, why: str) -> InputError:
+        return InputError(f"{sim / name} is damaged ({why}): simulate again with `neuromotif simulate "
+                          f"{sim.parent / 'bundle'}` or `neuromotif run`")
+
+    try:
+        summary = json.loads((sim / "summary.json").read_text())
+        if not isinstance(summary, dict) or not isinstance(summary.get("samples"), int) or "split" not in summary:
+            raise ValueError("no sample count or split")
+    except (ValueError, UnicodeDecodeError, OSError) as exc:
+        raise damaged("summary.json", str(exc)) from None
+    n_all = sum(p.size for p in bundle.populations)
+    try:
+        with np.load(sim / "predictions.npz") as z:
+            preds = {k: z[k] for k in z.files}
+        if "labels" not in preds or "fixed_cpu" not in preds or any(v.ndim != 1 for v in preds.values()):
+            raise ValueError("labels or fixed_cpu predictions missing")
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged("predictions.npz", str(exc)) from None
+    try:
+        with np.load(sim / "activity.npz") as z:
+            activity = Activity(z["spikes"], z["active"], int(z["samples"]))
+        if activity.spikes.ndim != 2 or activity.spikes.shape[1] != n_all or activity.samples < 1:
+            raise ValueError(f"expected [steps, {n_all}] activity of at least one sample")
+    except (KeyError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged("activity.npz", str(exc)) from None
+    try:
+        with np.load(sim / "rasters.npz") as z:
+            rasters = {k: z[k] for k in z.files}
+        if any(r.ndim != 2 for r in rasters.values()):
+            raise ValueError("rasters must be [steps, neurons]")
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise damaged("rasters.npz", str(exc)) from None
+    return summary, preds, activity, rasters
 
 
 def _plain(obj: Any) -> Any:
@@ -117,15 +156,14 @@ def _search_summary(run_dir: Path) -> dict[str, Any] | None:
             "seconds": sum(r["seconds"] for r in rows)}
 
 
-def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, Any]) -> list[str]:
+def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, Any],
+           rasters: dict[str, np.ndarray]) -> list[str]:
     from matplotlib.figure import Figure
 
     from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation_figure
     from neuromotif.plotting import save_figure
 
     out = []
-    with np.load(run_dir / SIM_DIR / "rasters.npz") as z:
-        rasters = {k: z[k] for k in z.files}
     if rasters:
         fig = Figure(figsize=(8, 1.6 * len(rasters)))
         axes = np.atleast_1d(fig.subplots(len(rasters), 1, sharex=True))

@@ -18,8 +18,50 @@ RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulati
                "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png")
 
 
+LOCK_NAME = ".lock"
+_held_locks: dict[Path, object] = {}  # run dirs this process holds, open lock files (held until exit)
+
+
+def lock_run_dir(out: Path) -> None:
+    """Hold ``out/.lock`` for the rest of this process: a second neuromotif on the same run
+    directory stops at once (exit 2) naming the holder, instead of doing the work twice."""
+    import fcntl
+    import os
+    import socket
+    import time
+
+    key = out.resolve()
+    if key in _held_locks:
+        return
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fh = open(out / LOCK_NAME, "a+")  # noqa: SIM115 - held open on purpose
+    except OSError as exc:
+        from neuromotif.io import output_error
+
+        raise output_error(out / LOCK_NAME, exc) from None
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        fh.close()
+        raise InputError(f"{out} is in use by {holder}: wait for that run to finish or choose another --out") from None
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"neuromotif pid {os.getpid()} on {socket.gethostname()} since {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    fh.flush()
+    _held_locks[key] = fh
+
+
 def prepare_run_dir(out: Path, config: Config, force: bool) -> None:
-    """Create ``out`` with ``config.yaml``; refuse to mix a different config into an existing run."""
+    """Lock ``out``, clear what interrupted writes left there, create it with ``config.yaml``;
+    refuse to mix a different config into an existing run."""
+    from neuromotif.io import remove_stale_temporaries
+
+    lock_run_dir(out)
+    for folder in (out, out / "train", out / "search", out / "simulation"):
+        remove_stale_temporaries(folder)
     saved = out / "config.yaml"
     if force and out.exists():
         for name in RUN_OUTPUTS:

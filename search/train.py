@@ -242,7 +242,15 @@ def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
         numeric = NumericFormat(**payload["numeric"]) if "numeric" in payload else None
     except (TypeError, ValueError) as exc:
         raise InputError(f"{path}: damaged numeric format ({exc}): retrain it") from None
-    model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric,
-                 max_profiles=int(payload.get("max_profiles", 4)))
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric,
+                     max_profiles=int(payload.get("max_profiles", 4)))
+        model.load_state_dict(payload["state_dict"])
+    except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{path}: damaged model checkpoint ({first[:200]}): retrain it") from None
+    for name, tensor in model.state_dict().items():
+        if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
+            raise InputError(f"{path}: parameter {name} holds non-finite values (the training diverged): "
+                             "retrain with a smaller train.lr")
     return model, payload

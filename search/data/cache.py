@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromotif.io import atomic_path
+from neuromotif.progress import warn
 from neuromotif.search.data.base import SpikeSplit
 
 CACHE_FORMAT = 1
@@ -54,14 +55,24 @@ def cached_splits(cache_dir: Path | None, name: str, key: str,
                   build: Callable[[], dict[str, SpikeSplit]]) -> dict[str, SpikeSplit]:
     """Return the cached splits for (name, key), building and saving them on a miss.
 
-    A cache file that cannot be read (truncated, foreign) is rebuilt rather than trusted.
+    A cache file that cannot be read (truncated, foreign) is rebuilt rather than trusted; a cache
+    folder that cannot be written (read-only, missing parent, full) costs only the caching: the
+    data are binned in memory with a one-line warning.
     """
-    path = (cache_dir or default_cache_dir()) / f"{name}-{key}.npz"
-    if path.exists():
+    folder = cache_dir or default_cache_dir()
+    path = folder / f"{name}-{key}.npz"
+    if path.is_file():
         try:
             return _load(path)
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink()
+            except OSError:
+                pass
     splits = build()
-    _save(path, splits)
+    try:
+        _save(path, splits)
+    except OSError as exc:
+        warn(f"cannot write the dataset cache {folder} ({exc.strerror or exc}): binned in memory this time; "
+             f"point {CACHE_ENV} or data.cache_dir at a writable folder")
     return splits

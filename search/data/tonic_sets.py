@@ -14,7 +14,7 @@ import numpy as np
 
 from neuromotif.search.data.base import DatasetInfo, SpikeSplit, bin_events
 from neuromotif.errors import InputError
-from neuromotif.progress import track
+from neuromotif.progress import note, track
 
 
 @dataclass(frozen=True)
@@ -113,19 +113,27 @@ def is_present(spec: TonicSpec, root: Path) -> bool:
     return True
 
 
-def events_to_channels(spec: TonicSpec, events: np.ndarray, downsample: int) -> np.ndarray:
-    """Channel index of each event: polarity plane, then row, then column (vision); unit (audio)."""
+MAX_BAD_FRACTION = 0.01  # out-of-range events tolerated per split before the data is refused
+
+
+def events_to_channels(spec: TonicSpec, events: np.ndarray, downsample: int) -> tuple[np.ndarray, np.ndarray]:
+    """Channel index of each event (polarity plane, then row, then column for vision; the unit for
+    audio), and which events are valid: coordinates inside the sensor, a finite time."""
+    w_full, h_full, p_full = spec.sensor
+    x = np.asarray(events["x"], np.int64)
+    valid = (x >= 0) & (x < w_full) & np.isfinite(np.asarray(events["t"], np.float64))
     if not spec.is_vision:
-        return np.asarray(events["x"], np.int64)
+        return x, valid
+    y, p = np.asarray(events["y"], np.int64), np.asarray(events["p"], np.int64)
+    valid &= (y >= 0) & (y < h_full) & (p >= 0) & (p < p_full)
     w, h, _ = spec.grid(downsample)
-    x = np.asarray(events["x"], np.int64) // downsample
-    y = np.asarray(events["y"], np.int64) // downsample
-    p = np.asarray(events["p"], np.int64)
-    return p * (w * h) + y * w + x
+    return p * (w * h) + (y // downsample) * w + x // downsample, valid
 
 
 def build(spec: TonicSpec, root: Path, timesteps: int, dt_ms: float, downsample: int,
           max_samples: int | None) -> dict[str, SpikeSplit]:
+    """Bin every sample; refuse damaged data instead of training on it silently: an unreadable
+    sample, a sample with no valid event, or more than 1 % of a split's events out of range."""
     channels = spec.channels(downsample)
     out = {}
     for split, train in (("train", True), ("test", False)):
@@ -135,12 +143,29 @@ def build(spec: TonicSpec, root: Path, timesteps: int, dt_ms: float, downsample:
             index = np.sort(np.random.default_rng(0).choice(len(ds), max_samples, replace=False))
         spikes = np.zeros((len(index), timesteps, channels), np.uint8)
         labels = np.zeros(len(index), np.int64)
+        bad = total = 0
         for k, i in enumerate(track(index, f"binning {spec.name} {split}", total=len(index))):
-            events, target = ds[int(i)]
-            t = np.asarray(events["t"], np.float64)
-            t = t - t.min() if len(t) else t
-            spikes[k] = bin_events(t, events_to_channels(spec, events, downsample), channels, dt_ms * 1000, timesteps)
+            where = f"dataset {spec.name} ({split}) sample {int(i)} under {root / spec.tonic_class}"
+            try:
+                events, target = ds[int(i)]
+                ch, valid = events_to_channels(spec, events, downsample)
+            except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError) as exc:
+                raise InputError(f"{where} is unreadable ({type(exc).__name__}: {str(exc)[:120]}): the file is "
+                                 "damaged; restore it from the original archive") from None
+            if not valid.any():
+                raise InputError(f"{where} has no valid event ({len(valid)} events, all outside the "
+                                 f"{spec.sensor[:2]} sensor or without a time): the file is empty or damaged; "
+                                 "restore it from the original archive")
+            bad, total = bad + int((~valid).sum()), total + len(valid)
+            t = np.asarray(events["t"], np.float64)[valid]
+            spikes[k] = bin_events(t - t.min(), ch[valid], channels, dt_ms * 1000, timesteps)
             labels[k] = int(target)
+        if bad > MAX_BAD_FRACTION * total:
+            raise InputError(f"dataset {spec.name} ({split}) under {root / spec.tonic_class}: {bad:,} of {total:,} "
+                             f"events lie outside the {spec.sensor[:2]} sensor (more than "
+                             f"{MAX_BAD_FRACTION:.0%}): the files are damaged or of another sensor")
+        if bad:
+            note(f"dataset {spec.name} ({split}): dropped {bad:,} out-of-range events of {total:,}")
         out[split] = SpikeSplit.from_dense(spikes, labels)
     return out
 
