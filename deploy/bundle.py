@@ -218,8 +218,29 @@ def _json_default(obj: Any) -> Any:
 
 
 def read_bundle(path: Path) -> Bundle:
-    """Read and verify a bundle; raise ``BundleError`` (one line) if it is not a sound bundle."""
+    """Read and verify a bundle; raise ``BundleError`` (one line) if it is not a sound bundle.
+
+    A bundle replaced while it is read (a recompile swaps the directory atomically) is read
+    again, so a reader never mixes the old manifest with the new arrays."""
     path = Path(path)
+    for attempt in range(3):
+        before = _inode(path)
+        try:
+            return _read_bundle(path)
+        except BundleError:
+            if attempt == 2 or before is None or _inode(path) == before:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return path.stat().st_ino
+    except OSError:
+        return None
+
+
+def _read_bundle(path: Path) -> Bundle:
     manifest_path = path / "manifest.json"
     if not path.is_dir():
         raise BundleError(f"bundle not found: {path} is not a directory (compile one with `neuromotif compile`)")

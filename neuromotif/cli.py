@@ -79,16 +79,21 @@ def validate(config: Path, overrides: tuple[str, ...], data_root: Path | None, s
     from neuromotif.hw_models import load_chip
     from neuromotif.search.data import check_available
 
+    from neuromotif.estimate import check_fits, estimate_for
+
     cfg = load_cli_config(config, overrides, data_root)
     check_available(cfg.data)
     load_chip(cfg.compile.chip).cost_table(cfg.report.cost_table)
     if show:
         click.echo(dump_config(cfg), nl=False)
         return
+    est = estimate_for(cfg)
+    check_fits(est, "train")
+    check_fits(est, "compile")
     m = cfg.model
     stdout.print(f"[green]ok[/green]: {config} is valid: dataset {cfg.data.name}, model {m.kind} "
                  f"{m.hidden} (motif {m.motif_size}), search {'on' if cfg.search.enabled else 'off'}, "
-                 f"chip {cfg.compile.chip}, seed {cfg.seed}")
+                 f"chip {cfg.compile.chip}, seed {cfg.seed}; {est.describe()}")
 
 
 def run_options(func):

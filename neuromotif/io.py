@@ -45,7 +45,11 @@ def output_error(target: Path, exc: BaseException, written: Path | None = None) 
         need = _size(written) if written is not None else 0
         return OutputError(f"no space left to write {target}: it needs more than {need / 1e6:.1f} MB and "
                            f"{(free or 0) / 1e6:.1f} MB are free there; free some space or choose another --out")
-    reason = os.strerror(code) if code else f"{type(exc).__name__}: {exc}"
+    blocker = next((p for p in target.parents if p.exists()), None)
+    if blocker is not None and not blocker.is_dir():
+        reason = f"{blocker} is a file, not a folder"
+    else:
+        reason = os.strerror(code) if code else f"{type(exc).__name__}: {exc}"
     return OutputError(f"cannot write {target} ({reason}); choose a writable --out folder")
 
 

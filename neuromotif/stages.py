@@ -96,6 +96,7 @@ def search_stage(config: Config, out: Path, force: bool = False):
     """HRMAS on ``config``: writes ``out/search/`` (resumes an interrupted search unless ``force``)."""
     from neuromotif.search.hrmas import run_search
 
+    _check_memory(config, "train")
     if force and (out / "search").exists():
         shutil.rmtree(out / "search")
     prepare_run_dir(out, config, force)
@@ -112,6 +113,7 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
 
     resolve_device(config.train.device)  # fail fast on a bad --device, before loading data
     numeric = load_chip(config.compile.chip).numeric  # and on a bad chip: QAT rounds to its format
+    _check_memory(config, "train")
     prepare_run_dir(out, config, force)
     data = load_dataset(config.data, config.seed)
     arch = architecture(config, data, arch_file)
@@ -127,6 +129,14 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     ranges = record_state_ranges(best, data.train, trainer.device)  # the compiler predicts overflow from them
     save_model(out / "model.pt", best, config, data, metrics, trainer.history, ranges)
     return metrics
+
+
+def _check_memory(config: Config, stage: str) -> None:
+    """Refuse up front what would exhaust this machine's memory (host memory: CPU runs only)."""
+    from neuromotif.estimate import check_fits, estimate_for
+
+    if stage != "train" or config.train.device == "cpu":
+        check_fits(estimate_for(config), stage)
 
 
 def resolve_model_path(source: Path) -> Path:
@@ -152,8 +162,13 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     from neuromotif.search.export import to_float_network
     from neuromotif.search.train import load_model
 
+    from neuromotif.estimate import COMPILE_BYTES_PER_SYNAPSE, Estimate, check_fits
+
     model_path = resolve_model_path(source)
     model, payload = load_model(model_path)
+    weights = sum(p.numel() for p in model.parameters())
+    neurons = sum(layer.n for layer in model.populations())
+    check_fits(Estimate(neurons, weights, weights, 0.0, 4e8 + weights * COMPILE_BYTES_PER_SYNAPSE), "compile")
     if chip_name is None:
         chip_name = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("chip", DEFAULT_CHIP)
     data = payload.get("data", {})

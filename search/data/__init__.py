@@ -21,7 +21,8 @@ from neuromotif.errors import InputError
 if TYPE_CHECKING:
     from neuromotif.config import DataConfig
 
-__all__ = ["DatasetInfo", "DatasetSplits", "SpikeSplit", "DATASETS", "load_dataset", "dataset_status"]
+__all__ = ["DatasetInfo", "DatasetSplits", "SpikeSplit", "DATASETS", "load_dataset", "dataset_status",
+           "dataset_info"]
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,21 @@ def _raw_splits(cfg: DataConfig) -> tuple[DatasetInfo, dict[str, SpikeSplit]]:
     splits = cached_splits(cfg.cache_dir, name, key,
                            lambda: tonic_sets.build(spec, root, t, dt, ds, cfg.max_samples))
     return tonic_sets.info(spec, t, dt, ds), splits
+
+
+def dataset_info(cfg: DataConfig) -> DatasetInfo:
+    """Channels, classes and steps of the configured dataset, without reading or binning it."""
+    _reject_unused(cfg)
+    name = cfg.name
+    if name == "digits-saccade":
+        return digits_saccade.info(cfg.timesteps or digits_saccade.DEFAULT_TIMESTEPS)
+    if name == "letters-tts":
+        return letters_tts.info(cfg.timesteps or letters_tts.TIMESTEPS)
+    if name == "ti46-alpha":
+        return ti46.info(cfg.timesteps or ti46.DEFAULT_TIMESTEPS)
+    spec = tonic_sets.SPECS[name]
+    return tonic_sets.info(spec, cfg.timesteps or spec.timesteps, cfg.dt_ms or spec.dt_ms,
+                           cfg.downsample or spec.downsample)
 
 
 def _cap(split: SpikeSplit, max_samples: int | None, rng: np.random.Generator) -> SpikeSplit:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromotif.io import atomic_path
+from neuromotif.io import OutputError, atomic_path
 from neuromotif.progress import warn
 from neuromotif.search.data.base import SpikeSplit
 
@@ -72,7 +72,8 @@ def cached_splits(cache_dir: Path | None, name: str, key: str,
     splits = build()
     try:
         _save(path, splits)
-    except OSError as exc:
-        warn(f"cannot write the dataset cache {folder} ({exc.strerror or exc}): binned in memory this time; "
+    except (OSError, OutputError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc).partition(" (")[2].partition(")")[0]
+        warn(f"cannot write the dataset cache {folder} ({reason or exc}): binned in memory this time; "
              f"point {CACHE_ENV} or data.cache_dir at a writable folder")
     return splits
