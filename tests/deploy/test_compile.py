@@ -157,3 +157,26 @@ def test_quickstart_fixed_point_accuracy_and_lava_equivalence(tmp_path):
     cpu = CPUBackend(bundle).run(x, record=names)
     lava = LavaBackend(bundle).run(x, record=names)
     assert spike_mismatches(cpu.spikes, lava.spikes) == 0 and cpu.spikes["scml0"].sum() > 0
+
+
+def test_a_moved_run_directory_still_finds_its_model(trained, tmp_path, capsys):
+    """The bundle records the model's absolute path; when the run directory moves, the model
+    beside the bundle (same SHA-256) is used instead."""
+    run = tmp_path / "run"
+    shutil.copytree(trained, run, ignore=shutil.ignore_patterns(".lock", "bundle"))
+    assert main(["compile", str(run), "-q"]) == 0
+    moved = tmp_path / "elsewhere"
+    run.rename(moved)
+    assert main(["simulate", str(moved / "bundle"), "--samples", "4", "--divergence", "2", "-q"]) == 0
+    summary = json.loads((moved / "simulation" / "summary.json").read_text())
+    assert summary["model"] == str(moved / "model.pt") and "divergence" in summary
+
+
+def test_design_rule_messages_carry_units():
+    from neuromotif.hw_models.errors import DesignRuleError
+
+    err = DesignRuleError("synapse memory per core", "core 3", 94.4e6, 1572864, "fix it", "bits")
+    assert "needs 94.4 M bits; allowed 1.57 M bits" in str(err)
+    assert "needs 1,300 compartments; allowed 1,024 compartments" in str(
+        DesignRuleError("compartments per core", "a motif", 1300, 1024, "fix", "compartments"))
+    assert "needs 3 chips; allowed 2 chips" in str(DesignRuleError("chips per system", "net", 3, 2, "fix", "chips"))
