@@ -65,25 +65,41 @@ def _umask() -> int:
     return mask
 
 
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it over ``path``."""
-    target = Path(path)
+def _make_temporary(target: Path, directory: bool) -> Path:
+    """An empty temporary file or directory beside ``target``, with the umask's permissions."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        if directory:
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        else:
+            fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            os.close(fd)
+            tmp = Path(name)
     except OSError as exc:
         raise output_error(target, exc) from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    os.chmod(tmp, 0o666 & ~_umask())
+    os.chmod(tmp, (0o777 if directory else 0o666) & ~_umask())
+    return tmp
+
+
+@contextlib.contextmanager
+def _write_failures_as_output_errors(target: Path, tmp: Path) -> Iterator[None]:
     try:
-        yield tmp
-        os.replace(tmp, target)
+        yield
     except (OSError, RuntimeError) as exc:
         if _is_write_failure(exc, target):
             raise output_error(target, exc, tmp) from None
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``."""
+    target = Path(path)
+    tmp = _make_temporary(target, directory=False)
+    try:
+        with _write_failures_as_output_errors(target, tmp):
+            yield tmp
+            os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -92,20 +108,15 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary sibling directory to fill; on success it takes the place of ``path``
-    (an existing ``path`` is moved aside first and removed after the swap)."""
+    (exchanged atomically where the system can, else the old one moved aside first)."""
     target = Path(path)
+    tmp = _make_temporary(target, directory=True)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    except OSError as exc:
-        raise output_error(target, exc) from None
-    os.chmod(tmp, 0o777 & ~_umask())
-    try:
-        yield tmp
-        if target.exists() and exchange(tmp, target):
-            shutil.rmtree(tmp, ignore_errors=True)  # holds the old content now
-        else:
-            if target.exists():  # no atomic exchange here: a moment without ``target``
+        with _write_failures_as_output_errors(target, tmp):
+            yield tmp
+            if target.exists() and exchange(tmp, target):
+                pass  # tmp holds the old content now: removed below
+            elif target.exists():  # no atomic exchange here: a moment without ``target``
                 old = target.with_name(f".{target.name}.old")
                 shutil.rmtree(old, ignore_errors=True)
                 os.replace(target, old)
@@ -113,10 +124,6 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(tmp, target)
-    except (OSError, RuntimeError) as exc:
-        if _is_write_failure(exc, target):
-            raise output_error(target, exc, tmp) from None
-        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
