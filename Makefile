@@ -19,6 +19,11 @@ $(STAMP): pyproject.toml Makefile
 	@echo "[setup] lava-nc 0.10.0 (declares Python<3.11; deploy/lava_compat.py fixes it at import time)"
 	$(PIP) install --no-deps --ignore-requires-python lava-nc==0.10.0
 	$(PIP) install "numpy<2" scipy "networkx<=2.8.7" asteval scikit-learn
+	@# headless Chromium renders report.html in one test; best effort (root + apt, ~30 s), else that test skips
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+		echo "[setup] chromium (Debian) for the report rendering test" && \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+		echo "[setup] chromium not installed: the report rendering test will skip"
 	@touch $(STAMP)
 	@echo "[setup] done: $(BIN)/neuromotif --help"
 

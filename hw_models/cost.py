@@ -196,8 +196,23 @@ def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activ
                                                   @ routes.messages[neuron_core < 0]) / activity.samples,
             "active_updates_per_inference": float(active_core.sum()) / activity.samples,
             "per_core_synops": (synops.sum(0) / activity.samples).tolist(),
+            "per_core_messages": (messages_core.sum(0) / activity.samples).tolist(),
+            # spike messages per inference from core to core (source -1: the host's input spikes)
+            "core_to_core_messages": _core_pairs(neuron_core, routes.destinations, total_spikes / activity.samples),
         },
     }
+
+
+def _core_pairs(neuron_core: np.ndarray, destinations: np.ndarray, spikes: np.ndarray) -> list[list[float]]:
+    """[source core, destination core, messages] for every pair that exchanged any."""
+    if not len(destinations):
+        return []
+    src, dst = neuron_core[destinations[:, 0]], destinations[:, 1]
+    n = int(max(neuron_core.max(initial=0), dst.max(initial=0))) + 2
+    key = (src + 1) * n + dst
+    total = np.bincount(key, weights=spikes[destinations[:, 0]], minlength=n * n)
+    used = np.flatnonzero(total)
+    return [[int(k // n) - 1, int(k % n), float(total[k])] for k in used]
 
 
 def _routing_by_hops(routes: RouteTable, energy: np.ndarray) -> dict[str, float]:

@@ -1,12 +1,19 @@
 """Figures of a mapping and its cost (matplotlib's object API: no pyplot state, no display).
 
 Each function returns a ``matplotlib.figure.Figure``; whoever asked for it saves it (the app
-layer writes PNGs atomically), so this package writes no files.
+layer writes PNGs atomically), so this package writes no files. House rules for every figure:
+integer ticks where an axis counts things, units in the axis labels, legends outside the data,
+titles that fit, and a width that reads at GitHub's page width (about 8 inches at 110 dpi).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from matplotlib.axis import Axis
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from neuromotif.hw_models.chip import ChipSpec
 from neuromotif.hw_models.mapper import Mapping
@@ -16,6 +23,21 @@ from neuromotif.hw_models.placement import core_traffic
 RESOURCES = (("compartments", "max_compartments"), ("synapse_bits", "synapse_memory_bits"),
              ("input_axons", "max_input_axons"), ("output_axons", "max_output_axons"),
              ("shared_bits", "shared_memory_bits"))
+WIDTH = 8.0              # inches: GitHub's page width at the saved dpi
+MAX_GROUPED_CORES = 32   # up to this many cores, one group of bars per core; beyond, lines
+MAX_ARROW_CORES = 24     # draw core-to-core traffic arrows up to this many cores
+MAX_DETAILED_CHIPS = 4   # beyond this many chips, one overview of the whole system
+POPULATION_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
+
+
+def integer_ticks(axis: Axis) -> None:
+    """Ticks only at whole numbers: for axes that count things (cores, iterations, hops)."""
+    axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def legend_outside(ax, ncol: int = 1, **kw) -> None:
+    """A legend above the axes, never over the data."""
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, frameon=False, fontsize=8, **kw)
 
 
 def utilisation(mapping: Mapping) -> dict[str, np.ndarray]:
@@ -29,56 +51,136 @@ def utilisation(mapping: Mapping) -> dict[str, np.ndarray]:
 
 
 def utilisation_figure(mapping: Mapping) -> Figure:
+    """Each core's use of every limited resource, in % of the core's limit."""
     util = utilisation(mapping)
-    fig = Figure(figsize=(max(6, 0.12 * len(mapping.usage) + 3), 3.5))
+    n = len(mapping.usage)
+    fig = Figure(figsize=(WIDTH, 3.4), layout="constrained")
     ax = fig.subplots()
-    width = 0.8 / max(len(util), 1)
-    x = np.arange(len(mapping.usage))
-    for k, (name, frac) in enumerate(util.items()):
-        ax.bar(x + k * width, 100 * frac, width, label=name)
+    x = np.arange(n)
+    if n <= MAX_GROUPED_CORES:
+        width = 0.8 / max(len(util), 1)
+        for k, (name, frac) in enumerate(util.items()):  # a group of bars centred on each core's index
+            ax.bar(x + (k - (len(util) - 1) / 2) * width, 100 * frac, width, label=name.replace("_", " "))
+        ax.set_xlim(-0.6, n - 0.4)
+    else:
+        for name, frac in util.items():
+            ax.step(x, 100 * frac, where="mid", label=name.replace("_", " "), lw=1)
     ax.axhline(100, color="k", lw=0.8, ls="--")
-    ax.set(xlabel="core", ylabel="% of core limit", title=f"Core utilisation on {mapping.chip.name}")
-    ax.legend(fontsize=7, ncol=len(util))
+    ax.text(ax.get_xlim()[1], 100, " limit", va="center", ha="left", fontsize=8)
+    integer_ticks(ax.xaxis)
+    ax.set(xlabel="core", ylabel="use (% of the core's limit)", ylim=(0, max(110, 105 * max(
+        (f.max(initial=0) for f in util.values()), default=1))))
+    legend_outside(ax, ncol=len(util))
+    fig.suptitle(f"Core utilisation on {mapping.chip.name} ({n} cores)", fontsize=10)
     return fig
 
 
-def placement_figure(net: Netlist, mapping: Mapping) -> Figure:
-    """Each chip's router mesh; a core's colour = its expected outgoing spike messages per step."""
-    chip: ChipSpec = mapping.chip
-    traffic = np.asarray(core_traffic(net, mapping.cores).sum(1)).ravel()
-    n_chips = mapping.placement.n_chips
-    cols = min(n_chips, 4)
-    rows = -(-n_chips // cols)
-    fig = Figure(figsize=(3.2 * cols, 2.6 * rows))
-    axes = fig.subplots(rows, cols, squeeze=False)
-    grid = np.full((n_chips, chip.mesh.tiles_y, chip.mesh.tiles_x), np.nan)
-    for cid in range(len(mapping.cores)):
-        c, (x, y) = mapping.placement.chip_of[cid], mapping.placement.router_xy[cid]
-        grid[c, y, x] = np.nansum([grid[c, y, x], traffic[cid]])
-    vmax = np.nanmax(grid) if np.isfinite(grid).any() else 1.0
-    for c in range(rows * cols):
-        ax = axes[c // cols, c % cols]
-        ax.axis("off")
-        if c < n_chips:
-            im = ax.imshow(grid[c], cmap="viridis", vmin=0, vmax=vmax or 1.0)
-            ax.set_title(f"chip {c}", fontsize=8)
-    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.8, label="spike messages / step")
-    fig.suptitle(f"Placement on {chip.name} ({len(mapping.cores)} cores, {n_chips} chip(s))", fontsize=9)
+def _core_slot(chip: ChipSpec, x: int, y: int, slot: int) -> tuple[float, float, float]:
+    """(left, bottom, size) of core ``slot`` inside router (x, y): routers are unit squares,
+    their cores a k x k grid inside."""
+    k = int(np.ceil(np.sqrt(chip.mesh.cores_per_tile)))
+    size = 0.9 / k
+    return x + 0.05 + (slot % k) * size, y + 0.05 + (slot // k) * size, size
+
+
+def placement_figure(net: Netlist, mapping: Mapping, core_messages: Sequence[float] | None = None,
+                     pairs: Sequence[Sequence[float]] | None = None) -> Figure:
+    """The chip's router mesh at true proportions; each used core coloured by its population and
+    shaded by its outgoing spike messages (measured, ``core_messages``, else expected from the
+    populations' rates); core-to-core traffic as arrows for small networks (``pairs``: [src,
+    dst, messages]); a whole-system overview when the network spans many chips."""
+    chip, placement = mapping.chip, mapping.placement
+    cores = mapping.cores
+    traffic = np.asarray(core_messages if core_messages is not None
+                         else np.asarray(core_traffic(net, cores).sum(1)).ravel(), float)
+    shade = traffic / traffic.max() if len(traffic) and traffic.max() > 0 else np.zeros(len(cores))
+    names = list(dict.fromkeys(c.population for c in cores))
+    color = {name: POPULATION_COLORS[i % len(POPULATION_COLORS)] for i, name in enumerate(names)}
+    if placement.n_chips > MAX_DETAILED_CHIPS:
+        return _system_overview(mapping, traffic)
+    mx, my = chip.mesh.tiles_x, chip.mesh.tiles_y
+    cols = placement.n_chips
+    cell = min(0.42, 6.0 / (cols * mx), 4.5 / my)  # inches per router, same in x and y
+    fig = Figure(figsize=(max(4.5, cols * mx * cell + 2.4), my * cell + 1.3), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, cols, squeeze=False)[0])
+    slots: dict[tuple[int, int, int], int] = {}
+    centers = np.zeros((len(cores), 2))
+    chip_of = placement.chip_of
+    for cid in range(len(cores)):
+        x, y = (int(v) for v in placement.router_xy[cid])
+        key = (int(chip_of[cid]), x, y)
+        slot = slots.get(key, 0)
+        slots[key] = slot + 1
+        left, bottom, size = _core_slot(chip, x, y, slot)
+        centers[cid] = (left + size / 2, bottom + size / 2)
+        ax = axes[int(chip_of[cid])]
+        ax.add_patch(Rectangle((left, bottom), size, size, facecolor=color[cores[cid].population],
+                               alpha=0.3 + 0.7 * shade[cid], edgecolor="k", lw=0.4))
+    for c, ax in enumerate(axes):
+        for x in range(mx):
+            for y in range(my):
+                ax.add_patch(Rectangle((x, y), 1, 1, fill=False, edgecolor="#BBBBBB", lw=0.5))
+        ax.set(xlim=(0, mx), ylim=(my, 0), aspect="equal", xticks=[], yticks=[])
+        used = int((chip_of == c).sum())
+        ax.set_title(f"chip {c}: {used} of {chip.cores_per_chip} cores", fontsize=8)
+    if pairs is not None and len(cores) <= MAX_ARROW_CORES:
+        top = max((p[2] for p in pairs if p[0] >= 0 and p[0] != p[1]), default=0.0)
+        for src, dst, messages in pairs:
+            src, dst = int(src), int(dst)
+            if src < 0 or src == dst or chip_of[src] != chip_of[dst] or top <= 0:
+                continue
+            axes[int(chip_of[src])].add_patch(FancyArrowPatch(
+                centers[src], centers[dst], arrowstyle="-|>", mutation_scale=8, color="k", alpha=0.7,
+                lw=0.5 + 2.5 * messages / top, connectionstyle="arc3,rad=0.25"))
+    handles = [Patch(facecolor=color[n], edgecolor="k", label=n) for n in names]
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False,
+               title="population\n(darker: more\nmessages sent)", title_fontsize=7)
+    fig.suptitle(f"Placement on {chip.name}: {len(cores)} cores, {placement.n_chips} chip(s)", fontsize=10)
+    return fig
+
+
+def _system_overview(mapping: Mapping, traffic: np.ndarray) -> Figure:
+    """Many chips: one square per chip, coloured by the cores it uses, labelled with its traffic."""
+    placement, chip = mapping.placement, mapping.chip
+    n = placement.n_chips
+    used = np.bincount(placement.chip_of, minlength=n)
+    sent = np.bincount(placement.chip_of, weights=traffic, minlength=n)
+    xy = placement.chip_xy
+    fig = Figure(figsize=(WIDTH, min(7.0, 1.5 + 0.6 * (xy[:, 1].max() + 1))), layout="constrained")
+    ax = fig.subplots()
+    grid = np.full((xy[:, 1].max() + 1, xy[:, 0].max() + 1), np.nan)
+    grid[xy[:, 1], xy[:, 0]] = used
+    im = ax.imshow(grid, cmap="viridis", vmin=0, vmax=chip.cores_per_chip)
+    for c in range(n):
+        ax.text(xy[c, 0], xy[c, 1], f"{c}\n{sent[c]:.0f}", ha="center", va="center", fontsize=6, color="w")
+    ax.set(xticks=[], yticks=[], title=f"{n} chips (label: chip id, spike messages sent per inference)")
+    fig.colorbar(im, ax=ax, label="cores used per chip", shrink=0.8)
+    fig.suptitle(f"Placement on {chip.name}: {len(mapping.cores)} cores on {n} chips", fontsize=10)
     return fig
 
 
 def energy_figure(cost: dict) -> Figure:
-    """Energy per inference by component (stacked bar) and routing energy by hop count."""
+    """Energy per inference by component and routing energy by hop count, both in µJ."""
     breakdown = cost["energy"]["breakdown"]
     hops = cost["energy"]["routing_by_hops_J"]
-    fig = Figure(figsize=(8, 3.2))
-    a, b = fig.subplots(1, 2)
-    bottom = 0.0
-    for name, value in breakdown.items():
-        a.bar([0], [value * 1e6], bottom=bottom * 1e6, label=name)
-        bottom += value
-    a.set(xticks=[], ylabel="µJ per inference", title=f"total {bottom * 1e6:.3g} µJ ({cost['cost_table']})")
-    a.legend(fontsize=7)
-    b.bar(list(hops), [v * 1e9 for v in hops.values()])
-    b.set(xlabel="mean hops per message", ylabel="nJ per inference", title="routing energy by hop count")
+    fig = Figure(figsize=(WIDTH, 3.2), layout="constrained")
+    a, b = fig.subplots(1, 2, width_ratios=(1.4, 1))
+    names = [k.replace("_", " ") for k in breakdown]
+    bars = a.bar(names, [v * 1e6 for v in breakdown.values()], color=POPULATION_COLORS[: len(names)])
+    a.bar_label(bars, fmt="%.3g", fontsize=8)
+    total = sum(breakdown.values())
+    a.set(ylabel="energy per inference (µJ)", title=f"total {total * 1e6:.3g} µJ ({cost['cost_table']})")
+    a.tick_params(axis="x", labelsize=8)
+    a.margins(y=0.15)
+    keys = sorted(hops, key=int)
+    bars = b.bar([int(k) for k in keys], [hops[k] * 1e6 for k in keys], color="#4C72B0", width=0.6)
+    b.bar_label(bars, fmt="%.3g", fontsize=8)
+    if len(keys) <= 12:
+        b.set_xticks([int(k) for k in keys])
+    else:
+        integer_ticks(b.xaxis)
+    b.set_xlim(min(int(k) for k in keys) - 0.8, max(int(k) for k in keys) + 0.8) if keys else None
+    b.set(xlabel="mean hops per message (0: same router)", ylabel="routing energy per inference (µJ)",
+          title="routing energy by distance")
+    b.margins(y=0.15)
     return fig

@@ -169,9 +169,11 @@ def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override report settings, e.g. --set report.cost_table=sana_fe.")
+@click.option("--open", "open_html", is_flag=True,
+              help="Print the path of report.html and open it in a browser when one can show it.")
 @quiet_option
-def report(run_dir: Path, overrides) -> None:
-    """Rebuild RUN_DIR/report.json, report.md and plots from the run's stored results."""
+def report(run_dir: Path, overrides, open_html: bool) -> None:
+    """Rebuild RUN_DIR/report.json, report.md, report.html and plots from the run's stored results."""
     from neuromotif.report import build_report
 
     if not (run_dir / "config.yaml").exists():
@@ -184,6 +186,13 @@ def report(run_dir: Path, overrides) -> None:
     rep = build_report(run_dir, cfg)
     stdout.print(f"report: {rep['energy']['per_inference_J'] * 1e6:.2f} µJ per inference "
                  f"({rep['energy']['cost_table']}) -> {run_dir / 'report.md'}")
+    if open_html:
+        page = (run_dir / "report.html").resolve()
+        click.echo(str(page))
+        if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or sys.platform == "darwin":
+            import webbrowser
+
+            webbrowser.open(page.as_uri())
 
 
 @cli.command(name="compile")

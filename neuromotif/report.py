@@ -20,6 +20,7 @@ from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.compile import bundle_netlist
 from neuromotif.errors import InputError
 from neuromotif.io import atomic_write_text
+from neuromotif.report_html import read_search_rows, render_html
 from neuromotif.simulation import SIM_DIR
 from neuromotif.versions import package_version
 
@@ -95,8 +96,12 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "search": _search_summary(run_dir),
     }
     atomic_write_text(run_dir / "report.json", json.dumps(report, indent=2, default=_plain))
-    plots = _plots(run_dir, mapping, net, cost, report, rasters) if config.report.plots else []
+    plots = _plots(run_dir, mapping, net, cost, report, rasters, bundle) if config.report.plots else []
     atomic_write_text(run_dir / "report.md", render_markdown(report, run_dir, plots))
+    pareto_file = run_dir / "pareto.json"
+    pareto = json.loads(pareto_file.read_text()).get("points") if pareto_file.exists() else None
+    atomic_write_text(run_dir / "report.html", render_html(report, run_dir, plots, bundle.manifest["placement"]["limits"],
+                                                           read_search_rows(run_dir), pareto))
     return report
 
 
@@ -157,37 +162,24 @@ def _search_summary(run_dir: Path) -> dict[str, Any] | None:
 
 
 def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, Any],
-           rasters: dict[str, np.ndarray]) -> list[str]:
-    from matplotlib.figure import Figure
-
+           rasters: dict[str, np.ndarray], bundle) -> list[str]:
+    from neuromotif.figures import accuracy_figure, motif_pattern, network_figure, raster_figure
     from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation_figure
     from neuromotif.plotting import save_figure
 
-    out = []
+    pops = [(p.name, p.size, p.kind, p.motif_size) for p in bundle.populations]
+    projs = [(j.pre, j.post, int(j.weights.nnz)) for j in bundle.projections]
+    motifs = {j.post: motif_pattern(j.weights, bundle.population(j.post).motif_size) for j in bundle.projections
+              if j.pre == j.post and bundle.population(j.post).motif_size > 1}
+    figures = {"network.png": network_figure(pops, projs, motifs),
+               "accuracy.png": accuracy_figure(report["accuracy"]),
+               "energy.png": energy_figure(cost),
+               "utilisation.png": utilisation_figure(mapping),
+               "placement.png": placement_figure(net, mapping, cost["activity"]["per_core_messages"],
+                                                 cost["activity"]["core_to_core_messages"])}
     if rasters:
-        fig = Figure(figsize=(8, 1.6 * len(rasters)))
-        axes = np.atleast_1d(fig.subplots(len(rasters), 1, sharex=True))
-        for ax, (name, raster) in zip(axes, rasters.items()):
-            t, i = np.nonzero(raster)
-            ax.scatter(t, i, s=1.5, c="k")
-            ax.set_ylabel(f"{name}\n({raster.shape[1]})", fontsize=7)
-        axes[-1].set_xlabel("time step")
-        fig.suptitle(f"spikes of {report['dataset']['split']} sample 0, every layer (fixed point, CPU backend)",
-                     fontsize=9)
-        out.append(save_figure(fig, run_dir / "raster.png"))
-    acc = report["accuracy"]
-    stages = [(k, acc[k]) for k in ("float", "quantized", "fixed_cpu", "lava") if acc.get(k) is not None]
-    fig = Figure(figsize=(5, 3))
-    ax = fig.subplots()
-    bars = ax.bar([k for k, _ in stages], [100 * v for _, v in stages], color=["C0", "C1", "C2", "C3"][: len(stages)])
-    ax.bar_label(bars, fmt="%.2f")
-    ax.set(ylabel="accuracy (%)", ylim=(max(0, 100 * min(v for _, v in stages) - 10), 100),
-           title=f"accuracy by stage (lava: first {acc['lava_samples']} samples)")
-    out.append(save_figure(fig, run_dir / "accuracy.png"))
-    out.append(save_figure(energy_figure(cost), run_dir / "energy.png"))
-    out.append(save_figure(utilisation_figure(mapping), run_dir / "utilisation.png"))
-    out.append(save_figure(placement_figure(net, mapping), run_dir / "placement.png"))
-    return [Path(p).name for p in out]
+        figures["raster.png"] = raster_figure(rasters, report["dataset"]["split"])
+    return [save_figure(fig, run_dir / name).name for name, fig in figures.items()]
 
 
 def _overflow_lines(overflow: dict[str, Any]) -> list[str]:
@@ -259,6 +251,8 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
                   f"{_pct(s['final_val_accuracy'])}. Plots: `search/motif_types.png`, `search/search_history.png`.", ""]
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
-    lines += ["## Reproduce", "", "```bash", f"neuromotif run {run_dir}/config.yaml --out {run_dir} --force", "```", "",
+    lines += ["The same report as one self-contained page, with the search history, the quantization and "
+              "divergence tables and every core's design-rule headroom: [report.html](report.html).", "",
+              "## Reproduce", "", "```bash", f"neuromotif run {run_dir}/config.yaml --out {run_dir} --force", "```", "",
               "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + "."]
     return "\n".join(lines) + "\n"

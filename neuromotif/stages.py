@@ -15,7 +15,8 @@ from neuromotif.errors import InputError
 from neuromotif.progress import warn
 
 RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json", "report.md",
-               "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png")
+               "report.html", "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png",
+               "network.png")
 
 
 LOCK_NAME = ".lock"
