@@ -104,3 +104,22 @@ def test_utilisation_bars_are_centred_on_integer_core_ticks():
     fig.canvas.draw()
     box = legend.get_window_extent()
     assert box.y0 >= ax.get_window_extent().y1 - 1  # the legend sits above the axes, over no bar
+
+
+@pytest.mark.parametrize("chips_wanted,overview", [(3, False), (12, True)])
+def test_placement_shows_every_chip_or_an_overview(chips_wanted, overview):
+    from neuromotif.hw_models.mapper import map_network
+    from neuromotif.hw_models.plots import placement_figure
+    from neuromotif.hw_models.synthetic import scml_net
+    from tests.hw_models.chips import tiny_chip
+
+    chip = tiny_chip(mesh=(2, 2, 1), max_compartments=64, max_chips=64)  # 4 cores of 64 neurons per chip
+    net = scml_net(64 * 4 * chips_wanted - 64, 16, inputs=8, outputs=0)
+    mapping = map_network(net, chip)
+    assert mapping.placement.n_chips == chips_wanted
+    fig = placement_figure(net, mapping)
+    titles = [ax.get_title() for ax in fig.axes]
+    if overview:
+        assert any(f"{chips_wanted} chips" in t for t in titles)
+    else:
+        assert [t.split(":")[0] for t in titles if t.startswith("chip")] == [f"chip {c}" for c in range(chips_wanted)]
