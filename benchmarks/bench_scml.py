@@ -1,10 +1,13 @@
 """Forward + backward time and peak memory per batch (batch 32, T = 100): SC-ML (m = 8, 16)
-against a dense recurrent LIF layer of the same N (our fully connected baseline; snnTorch's
-RLeaky too when snntorch is installed). N = 512 .. 8192, 100 input channels, 2 CPU threads.
+against dense recurrent LIF layers of the same N: our fully connected baseline and, when they
+are installed, snnTorch's ``RLeaky`` and ``RSynaptic`` (all-to-all recurrence) and Norse's
+``LIFRecurrent``. N = 512 .. 8192, 100 input channels, 2 CPU threads, the same CPU torch 2.13.
 
 Each configuration runs in a fresh process, so peak memory (max RSS) is its own; the ratio
-columns compare dense with SC-ML measured in this one run. Targets: SC-ML >= 3x faster than
-dense at N = 4096; SC-ML memory growing linearly with N.
+columns compare each peer with SC-ML (m = 8) measured in this one run. Targets: SC-ML >= 5x
+faster than every dense peer at N = 4096; SC-ML memory growing linearly with N.
+Peers install without pulling another torch: ``pip install --no-deps snntorch==1.0.0 nir
+nirtorch`` and Norse 1.1.0 from its sdist with ``--no-deps --no-build-isolation``.
 Run: python benchmarks/bench_scml.py [--quick]
 """
 from __future__ import annotations
@@ -30,21 +33,33 @@ def measure(kind: str, n: int, m: int) -> dict:
     torch.set_num_threads(2)
     gen = torch.Generator().manual_seed(0)
     x = (torch.rand(BATCH, STEPS, INPUTS, generator=gen) < 0.1).float()
-    if kind == "snntorch":
+    if kind in ("snntorch", "snntorch-rsynaptic"):
         import snntorch as snn
 
         fc = torch.nn.Linear(INPUTS, n)
-        lif = snn.RLeaky(beta=0.9, linear_features=n)
+        if kind == "snntorch":
+            lif = snn.RLeaky(beta=0.9, linear_features=n, all_to_all=True)
+        else:
+            lif = snn.RSynaptic(alpha=0.75, beta=0.9, linear_features=n, all_to_all=True)
 
         def step():
-            spk, mem = lif.init_rleaky()
+            state = lif.init_rleaky() if kind == "snntorch" else lif.init_rsynaptic()
             out = []
             cur = fc(x)
             for t in range(STEPS):
-                spk, mem = lif(cur[:, t], spk, mem)
+                spk, *state = lif(cur[:, t], *state)
                 out.append(spk)
             return torch.stack(out, 1)
         params = list(fc.parameters()) + list(lif.parameters())
+    elif kind == "norse":
+        from norse.torch import LIFRecurrent
+
+        lif = LIFRecurrent(INPUTS, n)
+        xt = x.transpose(0, 1).contiguous()  # Norse is time-first
+
+        def step():
+            return lif(xt)[0]
+        params = list(lif.parameters())
     else:
         from neuromotif.search.arch import build_arch, NeuronParams
         from neuromotif.search.model import make_layer
@@ -57,7 +72,7 @@ def measure(kind: str, n: int, m: int) -> dict:
         params = list(layer.parameters())
     base = peak_rss_mb()
     times = []
-    for rep in range(3 if n <= 4096 or kind != "dense" else 2):
+    for rep in range(3 if n <= 4096 or kind == "scml" else 2):
         for p in params:
             p.grad = None
         t0 = time.perf_counter()
@@ -75,11 +90,13 @@ def main() -> None:
 
     sizes = QUICK_SIZES if "--quick" in sys.argv else SIZES
     kinds = [("scml", 8), ("scml", 16), ("dense", 0)]
-    try:
-        import snntorch  # noqa: F401 - only checks that it is installed
-        kinds.append(("snntorch", 0))
-    except ImportError:
-        print("snntorch not installed: skipping the RLeaky reference (pip install snntorch to include it)")
+    import importlib.util
+
+    for module, peers in (("snntorch", ("snntorch", "snntorch-rsynaptic")), ("norse", ("norse",))):
+        if importlib.util.find_spec(module) is None:
+            print(f"{module} not installed: skipping {', '.join(peers)} (see the module docstring to install it)")
+        else:
+            kinds += [(peer, 0) for peer in peers]
     rows = []
     for n in sizes:
         per = {}
@@ -90,14 +107,19 @@ def main() -> None:
             print(f"N={n:>5} {kind:<8} m={m or '-':<3} {r['seconds_per_batch']:.3f} s/batch, "
                   f"+{r['rss_over_start_mb']:.0f} MB", flush=True)
         dense = per[("dense", 0)]
+        scml = per[("scml", 8)]
         for (kind, m), r in per.items():
             r["dense_over_this_time"] = dense["seconds_per_batch"] / r["seconds_per_batch"]
             r["dense_over_this_memory"] = dense["rss_over_start_mb"] / max(r["rss_over_start_mb"], 1e-9)
+            r["this_over_scml8_time"] = r["seconds_per_batch"] / scml["seconds_per_batch"]
     print(table(rows, ["kind", "neurons", "motif", "seconds_per_batch", "rss_over_start_mb", "recurrent_params",
-                       "dense_over_this_time", "dense_over_this_memory"]))
+                       "dense_over_this_time", "this_over_scml8_time"]))
     at = {(r["kind"], r["motif"], r["neurons"]): r for r in rows}
-    targets = {f"scml_m{m}_3x_faster_at_4096": at.get(("scml", m, 4096), {}).get("dense_over_this_time", 0) >= 3
-               for m in (8, 16)}
+    peers = [k for k, _ in kinds if k != "scml"]
+    targets = {f"scml_m{m}_5x_faster_than_{peer}_at_4096":
+               at.get((peer, None, 4096), {}).get("seconds_per_batch", 0)
+               >= 5 * at.get(("scml", m, 4096), {}).get("seconds_per_batch", float("inf"))
+               for m in (8, 16) for peer in peers}
     print("targets:", targets)
     print("saved", save("bench_scml", {"batch": BATCH, "steps": STEPS, "inputs": INPUTS, "threads": 2,
                                        "rows": rows, "targets": targets}))

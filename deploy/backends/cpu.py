@@ -39,6 +39,7 @@ from neuromotif.deploy.bundle import Bundle
 from neuromotif.hw_models import formats
 
 INT32 = 2**31
+STATE_SHIFT = 6               # a_in << 6 enters u (and vth << 6 is the threshold)
 DENSE_MAX_ENTRIES = 1 << 23   # projections up to 8 M entries may run as dense float32 products
 DRIVE_BUDGET = 1 << 28        # bytes for the precomputed input drive of one batch
 MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost more than they give
@@ -58,61 +59,148 @@ def stored_weights(w: sp.csr_matrix, sign_mode: str, weight_bits: int) -> sp.csr
     return w
 
 
-class _Synapses:
-    """One projection: computes the integer input current it delivers, exactly."""
+def motif_blocks(w: sp.csr_matrix, motif_size: int) -> np.ndarray | None:
+    """A recurrent SC-ML projection as blocks ``[K, 3m, m]`` (transposed for ``s @ W``): rows of
+    motif k, columns of motifs k-1 | k | k+1 on the ring. None when some synapse lies elsewhere
+    (not a ring of motifs), so the general kernels take it."""
+    n, m = w.shape[0], motif_size
+    if w.shape != (n, n) or m <= 1 or n % m:
+        return None
+    k = n // m
+    coo = w.tocoo()
+    post_k, pre_k = coo.row // m, coo.col // m
+    offset = (pre_k - post_k) % k
+    part = np.full(len(offset), -1)
+    part[offset == 1] = 2          # from motif k+1
+    part[offset == k - 1] = 0      # from motif k-1 (with two motifs, k+1 is the same motif: kept as k-1)
+    part[offset == 0] = 1          # from itself
+    if (part < 0).any():
+        return None
+    blocks = np.zeros((k, 3 * m, m), np.float32)
+    blocks[post_k, part * m + coo.col % m, coo.row % m] = coo.data
+    return blocks
 
-    def __init__(self, w: sp.csr_matrix, exp: int):
+
+class _Synapses:
+    """One projection: computes the integer input current it delivers, exactly, with the kernel
+    that is cheapest for the batch and the spikes at hand:
+
+    - ``motif32``: a recurrent SC-ML projection as one batched product over its K motifs'
+      [3m, m] blocks (float32, exact while row sums stay below 2^24): work N * 3m per sample;
+    - ``event64``: only the columns of neurons that spiked, gathered and summed (float64): work
+      proportional to the synaptic events, for sparse activity;
+    - ``dense32``: a dense float32 BLAS product for batches on non-tiny densities;
+    - ``sparse64``: a sparse float64 product, always exact.
+    """
+
+    # cost model, ns: (fixed per call, per unit of work), measured on the 2-core dev machine on
+    # benchmarks/bench_roofline.py's bundles; only the ranking matters, every kernel is exact
+    COSTS_NS = {"dense32": (10e3, 0.02), "motif32": (25e3, 0.08), "sparse64": (15e3, 0.38), "event64": (20e3, 20.0)}
+
+    def __init__(self, w: sp.csr_matrix, exp: int, motif_size: int = 1, shift: int = STATE_SHIFT):
+        """``shift``: the currents come out as (W s << exp) << shift, the power of two folded into
+        the weights (exact in float32 and float64 alike)."""
         self.exp = exp
         max_row_sum = float(np.asarray(abs(w).sum(1)).max(initial=0))
         self.exact_f32 = max_row_sum < FLOAT32_EXACT
+        self.shape = w.shape
         size = w.shape[0] * w.shape[1]
         self.density = w.nnz / max(size, 1)
-        self.dense = w.toarray().astype(np.float32).T if self.exact_f32 and size <= DENSE_MAX_ENTRIES else None
-        self.sparse = w.tocsr().astype(np.float64)                                # [post, pre], always exact
+        scaled = (w.astype(np.float64) * 2.0 ** (exp + shift)).tocsr()
+        self.dense = scaled.toarray().astype(np.float32).T if self.exact_f32 and size <= DENSE_MAX_ENTRIES else None
+        self.sparse = scaled                                                         # [post, pre], always exact
+        csc = scaled.tocsc()
+        csc.sort_indices()
+        self.col_ptr, self.col_rows, self.col_vals = csc.indptr, csc.indices, csc.data
+        self.fanout = np.diff(self.col_ptr).astype(np.float32)  # synapses per presynaptic neuron
+        self.blocks = motif_blocks(scaled, motif_size) if self.exact_f32 else None
         self.max_current = max_row_sum * 2.0**exp
 
-    def kernel(self, batch: int) -> str:
-        if self.dense is not None and (self.density > 0.25 or (batch >= 8 and self.density > 0.02)):
-            return "dense32"
-        return "sparse64"
+    def kernel(self, batch: int, events: float | None = None) -> str:
+        """The cheapest exact kernel for ``batch`` samples with ``events`` synaptic events (None: unknown)."""
+        n_post, n_pre = self.shape
+        work = {"sparse64": batch * self.sparse.nnz}
+        if self.dense is not None:
+            work["dense32"] = batch * n_post * n_pre
+        if self.blocks is not None:
+            work["motif32"] = batch * n_post * self.blocks.shape[1]
+        if events is not None:
+            work["event64"] = events + batch * n_post / 14.0  # plus clearing the output
+        cost = {k: self.COSTS_NS[k][0] + self.COSTS_NS[k][1] * n for k, n in work.items()}
+        return min(cost, key=cost.get)
 
-    def current(self, s_pre: np.ndarray, shift: int = 0, keep32: bool = False) -> np.ndarray:
-        """``s_pre`` [B, n_pre] 0/1 -> (W s << e) << ``shift`` as integer-valued floats [B, n_post].
+    def events(self, s: np.ndarray) -> float:
+        """Synaptic events the spikes ``s`` [B, n_pre] cause (one BLAS product: cheap)."""
+        return float(s.astype(np.float32, copy=False).sum(0) @ self.fanout)
 
-        ``keep32``: return the dense kernel's float32 result unconverted (exact: its integers are
-        below 2^24 before the power-of-two scaling, which float32 represents exactly)."""
+    def current(self, s_pre: np.ndarray, keep32: bool = False) -> np.ndarray:
+        """``s_pre`` [B, n_pre] 0/1 -> (W s << e) << shift as integer-valued floats [B, n_post].
+
+        ``keep32``: return a float32 kernel's result unconverted (exact: its integers are below
+        2^24 before the power-of-two scaling, which float32 represents exactly)."""
         s = s_pre
-        if self.kernel(len(s)) == "dense32":
+        batch = len(s)
+        kernel = self.kernel(batch, self.events(s))
+        if kernel == "dense32":
             acc = s.astype(np.float32, copy=False) @ self.dense
             if not keep32:
                 acc = acc.astype(np.float64)
-        elif len(s) == 1:
+        elif kernel == "motif32":
+            acc = self._motif(s)
+            if not keep32:
+                acc = acc.astype(np.float64)
+        elif kernel == "event64":
+            acc = self._event(s)
+        elif batch == 1:
             acc = (self.sparse @ s[0].astype(np.float64, copy=False))[None, :]
         else:
             acc = np.ascontiguousarray((self.sparse @ s.T.astype(np.float64, copy=False)).T)
-        acc *= 2.0 ** (self.exp + shift)
         return acc
+
+    def _motif(self, s: np.ndarray) -> np.ndarray:
+        k, three_m, m = self.blocks.shape
+        batch = len(s)
+        s3 = s.reshape(batch, k, m).transpose(1, 0, 2)  # [K, B, m] view
+        around = np.empty((k, batch, three_m), np.float32)  # [s[k-1] | s[k] | s[k+1]], filled once
+        around[:, :, m:2 * m] = s3
+        around[1:, :, :m] = s3[:-1]
+        around[0, :, :m] = s3[-1]
+        around[:-1, :, 2 * m:] = s3[1:]
+        around[-1, :, 2 * m:] = s3[0]
+        return np.matmul(around, self.blocks).transpose(1, 0, 2).reshape(batch, k * m)
+
+    def _event(self, s: np.ndarray) -> np.ndarray:
+        batch, n_post = len(s), self.shape[0]
+        b_idx, j_idx = np.nonzero(s)
+        starts = self.col_ptr[j_idx]
+        counts = self.col_ptr[j_idx + 1] - starts
+        total = int(counts.sum())
+        if total == 0:
+            return np.zeros((batch, n_post))
+        first = np.cumsum(counts) - counts                       # where each spike's run starts in the gather
+        pos = np.repeat(starts - first, counts) + np.arange(total)
+        rows = self.col_rows[pos] + np.repeat(b_idx * n_post, counts)
+        return np.bincount(rows, weights=self.col_vals[pos], minlength=batch * n_post).reshape(batch, n_post)
 
 
 def lif_update(u: np.ndarray, v: np.ndarray, a64: np.ndarray, keep_u: np.ndarray, keep_v: np.ndarray,
                bias: np.ndarray, vth_fx: float, u_limit: int, v_limit: int, int32_possible: bool = True) -> np.ndarray:
     """In place on float64 integer-valued state [B, n]; ``a64`` = a << 6. Returns the spikes.
     ``u_limit``: u wraps past +-u_limit (2^23); ``v_limit``: v saturates at +-v_limit (2^23 - 1)."""
-    cur = np.trunc(u * keep_u)
-    cur += a64
-    if int32_possible and np.abs(cur).max(initial=0) >= INT32:  # Lava adds into int32: wrap like it
-        cur = ((cur + INT32) % (2 * INT32)) - INT32
-    over = cur > u_limit
-    if over.any():
-        cur[over] -= 2 * u_limit
-    under = cur <= -u_limit
-    if under.any():
-        cur[under] += 2 * u_limit
-    u[...] = cur
-    volt = np.trunc(v * keep_v)
-    volt += u
-    volt += bias
-    np.clip(volt, -v_limit, v_limit, out=v)
+    np.multiply(u, keep_u, out=u)  # in place, few passes over memory: this runs every step
+    np.trunc(u, out=u)
+    u += a64
+    if int32_possible and np.abs(u).max(initial=0) >= INT32:  # Lava adds into int32: wrap like it
+        u[...] = ((u + INT32) % (2 * INT32)) - INT32
+    if u.size and (u.max() > u_limit or u.min() <= -u_limit):  # the 24-bit wrap, rare: checked by two reductions
+        u[u > u_limit] -= 2 * u_limit
+        u[u <= -u_limit] += 2 * u_limit
+    np.multiply(v, keep_v, out=v)
+    np.trunc(v, out=v)
+    v += u
+    v += bias
+    if v.size and (v.max() > v_limit or v.min() < -v_limit):  # saturation, rare
+        np.clip(v, -v_limit, v_limit, out=v)
     s = v > vth_fx
     np.copyto(v, 0.0, where=s)
     return s
@@ -143,8 +231,9 @@ class CPUBackend:
         self.n_all = at
 
     def _synapses(self, proj) -> _Synapses:
+        motif = self.bundle.population(proj.post).motif_size if proj.pre == proj.post else 1
         return _Synapses(stored_weights(proj.weights.tocsr().astype(np.int64), proj.sign_mode, self.weight_bits),
-                         proj.weight_exp)
+                         proj.weight_exp, motif)
 
     def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
             activity: bool = False, batch_size: int = 256) -> SimResult:
@@ -185,9 +274,9 @@ class CPUBackend:
         for p in self.lifs:
             syns = [syn for pre, syn in self.incoming[p.name] if pre == inp.name]
             if len(syns) == 1:
-                d = syns[0].current(shifted, 6, keep32=True)
+                d = syns[0].current(shifted, keep32=True)
             elif syns:
-                d = sum(syn.current(shifted, 6) for syn in syns)
+                d = sum(syn.current(shifted) for syn in syns)
             if syns:
                 drives[p.name] = np.ascontiguousarray(d.reshape(batch, steps, p.size).transpose(1, 0, 2))
         recurrent = {p.name: [(pre, syn) for pre, syn in self.incoming[p.name] if pre != inp.name] for p in self.lifs}
@@ -207,7 +296,7 @@ class CPUBackend:
                 for pre, syn in recurrent[p.name]:
                     s_pre = prev[pre]
                     if s_pre.any():
-                        a64 += syn.current(s_pre, 6)
+                        a64 += syn.current(s_pre, keep32=True)  # float32 adds into float64 exactly
                 u, v = state[p.name]
                 keep_u, keep_v, bias, vth_fx = self.params[p.name]
                 s = lif_update(u, v, a64, keep_u, keep_v, bias, vth_fx, self.u_limit, self.v_limit,

@@ -142,3 +142,45 @@ def test_every_synapse_kernel_gives_the_same_spikes(tmp_path, monkeypatch, limit
     result = other.run(x, record=("h", "out"), record_v=True)
     assert spike_mismatches(reference.spikes, result.spikes) == 0
     np.testing.assert_array_equal(reference.voltages["h"], result.voltages["h"])
+
+
+@pytest.mark.parametrize("kernel", ["dense32", "motif32", "event64", "sparse64"])
+def test_every_kernel_gives_the_same_spikes_on_an_scml_bundle(tmp_path, monkeypatch, kernel):
+    """The motif-block, event-driven, dense and sparse kernels compute the same integers."""
+    import torch
+
+    from neuromotif.deploy.backends import cpu
+    from neuromotif.deploy.compile import compile_network
+    from neuromotif.search.arch import NeuronParams, build_arch
+    from neuromotif.search.export import to_float_network
+    from neuromotif.search.model import RSNN
+
+    model = RSNN(build_arch("scml", [64], 8, 20, 5, NeuronParams(du=0.3, dv=0.2)), seed=3)
+    with torch.no_grad():
+        model.layers[0].w_rec.mul_(3.0)  # a lively recurrence
+    bundle, _ = compile_network(to_float_network(model), "loihi2", tmp_path / "b")
+    x = (np.random.default_rng(4).random((6, 40, 20)) < 0.3).astype(np.uint8)
+    reference = CPUBackend(bundle).run(x, record=("scml0", "readout"), record_v=True)
+    assert reference.spikes["scml0"].mean() > 0.02
+    rec = next(s for pre, s in CPUBackend(bundle).incoming["scml0"] if pre == "scml0")
+    assert rec.blocks is not None and rec.blocks.shape == (8, 24, 8)  # recognised as a ring of motifs
+    monkeypatch.setattr(cpu._Synapses, "kernel", lambda self, batch, events=None: (
+        kernel if kernel != "motif32" or self.blocks is not None else "sparse64"))
+    forced = CPUBackend(bundle).run(x, record=("scml0", "readout"), record_v=True)
+    assert spike_mismatches(reference.spikes, forced.spikes) == 0
+    np.testing.assert_array_equal(reference.voltages["scml0"], forced.voltages["scml0"])
+
+
+def test_motif_blocks_refuse_what_is_not_a_ring_of_motifs():
+    import scipy.sparse as sp
+
+    from neuromotif.deploy.backends.cpu import motif_blocks
+
+    ring = sp.csr_matrix(np.kron(np.eye(4), np.ones((2, 2))))  # within motifs only
+    assert motif_blocks(ring, 2) is not None
+    far = ring.tolil()
+    far[0, 6] = 5  # motif 0 <- motif 3 is a neighbour on a ring of 4 ...
+    assert motif_blocks(far.tocsr(), 2) is not None
+    far[0, 4] = 7  # ... motif 0 <- motif 2 is not
+    assert motif_blocks(far.tocsr(), 2) is None
+    assert motif_blocks(ring, 1) is None and motif_blocks(sp.csr_matrix(np.ones((4, 6))), 2) is None
