@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neuromotif-setup-stamp
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: setup demo test test-fast bench ablation clean letters-tts
+.PHONY: setup demo test test-fast bench peers ablation clean letters-tts
 
 setup: $(STAMP)
 
@@ -40,7 +40,17 @@ test: setup
 test-fast: setup
 	$(BIN)/python -m pytest
 
-bench: setup
+# Peer libraries for the training benchmark, pinned, without their dependencies: snnTorch and
+# Norse would otherwise pull another torch (Norse through torchvision); Norse ships as an sdist.
+PEERS_STAMP := $(VENV)/.neuromotif-peers-stamp
+peers: $(PEERS_STAMP)
+
+$(PEERS_STAMP): $(STAMP)
+	$(PIP) install --no-deps snntorch==1.0.0 nir==1.0.8 nirtorch==2.6
+	SETUPTOOLS_SCM_PRETEND_VERSION=1.1.0 $(PIP) install --no-deps --no-build-isolation norse==1.1.0
+	@touch $(PEERS_STAMP)
+
+bench: setup peers
 	@mkdir -p benchmarks/results
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 
