@@ -47,6 +47,7 @@ peers: $(PEERS_STAMP)
 
 $(PEERS_STAMP): $(STAMP)
 	$(PIP) install --no-deps snntorch==1.0.0 nir==1.0.8 nirtorch==2.6
+	$(PIP) install "setuptools_scm>=8"  # Norse's sdist takes its version from it (else it builds as 0.0.0)
 	SETUPTOOLS_SCM_PRETEND_VERSION=1.1.0 $(PIP) install --no-deps --no-build-isolation norse==1.1.0
 	@touch $(PEERS_STAMP)
 
