@@ -77,8 +77,11 @@ def partition(net: Netlist, chip: ChipSpec, motif_aware: bool = True) -> list[Co
         bad = {c.population for c, u in zip(cores, usage) if core_violations(u, chip, c)}
         if not bad:
             return cores
-        for name in bad:  # exact output axons exceeded the reservation: reserve more and refill
-            estimate[name] += 1
+        seen = {}  # the output axons per neuron the exact count found, per population
+        for c, u in zip(cores, usage):
+            seen[c.population] = max(seen.get(c.population, 0), -(-u.output_axons // max(c.size, 1)))
+        for name in bad:  # exact output axons exceeded the reservation: reserve what was seen, refill
+            estimate[name] = max(estimate[name] + 1, seen.get(name, 0))
             pop = net.population(name)
             filled[name] = _fill(net, pop, pop.motif_size if motif_aware else 1, chip, estimate[name])
     check_mapping(net, cores, usage, chip)  # raises the remaining violation, with its fix

@@ -138,3 +138,13 @@ def test_motif_larger_than_a_core_names_the_layer():
     with pytest.raises(DesignRuleError) as err:
         map_network(scml_net(2048, 2048, inputs=4), load_chip("loihi1"))
     assert "one motif of population scml0" in str(err.value) and "1024" in str(err.value)
+
+
+def test_a_dense_recurrent_layer_spread_over_many_cores_maps():
+    """Each neuron of a dense recurrent layer on ~30 cores has ~30 output axons: the partitioner's
+    reservation must reach the exact count (it used to creep up by one per refill and give up)."""
+    net = Netlist((NetPopulation("in", 200, is_input=True), NetPopulation("dense0", 2048), NetPopulation("out", 2)),
+                  (NetProjection("in->dense0", "in", "dense0"), NetProjection("dense0->dense0", "dense0", "dense0"),
+                   NetProjection("dense0->out", "dense0", "out")))
+    mapping = map_network(net, load_chip("loihi2"))  # raises a DesignRuleError if any core breaks a rule
+    assert len(mapping.cores) > 20 and sum(c.size for c in mapping.cores) == 2050
