@@ -35,9 +35,9 @@ def integer_ticks(axis: Axis) -> None:
     axis.set_major_locator(MaxNLocator(integer=True))
 
 
-def legend_outside(ax, ncol: int = 1, **kw) -> None:
-    """A legend above the axes, never over the data."""
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=ncol, frameon=False, fontsize=8, **kw)
+def legend_outside(ax, **kw) -> None:
+    """A legend to the right of the axes: never over the data, never over the title."""
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8, **kw)
 
 
 def utilisation(mapping: Mapping) -> dict[str, np.ndarray]:
@@ -70,7 +70,7 @@ def utilisation_figure(mapping: Mapping) -> Figure:
     integer_ticks(ax.xaxis)
     ax.set(xlabel="core", ylabel="use (% of the core's limit)", ylim=(0, max(110, 105 * max(
         (f.max(initial=0) for f in util.values()), default=1))))
-    legend_outside(ax, ncol=len(util))
+    legend_outside(ax)
     fig.suptitle(f"Core utilisation on {mapping.chip.name} ({n} cores)", fontsize=10)
     return fig
 

@@ -34,7 +34,7 @@ def plot_search(net, history: list[dict], out: Path) -> list[Path]:
         a.plot(its, [h["size_probabilities"][size] for h in history], marker="o", label=f"m = {size}")
     a.set(xlabel="iteration", ylabel="probability", title="motif size", ylim=(0, 1))
     integer_ticks(a.xaxis)
-    legend_outside(a, ncol=3)
+    legend_outside(a)
     b.plot(its, [h["val_accuracy"] for h in history], marker="o")
     b.set(xlabel="iteration", ylabel="validation accuracy", title="supernet accuracy", ylim=(0, 1))
     integer_ticks(b.xaxis)

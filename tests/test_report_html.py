@@ -103,7 +103,7 @@ def test_utilisation_bars_are_centred_on_integer_core_ticks():
     assert legend is not None
     fig.canvas.draw()
     box = legend.get_window_extent()
-    assert box.y0 >= ax.get_window_extent().y1 - 1  # the legend sits above the axes, over no bar
+    assert box.x0 >= ax.get_window_extent().x1 - 1  # the legend sits beside the axes, over no bar
 
 
 @pytest.mark.parametrize("chips_wanted,overview", [(3, False), (12, True)])
