@@ -52,13 +52,20 @@ def marked(mark: str) -> list[int]:
     return pids
 
 
+def _as_in_a_terminal() -> None:
+    """A command in a terminal's foreground has SIGINT at its default; a background job of a
+    non-interactive shell (how CI may run the suite) inherits it ignored: undo that for the child."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def start(bundle: Path, *extra: str) -> tuple[subprocess.Popen, str, set[str]]:
     mark = uuid.uuid4().hex
     RUNS.append(mark)
     shm_before = set(os.listdir(SHM))
     proc = subprocess.Popen([str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "300",
                              "--divergence", "0", *extra], env={**os.environ, MARK: mark},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True,
+                            preexec_fn=_as_in_a_terminal)
     deadline = time.monotonic() + 120
     while len(marked(mark)) < 6:  # main + session child + Lava's services and processes
         assert proc.poll() is None, proc.communicate()
@@ -71,7 +78,9 @@ def start(bundle: Path, *extra: str) -> tuple[subprocess.Popen, str, set[str]]:
 @pytest.fixture(autouse=True)
 def no_leftovers_even_when_a_test_fails():
     """A failing test must not leave its Lava run behind for the next one."""
-    started = len(RUNS)
+    from neuromotif.deploy.backends.session import _mapped_shm
+
+    started, shm_before = len(RUNS), set(os.listdir(SHM))
     yield
     for mark in RUNS[started:]:
         for pid in marked(mark):
@@ -79,6 +88,9 @@ def no_leftovers_even_when_a_test_fails():
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+    time.sleep(0.5)
+    for name in set(os.listdir(SHM)) - shm_before - _mapped_shm():
+        (SHM / name).unlink(missing_ok=True)
 
 
 RUNS: list[str] = []
