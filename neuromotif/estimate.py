@@ -74,8 +74,12 @@ def estimate(config: Config, inputs: int, classes: int, steps: int) -> Estimate:
     if config.search.enabled:
         bptt *= 1 + 0.5 * len(config.search.motif_sizes)
     train = BASE_BYTES + bptt + weights * ADAM_BYTES_PER_WEIGHT
-    compile_ = BASE_BYTES + weights * COMPILE_BYTES_PER_SYNAPSE + neurons * COMPILE_BYTES_PER_NEURON
-    return Estimate(neurons, weights, weights, train, compile_)
+    return Estimate(neurons, weights, weights, train, compile_bytes(neurons, weights))
+
+
+def compile_bytes(neurons: int, synapses: int) -> float:
+    """Memory the compiler needs for a network of this size."""
+    return BASE_BYTES + synapses * COMPILE_BYTES_PER_SYNAPSE + neurons * COMPILE_BYTES_PER_NEURON
 
 
 def check_fits(est: Estimate, stage: str) -> None:

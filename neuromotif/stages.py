@@ -163,13 +163,13 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     from neuromotif.search.export import to_float_network
     from neuromotif.search.train import load_model
 
-    from neuromotif.estimate import COMPILE_BYTES_PER_SYNAPSE, Estimate, check_fits
+    from neuromotif.estimate import Estimate, check_fits, compile_bytes
 
     model_path = resolve_model_path(source)
     model, payload = load_model(model_path)
     weights = sum(p.numel() for p in model.parameters())
     neurons = sum(layer.n for layer in model.populations())
-    check_fits(Estimate(neurons, weights, weights, 0.0, 4e8 + weights * COMPILE_BYTES_PER_SYNAPSE), "compile")
+    check_fits(Estimate(neurons, weights, weights, 0.0, compile_bytes(neurons, weights)), "compile")
     if chip_name is None:
         chip_name = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("chip", DEFAULT_CHIP)
     data = payload.get("data", {})
