@@ -20,6 +20,7 @@ from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.compile import bundle_netlist
 from neuromotif.errors import InputError
 from neuromotif.io import atomic_write_text
+from neuromotif.report_html import pct as _pct
 from neuromotif.report_html import read_search_rows, render_html
 from neuromotif.simulation import SIM_DIR
 from neuromotif.versions import package_version
@@ -49,6 +50,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     bundle = read_bundle(run_dir / "bundle")
     chip = load_chip(bundle.manifest["chip"])
     summary, preds, activity, rasters = read_simulation(sim, bundle)
+    search_rows = read_search_rows(run_dir)
     net = bundle_netlist(bundle)
     mapping = mapping_from_summary(bundle.manifest["placement"], chip)
     cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table)
@@ -93,7 +95,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
                     "per_inference_s": cost["latency"]["per_inference_s"], "breakdown_s": cost["latency"]["breakdown_s"]},
         "quantization": {k: bundle.manifest["quantization"][k] for k in ("populations", "projections")},
         "overflow": bundle.manifest["overflow"],
-        "search": _search_summary(run_dir),
+        "search": _search_summary(search_rows),
     }
     atomic_write_text(run_dir / "report.json", json.dumps(report, indent=2, default=_plain))
     plots = _plots(run_dir, mapping, net, cost, report, rasters, bundle) if config.report.plots else []
@@ -101,7 +103,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     pareto_file = run_dir / "pareto.json"
     pareto = json.loads(pareto_file.read_text()).get("points") if pareto_file.exists() else None
     atomic_write_text(run_dir / "report.html", render_html(report, run_dir, plots, bundle.manifest["placement"]["limits"],
-                                                           read_search_rows(run_dir), pareto))
+                                                           search_rows, pareto))
     return report
 
 
@@ -151,11 +153,9 @@ def _plain(obj: Any) -> Any:
     raise TypeError(type(obj).__name__)
 
 
-def _search_summary(run_dir: Path) -> dict[str, Any] | None:
-    history = run_dir / "search" / "history.jsonl"
-    if not history.exists():
+def _search_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not rows:
         return None
-    rows = [json.loads(line) for line in history.read_text().splitlines()]
     return {"iterations": len(rows), "chosen_motif_size": rows[-1]["chosen_motif_size"],
             "size_probabilities": rows[-1]["size_probabilities"], "final_val_accuracy": rows[-1]["val_accuracy"],
             "seconds": sum(r["seconds"] for r in rows)}
@@ -190,10 +190,6 @@ def _overflow_lines(overflow: dict[str, Any]) -> list[str]:
                 "the chip's 24-bit wrap and saturation).", ""]
     return ["**Overflow predicted** (from u / v peaks on the training data):", ""] + \
         [f"- {w}" for w in overflow["warnings"]] + [""]
-
-
-def _pct(v: float | None) -> str:
-    return "-" if v is None else f"{100 * v:.2f} %"
 
 
 def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:

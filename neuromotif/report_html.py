@@ -60,7 +60,8 @@ def _num(value: Any, fmt: str = "{:.4g}") -> str:
     return _e(value)
 
 
-def _pct(value: float | None) -> str:
+def pct(value: float | None) -> str:
+    """A fraction as a percentage with two decimals ("-" when absent): the reports' one format."""
     return "-" if value is None else f"{100 * value:.2f} %"
 
 
@@ -108,17 +109,17 @@ def render_html(r: dict[str, Any], run_dir: Path, plots: list[str], limits: dict
     figure = {name: _image(run_dir / name) for name in plots if (run_dir / name).exists()}
     parts += [figure.get("network.png", ""), "<h2>Accuracy at each precision</h2>",
               table(["float", "quantized (torch chip)", "fixed point (CPU)", f"Lava (first {a['lava_samples']})"],
-                    [[_pct(a["float"]), _pct(a["quantized"]), _pct(a["fixed_cpu"]), _pct(a["lava"])]], sortable=False),
+                    [[pct(a["float"]), pct(a["quantized"]), pct(a["fixed_cpu"]), pct(a["lava"])]], sortable=False),
               f"<p>CPU vs Lava: <b>{agree['cpu_vs_lava_spike_mismatches']} spike mismatches</b> in "
               f"{agree.get('lava_entries_compared') or 0:,} (sample, step, neuron) entries holding "
               f"{agree.get('lava_spikes') or 0:,} spikes. The torch chip precision predicts the fixed point's class "
-              f"for {_pct(agree.get('quantized_vs_fixed_prediction_agreement'))} of samples; float for "
-              f"{_pct(agree.get('float_vs_fixed_prediction_agreement'))}.</p>", figure.get("accuracy.png", ""),
+              f"for {pct(agree.get('quantized_vs_fixed_prediction_agreement'))} of samples; float for "
+              f"{pct(agree.get('float_vs_fixed_prediction_agreement'))}.</p>", figure.get("accuracy.png", ""),
               "<h2>Float, quantized and fixed point, layer by layer</h2>",
               table(["layer", "float = fixed spikes", "quantized = fixed spikes", "v RMS float", "v RMS quantized",
                      "first diverging step (float)"],
-                    [[_e(name), _pct(d.get("float_vs_fixed_spike_agreement")),
-                      _pct(d.get("quantized_vs_fixed_spike_agreement")), _num(d.get("float_vs_fixed_v_rms")),
+                    [[_e(name), pct(d.get("float_vs_fixed_spike_agreement")),
+                      pct(d.get("quantized_vs_fixed_spike_agreement")), _num(d.get("float_vs_fixed_v_rms")),
                       _num(d.get("quantized_vs_fixed_v_rms")), _num(d.get("float_vs_fixed_first_diverging_step"))]
                      for name, d in agree["per_layer"].items()])]
     b = e["breakdown"]
@@ -145,7 +146,7 @@ def render_html(r: dict[str, Any], run_dir: Path, plots: list[str], limits: dict
               table(*headroom_rows(res, limits)), figure.get("utilisation.png", ""), figure.get("placement.png", ""),
               figure.get("raster.png", ""), "<h2>Quantization</h2>",
               table(["projection", "weight exponent", "clipped", "rel. RMS error", "max |w| (float)"],
-                    [[_e(name), q["weight_exp"], _pct(q["clip_fraction"]), _pct(q["rel_rms_error"]),
+                    [[_e(name), q["weight_exp"], pct(q["clip_fraction"]), pct(q["rel_rms_error"]),
                       _num(q["max_abs_float"])] for name, q in r["quantization"]["projections"].items()]),
               table(["population", "neurons", "scale", "vth", "du", "profiles", "dv values before clustering",
                      "largest dv shift"],
@@ -159,7 +160,7 @@ def render_html(r: dict[str, Any], run_dir: Path, plots: list[str], limits: dict
                   table(["iteration", "temperature", "weight loss", "arch loss", "val accuracy", "chosen size",
                          "size probabilities"],
                         [[row["iteration"], _num(row.get("temperature")), _num(row.get("weight_loss")),
-                          _num(row.get("arch_loss")), _pct(row.get("val_accuracy")), _e(row.get("chosen_motif_size")),
+                          _num(row.get("arch_loss")), pct(row.get("val_accuracy")), _e(row.get("chosen_motif_size")),
                           _e(", ".join(f"{k}: {v:.2f}" for k, v in row.get("size_probabilities", {}).items()))]
                          for row in search_rows])]
         for name in ("search/search_history.png", "search/motif_types.png"):

@@ -39,7 +39,6 @@ from neuromotif.deploy.bundle import Bundle
 from neuromotif.hw_models import formats
 
 INT32 = 2**31
-STATE_SHIFT = 6               # a_in << 6 enters u (and vth << 6 is the threshold)
 DENSE_MAX_ENTRIES = 1 << 23   # projections up to 8 M entries may run as dense float32 products
 DRIVE_BUDGET = 1 << 28        # bytes for the precomputed input drive of one batch
 MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost more than they give
@@ -97,7 +96,7 @@ class _Synapses:
     # benchmarks/bench_roofline.py's bundles; only the ranking matters, every kernel is exact
     COSTS_NS = {"dense32": (10e3, 0.02), "motif32": (25e3, 0.08), "sparse64": (15e3, 0.38), "event64": (20e3, 20.0)}
 
-    def __init__(self, w: sp.csr_matrix, exp: int, motif_size: int = 1, shift: int = STATE_SHIFT):
+    def __init__(self, w: sp.csr_matrix, exp: int, motif_size: int = 1, shift: int = formats.STATE_SHIFT):
         """``shift``: the currents come out as (W s << exp) << shift, the power of two folded into
         the weights (exact in float32 and float64 alike)."""
         self.exp = exp
@@ -105,7 +104,6 @@ class _Synapses:
         self.exact_f32 = max_row_sum < FLOAT32_EXACT
         self.shape = w.shape
         size = w.shape[0] * w.shape[1]
-        self.density = w.nnz / max(size, 1)
         scaled = (w.astype(np.float64) * 2.0 ** (exp + shift)).tocsr()
         self.dense = scaled.toarray().astype(np.float32).T if self.exact_f32 and size <= DENSE_MAX_ENTRIES else None
         self.sparse = scaled                                                         # [post, pre], always exact
@@ -136,8 +134,8 @@ class _Synapses:
     def current(self, s_pre: np.ndarray, keep32: bool = False) -> np.ndarray:
         """``s_pre`` [B, n_pre] 0/1 -> (W s << e) << shift as integer-valued floats [B, n_post].
 
-        ``keep32``: return a float32 kernel's result unconverted (exact: its integers are below
-        2^24 before the power-of-two scaling, which float32 represents exactly)."""
+        ``keep32``: return a float32 kernel's result unconverted (exact: its integers times a
+        power of two, the integer part below 2^24, which float32 represents exactly)."""
         s = s_pre
         batch = len(s)
         kernel = self.kernel(batch, self.events(s))
