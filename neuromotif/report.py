@@ -100,8 +100,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     atomic_write_text(run_dir / "report.json", json.dumps(report, indent=2, default=_plain))
     plots = _plots(run_dir, mapping, net, cost, report, rasters, bundle) if config.report.plots else []
     atomic_write_text(run_dir / "report.md", render_markdown(report, run_dir, plots))
-    pareto_file = run_dir / "pareto.json"
-    pareto = json.loads(pareto_file.read_text()).get("points") if pareto_file.exists() else None
+    pareto = _read_pareto(run_dir / "pareto.json")
     atomic_write_text(run_dir / "report.html", render_html(report, run_dir, plots, bundle.manifest["placement"]["limits"],
                                                            search_rows, pareto))
     return report
@@ -151,6 +150,19 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         return obj.item()
     raise TypeError(type(obj).__name__)
+
+
+def _read_pareto(path: Path) -> list[dict[str, Any]] | None:
+    """The sweep's points when the run directory holds a ``pareto.json`` (a list of flat rows)."""
+    if not path.exists():
+        return None
+    try:
+        points = json.loads(path.read_text()).get("points")
+        if not isinstance(points, list) or not all(isinstance(p, dict) for p in points):
+            raise ValueError("no list of points")
+    except (ValueError, AttributeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path} is damaged ({exc}): rerun the sweep or remove the file") from None
+    return points or None
 
 
 def _search_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:

@@ -231,6 +231,8 @@ CASES: dict[str, Case] = {
                                  "has no simulation/activity.npz"),
     "report: rasters garbage": (lambda ws: ["report", _damage_sim(ws, "rasters.npz", b"PK\x03\x04xx")], 2,
                                 "rasters.npz is damaged"),
+    "report: damaged pareto.json": (lambda ws: ["report", _damage_sim(ws, "../pareto.json", b"{\"points\": 3}")], 2,
+                                    "pareto.json is damaged"),
     "report: --set a train key": (lambda ws: ["report", str(ws.copy_run()), "--set", "train.lr=1"], 2,
                                   "takes only report"),
     "report: unknown cost table": (lambda ws: ["report", str(ws.copy_run()), "--set", "report.cost_table=x"], 2,

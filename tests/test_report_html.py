@@ -123,3 +123,17 @@ def test_placement_shows_every_chip_or_an_overview(chips_wanted, overview):
         assert any(f"{chips_wanted} chips" in t for t in titles)
     else:
         assert [t.split(":")[0] for t in titles if t.startswith("chip")] == [f"chip {c}" for c in range(chips_wanted)]
+
+
+def test_a_pareto_front_in_the_run_directory_shows_in_the_page(run_dir):
+    import json
+
+    points = [{"lambda_energy": 0.0, "fixed_accuracy": 0.95, "energy_J": 5e-5, "non_dominated": True},
+              {"lambda_energy": 1.0, "fixed_accuracy": 0.93, "energy_J": 2e-5, "non_dominated": True}]
+    (run_dir / "pareto.json").write_text(json.dumps({"points": points}))
+    try:
+        assert main(["report", str(run_dir), "-q"]) == 0
+        page = (run_dir / "report.html").read_text()
+        assert "Pareto front" in page and "lambda_energy" in page and "0.93" in page
+    finally:
+        (run_dir / "pareto.json").unlink()
