@@ -53,7 +53,7 @@ def output_error(target: Path, exc: BaseException, written: Path | None = None) 
     return OutputError(f"cannot write {target} ({reason}); choose a writable --out folder")
 
 
-def _is_write_failure(exc: BaseException, target: Path) -> bool:
+def _is_write_failure(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return exc.errno in WRITE_ERRNOS
     return isinstance(exc, RuntimeError) and "writ" in str(exc).lower()  # torch.save reports ENOSPC this way
@@ -86,7 +86,7 @@ def _write_failures_as_output_errors(target: Path, tmp: Path) -> Iterator[None]:
     try:
         yield
     except (OSError, RuntimeError) as exc:
-        if _is_write_failure(exc, target):
+        if _is_write_failure(exc):
             raise output_error(target, exc, tmp) from None
         raise
 
