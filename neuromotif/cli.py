@@ -203,11 +203,28 @@ def report(run_dir: Path, overrides, open_html: bool) -> None:
 @click.option("--max-profiles", type=click.IntRange(min=1, max=32), default=None,
               help="Distinct neuron decay profiles per population (one Lava LIF process each; "
                    "default: the model's compile.max_profiles).")
+@click.option("--dt", type=float, default=None,
+              help="NIR sources: seconds per chip step (default: the graph's metadata dt).")
+@click.option("--data", "data_name", default=None,
+              help="NIR sources: the dataset `simulate` and `report` run the bundle on (e.g. digits-saccade).")
+@click.option("--data-root", type=click.Path(path_type=Path, file_okay=False), default=None)
 @quiet_option
-def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int | None) -> None:
-    """Quantize, map and check SOURCE (a model.pt or a run directory) and write a bundle."""
-    from neuromotif.stages import compile_checkpoint, resolve_model_path
+def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int | None, dt: float | None,
+                data_name: str | None, data_root: Path | None) -> None:
+    """Quantize, map and check SOURCE (a model.pt, a run directory or a .nir graph) and write a bundle."""
+    from neuromotif.stages import compile_checkpoint, compile_nir, resolve_model_path
 
+    if Path(source).suffix == ".nir":
+        out = out or Path(source).with_suffix("")
+        bundle, report = compile_nir(Path(source), chip, out, max_profiles, dt, data_name, data_root)
+        for line in report.lines():
+            stdout.print(f"  [yellow]approximation[/yellow] {line}")
+        s = bundle.manifest["placement"]
+        stdout.print(f"[green]compiled[/green] {source} (NIR, dt {report.dt:g} s) for {s['chip']}: {s['cores']} cores, "
+                     f"{s['totals']['synapses']:,} synapses -> {out}")
+        return
+    if dt is not None or data_name is not None:
+        raise InputError("--dt and --data apply to NIR sources (.nir) only; a model.pt records both")
     model_path = resolve_model_path(source)
     out = out or model_path.parent / "bundle"
     bundle, _ = compile_checkpoint(model_path, chip, out, max_profiles)
@@ -258,6 +275,29 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
         line += (f", Lava {accuracy['lava']:.4f}, CPU/Lava spike mismatches {r['cpu_vs_lava_spike_mismatches']} "
                  f"({r['lava_seconds']:.1f} s)")
     stdout.print(line + f" -> {out}")
+
+
+@cli.command()
+@click.argument("source", metavar="RUN_DIR_OR_BUNDLE", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["nir"]), default="nir", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Output file (default: network.nir beside the bundle).")
+@click.option("--dt", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
+              help="Seconds per chip step written into the graph.")
+@quiet_option
+def export(source: Path, fmt: str, out: Path | None, dt: float) -> None:
+    """Write the compiled network (the bundle of a run directory, or a bundle) in another format:
+    nir = a NIR graph of the exact fixed-point network (snnTorch, Norse, ... read it)."""
+    from neuromotif.deploy.bundle import read_bundle
+    from neuromotif.deploy.nir_export import write_nir
+
+    source = Path(source)
+    bundle_dir = source / "bundle" if (source / "bundle" / "manifest.json").exists() else source
+    bundle = read_bundle(bundle_dir)
+    out = out or bundle_dir.parent / "network.nir"
+    for line in write_nir(bundle, out, dt):
+        stdout.print(f"  [yellow]note[/yellow] {line}")
+    stdout.print(f"[green]exported[/green] {bundle_dir} as NIR (dt {dt:g} s) -> {out}")
 
 
 @cli.command()

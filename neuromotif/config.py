@@ -107,6 +107,17 @@ class SearchConfig(Section):
     arch_fraction: Fraction = 0.3
     temperature: tuple[PosFloat, PosFloat] = Field((1.0, 0.1), description="softmax temperature of the "
                                                    "architecture choices, annealed geometrically first -> last")
+    warmup: Annotated[int, Field(ge=0)] = Field(0, description="iterations that train weights only before the "
+                                                "architecture moves (DARTS warm-up)")
+    relaxation: Literal["mixture", "gumbel"] = Field("mixture", description="mixture: every candidate weighted by "
+                                                     "its probability; gumbel: one hard straight-through sample "
+                                                     "per batch")
+    type_init_std: Annotated[float, Field(ge=0)] = Field(1e-3, description="std of the initial type logits; "
+                                                         "near 0 every position starts at p_E = p_I (weight 0)")
+    stop_entropy: Annotated[float, Field(ge=0)] | None = Field(None, description="stop early once the mean type "
+                                                               "entropy (nats) falls below this")
+    diagnostics: bool = Field(True, description="per iteration: accuracy drop of the architecture update and what "
+                                                "IP recovers (costs two extra validation passes)")
     ip: IPConfig = Field(default_factory=IPConfig)
 
 

@@ -181,3 +181,34 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     return bundle, mapping
+
+
+def compile_nir(source: Path, chip_name: str | None, out: Path, max_profiles: int | None, dt: float | None,
+                data_name: str | None, data_root: Path | None = None):
+    """A NIR graph -> float network (``deploy.nir_import``) -> bundle. ``data_name``: the dataset
+    `simulate` and `report` will run it on (recorded in the bundle). Returns (bundle, import report)."""
+    from dataclasses import asdict
+
+    from neuromotif.config import load_config
+    from neuromotif.deploy.bundle import sha256
+    from neuromotif.deploy.compile import compile_network
+    from neuromotif.deploy.nir_import import nir_to_float_network, read_nir_graph
+    from neuromotif.hw_models.chip import DEFAULT_CHIP
+
+    graph = read_nir_graph(source)
+    net, report = nir_to_float_network(graph, dt, source=f"nir ({Path(source).name})")
+    metadata: dict = {"source": {"checkpoint": None, "nir": str(Path(source).resolve()), "sha256": sha256(source)},
+                      "nir_import": {"dt": report.dt, "approximations": report.items}}
+    if data_name is not None:
+        from neuromotif.search.data import dataset_info
+
+        config = load_config(None, [f"data.name={data_name}", *([f"data.root={data_root}"] if data_root else [])])
+        info = dataset_info(config.data)
+        if info.channels != net.population(net.input).size:
+            raise InputError(f"--data {data_name}: the dataset has {info.channels} input channels, the NIR graph's "
+                             f"Input has {net.population(net.input).size}; pick the dataset it was trained on")
+        metadata.update(config=dump_config(config), data=asdict(info), timesteps=info.timesteps)
+    bundle, _ = compile_network(net, chip_name or DEFAULT_CHIP, out, max_profiles or 4, metadata)
+    for message in bundle.manifest["overflow"]["warnings"]:
+        warn(message)
+    return bundle, report

@@ -7,7 +7,14 @@ Each iteration alternates the two steps of the method:
   step 2  SpiKL-IP (``plasticity.py``): weights and architecture frozen, every recurrent neuron
           adapts its gain and decay over a window of training batches: fast self-repair after
           the structural and weight changes of step 1.
-After the last iteration, the most probable size and types give the architecture
+The first ``search.warmup`` iterations train weights only (a DARTS warm-up: architecture
+gradients of untrained weights are noise). With ``search.diagnostics`` every iteration also
+records the risk the method is about: the validation accuracy before step 1, after it, with the
+step-1 weights but the previous architecture (so the drop due to the architecture update alone
+is measured), and after the IP window (in a search without IP, on a copy: what IP would have
+recovered), plus each layer's firing rate. ``benchmarks/hrmas_diagnosis.py`` plots them.
+After the last iteration (or once the type entropy falls below ``search.stop_entropy``), the most
+probable size and types give the architecture
 (``architecture.yaml``), which is retrained from fresh weights (``neuromotif.stages.train_model``,
 the `train` stage of `neuromotif run`).
 Outputs in ``OUT/search/``: architecture.yaml, checkpoint.pt (resumable: an interrupted search
@@ -17,6 +24,7 @@ from __future__ import annotations
 
 import json
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +39,7 @@ from neuromotif.search.data.base import stratified_holdout
 from neuromotif.errors import InputError
 from neuromotif.search.plasticity import from_config, run_ip
 from neuromotif.progress import note, track
+from neuromotif.search.model import predict
 from neuromotif.search.supernet import SuperNet
 from neuromotif.search.train import batches, evaluate, loss_fn, resolve_device, restore_checkpoint
 
@@ -43,7 +52,8 @@ def build_supernet(config: Config, info) -> SuperNet:
             if not any(h % m == 0 for m in sizes):
                 raise InputError(f"search.motif_sizes {sizes}: none divides the layer size {h}; add a divisor")
     return SuperNet(info.channels, list(config.model.hidden), info.classes, sizes,
-                    NeuronParams(n.du, n.dv, n.vth, n.bias), seed=config.seed)
+                    NeuronParams(n.du, n.dv, n.vth, n.bias), seed=config.seed,
+                    type_init_std=config.search.type_init_std, relaxation=config.search.relaxation)
 
 
 class Search:
@@ -60,6 +70,8 @@ class Search:
         self.w_split, self.a_split = data.train.subset(keep), data.train.subset(hold)
         self.gen = torch.Generator().manual_seed(config.seed)
         self.ip = from_config(config.search.ip) if config.search.ip.enabled else None
+        self.ip_rule = from_config(config.search.ip)  # also for the counterfactual IP of a search without IP
+        self.stopped = False
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
 
@@ -70,7 +82,8 @@ class Search:
 
     def save(self) -> None:
         state = {"net": self.net.state_dict(), "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(),
-                 "gen": self.gen.get_state(), "iteration": self.iteration, "history": self.history}
+                 "gen": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "iteration": self.iteration,
+                 "history": self.history, "stopped": self.stopped}
         with atomic_path(self.checkpoint) as tmp:
             torch.save(state, tmp)
         atomic_write_text(self.out / "history.jsonl", "".join(json.dumps(h) + "\n" for h in self.history))
@@ -83,18 +96,65 @@ class Search:
         self.a_opt.load_state_dict(state["a_opt"])
         self.gen.set_state(state["gen"])
         self.iteration, self.history = state["iteration"], state["history"]
+        self.stopped = state.get("stopped", False)
+        if "torch_rng" in state:
+            torch.set_rng_state(state["torch_rng"])
         return True
 
     # ---- the two steps -----------------------------------------------------------------------
-    def _step(self, opt, split: SpikeSplit, idx: np.ndarray) -> float:
+    def _step(self, opt, split: SpikeSplit, idx: np.ndarray) -> tuple[float, float]:
+        """One optimiser step on a batch; returns its loss and accuracy."""
         x = torch.from_numpy(split.spikes(idx)).to(self.device, torch.float32)
         y = torch.from_numpy(split.labels[idx]).to(self.device)
-        loss = loss_fn(self.net(x)["counts"], y, x.shape[1], self.config.train)
+        counts = self.net(x)["counts"]
+        loss = loss_fn(counts, y, x.shape[1], self.config.train)
         self.w_opt.zero_grad(set_to_none=True)
         self.a_opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        return float(loss.detach())
+        return float(loss.detach()), float((predict(counts.detach()) == y).float().mean())
+
+    def _val(self) -> tuple[float, list[float]]:
+        """Validation accuracy and each population's mean firing rate (spikes per neuron-step)."""
+        result = evaluate(self.net, self.data.val, self.device, rates=True)
+        return result["accuracy"], result["rates"]
+
+    @contextmanager
+    def _architecture(self, logits: list[torch.Tensor]):
+        """Evaluate with other architecture logits (the weights stay)."""
+        params = self.net.arch_parameters()
+        saved = [p.detach().clone() for p in params]
+        with torch.no_grad():
+            for p, v in zip(params, logits):
+                p.copy_(v)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for p, v in zip(params, saved):
+                    p.copy_(v)
+
+    def _ip_window(self, order: np.ndarray) -> dict[str, Any]:
+        bs = self.config.train.batch_size
+        window = order[: self.config.search.ip.window * bs]
+        return run_ip(self.net, (torch.from_numpy(x) for _, x, _ in batches(self.w_split, bs, window)),
+                      self.ip_rule, self.device)
+
+    def _counterfactual_ip(self, order: np.ndarray) -> float:
+        """Validation accuracy had IP run now; the neurons are put back afterwards."""
+        neurons = [(layer.gain.detach().clone(), layer.dv.detach().clone()) for layer in self.net.layers]
+        try:
+            self._ip_window(order)
+            return self._val()[0]
+        finally:
+            with torch.no_grad():
+                for layer, (gain, dv) in zip(self.net.layers, neurons):
+                    layer.gain.copy_(gain)
+                    layer.dv.copy_(dv)
+
+    def mean_type_entropy(self) -> float:
+        values = [v for layer in self.net.layers for k, v in layer.entropies().items() if k.startswith("types")]
+        return float(np.mean(values))
 
     def temperature(self, iteration: int) -> float:
         """Geometric annealing from the first to the last configured temperature."""
@@ -110,26 +170,49 @@ class Search:
         w_order = torch.randperm(len(self.w_split), generator=self.gen).numpy()
         a_order = torch.randperm(len(self.a_split), generator=self.gen).numpy()
         n_batches = -(-len(w_order) // bs)
-        w_losses, a_losses = [], []
-        for b in track(range(n_batches), f"search {self.iteration + 1}/{self.config.search.epochs}", total=n_batches):
-            w_losses.append(self._step(self.w_opt, self.w_split, w_order[b * bs:(b + 1) * bs]))
-            a_idx = a_order[(b * bs) % len(a_order):][:bs]
-            a_losses.append(self._step(self.a_opt, self.a_split, a_idx))
+        search = self.config.search
+        diagnose = search.diagnostics
+        warm = self.iteration < search.warmup
+        arch_before = [p.detach().clone() for p in self.net.arch_parameters()]
+        w_losses, w_acc, a_losses = [], [], []
+        for b in track(range(n_batches), f"search {self.iteration + 1}/{search.epochs}", total=n_batches):
+            loss, acc = self._step(self.w_opt, self.w_split, w_order[b * bs:(b + 1) * bs])
+            w_losses.append(loss)
+            w_acc.append(acc)
+            if not warm:
+                a_idx = a_order[(b * bs) % len(a_order):][:bs]
+                a_losses.append(self._step(self.a_opt, self.a_split, a_idx)[0])
+        risk: dict[str, Any] = {}
+        if diagnose:
+            risk["val_after_step1"], risk["rates_after_step1"] = self._val()
+            with self._architecture(arch_before):
+                risk["val_previous_architecture"] = self._val()[0]
+            risk["architecture_drop"] = risk["val_previous_architecture"] - risk["val_after_step1"]
+            if self.history:
+                risk["val_before"] = self.history[-1]["val_accuracy"]
         ip_stats = {}
         if self.ip is not None:
-            window = w_order[: self.config.search.ip.window * bs]
-            ip_stats = run_ip(self.net, (torch.from_numpy(x) for _, x, _ in batches(self.w_split, bs, window)),
-                              self.ip, self.device)
-        val = evaluate(self.net, self.data.val, self.device)["accuracy"]
+            ip_stats = self._ip_window(w_order)
+        elif diagnose:
+            risk["val_if_ip"] = self._counterfactual_ip(w_order)
+        val, rates = self._val()
+        if diagnose:
+            after_ip = val if self.ip is not None else risk["val_if_ip"]
+            risk["ip_recovery"] = after_ip - risk["val_after_step1"]
         layer = self.net.layers[0]
         sizes = layer.size_probabilities().detach().cpu().numpy()
         self.iteration += 1
-        record = {"iteration": self.iteration, "temperature": self.temperature(self.iteration - 1), "weight_loss": float(np.mean(w_losses)),
-                  "arch_loss": float(np.mean(a_losses)), "val_accuracy": val, "entropy": layer.entropies(),
+        record = {"iteration": self.iteration, "temperature": self.temperature(self.iteration - 1),
+                  "warmup": warm, "weight_loss": float(np.mean(w_losses)), "train_accuracy": float(np.mean(w_acc)),
+                  "arch_loss": float(np.mean(a_losses)) if a_losses else None, "val_accuracy": val, "rates": rates,
+                  "entropy": layer.entropies(), "mean_type_entropy": self.mean_type_entropy(),
                   "size_probabilities": {str(m): float(p) for m, p in zip(layer.sizes, sizes)},
-                  "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]), "ip": ip_stats,
+                  "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]), "ip": ip_stats, "risk": risk,
                   "seconds": time.perf_counter() - t0}
         self.history.append(record)
+        if search.stop_entropy is not None and not warm and record["mean_type_entropy"] < search.stop_entropy:
+            self.stopped = True
+            note(f"search: type entropy {record['mean_type_entropy']:.3f} < {search.stop_entropy}: architecture settled")
         self.save()
         note(f"search {self.iteration}/{self.config.search.epochs}: val {val:.4f}, motif size "
              f"{record['chosen_motif_size']} (p={sizes.max():.2f}), loss {record['weight_loss']:.3f}")
@@ -139,7 +222,8 @@ class Search:
         if resume:
             self.load()
         done = 0
-        while self.iteration < self.config.search.epochs and (stop_after is None or done < stop_after):
+        while (self.iteration < self.config.search.epochs and not self.stopped
+               and (stop_after is None or done < stop_after)):
             self.iterate()
             done += 1
         self.net.set_temperature(self.temperature(self.config.search.epochs - 1))

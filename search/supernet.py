@@ -10,6 +10,10 @@ N neurons, i.e. a type choice for every connection of the layer.
 A temperature (``set_temperature``) divides every logit: annealed from 1 towards a small value
 over the search, it sharpens the choices so that the relaxed network the weights are trained
 in converges to the discrete one that derivation keeps (a smaller discretisation gap).
+``relaxation="gumbel"`` replaces the mixture, in training, by one hard straight-through
+Gumbel-softmax sample of every type and of the size per batch: the weights then train in
+discrete networks, as the derived one will run. ``type_init_std`` sets the spread of the
+initial type logits: near 0 every position starts at p_E = p_I, i.e. a zero weight.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ TYPE_CODES = np.array([1, -1, 0], np.int8)
 
 class SuperSCMLLayer(LIFLayer):
     def __init__(self, n_in: int, n: int, sizes: list[int], neuron: NeuronParams, generator: torch.Generator,
-                 rec_scale: float = 0.5):
+                 rec_scale: float = 0.5, type_init_std: float = 1e-3, relaxation: str = "mixture"):
         super().__init__(n_in, n, neuron, generator, INPUT_SCALE)
         self.sizes = [m for m in sizes if n % m == 0]
         if not self.sizes:
@@ -38,7 +42,7 @@ class SuperSCMLLayer(LIFLayer):
         self.alpha = nn.ParameterList()
         for m in self.sizes:
             self.w.append(nn.Parameter(torch.rand(n // m, m, 3 * m, generator=generator) * (rec_scale / (3 * m) ** 0.5)))
-            self.alpha.append(nn.Parameter(1e-3 * torch.randn(m, 3 * m, 3, generator=generator)))  # break ties
+            self.alpha.append(nn.Parameter(type_init_std * torch.randn(m, 3 * m, 3, generator=generator)))
             k = n // m
             mask = torch.ones(m, 3 * m)
             if k <= 1:
@@ -48,6 +52,8 @@ class SuperSCMLLayer(LIFLayer):
             self.register_buffer(f"mask{m}", mask)
         self.beta = nn.Parameter(1e-3 * torch.randn(len(self.sizes), generator=generator))
         self.temperature = 1.0
+        self.relaxation = relaxation
+        self._size_mix: torch.Tensor | None = None  # the size weights of the current forward pass
 
     def arch_parameters(self) -> list[nn.Parameter]:
         return [*self.alpha, self.beta]
@@ -59,11 +65,18 @@ class SuperSCMLLayer(LIFLayer):
     def size_probabilities(self) -> torch.Tensor:
         return torch.softmax(self.beta / self.temperature, dim=0)
 
+    def _sample(self, logits: torch.Tensor, dim: int) -> torch.Tensor:
+        """Relaxed choice along ``dim``: the softmax, or (gumbel, training) a hard one-hot sample
+        whose gradient is the softmax's (straight-through)."""
+        if self.relaxation != "gumbel" or not self.training:
+            return torch.softmax(logits / self.temperature, dim=dim)
+        return nn.functional.gumbel_softmax(logits / self.temperature, tau=1.0, hard=True, dim=dim)
+
     def folded_weights(self):
         w_in = self.w_in * self.gain[:, None]
         recs = []
         for i, m in enumerate(self.sizes):
-            p = self.type_probabilities(i)
+            p = self._sample(self.alpha[i], -1)
             sign = (p[..., 0] - p[..., 1]) * getattr(self, f"mask{m}")
             recs.append(sign * self.w[i].abs() * self.gain.view(self.n // m, m, 1))
         return w_in, recs
@@ -72,10 +85,11 @@ class SuperSCMLLayer(LIFLayer):
         if self.precision != "float":
             raise ValueError("the supernet runs in float precision only")
         w_in, recs = self.folded_weights()
+        self._size_mix = self._sample(self.beta, 0)
         return {"w_in": w_in, "rec": recs, "du": self.du, "dv": self.dv, "bias": self.bias}
 
     def recurrent_current(self, s: torch.Tensor, rec: list[torch.Tensor]) -> torch.Tensor:
-        mix = self.size_probabilities()
+        mix = self._size_mix if self._size_mix is not None else self.size_probabilities()
         batch = s.shape[0]
         total = s.new_zeros(batch, self.n)
         for i, (m, w) in enumerate(zip(self.sizes, rec)):
@@ -85,14 +99,26 @@ class SuperSCMLLayer(LIFLayer):
             total = total + mix[i] * cur.transpose(0, 1).reshape(batch, self.n)
         return total
 
-    def derive(self) -> LayerSpec:
-        """Discretise: the most probable size, and the most probable type at every position."""
-        i = int(torch.argmax(self.beta))
+    def derive(self, index: int | None = None, types: np.ndarray | None = None) -> LayerSpec:
+        """Discretise: the most probable size, and the most probable type at every position
+        (or the candidate of size ``sizes[index]`` with type codes ``types`` [m, 3m])."""
+        i = int(torch.argmax(self.beta)) if index is None else index
         m = self.sizes[i]
-        types = TYPE_CODES[self.type_probabilities(i).argmax(-1).cpu().numpy()]
+        if types is None:
+            types = TYPE_CODES[self.type_probabilities(i).argmax(-1).cpu().numpy()]
         types = types * getattr(self, f"mask{m}").cpu().numpy().astype(np.int8)
         neuron = NeuronParams(float(self.du), float(self.dv.mean()), self.vth, float(self.bias.mean()))
         return LayerSpec("scml", self.n, m, types[:, m:2 * m], types[:, :m], types[:, 2 * m:], neuron)
+
+    def candidate_logits(self, index: int, types: np.ndarray, big: float = 1e3) -> list[torch.Tensor]:
+        """Architecture logits that make the supernet run one discrete candidate: size
+        ``sizes[index]`` with type codes ``types`` [m, 3m] (the one-shot evaluation of a candidate)."""
+        beta = torch.full_like(self.beta, -big)
+        beta[index] = big
+        alphas = [a.detach().clone() for a in self.alpha]
+        choice = torch.from_numpy(np.select([types == 1, types == -1], [0, 1], 2)).to(self.beta.device)
+        alphas[index] = torch.nn.functional.one_hot(choice.long(), 3).to(self.beta) * 2 * big - big
+        return [*alphas, beta]
 
     @torch.no_grad()
     def entropies(self) -> dict[str, float]:
@@ -110,12 +136,13 @@ class SuperNet(nn.Module):
     """Input -> supernet recurrent layer(s) -> LIF readout; same interface as ``RSNN``."""
 
     def __init__(self, inputs: int, hidden: list[int], classes: int, sizes: list[int], neuron: NeuronParams,
-                 seed: int = 0):
+                 seed: int = 0, type_init_std: float = 1e-3, relaxation: str = "mixture"):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         layers, n_in = [], inputs
         for n in hidden:
-            layers.append(SuperSCMLLayer(n_in, n, sizes, neuron, gen))
+            layers.append(SuperSCMLLayer(n_in, n, sizes, neuron, gen, type_init_std=type_init_std,
+                                         relaxation=relaxation))
             n_in = n
         self.layers = nn.ModuleList(layers)
         self.readout = FeedForwardLayer(n_in, classes, neuron, gen, READOUT_SCALE)

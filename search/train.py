@@ -57,20 +57,27 @@ def loss_fn(counts: torch.Tensor, labels: torch.Tensor, steps: int, cfg: TrainCo
 
 
 @torch.no_grad()
-def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: str = "float") -> dict[str, Any]:
-    """Accuracy, per-sample predictions and spike counts of ``split`` at ``precision``."""
+def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: str = "float",
+             rates: bool = False) -> dict[str, Any]:
+    """Accuracy, per-sample predictions and spike counts of ``split`` at ``precision``
+    (and, with ``rates``, each population's mean firing rate in spikes per neuron-step)."""
     model.eval()
     before = model.populations()[0].precision
     model.set_precision(precision)
-    preds, counts = [], []
+    preds, counts, totals = [], [], None
     for _, x, _ in batches(split, EVAL_BATCH):
         out = model(torch.from_numpy(x).to(device, torch.float32))
         counts.append(out["counts"].cpu().numpy())
         preds.append(predict(out["counts"]).cpu().numpy())
+        batch_rates = np.array([float(r) * len(x) for r in out["rates"]])
+        totals = batch_rates if totals is None else totals + batch_rates
     model.set_precision(before)
     pred = np.concatenate(preds) if preds else np.zeros(0, int)
-    return {"accuracy": float((pred == split.labels).mean()) if len(pred) else float("nan"),
-            "predictions": pred, "counts": np.concatenate(counts) if counts else np.zeros((0, 0))}
+    result = {"accuracy": float((pred == split.labels).mean()) if len(pred) else float("nan"),
+              "predictions": pred, "counts": np.concatenate(counts) if counts else np.zeros((0, 0))}
+    if rates:
+        result["rates"] = [] if totals is None else (totals / len(split)).tolist()
+    return result
 
 
 @torch.no_grad()
