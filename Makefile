@@ -32,8 +32,9 @@ demo: setup
 	$(BIN)/neuromotif run configs/quickstart.yaml --out runs/quickstart
 	@echo "report: runs/quickstart/report.md"
 
-# Full suite, slow tests included (CI runs this; budget < 15 min on 2 cores).
-test: setup
+# Full suite, slow tests included (CI runs this; budget < 15 min on 2 cores). The peers are test
+# dependencies: NIR round trips run through snnTorch and Norse.
+test: setup peers
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 # Fast inner-loop path for developers: everything not marked slow.
@@ -46,7 +47,7 @@ PEERS_STAMP := $(VENV)/.neuromotif-peers-stamp
 peers: $(PEERS_STAMP)
 
 $(PEERS_STAMP): $(STAMP)
-	$(PIP) install --no-deps snntorch==1.0.0 nir==1.0.8 nirtorch==2.6
+	$(PIP) install --no-deps snntorch==1.0.0 nirtorch==2.6
 	$(PIP) install "setuptools_scm>=8"  # Norse's sdist takes its version from it (else it builds as 0.0.0)
 	SETUPTOOLS_SCM_PRETEND_VERSION=1.1.0 $(PIP) install --no-deps --no-build-isolation norse==1.1.0
 	@touch $(PEERS_STAMP)

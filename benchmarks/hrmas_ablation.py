@@ -1,16 +1,20 @@
-"""HRMAS against its ablations on letters-tts (synthetic spoken letters), equal neuron count.
+"""HRMAS against its ablations, equal neuron count, fair budget: every variant retrains for the
+same epochs on the same (full) training split, with the same seeds and splits.
 
 Variants (N = 256 recurrent neurons, one layer):
   hrmas         search motif size + types with SpiKL-IP, retrain the found architecture with IP
   hrmas-no-ip   the same search and retraining without IP
   no-motif      search a type for every connection of the layer (no motifs), with IP
-  fc            fully connected recurrent layer, no search
+  scml          hand-designed SC-ML (model.motif_size 8, the default hand pattern), no search
   random-scml   SC-ML with a random motif topology, no search
+  fc            fully connected recurrent layer, no search
   feedforward   no recurrence
-Each variant x seed trains in its own run directory (resumable: re-running skips finished runs)
-under benchmarks/results/ablation/. Writes ablation.json and ablation.md (mean +- std of test
-accuracy over seeds). Budget knobs: --epochs, --search-epochs, --seeds, --neurons, --max-samples.
-Run: python benchmarks/hrmas_ablation.py [--epochs 12 --search-epochs 2 --seeds 0 1 2]
+Each variant x seed trains in its own run directory (resumable: re-running skips finished runs,
+and an interrupted run resumes from its checkpoints) under
+benchmarks/results/ablation/<dataset>/. Writes ablation.json and ablation.md there: mean +- std of
+test accuracy over seeds and, against hrmas, the paired per-seed differences with a sign test and
+a paired t-test. Split long sweeps with --variants / --seeds (each part ~2 h on 2 cores).
+Run: python benchmarks/hrmas_ablation.py --dataset letters-tts [--seeds 0 1 2 3 4 --variants hrmas scml]
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ VARIANTS = {
     "hrmas": {"search": True, "sets": ["search.space=motif", "search.ip.enabled=true", "train.ip=true"]},
     "hrmas-no-ip": {"search": True, "sets": ["search.space=motif", "search.ip.enabled=false", "train.ip=false"]},
     "no-motif": {"search": True, "sets": ["search.space=full", "search.ip.enabled=true", "train.ip=true"]},
+    "scml": {"search": False, "sets": ["model.kind=scml"]},
     "fc": {"search": False, "sets": ["model.kind=dense"]},
     "random-scml": {"search": False, "sets": ["model.kind=random-scml"]},
     "feedforward": {"search": False, "sets": ["model.kind=feedforward"]},
@@ -46,7 +51,7 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
     spec = VARIANTS[variant]
     sets = [f"data.name={args.dataset}", f"model.hidden=[{args.neurons}]", f"seed={seed}", f"train.epochs={args.epochs}",
             *([f"data.max_samples={args.max_samples}"] if args.max_samples else []),
-            f"search.epochs={args.search_epochs}", "report.plots=false", *spec["sets"]]
+            f"search.epochs={args.search_epochs}", f"train.threads={args.threads}", "report.plots=false", *spec["sets"]]
     cfg = load_config(None, sets)
     t0 = time.perf_counter()
     arch_file, motif = None, None
@@ -62,6 +67,33 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
     return result
 
 
+def finished(root: Path) -> list[dict]:
+    """Every finished run under ``root`` (parts of a sweep run separately combine)."""
+    return [json.loads(p.read_text()) for p in sorted(root.glob("*/seed*/result.json"))]
+
+
+def paired_comparison(results: list[dict], reference: str = "hrmas") -> list[dict]:
+    """Per-seed differences reference - variant (points), sign test and paired t-test."""
+    from scipy.stats import binomtest, ttest_rel
+
+    ref = {r["seed"]: r["test_accuracy"] for r in results if r["variant"] == reference}
+    out = []
+    for variant in [v for v in VARIANTS if v != reference]:
+        other = {r["seed"]: r["test_accuracy"] for r in results if r["variant"] == variant}
+        seeds = sorted(set(ref) & set(other))
+        if len(seeds) < 2:
+            continue
+        a, b = [100 * ref[s] for s in seeds], [100 * other[s] for s in seeds]
+        diffs = [x - y for x, y in zip(a, b)]
+        wins, losses = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+        sign_p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
+        t_p = float(ttest_rel(a, b).pvalue) if any(diffs) else 1.0
+        out.append({"variant": variant, "n": len(seeds), "seeds": seeds, "diffs": diffs,
+                    "mean_diff": statistics.mean(diffs), "wins": wins, "losses": losses, "sign_p": float(sign_p),
+                    "t_p": t_p if t_p == t_p else 1.0})
+    return out
+
+
 def main() -> None:
     from benchmarks.common import RESULTS
     from neuromotif.io import atomic_write_text
@@ -70,16 +102,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="letters-tts")
     parser.add_argument("--neurons", type=int, default=256)
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--search-epochs", type=int, default=2)
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--max-samples", type=int, default=2000,
-                        help="cap per split (train is cut; letters-tts test has 1,664); 0 = all. Keeps 3 seeds x 6 "
-                             "variants within ~35 min on 2 cores")
+    parser.add_argument("--epochs", type=int, default=30, help="retraining epochs, the same for every variant")
+    parser.add_argument("--search-epochs", type=int, default=8)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--max-samples", type=int, default=0, help="cap per split; 0 = the full splits")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
     set_quiet(True)
-    root = RESULTS / "ablation"
+    root = RESULTS / "ablation" / args.dataset
     t0 = time.perf_counter()
     results = []
     for seed in args.seeds:
@@ -89,24 +120,36 @@ def main() -> None:
             print(f"{variant:<12} seed {seed}: test {r['test_accuracy']:.4f} (quantized {r['test_accuracy_quantized']:.4f})"
                   f"{'' if r['motif_size'] is None else ', motif ' + str(r['motif_size'])} in {r['seconds']:.0f} s",
                   flush=True)
+    results = finished(root)
     rows = []
-    for variant in args.variants:
+    for variant in [v for v in VARIANTS if any(r["variant"] == v for r in results)]:
         acc = [r["test_accuracy"] for r in results if r["variant"] == variant]
         rows.append({"variant": variant, "mean": statistics.mean(acc), "std": statistics.pstdev(acc) if len(acc) > 1 else 0.0,
                      "runs": len(acc), "motif_sizes": [r["motif_size"] for r in results if r["variant"] == variant],
                      "seconds": sum(r["seconds"] for r in results if r["variant"] == variant)})
     lines = [f"HRMAS ablation on {args.dataset} ({args.neurons} recurrent neurons, {args.epochs} training epochs, "
              f"training split capped at {args.max_samples or 'all'} samples, "
-             f"{args.search_epochs} search iterations, seeds {args.seeds}); test accuracy, mean +- std:", "",
-             "| variant | test accuracy (%) | motif size found | compute (s) |", "|---|---|---|---|"]
+             f"{args.search_epochs} search iterations); test accuracy over the finished seeds, mean +- std:", "",
+             "| variant | test accuracy (%) | seeds | motif size found | compute (s) |", "|---|---|---|---|---|"]
     for r in rows:
         sizes = ", ".join(str(m) for m in r["motif_sizes"] if m is not None) or "-"
-        lines.append(f"| {r['variant']} | {100 * r['mean']:.2f} +- {100 * r['std']:.2f} | {sizes} | {r['seconds']:.0f} |")
+        lines.append(f"| {r['variant']} | {100 * r['mean']:.2f} +- {100 * r['std']:.2f} | {r['runs']} | {sizes} | "
+                     f"{r['seconds']:.0f} |")
+    paired = paired_comparison(results)
+    if paired:
+        lines += ["", "Paired against hrmas (same seed): mean difference hrmas - variant, wins/losses, two-sided "
+                  "sign-test and paired t-test p-values:", "",
+                  "| variant | seeds | mean diff (pts) | per-seed diffs (pts) | wins/losses | sign p | t-test p |",
+                  "|---|---|---|---|---|---|---|"]
+        for c in paired:
+            lines.append(f"| {c['variant']} | {c['n']} | {c['mean_diff']:+.2f} | "
+                         f"{', '.join(f'{d:+.1f}' for d in c['diffs'])} | {c['wins']}/{c['losses']} | "
+                         f"{c['sign_p']:.3f} | {c['t_p']:.3f} |")
     total = time.perf_counter() - t0
     lines += ["", f"Wall time of this invocation: {total / 60:.1f} min (finished runs are reused, not re-timed)."]
     atomic_write_text(root / "ablation.md", "\n".join(lines) + "\n")
     atomic_write_text(root / "ablation.json", json.dumps({"args": vars(args), "rows": rows, "runs": results,
-                                                          "wall_seconds": total}, indent=2))
+                                                          "paired": paired, "wall_seconds": total}, indent=2))
     print("\n".join(lines))
 
 

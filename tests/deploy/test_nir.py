@@ -1,0 +1,190 @@
+"""NIR in and out: hand-computed parameter mapping, an exact bundle -> NIR -> bundle round trip,
+clear refusals, and round trips through real peers (snnTorch, Norse)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuromotif.cli import main
+from neuromotif.config import load_config
+from neuromotif.deploy.backends.cpu import CPUBackend
+from neuromotif.deploy.bundle import read_bundle
+from neuromotif.deploy.nir_export import bundle_to_nir
+from neuromotif.deploy.nir_import import nir_to_float_network
+from neuromotif.search.data import load_dataset
+from neuromotif.simulation import dataset_of
+from neuromotif.stages import compile_checkpoint, train_model
+from tests.deploy.nir_reference import run_float, run_snntorch_modules, train_snntorch
+
+nir = pytest.importorskip("nir")  # a core dependency: present after `make setup`
+
+TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3"]
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    train_model(load_config(None, TINY + [f"data.cache_dir={out / 'cache'}"]), out)
+    compile_checkpoint(out, "loihi2", out / "bundle")
+    return out / "bundle"
+
+
+def _graph(nodes, edges, dt=None):
+    return nir.NIRGraph(nodes=nodes, edges=edges, metadata={} if dt is None else {"dt": dt})
+
+
+def test_import_maps_taus_gains_biases_and_flattens_nested_recurrent_graphs():
+    dt = 1e-3
+    w1 = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]])
+    w_rec = np.array([[0.0, 0.25], [-0.5, 0.0]])
+    w2 = np.array([[2.0, 1.0]])
+    cuba = nir.CubaLIF(tau_syn=np.array([4e-3, 8e-3]), tau_mem=np.array([10e-3, 20e-3]), r=np.array([2.0, 1.0]),
+                       w_in=np.array([1.5, 1.0]), v_leak=np.array([0.1, 0.0]), v_threshold=np.array([2.0, 2.0]),
+                       v_reset=np.zeros(2))
+    recurrent = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lif": cuba,
+                                    "rec": nir.Linear(weight=w_rec), "out": nir.Output(output_type=np.array([2]))},
+                             edges=[("in", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out")])
+    lif = nir.LIF(tau=np.array([5e-3]), r=np.array([3.0]), v_leak=np.zeros(1), v_threshold=np.array([0.5]),
+                  v_reset=np.array([0.1]))
+    graph = _graph({"input": nir.Input(input_type=np.array([3])), "fc": nir.Affine(weight=w1, bias=np.array([0.2, 0.0])),
+                    "hidden": recurrent, "scale": nir.Scale(scale=np.array([1.0, 0.5])), "fc2": nir.Linear(weight=w2),
+                    "ro": lif, "output": nir.Output(output_type=np.array([1]))},
+                   [("input", "fc"), ("fc", "hidden"), ("hidden", "scale"), ("scale", "fc2"), ("fc2", "ro"),
+                    ("ro", "output")], dt=dt)
+    net, report = nir_to_float_network(graph)
+    h = net.population("hidden_lif")
+    np.testing.assert_allclose(h.du, [0.25, 0.125])
+    np.testing.assert_allclose(h.dv, [0.1, 0.05])
+    gain = np.array([2.0 * 1.5 * 0.25 * 0.1, 1.0 * 1.0 * 0.125 * 0.05]) / 2.0  # r w_in du dv / v_threshold
+    weights = {j.name: j.weights.toarray() for j in net.projections}
+    np.testing.assert_allclose(weights["input->hidden_lif"], gain[:, None] * w1)
+    np.testing.assert_allclose(weights["hidden_lif->hidden_lif"], gain[:, None] * w_rec)
+    # the Affine bias 0.2 into neuron 0: a constant current; folded as its steady state, bias * gain / du
+    np.testing.assert_allclose(h.bias, [0.1 * 0.1 / 2.0 + 0.2 * gain[0] / 0.25, 0.0])
+    ro = net.population("ro")
+    np.testing.assert_allclose(ro.du, [1.0])          # LIF: no synaptic memory
+    np.testing.assert_allclose(ro.dv, [0.2])
+    np.testing.assert_allclose(weights["hidden_lif->ro"], (3.0 * 0.2 / 0.5) * w2 * [1.0, 0.5])
+    assert net.input == "input" and net.output == "ro" and h.vth == 1.0
+    text = " ".join(report.lines())
+    assert "v_reset" in text and "Affine bias" in text and "2 steps from input to output" in text
+
+
+@pytest.mark.parametrize("nodes,edges,dt,expected", [
+    ({"input": nir.Input(input_type=np.array([2])), "li": nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)),
+      "output": nir.Output(output_type=np.array([2]))}, [("input", "li"), ("li", "output")], 1e-3,
+     "NIR node 'li' has type LI"),
+    ({"input": nir.Input(input_type=np.array([2])),
+      "lif": nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)),
+      "output": nir.Output(output_type=np.array([2]))}, [("input", "lif"), ("lif", "output")], None, "--dt"),
+    ({"input": nir.Input(input_type=np.array([2])), "d": nir.Delay(delay=np.array([3.0, 3.0])),
+      "lif": nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)),
+      "output": nir.Output(output_type=np.array([2]))}, [("input", "d"), ("d", "lif"), ("lif", "output")], 1e-3,
+     "(Delay): delays [3.0] steps"),
+    ({"input": nir.Input(input_type=np.array([2])),
+      "lif": nir.LIF(tau=np.full(2, 1e-4), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2),
+                     v_reset=np.zeros(2)),
+      "output": nir.Output(output_type=np.array([2]))}, [("input", "lif"), ("lif", "output")], 1e-3,
+     "Euler step is unstable"),
+])
+def test_bad_nir_graphs_exit_2_naming_the_problem(tmp_path, capsys, nodes, edges, dt, expected):
+    path = tmp_path / "g.nir"
+    nir.write(str(path), _graph(nodes, edges, dt))
+    assert main(["compile", str(path), "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_unreadable_nir_file_and_wrong_dataset_exit_2(tmp_path, capsys, bundle):
+    bad = tmp_path / "bad.nir"
+    bad.write_text("not hdf5")
+    assert main(["compile", str(bad)]) == 2
+    assert "is not a readable NIR graph" in capsys.readouterr().err
+    assert main(["export", str(bundle.parent), "--out", str(tmp_path / "n.nir"), "-q"]) == 0
+    assert main(["compile", str(tmp_path / "n.nir"), "--data", "letters-tts", "--out", str(tmp_path / "b")]) == 2
+    assert "the dataset has 78 input channels, the NIR graph's Input has 200" in capsys.readouterr().err
+
+
+def test_bundle_to_nir_and_back_is_exact_and_runs_the_same_spikes(bundle, tmp_path, capsys):
+    original = read_bundle(bundle)
+    assert main(["export", str(bundle.parent), "--out", str(tmp_path / "n.nir")]) == 0
+    assert "one chip step" in capsys.readouterr().out
+    assert main(["compile", str(tmp_path / "n.nir"), "--data", "digits-saccade", "--out", str(tmp_path / "b"),
+                 "-q"]) == 0
+    again = read_bundle(tmp_path / "b")
+    pops = {p.name: p for p in again.populations}
+    for p in original.populations:
+        q = pops[p.name]
+        assert (p.size, p.kind) == (q.size, q.kind)
+        if p.kind == "lif":
+            assert p.vth == q.vth and (p.du == q.du).all() and (p.dv == q.dv).all()
+            assert ((p.bias_mant << p.bias_exp) == (q.bias_mant << q.bias_exp)).all()
+    projs = {j.name: j for j in again.projections}
+    for j in original.projections:
+        assert j.weight_exp == projs[j.name].weight_exp and (j.weights != projs[j.name].weights).nnz == 0
+    data, _ = dataset_of(again)
+    x = data.test.spikes(np.arange(32))
+    a, b = CPUBackend(original).run(x, record=("scml0",)), CPUBackend(again).run(x, record=("scml0",))
+    np.testing.assert_array_equal(a.spikes["scml0"], b.spikes["scml0"])
+    np.testing.assert_array_equal(a.counts, b.counts)
+    assert main(["simulate", str(tmp_path / "b"), "--samples", "16", "-q"]) == 0  # the recorded dataset is used
+
+
+def test_export_parameters_are_the_documented_formulas(bundle):
+    b = read_bundle(bundle)
+    graph, notes = bundle_to_nir(b, dt=1e-3)
+    h = next(p for p in b.populations if p.name == "scml0")
+    node = graph.nodes["scml0"]
+    np.testing.assert_allclose(node.tau_syn, 4096e-3 / (h.du + 1))
+    np.testing.assert_allclose(node.r * 1e-3 / node.tau_mem, 1.0)
+    np.testing.assert_allclose(node.v_threshold, h.vth * 64)
+    j = next(j for j in b.projections if j.name == "scml0->scml0")
+    np.testing.assert_array_equal(graph.nodes["scml0->scml0"].weight, j.weights.toarray() * 2.0 ** (6 + j.weight_exp))
+    assert graph.metadata["neuromotif"]["hop_delay_steps"] == 1 and any("delays spikes" in n for n in notes)
+
+
+@pytest.mark.slow
+def test_an_snntorch_network_compiles_with_no_loss_beyond_the_chip_semantics(tmp_path):
+    """snnTorch RSynaptic(all_to_all) + Leaky, trained briefly, exported by snnTorch: our fixed point
+    equals the float network under the chip's semantics within 1 point; snnTorch's own float
+    accuracy differs by its reset rule (RSynaptic zeroes the step after a spike) and zero-delay hops."""
+    pytest.importorskip("snntorch")
+    data = load_dataset(load_config(None, ["data.name=digits-saccade"]).data, 0)
+    graph, snn_accuracy = train_snntorch(data, epochs=6)
+    path = tmp_path / "snn.nir"
+    nir.write(str(path), graph)
+    assert main(["compile", str(path), "--dt", "1e-4", "--data", "digits-saccade", "--out", str(tmp_path / "b"),
+                 "-q"]) == 0
+    net, _ = nir_to_float_network(nir.read(str(path)), 1e-4)
+    x = data.test.spikes(np.arange(len(data.test)))
+    float_accuracy = float((run_float(net, x).argmax(1) == data.test.labels).mean())
+    fixed = CPUBackend(read_bundle(tmp_path / "b")).run(x)
+    fixed_accuracy = float((fixed.counts.argmax(1) == data.test.labels).mean())
+    print(f"snnTorch float {snn_accuracy:.4f}, float with chip semantics {float_accuracy:.4f}, "
+          f"fixed point {fixed_accuracy:.4f}")
+    assert snn_accuracy > 0.6
+    assert abs(fixed_accuracy - float_accuracy) <= 0.01
+
+
+@pytest.mark.slow
+def test_our_nir_runs_in_snntorch_and_norse(bundle, tmp_path):
+    pytest.importorskip("snntorch")
+    b = read_bundle(bundle)
+    graph, _ = bundle_to_nir(b, dt=1e-4)  # snnTorch's converters assume dt = 1e-4
+    path = tmp_path / "n.nir"
+    nir.write(str(path), graph)
+    graph = nir.read(str(path))
+    data, _ = dataset_of(b)
+    x = data.test.spikes()
+    ours = CPUBackend(b).run(x).counts.argmax(1)
+    with_delays = run_snntorch_modules(graph, x, hop_delay=True).argmax(1)
+    without = run_snntorch_modules(graph, x, hop_delay=False).argmax(1)
+    assert (with_delays == ours).mean() == 1.0
+    assert (without == ours).mean() >= 0.98
+    norse = pytest.importorskip("norse.torch")
+    import torch
+
+    module = norse.from_nir(graph)
+    out = module(torch.zeros(4, b.populations[0].size))
+    spikes = out[0] if isinstance(out, tuple) else out
+    assert tuple(spikes.shape) == (4, b.manifest["classes"])
