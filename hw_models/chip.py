@@ -71,6 +71,7 @@ class CostTable:
     chip_barrier_ns: float
     static_w_per_chip: float
     assumption: str | None = None
+    barrier_table_ns: dict[str, float] | None = None  # {"from N tiles": ns}: a step table (pipeline timing)
 
     def __post_init__(self) -> None:
         check_ranges(self, (("message_in_ns", 0, 1e9), ("barrier_ns_min", 0, 1e9), ("barrier_ns_max", 0, 1e9),
@@ -78,11 +79,24 @@ class CostTable:
                             ("static_w_per_chip", 0, 1e3)))
         if self.barrier_ns_max < self.barrier_ns_min:
             raise ValueError("barrier_ns_max must be >= barrier_ns_min")
+        if self.barrier_table_ns is not None:
+            keys = list(self.barrier_table_ns)
+            if not all(k.isdigit() and int(k) >= 1 for k in keys) or "1" not in keys:
+                raise ValueError(f"barrier_table_ns keys must be tile counts >= 1 starting at 1, got {keys}")
+            values = [self.barrier_table_ns[k] for k in sorted(keys, key=int)]
+            if any(not 0 <= v <= 1e9 for v in values) or values != sorted(values):
+                raise ValueError("barrier_table_ns values must be 0..1e9 ns and grow with the tile count")
 
-    def barrier_ns(self, tiles: int, chips: int) -> float:
-        frac = min(max(tiles - 1, 0) / max(self.barrier_tiles_max - 1, 1), 1.0)
-        return self.barrier_ns_min + frac * (self.barrier_ns_max - self.barrier_ns_min) \
-            + max(chips - 1, 0) * self.chip_barrier_ns
+    def barrier_ns(self, tiles: int, chips: int, table: bool = False) -> float:
+        """Barrier time for ``tiles`` tiles on ``chips`` chips: linear between the min and max
+        figures, or (``table`` and a ``barrier_table_ns`` given) the step table's entry."""
+        if table and self.barrier_table_ns is not None:
+            start = max((int(k) for k in self.barrier_table_ns if int(k) <= max(tiles, 1)), default=1)
+            base = self.barrier_table_ns[str(start)]
+        else:
+            frac = min(max(tiles - 1, 0) / max(self.barrier_tiles_max - 1, 1), 1.0)
+            base = self.barrier_ns_min + frac * (self.barrier_ns_max - self.barrier_ns_min)
+        return base + max(chips - 1, 0) * self.chip_barrier_ns
 
 
 @dataclass(frozen=True)

@@ -103,11 +103,21 @@ def _per_core(values: np.ndarray, neuron_core: np.ndarray, n_cores: int) -> np.n
     return values[:, keep] @ onehot
 
 
-def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activity,
-             cost_table: str = "default") -> dict:
-    """Energy and latency: totals, per inference, per step and per core, with breakdowns."""
-    table = chip.cost_table(cost_table)
-    routes = route_table(net, placement, table)
+@dataclass
+class CoreCounts:
+    """Operations per step and core ``[T, cores]``, summed over the run's samples: what both the
+    analytic step time here and the pipeline model (``timing.py``) multiply by operation times."""
+
+    synops: np.ndarray
+    active: np.ndarray
+    inactive: np.ndarray
+    spikes: np.ndarray
+    messages_out: np.ndarray
+    messages_in: np.ndarray
+    neuron_core: np.ndarray  # [N] core of each neuron (-1: input, on the host)
+
+
+def core_counts(net: Netlist, placement: Placement, activity: Activity, routes: RouteTable) -> CoreCounts:
     cores = placement.cores
     n_cores = len(cores)
     offsets = net.offsets()
@@ -119,20 +129,37 @@ def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activ
     active = np.asarray(activity.active, np.float64)
     steps = spikes.shape[0]
     compartments = np.array([c.size for c in cores], np.float64)
-
     synops = np.zeros((steps, n_cores))
     for pre, core, count in routes.synops_to_core:
         contrib = spikes[:, pre] * count[None, :]
         for t in range(steps):
             synops[t] += np.bincount(core, weights=contrib[t], minlength=n_cores)
-    spikes_core = _per_core(spikes, neuron_core, n_cores)
-    messages_core = _per_core(spikes * routes.messages[None, :], neuron_core, n_cores)
     active_core = np.minimum(_per_core(active, neuron_core, n_cores), compartments * activity.samples)
-    inactive_core = compartments[None, :] * activity.samples - active_core
     msgs_in = np.zeros((steps, n_cores))
     g, dest = routes.destinations[:, 0], routes.destinations[:, 1]
     for t in range(steps):
         msgs_in[t] = np.bincount(dest, weights=spikes[t, g], minlength=n_cores)
+    return CoreCounts(synops, active_core, compartments[None, :] * activity.samples - active_core,
+                      _per_core(spikes, neuron_core, n_cores),
+                      _per_core(spikes * routes.messages[None, :], neuron_core, n_cores), msgs_in, neuron_core)
+
+
+def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activity,
+             cost_table: str = "default", timing: str = "analytic") -> dict:
+    """Energy and latency: totals, per inference, per step and per core, with breakdowns.
+
+    ``timing``: ``analytic`` = every operation of the busiest core in sequence, plus the longest
+    route and the barrier; ``pipeline`` = ``timing.pipeline_timing`` (the two pipelines of a core
+    overlapped, messages serialised on shared links, the barrier table). Static energy follows
+    the chosen run time."""
+    table = chip.cost_table(cost_table)
+    routes = route_table(net, placement, table)
+    counts = core_counts(net, placement, activity, routes)
+    neuron_core = counts.neuron_core
+    spikes = np.asarray(activity.spikes, np.float64)
+    steps = spikes.shape[0]
+    synops, active_core, inactive_core = counts.synops, counts.active, counts.inactive
+    spikes_core, messages_core, msgs_in = counts.spikes, counts.messages_out, counts.messages_in
 
     # energy (joules), summed over the whole run
     e_syn = synops.sum() * table.synop.energy_pj * PJ
@@ -153,6 +180,18 @@ def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activ
     route_ns = np.where(spikes > 0, routes.longest_ns[None, :], 0.0).max(1) if spikes.size else np.zeros(steps)
     barrier_ns = table.barrier_ns(placement.n_tiles, placement.n_chips)
     step_ns = core_ns.max(1) + route_ns + barrier_ns
+    breakdown = {"compute": float(core_ns.max(1).sum()) * NS, "routing": float(route_ns.sum()) * NS,
+                 "barrier": barrier_ns * steps * NS}
+    pipeline = None
+    if timing == "pipeline":
+        from neuromotif.hw_models.timing import pipeline_timing
+
+        pipeline = pipeline_timing(placement, table, counts, routes, spikes, activity.samples)
+        step_ns = np.asarray(pipeline["per_step_ns"])
+        parts = pipeline["breakdown_ns"]
+        breakdown = {"compute": parts["compute"] * NS, "routing": parts["network"] * NS, "barrier": parts["barrier"] * NS}
+    elif timing != "analytic":
+        raise ValueError(f"timing must be 'analytic' or 'pipeline', got {timing!r}")
     time_per_inference = float(step_ns.sum()) * NS
     run_time = time_per_inference * activity.samples
     e_static = table.static_w_per_chip * placement.n_chips * run_time
@@ -183,8 +222,9 @@ def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activ
             "per_step_s": (step_ns * NS).tolist(),
             "mean_step_s": float(step_ns.mean()) * NS if steps else 0.0,
             "per_inference_s": time_per_inference,
-            "breakdown_s": {"compute": float(core_ns.max(1).sum()) * NS, "routing": float(route_ns.sum()) * NS,
-                            "barrier": barrier_ns * steps * NS},
+            "breakdown_s": breakdown,
+            "model": timing,
+            **({"pipeline": pipeline} if pipeline is not None else {}),
         },
         "activity": {
             "synops_per_inference": float(synops.sum()) / activity.samples,

@@ -184,3 +184,27 @@ def energy_figure(cost: dict) -> Figure:
           title="routing energy by distance")
     b.margins(y=0.15)
     return fig
+
+
+def step_time_figure(pipeline: dict) -> Figure:
+    """Per step of the average inference: time by component (stacked), and how many steps each
+    component bounds."""
+    comp = pipeline["components_ns"]
+    compute = np.asarray(comp["compute"]) / 1e3
+    network = np.asarray(comp["network"]) / 1e3
+    barrier = np.full_like(compute, comp["barrier"] / 1e3)
+    steps = np.arange(1, len(compute) + 1)
+    fig = Figure(figsize=(WIDTH, 3.2), layout="constrained")
+    a, b = fig.subplots(1, 2, width_ratios=(2.2, 1))
+    a.stackplot(steps, barrier, compute, network, labels=["barrier", "compute (slowest core)", "network"],
+                colors=["#bbbbbb", "#4C72B0", "#DD8452"], step="mid")
+    a.set(xlabel="time step", ylabel="step time (µs)", title="step time by component (pipeline model)")
+    integer_ticks(a.xaxis)
+    legend_outside(a)
+    bound = pipeline["summary"]["steps_bound_by"]
+    bars = b.barh(list(bound), list(bound.values()), color=["#4C72B0", "#DD8452", "#bbbbbb"])
+    b.bar_label(bars, fontsize=8)
+    b.invert_yaxis()
+    b.set(xlabel="steps", title="what bounds each step")
+    b.margins(x=0.2)
+    return fig

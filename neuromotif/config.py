@@ -161,8 +161,13 @@ class SimulateConfig(Section):
 
 
 class ReportConfig(Section):
+    """``timing``: ``pipeline`` = the cycle-level pipeline model (``hw_models/timing.py``: a core's
+    synaptic and neuron pipelines overlapped, messages serialised on shared mesh links, the
+    barrier table); ``analytic`` = every operation of the busiest core in sequence."""
+
     plots: bool = True
     cost_table: str = "default"
+    timing: Literal["analytic", "pipeline"] = "pipeline"
 
 
 class Config(Section):

@@ -53,7 +53,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     search_rows = read_search_rows(run_dir)
     net = bundle_netlist(bundle)
     mapping = mapping_from_summary(bundle.manifest["placement"], chip)
-    cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table)
+    cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table, config.report.timing)
     placement = bundle.manifest["placement"]
     hidden = [p for p in bundle.lif_populations if p.name != bundle.output.name]
     div = summary.get("divergence", {})
@@ -92,7 +92,11 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
                    "cost_table": cost["cost_table"], "cost_table_source": cost["cost_table_source"],
                    "assumption": cost["assumption"]},
         "latency": {"per_step_s": cost["latency"]["mean_step_s"], "per_step_series_s": cost["latency"]["per_step_s"],
-                    "per_inference_s": cost["latency"]["per_inference_s"], "breakdown_s": cost["latency"]["breakdown_s"]},
+                    "per_inference_s": cost["latency"]["per_inference_s"], "breakdown_s": cost["latency"]["breakdown_s"],
+                    "model": cost["latency"]["model"],
+                    **({"pipeline": {k: v for k, v in cost["latency"]["pipeline"].items() if k != "critical_path"},
+                        "critical_path": cost["latency"]["pipeline"]["critical_path"]}
+                       if "pipeline" in cost["latency"] else {})},
         "quantization": {k: bundle.manifest["quantization"][k] for k in ("populations", "projections")},
         "overflow": bundle.manifest["overflow"],
         "search": _search_summary(search_rows),
@@ -191,6 +195,10 @@ def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, 
                                                  cost["activity"]["core_to_core_messages"])}
     if rasters:
         figures["raster.png"] = raster_figure(rasters, report["dataset"]["split"])
+    if "pipeline" in cost["latency"]:
+        from neuromotif.hw_models.plots import step_time_figure
+
+        figures["step_time.png"] = step_time_figure(cost["latency"]["pipeline"])
     return [save_figure(fig, run_dir / name).name for name, fig in figures.items()]
 
 
@@ -202,6 +210,22 @@ def _overflow_lines(overflow: dict[str, Any]) -> list[str]:
                 "the chip's 24-bit wrap and saturation).", ""]
     return ["**Overflow predicted** (from u / v peaks on the training data):", ""] + \
         [f"- {w}" for w in overflow["warnings"]] + [""]
+
+
+def _critical_path_lines(lat: dict[str, Any]) -> list[str]:
+    """What bounds the steps, in words (pipeline timing only)."""
+    if "pipeline" not in lat:
+        return []
+    s = lat["pipeline"]["summary"]
+    steps = sum(s["steps_bound_by"].values())
+    parts = ", ".join(f"{name} {count}" for name, count in s["steps_bound_by"].items() if count)
+    line = f"Critical path: of {steps} steps, bound by {parts}."
+    if s["bounding_core"] is not None:
+        line += (f" Compute-bound steps are led by core {s['bounding_core']} ({s['bounding_core_steps']} steps, its "
+                 f"{s['bounding_pipeline']} pipeline).")
+    line += (f" Busiest mesh link: {s['max_link_messages_per_step']:.1f} messages in one step; barrier "
+             f"{s['barrier_ns']:.0f} ns per step.")
+    return [line, ""]
 
 
 def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
@@ -237,9 +261,11 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
               "| synaptic ops | neuron updates | routing | static | total |", "|---|---|---|---|---|",
               f"| {b['synops'] * 1e6:.4f} µJ | {b['neuron_updates'] * 1e6:.4f} µJ | {b['routing'] * 1e6:.4f} µJ | "
               f"{b['static'] * 1e6:.4f} µJ | {e['per_inference_J'] * 1e6:.4f} µJ |", "",
+              f"Timing model `{lat['model']}`:", "",
               "| compute | routing | barrier | total |", "|---|---|---|---|",
               f"| {lat['breakdown_s']['compute'] * 1e3:.4f} ms | {lat['breakdown_s']['routing'] * 1e3:.4f} ms | "
               f"{lat['breakdown_s']['barrier'] * 1e3:.4f} ms | {lat['per_inference_s'] * 1e3:.4f} ms |", "",
+              *_critical_path_lines(lat),
               f"Cost table `{e['cost_table']}`: {e['cost_table_source']}."
               + (f" Assumption: {e['assumption']}" if e["assumption"] else ""), "",
               f"Activity per inference: {r['activity']['spikes_per_inference']:.0f} spikes, "

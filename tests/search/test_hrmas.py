@@ -109,3 +109,67 @@ def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
     bad = main(["search", "configs/quickstart.yaml", "--out", str(tmp_path / "x"), "--set", "model.hidden=[18]",
                 "--set", "model.motif_size=6", "--set", "search.motif_sizes=[4, 8]"])
     assert bad == 2 and "none divides the layer size 18" in capsys.readouterr().err
+
+
+def test_warmup_freezes_the_architecture_and_history_records_the_risk(tmp_path):
+    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.warmup=1", "search.epochs=2"])
+    search = Search(cfg, load_dataset(cfg.data, cfg.seed), tmp_path / "a")
+    before = [p.detach().clone() for p in search.net.arch_parameters()]
+    search.run(resume=False, stop_after=1)
+    for a, b in zip(before, search.net.arch_parameters()):
+        torch.testing.assert_close(a, b.detach(), rtol=0, atol=0)   # warm-up: weights only
+    search.run(resume=True)
+    assert any(not torch.equal(a, b.detach()) for a, b in zip(before, search.net.arch_parameters()))
+    first, second = search.history
+    assert first["warmup"] and not second["warmup"] and first["arch_loss"] is None
+    risk = second["risk"]
+    assert risk["architecture_drop"] == pytest.approx(risk["val_previous_architecture"] - risk["val_after_step1"])
+    assert risk["ip_recovery"] == pytest.approx(second["val_accuracy"] - risk["val_after_step1"])
+    assert len(second["rates"]) == 2 and 0 <= second["train_accuracy"] <= 1
+
+
+def test_search_without_ip_measures_what_ip_would_recover_without_applying_it(tmp_path):
+    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.ip.enabled=false", "search.epochs=1"])
+    search = Search(cfg, load_dataset(cfg.data, cfg.seed), tmp_path / "a")
+    gain = search.net.layers[0].gain.detach().clone()
+    search.run(resume=False)
+    torch.testing.assert_close(search.net.layers[0].gain.detach(), gain)   # the counterfactual IP was undone
+    risk = search.history[0]["risk"]
+    assert risk["ip_recovery"] == pytest.approx(risk["val_if_ip"] - risk["val_after_step1"])
+
+
+def test_gumbel_search_resumes_to_the_same_result_and_entropy_stop_ends_early(tmp_path):
+    sets = TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.relaxation=gumbel", "search.epochs=3"]
+    cfg = load_config(None, sets)
+    data = load_dataset(cfg.data, cfg.seed)
+    torch.manual_seed(123)
+    straight = Search(cfg, data, tmp_path / "a")
+    arch_a = straight.run(resume=False)
+    torch.manual_seed(123)
+    first = Search(cfg, data, tmp_path / "b")
+    first.run(resume=False, stop_after=1)
+    torch.manual_seed(999)                     # another process: the checkpoint restores the sampler state
+    resumed = Search(cfg, data, tmp_path / "b")
+    assert resumed.run(resume=True).to_dict() == arch_a.to_dict()
+    for (name, a), (_, b) in zip(straight.net.state_dict().items(), resumed.net.state_dict().items()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
+    stop = Search(load_config(None, sets + ["search.stop_entropy=5.0"]), data, tmp_path / "c")
+    stop.run(resume=False)
+    assert len(stop.history) == 1 and stop.stopped        # entropy (<= ln 3) is below 5 at once
+
+
+def test_candidate_logits_make_the_supernet_run_one_discrete_architecture():
+    net = SuperNet(10, [16], 3, [4, 8], NeuronParams(), seed=0)
+    layer = net.layers[0]
+    types = np.random.default_rng(0).integers(-1, 2, (8, 24)).astype(np.int8)
+    logits = layer.candidate_logits(1, types)
+    with torch.no_grad():
+        for p, v in zip(layer.arch_parameters(), logits):
+            p.copy_(v)
+    layer.temperature = 0.1
+    np.testing.assert_array_equal(layer.size_probabilities().detach().numpy(), [0.0, 1.0])
+    p = layer.type_probabilities(1).detach().numpy()
+    np.testing.assert_array_equal(p[..., 0] - p[..., 1], types)
+    spec = layer.derive()
+    mask = getattr(layer, "mask8").numpy().astype(np.int8)
+    np.testing.assert_array_equal(spec.intra, (types * mask)[:, 8:16])
