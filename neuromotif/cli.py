@@ -118,11 +118,13 @@ def run_config(config: Path, overrides, data_root, seed, device) -> Config:
               help="architecture.yaml (from `neuromotif search`) to train instead of the config's model.")
 def train(config: Path, overrides, data_root, out, seed, device, force, arch_file) -> None:
     """Train the network of CONFIG (or --arch) and write OUT/model.pt. Resumes an interrupted run."""
-    from neuromotif.stages import train_model
+    from neuromotif.stages import main_process, train_model
 
     cfg = run_config(config, overrides, data_root, seed, device)
     out = out or Path("runs") / config.stem
     metrics = train_model(cfg, out, arch_file, force)
+    if not main_process():
+        return
     stdout.print(f"[green]trained[/green] {metrics['arch_source']} ({metrics['neurons']} neurons) on "
                  f"{cfg.data.name}: best val {metrics['best_val_accuracy']:.4f} (epoch {metrics['best_epoch']}), "
                  f"test float {metrics['test_accuracy_float']:.4f}, quantized {metrics['test_accuracy_quantized']:.4f}"
@@ -135,11 +137,13 @@ def train(config: Path, overrides, data_root, out, seed, device, force, arch_fil
 def search(config: Path, overrides, data_root, out, seed, device, force) -> None:
     """Run HRMAS on CONFIG: write OUT/search/architecture.yaml (train it with `neuromotif train --arch`).
     Resumes an interrupted search."""
-    from neuromotif.stages import search_stage
+    from neuromotif.stages import main_process, search_stage
 
     cfg = run_config(config, overrides, data_root, seed, device)
     out = out or Path("runs") / config.stem
     arch = search_stage(cfg, out, force)
+    if not main_process():
+        return
     layer = arch.layers[0]
     counts = {c: int((layer.intra == v).sum()) for c, v in (("E", 1), ("I", -1), ("absent", 0))}
     stdout.print(f"[green]found[/green] {arch.source}: motif size {layer.motif_size}, intra-motif E/I/absent "
@@ -157,6 +161,8 @@ def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
     cfg = run_config(config, overrides, data_root, seed, device)
     out = out or Path("runs") / config.stem
     report = run_pipeline(cfg, out, force)
+    if report is None:  # a torchrun rank other than 0: rank 0 compiles, simulates and reports
+        return
     a, e = report["accuracy"], report["energy"]
     stdout.print(f"[green]done[/green]: {report['dataset']['name']} on {report['chip']}: accuracy float "
                  f"{a['float']:.4f}, fixed point {a['fixed_cpu']:.4f}, Lava {a['lava'] if a['lava'] is None else round(a['lava'], 4)} "

@@ -104,6 +104,9 @@ class SearchConfig(Section):
     motif_sizes: list[PosInt] = Field(default_factory=lambda: [4, 8, 16], min_length=1)
     epochs: PosInt = 4
     arch_lr: PosFloat = 0.1
+    arch_eps: PosFloat = Field(1e-8, description="Adam epsilon of the architecture step: gradients far below it "
+                               "move a logit by less than arch_lr (Adam would otherwise turn float noise on "
+                               "an unused position into full steps)")
     arch_fraction: Fraction = 0.3
     temperature: tuple[PosFloat, PosFloat] = Field((1.0, 0.1), description="softmax temperature of the "
                                                    "architecture choices, annealed geometrically first -> last")
@@ -133,6 +136,9 @@ class TrainConfig(Section):
     ce_scale: PosFloat = 10.0
     target_rate_true: Fraction = 0.5
     target_rate_false: Annotated[float, Field(ge=0, lt=1)] = 0.05
+    micro_batches: PosInt = Field(1, description="cut each batch into this many micro-batches and sum their "
+                                  "gradients (less memory); under torchrun at least the number of processes, and "
+                                  "a run with the same value on one process gives bit-identical results")
     qat_epochs: Annotated[int, Field(ge=0)] = 0
     ip: bool = Field(False, description="run SpiKL-IP (search.ip knobs) after every epoch")
     device: str = "cpu"

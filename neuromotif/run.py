@@ -13,7 +13,8 @@ from neuromotif.config import Config
 from neuromotif.errors import InputError
 from neuromotif.progress import note
 from neuromotif.simulation import SIM_DIR, simulate_bundle
-from neuromotif.stages import compile_checkpoint, prepare_run_dir, search_stage, train_model
+from neuromotif.stages import (compile_checkpoint, join_group, main_process, prepare_run_dir, search_stage,
+                               train_model)
 
 
 def _search_done(out: Path, config: Config) -> bool:
@@ -37,9 +38,11 @@ def _bundle_current(out: Path) -> bool:
         return False
 
 
-def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, Any]:
+def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, Any] | None:
     from neuromotif.report import build_report
 
+    if config.search.enabled or not _train_done(out, config):
+        join_group(config)  # torchrun: every rank searches and trains; rank 0 alone goes on
     prepare_run_dir(out, config, force)
     arch_file = None
     if config.search.enabled:
@@ -56,6 +59,8 @@ def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, An
     else:
         note("[2/5] train")
         train_model(config, out, arch_file)
+    if not main_process():
+        return None
     if _bundle_current(out):
         note("[3/5] compile: done already")
     else:

@@ -6,6 +6,7 @@ unless ``force``. Torch and the search package are imported inside the stages th
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -55,9 +56,46 @@ def lock_run_dir(out: Path) -> None:
     _held_locks[key] = fh
 
 
+def join_group(config: Config):
+    """Under torchrun, join the job's process group (``neuromotif.search.distributed``); ranks
+    other than 0 go quiet. Without torchrun: rank 0 of 1, and torch is not even imported here."""
+    from neuromotif.progress import set_quiet
+    from neuromotif.search import distributed
+
+    group = distributed.setup(config.train.device)
+    if not group.main:
+        set_quiet(True)
+    return group
+
+
+def main_process() -> bool:
+    """False only on the ranks > 0 of a torchrun job: they compute, rank 0 writes and prints."""
+    if int(os.environ.get("WORLD_SIZE", "1")) <= 1:
+        return True
+    from neuromotif.search import distributed
+
+    return distributed.current().main
+
+
 def prepare_run_dir(out: Path, config: Config, force: bool) -> None:
     """Lock ``out``, clear what interrupted writes left there, create it with ``config.yaml``;
-    refuse to mix a different config into an existing run."""
+    refuse to mix a different config into an existing run. Under torchrun rank 0 does it while
+    the others wait."""
+    if not main_process():
+        _barrier()
+        return
+    _prepare_run_dir(out, config, force)
+    _barrier()
+
+
+def _barrier() -> None:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        from neuromotif.search import distributed
+
+        distributed.current().barrier()
+
+
+def _prepare_run_dir(out: Path, config: Config, force: bool) -> None:
     from neuromotif.io import remove_stale_temporaries
 
     lock_run_dir(out)
@@ -98,7 +136,8 @@ def search_stage(config: Config, out: Path, force: bool = False):
     from neuromotif.search.hrmas import run_search
 
     _check_memory(config, "train")
-    if force and (out / "search").exists():
+    join_group(config)
+    if force and (out / "search").exists() and main_process():
         shutil.rmtree(out / "search")
     prepare_run_dir(out, config, force)
     return run_search(config, out, resume=not force)
@@ -115,6 +154,7 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     resolve_device(config.train.device)  # fail fast on a bad --device, before loading data
     numeric = load_chip(config.compile.chip).numeric  # and on a bad chip: QAT rounds to its format
     _check_memory(config, "train")
+    join_group(config)
     prepare_run_dir(out, config, force)
     data = load_dataset(config.data, config.seed)
     arch = architecture(config, data, arch_file)

@@ -41,7 +41,8 @@ from neuromotif.search.plasticity import from_config, run_ip
 from neuromotif.progress import note, track
 from neuromotif.search.model import predict
 from neuromotif.search.supernet import SuperNet
-from neuromotif.search.train import batches, evaluate, loss_fn, resolve_device, restore_checkpoint
+from neuromotif.search import distributed
+from neuromotif.search.train import evaluate, loss_fn, micro_spikes, resolve_device, restore_checkpoint
 
 
 def build_supernet(config: Config, info) -> SuperNet:
@@ -64,7 +65,7 @@ class Search:
         self.w_opt = torch.optim.AdamW(self.net.weight_parameters(), lr=config.train.lr,
                                        weight_decay=config.train.weight_decay)
         self.a_opt = torch.optim.Adam(self.net.arch_parameters(), lr=config.search.arch_lr, betas=(0.5, 0.999),
-                                      weight_decay=1e-3)
+                                      weight_decay=1e-3, eps=config.search.arch_eps)
         keep, hold = stratified_holdout(data.train.labels, config.search.arch_fraction,
                                         np.random.default_rng(config.seed + 7))
         self.w_split, self.a_split = data.train.subset(keep), data.train.subset(hold)
@@ -72,6 +73,7 @@ class Search:
         self.ip = from_config(config.search.ip) if config.search.ip.enabled else None
         self.ip_rule = from_config(config.search.ip)  # also for the counterfactual IP of a search without IP
         self.stopped = False
+        self.micro = distributed.micro_count(config.train.micro_batches, distributed.current())
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
 
@@ -81,6 +83,8 @@ class Search:
         return self.out / "checkpoint.pt"
 
     def save(self) -> None:
+        if not distributed.current().main:
+            return
         state = {"net": self.net.state_dict(), "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(),
                  "gen": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "iteration": self.iteration,
                  "history": self.history, "stopped": self.stopped}
@@ -103,16 +107,33 @@ class Search:
 
     # ---- the two steps -----------------------------------------------------------------------
     def _step(self, opt, split: SpikeSplit, idx: np.ndarray) -> tuple[float, float]:
-        """One optimiser step on a batch; returns its loss and accuracy."""
-        x = torch.from_numpy(split.spikes(idx)).to(self.device, torch.float32)
-        y = torch.from_numpy(split.labels[idx]).to(self.device)
-        counts = self.net(x)["counts"]
-        loss = loss_fn(counts, y, x.shape[1], self.config.train)
+        """One optimiser step on a global batch (this rank's share of it under torchrun); returns
+        the batch's loss and accuracy."""
+        group = distributed.current()
+        sums = torch.zeros(3, dtype=torch.float64)
+        params = self.net.weight_parameters() if opt is self.w_opt else self.net.arch_parameters()
+
+        def backward_passes():
+            nonlocal sums
+            for local in group.micro_batches(idx, self.micro):
+                self.w_opt.zero_grad(set_to_none=True)
+                self.a_opt.zero_grad(set_to_none=True)
+                if len(local):
+                    x = torch.from_numpy(split.spikes(local)).to(self.device, torch.float32)
+                    y = torch.from_numpy(split.labels[local]).to(self.device)
+                    counts = self.net(x)["counts"]
+                    loss = loss_fn(counts, y, x.shape[1], self.config.train)
+                    loss.backward()
+                    correct = float((predict(counts.detach()) == y).float().sum())
+                    sums += torch.tensor([float(loss.detach()) * len(local), correct, len(local)], dtype=torch.float64)
+                yield len(local) / len(idx)
+
+        group.accumulate(params, backward_passes())
+        opt.step()
         self.w_opt.zero_grad(set_to_none=True)
         self.a_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        return float(loss.detach()), float((predict(counts.detach()) == y).float().mean())
+        loss_sum, correct, n = group.sum(sums).tolist()
+        return loss_sum / max(n, 1), correct / max(n, 1)
 
     def _val(self) -> tuple[float, list[float]]:
         """Validation accuracy and each population's mean firing rate (spikes per neuron-step)."""
@@ -136,9 +157,9 @@ class Search:
 
     def _ip_window(self, order: np.ndarray) -> dict[str, Any]:
         bs = self.config.train.batch_size
-        window = order[: self.config.search.ip.window * bs]
-        return run_ip(self.net, (torch.from_numpy(x) for _, x, _ in batches(self.w_split, bs, window)),
-                      self.ip_rule, self.device)
+        window = [order[start:start + bs] for start in range(0, min(len(order), self.config.search.ip.window * bs), bs)]
+        return run_ip(self.net, micro_spikes(self.w_split, window, distributed.current(), self.micro), self.ip_rule,
+                      self.device)
 
     def _counterfactual_ip(self, order: np.ndarray) -> float:
         """Validation accuracy had IP run now; the neurons are put back afterwards."""
@@ -228,7 +249,8 @@ class Search:
             done += 1
         self.net.set_temperature(self.temperature(self.config.search.epochs - 1))
         arch = self.net.derive(source=f"hrmas ({self.config.search.space}, ip {'on' if self.ip else 'off'})")
-        arch.save(self.out / "architecture.yaml")
+        if distributed.current().main:
+            arch.save(self.out / "architecture.yaml")
         return arch
 
 
@@ -237,7 +259,7 @@ def run_search(config: Config, out: Path, resume: bool = True) -> ArchSpec:
     data = load_dataset(config.data, config.seed)
     search = Search(config, data, out)
     arch = search.run(resume=resume)
-    if config.report.plots:
+    if config.report.plots and distributed.current().main:
         from neuromotif.search.search_plots import plot_search
 
         plot_search(search.net, search.history, search.out)

@@ -96,15 +96,33 @@ def rate_kl(rates: np.ndarray, mu: float, bins: int = KL_BINS) -> float:
 def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, float]:
     """HRMAS step 2: weights and architecture frozen, adapt every recurrent layer's neurons over a
     window of input batches (one update per batch, from each neuron's mean rate on it)."""
+    from neuromotif.search import distributed
+
+    group = distributed.current()
     model.eval()
     stats = {"kl_before": None, "kl_after": None, "silent": 0}
-    for k, x in enumerate(batches):
-        out = model(torch.as_tensor(x, dtype=torch.float32, device=device), record=True)
-        for layer, trace in zip(model.layers, out["trace"][:-1]):
-            rates = trace["spikes"].mean(1)  # [B, n] per-sample rates
-            if k == 0 and stats["kl_before"] is None:
+    for k, batch in enumerate(batches):
+        parts = [batch] if isinstance(batch, torch.Tensor) or not isinstance(batch, (list, tuple)) else batch
+        traces = []
+        for x in parts:  # micro-batches (see ``distributed``): run them all before any neuron changes
+            x = torch.as_tensor(x, dtype=torch.float32, device=device)
+            out = model(x, record=True) if len(x) else None
+            traces.append([out["trace"][i]["spikes"].mean(1) if out is not None else x.new_zeros(0, layer.n)
+                           for i, layer in enumerate(model.layers)])  # [B, n] per-sample rates per layer
+        for i, layer in enumerate(model.layers):
+            rates = torch.cat([t[i] for t in traces])
+            # the mean rate over every rank's micro-batches, summed in micro-batch order
+            summed = None
+            for t in traces:
+                part = torch.cat([t[i].sum(0), t[i].new_tensor([len(t[i])])])
+                summed = part if summed is None else summed + part
+            summed = group.sum(summed)
+            if summed[-1] == 0:
+                continue
+            if len(rates) and k == 0 and stats["kl_before"] is None:
                 stats["kl_before"] = rate_kl(rates.flatten().cpu().numpy(), ip.target_rate)
-            s = ip.apply(layer.gain, layer.dv, rates.mean(0))
+            s = ip.apply(layer.gain, layer.dv, summed[:-1] / summed[-1])
             stats["silent"] += s["silent"]
-            stats["kl_after"] = rate_kl(rates.flatten().cpu().numpy(), ip.target_rate)
+            if len(rates):
+                stats["kl_after"] = rate_kl(rates.flatten().cpu().numpy(), ip.target_rate)
     return stats

@@ -24,6 +24,7 @@ from neuromotif.config import Config, TrainConfig, dump_config
 from neuromotif.search.data import DatasetSplits, SpikeSplit
 from neuromotif.errors import InputError
 from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.search import distributed
 from neuromotif.search.model import RSNN, predict
 from neuromotif.progress import note, track
 
@@ -33,10 +34,13 @@ EVAL_BATCH = 256
 
 
 def resolve_device(name: str) -> torch.device:
+    """The torch device of ``train.device``; under torchrun ``cuda`` means this rank's GPU."""
+    from neuromotif.search import distributed
+
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"--device {name}: no CUDA device is available here; use --device cpu")
     try:
-        return torch.device(name)
+        return torch.device(distributed.device_for(name, distributed.current()))
     except RuntimeError:
         raise InputError(f"--device {name!r} is not a torch device (use cpu or cuda)") from None
 
@@ -46,6 +50,14 @@ def batches(split: SpikeSplit, size: int, order: np.ndarray | None = None):
     for start in range(0, len(idx), size):
         take = np.sort(idx[start : start + size]) if order is None else idx[start : start + size]
         yield take, split.spikes(take), split.labels[take]
+
+
+def micro_spikes(split: SpikeSplit, global_batches: list[np.ndarray], group, micro: int) -> list[list[torch.Tensor]]:
+    """Per global batch, this rank's micro-batches of spikes (possibly empty ones: IP still joins
+    the rate reduction)."""
+    shape = (0, *split.spikes(np.arange(min(1, len(split)))).shape[1:])
+    return [[torch.from_numpy(split.spikes(local)) if len(local) else torch.zeros(shape)
+             for local in group.micro_batches(b, micro)] for b in global_batches]
 
 
 def loss_fn(counts: torch.Tensor, labels: torch.Tensor, steps: int, cfg: TrainConfig) -> torch.Tensor:
@@ -145,6 +157,8 @@ class Trainer:
         return self.out / "train" / "checkpoint.pt"
 
     def save_checkpoint(self) -> None:
+        if not distributed.current().main:
+            return
         state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "epoch": self.epoch,
                  "order_gen": self.order_gen.get_state(), "best_val": self.best_val, "best_epoch": self.best_epoch,
                  "best_state": self.best_state, "history": self.history, "seed": self.seed}
@@ -166,28 +180,37 @@ class Trainer:
         qat = self.epoch >= self.cfg.epochs - self.cfg.qat_epochs
         self.model.set_precision("chip" if qat else "float")
         train = self.data.train
+        group = distributed.current()
         order = torch.randperm(len(train), generator=self.order_gen).numpy()
-        total, n = 0.0, 0
-        n_batches = -(-len(train) // self.cfg.batch_size)
-        for _, x, y in track(batches(train, self.cfg.batch_size, order), f"epoch {self.epoch + 1}/{self.cfg.epochs}",
-                             total=n_batches):
-            xb = torch.from_numpy(x).to(self.device, torch.float32)
-            yb = torch.from_numpy(y).to(self.device)
-            out = self.model(xb)
-            loss = loss_fn(out["counts"], yb, xb.shape[1], self.cfg)
+        bs = self.cfg.batch_size
+        total = torch.zeros(2, dtype=torch.float64)
+        n_batches = -(-len(train) // bs)
+        micro = distributed.micro_count(self.cfg.micro_batches, group)
+        for b in track(range(n_batches), f"epoch {self.epoch + 1}/{self.cfg.epochs}", total=n_batches):
+            batch = order[b * bs:(b + 1) * bs]
+
+            def backward_passes():
+                nonlocal total
+                for local in group.micro_batches(batch, micro):  # this rank's (all, in one process)
+                    if len(local):
+                        xb = torch.from_numpy(train.spikes(local)).to(self.device, torch.float32)
+                        yb = torch.from_numpy(train.labels[local]).to(self.device)
+                        loss = loss_fn(self.model(xb)["counts"], yb, xb.shape[1], self.cfg)
+                        loss.backward()
+                        total += torch.tensor([float(loss.detach()) * len(local), len(local)], dtype=torch.float64)
+                    yield len(local) / len(batch)
+
             self.opt.zero_grad(set_to_none=True)
-            loss.backward()
+            group.accumulate(self.model.parameters(), backward_passes())
             self.opt.step()
-            total += float(loss.detach()) * len(y)
-            n += len(y)
         if self.ip is not None and self.ip_window:
             from neuromotif.search.plasticity import run_ip
 
-            window = (torch.from_numpy(x) for _, x, _ in batches(train, self.cfg.batch_size, order[: self.ip_window
-                                                                                                  * self.cfg.batch_size]))
-            run_ip(self.model, window, self.ip, self.device)
+            window = [order[b * bs:(b + 1) * bs] for b in range(min(self.ip_window, n_batches))]
+            run_ip(self.model, micro_spikes(train, window, group, micro), self.ip, self.device)
         self.model.set_precision("float")
-        return total / max(n, 1)
+        loss_sum, n = group.sum(total).tolist()
+        return loss_sum / max(n, 1)
 
     def fit(self, resume: bool = True, stop_after: int | None = None) -> dict[str, Any]:
         """Train to ``cfg.epochs`` (``stop_after`` epochs at most in this call: for tests)."""
@@ -221,6 +244,8 @@ def save_model(path: Path, model: RSNN, config: Config, data: DatasetSplits, met
                history: list[dict[str, Any]], state_ranges: dict[str, Any] | None = None) -> None:
     """``model.pt``: weights and neuron parameters (state dict), architecture, the compile target
     (numeric format, profiles), config, data spec, and the u / v ranges seen on training data."""
+    if not distributed.current().main:
+        return
     payload = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "state_dict": model.state_dict(),
                "arch": model.arch.to_dict(), "numeric": asdict(model.numeric), "max_profiles": model.max_profiles,
                "config": dump_config(config),

@@ -1,0 +1,99 @@
+"""Data-parallel training and search under torchrun (2 processes, gloo) equal one process with the
+same global batch and micro-batches bit for bit, and a killed 2-process run resumes in 1 process
+to the same weights."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+pytestmark = pytest.mark.slow
+
+TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=2",
+        "train.ip=true", "search.ip.window=2", "search.motif_sizes=[4, 8]", "search.epochs=2", "report.plots=false",
+        "train.micro_batches=2"]
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port"]
+
+
+def _sets(extra: list[str]) -> list[str]:
+    return [a for s in TINY + extra for a in ("--set", s)]
+
+
+def _neuromotif(verb: str, out: Path, extra: list[str], world: int, port: int, **kw) -> subprocess.Popen:
+    cmd = ["-m", "neuromotif", verb, "configs/quickstart.yaml", "--out", str(out), "-q", *_sets(extra)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if world == 1:
+        env.pop("WORLD_SIZE", None)
+        return subprocess.Popen([sys.executable, *cmd], env=env, **kw)
+    return subprocess.Popen([*TORCHRUN, str(port), *cmd], env=env, start_new_session=True, **kw)
+
+
+def _run(verb, out, extra, world, port):
+    p = _neuromotif(verb, out, extra, world, port, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    text, _ = p.communicate(timeout=600)
+    assert p.returncode == 0, text
+    return text
+
+
+def _weights(path: Path, key: str = "state_dict") -> dict[str, torch.Tensor]:
+    return torch.load(path, weights_only=False)[key]
+
+
+def _assert_close(a: dict, b: dict, rel: float = 0.0) -> None:
+    for name in a:
+        if a[name].is_floating_point():
+            scale = a[name].double().abs().max().clamp_min(1e-12)
+            assert float((a[name].double() - b[name].double()).abs().max() / scale) <= rel, name
+
+
+def test_train_on_two_processes_equals_one_with_the_same_global_batch(tmp_path):
+    cache = [f"data.cache_dir={tmp_path / 'cache'}"]
+    _run("train", tmp_path / "one", cache, 1, 0)
+    text = _run("train", tmp_path / "two", cache, 2, 29611)
+    assert text.count("trained") == 1                     # only rank 0 prints
+    _assert_close(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt"))
+    h1 = (tmp_path / "one" / "train" / "history.jsonl").read_text().splitlines()
+    h2 = (tmp_path / "two" / "train" / "history.jsonl").read_text().splitlines()
+    assert [yaml.safe_load(a)["val_accuracy"] for a in h1] == [yaml.safe_load(b)["val_accuracy"] for b in h2]
+
+
+def test_micro_batches_must_divide_among_the_processes(tmp_path):
+    p = _neuromotif("train", tmp_path / "x", ["train.micro_batches=3"], 2, 29614, stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT, text=True)
+    text, _ = p.communicate(timeout=300)
+    assert p.returncode != 0 and "train.micro_batches 3 is not a multiple of the 2 processes" in text
+
+
+def test_search_on_two_processes_finds_the_same_architecture(tmp_path):
+    cache = [f"data.cache_dir={tmp_path / 'cache'}"]
+    _run("search", tmp_path / "one", cache, 1, 0)
+    _run("search", tmp_path / "two", cache, 2, 29612)
+    a = yaml.safe_load((tmp_path / "one" / "search" / "architecture.yaml").read_text())
+    b = yaml.safe_load((tmp_path / "two" / "search" / "architecture.yaml").read_text())
+    assert a["layers"] == b["layers"]
+    _assert_close(_weights(tmp_path / "one" / "search" / "checkpoint.pt", "net"),
+                  _weights(tmp_path / "two" / "search" / "checkpoint.pt", "net"))
+
+
+def test_a_killed_two_process_run_resumes_in_one_process(tmp_path):
+    extra = [f"data.cache_dir={tmp_path / 'cache'}", "data.max_samples=256", "train.epochs=4"]
+    _run("train", tmp_path / "straight", extra, 1, 0)
+    job = _neuromotif("train", tmp_path / "killed", extra, 2, 29613, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+    checkpoint = tmp_path / "killed" / "train" / "checkpoint.pt"
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(job.pid, signal.SIGKILL)                    # the whole job, mid-run
+    job.wait()
+    assert torch.load(checkpoint, weights_only=False)["epoch"] < 4
+    assert not (tmp_path / "killed" / "model.pt").exists()
+    _run("train", tmp_path / "killed", extra, 1, 0)        # resumed by a different world size
+    _assert_close(_weights(tmp_path / "straight" / "model.pt"), _weights(tmp_path / "killed" / "model.pt"))
