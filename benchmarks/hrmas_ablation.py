@@ -107,19 +107,29 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--max-samples", type=int, default=0, help="cap per split; 0 = the full splits")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
+    parser.add_argument("--executor", choices=["local", "ray"], default="local",
+                        help="ray: one task per (variant, seed), on a local Ray or --address / $RAY_ADDRESS")
+    parser.add_argument("--address", default=None, help="Ray cluster address (ray://host:10001)")
+    parser.add_argument("--cpus-per-trial", type=float, default=1.0)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args()
     set_quiet(True)
     root = RESULTS / "ablation" / args.dataset
     t0 = time.perf_counter()
-    results = []
-    for seed in args.seeds:
-        for variant in args.variants:
-            r = run_one(variant, seed, args, root)
-            results.append(r)
-            print(f"{variant:<12} seed {seed}: test {r['test_accuracy']:.4f} (quantized {r['test_accuracy_quantized']:.4f})"
-                  f"{'' if r['motif_size'] is None else ', motif ' + str(r['motif_size'])} in {r['seconds']:.0f} s",
-                  flush=True)
+    jobs = [(variant, seed) for seed in args.seeds for variant in args.variants]
+
+    def show(r: dict) -> None:
+        print(f"{r['variant']:<12} seed {r['seed']}: test {r['test_accuracy']:.4f} (quantized "
+              f"{r['test_accuracy_quantized']:.4f}){'' if r['motif_size'] is None else ', motif ' + str(r['motif_size'])}"
+              f" in {r['seconds']:.0f} s", flush=True)
+
+    if args.executor == "ray":  # every (variant, seed) an independent Ray task, retried if its worker dies
+        from neuromotif.sweep import map_tasks
+
+        map_tasks(lambda job: run_one(*job, args, root), jobs, lambda i, r: show(r), args.address, args.cpus_per_trial)
+    else:
+        for job in jobs:
+            show(run_one(*job, args, root))
     results = finished(root)
     rows = []
     for variant in [v for v in VARIANTS if any(r["variant"] == v for r in results)]:

@@ -132,17 +132,20 @@ def summarise(results: list[dict], ranks: list[dict], args) -> tuple[str, dict]:
         rows[setting] = {
             "supernet_val": mean(lambda r: r["history"][-1]["val_accuracy"]),
             "retrained_test": mean(lambda r: r["retrained_test"]),
-            "architecture_drop": risk("architecture_drop"), "ip_recovery": risk("ip_recovery"),
+            "architecture_drop": risk("architecture_drop"), "architecture_risk": risk("architecture_risk"),
+            "ip_recovery": risk("ip_recovery"),
             "final_type_entropy": mean(lambda r: r["history"][-1]["mean_type_entropy"]),
             "motif_sizes": [r["motif_size"] for r in runs],
             "iterations": [len(r["history"]) for r in runs],
             "search_seconds": mean(lambda r: r["search_seconds"])}
-    lines = [f"| setting | supernet val (%) | retrained test (%) | arch-update drop (pts) | IP recovery (pts) | "
-             "final type entropy (nats) | motif sizes | iterations | search (s) |", "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| setting | supernet val (%) | retrained test (%) | arch-update drop (pts) | arch. risk on old weights "
+             "(pts) | IP recovery (pts) | final type entropy (nats) | motif sizes | iterations | search (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for name, r in rows.items():
         lines.append(f"| {name} | {100 * r['supernet_val'][0]:.1f} ± {100 * r['supernet_val'][1]:.1f} | "
                      f"{100 * r['retrained_test'][0]:.2f} ± {100 * r['retrained_test'][1]:.2f} | "
-                     f"{100 * r['architecture_drop']:+.2f} | {100 * r['ip_recovery']:+.2f} | "
+                     f"{100 * r['architecture_drop']:+.2f} | {100 * r['architecture_risk']:+.2f} | "
+                     f"{100 * r['ip_recovery']:+.2f} | "
                      f"{r['final_type_entropy'][0]:.3f} | {', '.join(map(str, r['motif_sizes']))} | "
                      f"{', '.join(map(str, r['iterations']))} | {r['search_seconds'][0]:.0f} |")
     if ranks:
@@ -164,7 +167,8 @@ def plot(results: list[dict], path_prefix: Path) -> list[Path]:
     fig = Figure(figsize=(WIDTH, 5.6), layout="constrained")
     axes = fig.subplots(2, 2).ravel()
     panels = [("val_accuracy", "supernet validation accuracy"), ("mean_type_entropy", "mean type entropy (nats)"),
-              ("architecture_drop", "accuracy lost to the arch. update"), ("ip_recovery", "accuracy recovered by IP")]
+              ("architecture_risk", "accuracy lost to the arch. change (old weights)"),
+              ("ip_recovery", "accuracy recovered by IP")]
     colours = {}
     for r in results:
         colour = colours.setdefault(r["setting"], f"C{len(colours)}")
@@ -195,9 +199,10 @@ def main() -> None:
                         "the rank-correlation study")
     parser.add_argument("--rank-epochs", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--tag", default="", help="subfolder for this pass's runs (keeps passes apart)")
     args = parser.parse_args()
     set_quiet(True)
-    root = RESULTS / "diagnosis" / args.dataset
+    root = RESULTS / "diagnosis" / args.dataset / args.tag if args.tag else RESULTS / "diagnosis" / args.dataset
     results, ranks = [], []
     for seed in args.seeds:
         for setting in args.settings:
@@ -213,7 +218,7 @@ def main() -> None:
             ranks.append(rk)
             print(f"rank {setting}: Spearman {rk['spearman']:.2f}, Kendall {rk['kendall']:.2f}", flush=True)
     table, rows = summarise(results, ranks, args)
-    prefix = RESULTS / f"hrmas_diagnosis_{args.dataset}"
+    prefix = RESULTS / f"hrmas_diagnosis_{args.dataset}{'_' + args.tag if args.tag else ''}"
     figures = plot(results, prefix)
     atomic_write_text(prefix.with_suffix(".json"), json.dumps({"args": vars(args), "rows": rows, "runs": results,
                                                                "ranks": ranks}, indent=2))

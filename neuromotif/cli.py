@@ -172,6 +172,31 @@ def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
 
 
 @cli.command()
+@config_options
+@click.option("--grid", "axes", multiple=True, required=True, metavar="KEY=V1,V2,...",
+              help="A swept setting (repeatable; the trials are the product of all --grid axes).")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Sweep directory: one run directory per trial, sweep.json and sweep.md.")
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="local: one trial after another here; ray: one Ray task per trial.")
+@click.option("--address", default=None, help="Ray cluster (ray://host:10001); default $RAY_ADDRESS or a local Ray.")
+@click.option("--cpus-per-trial", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+@click.option("--retries", type=click.IntRange(min=0), default=2, show_default=True,
+              help="Times a trial whose worker died is retried (it resumes from its checkpoints).")
+def sweep(config: Path, overrides, data_root, axes, out, executor, address, cpus_per_trial, retries) -> None:
+    """Run CONFIG once per point of a --grid (each a full `neuromotif run` in OUT/<trial>),
+    locally or on Ray; resumable: finished trials are reused, interrupted ones resume."""
+    from neuromotif.sweep import grid, run_sweep
+
+    check_data_root(data_root)
+    trials = grid(list(axes))
+    rows = run_sweep(config, list(overrides), trials, out, executor, address, cpus_per_trial, retries, data_root)
+    best = max(rows, key=lambda r: r["accuracy_fixed"])
+    stdout.print(f"[green]swept[/green] {len(rows)} trials ({executor}); best fixed-point accuracy "
+                 f"{best['accuracy_fixed']:.4f} ({best['trial']}) -> {Path(out) / 'sweep.md'}")
+
+
+@cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override report settings, e.g. --set report.cost_table=sana_fe.")

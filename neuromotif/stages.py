@@ -56,6 +56,13 @@ def lock_run_dir(out: Path) -> None:
     _held_locks[key] = fh
 
 
+def release_run_dir(out: Path) -> None:
+    """Give ``out/.lock`` back before this process ends (a long-lived worker running many runs)."""
+    fh = _held_locks.pop(Path(out).resolve(), None)
+    if fh is not None:
+        fh.close()  # closing the file drops the flock
+
+
 def join_group(config: Config):
     """Under torchrun, join the job's process group (``neuromotif.search.distributed``); ranks
     other than 0 go quiet. Without torchrun: rank 0 of 1, and torch is not even imported here."""
