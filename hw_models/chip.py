@@ -311,3 +311,15 @@ def load_chip(name_or_path: str | os.PathLike[str]) -> ChipSpec:
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ChipSpecError(f"{path}: not valid YAML ({type(exc).__name__})") from None
     return chip_from_dict(data, str(path))
+
+
+def with_core_limit(chip: ChipSpec, neurons_per_core: int | None) -> ChipSpec:
+    """``chip`` with at most ``neurons_per_core`` compartments per core (None: unchanged): spreading
+    a population over more cores shortens each core's share of the step (lower latency, and lower
+    static energy) at the price of cores."""
+    if neurons_per_core is None:
+        return chip
+    if neurons_per_core < 1:
+        raise ChipSpecError(f"neurons_per_core must be >= 1, got {neurons_per_core}")
+    core = dataclasses.replace(chip.core, max_compartments=min(chip.core.max_compartments, neurons_per_core))
+    return dataclasses.replace(chip, core=core)

@@ -197,6 +197,30 @@ def sweep(config: Path, overrides, data_root, axes, out, executor, address, cpus
 
 
 @cli.command()
+@config_options
+@click.option("--lambdas", "lambdas", multiple=True, required=True, metavar="OBJECTIVE=W1,W2,...",
+              help="Cost weights to try (energy per µJ, latency per ms, cores, rate); repeatable. "
+                   "The accuracy-only point is always included.")
+@click.option("--grid", "axes", multiple=True, metavar="KEY=V1,V2,...",
+              help="Also sweep a setting with every weight, e.g. --grid compile.neurons_per_core=256,64.")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True)
+@click.option("--executor", type=click.Choice(["local", "ray"]), default="local", show_default=True)
+@click.option("--address", default=None, help="Ray cluster (ray://host:10001); default $RAY_ADDRESS or a local Ray.")
+@click.option("--cpus-per-trial", type=click.FloatRange(min=0.01), default=1.0, show_default=True)
+def pareto(config: Path, overrides, data_root, lambdas, axes, out, executor, address, cpus_per_trial) -> None:
+    """Search -> train -> compile -> simulate CONFIG once per cost weight and write the Pareto front
+    of fixed-point accuracy against energy, latency and cores (OUT/pareto.json, .md, .png)."""
+    from neuromotif.pareto import run_pareto
+
+    check_data_root(data_root)
+    rows = run_pareto(config, list(overrides), list(lambdas), out, executor, address, cpus_per_trial, data_root,
+                      list(axes))
+    front = [r["trial"] for r in rows if r["pareto"]]
+    stdout.print(f"[green]pareto[/green]: {len(rows)} points, non-dominated: {', '.join(front)} -> "
+                 f"{Path(out) / 'pareto.md'}")
+
+
+@cli.command()
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--set", "overrides", multiple=True, metavar="KEY=VALUE",
               help="Override report settings, e.g. --set report.cost_table=sana_fe.")

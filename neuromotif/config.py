@@ -94,6 +94,21 @@ class IPConfig(Section):
         return self
 
 
+class ObjectiveConfig(Section):
+    """Chip cost in the loss: ``loss = task + energy x µJ + latency x ms + cores x cores + rate x
+    mean hidden firing rate`` per inference, from the differentiable proxy of the exact cost model
+    (``search/cost_proxy.py``) for ``compile.chip``. All 0: accuracy alone."""
+
+    energy: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per µJ per inference")
+    latency: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per ms per inference")
+    cores: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per neuro core (supernet: expected cores)")
+    rate: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per unit of mean hidden spikes/neuron/step")
+
+    @property
+    def active(self) -> bool:
+        return any((self.energy, self.latency, self.cores, self.rate))
+
+
 class SearchConfig(Section):
     """HRMAS. ``space``: ``motif`` (sizes x types of a shared motif) or ``full`` (no motifs: a type for
     every connection; the ablation). ``arch_fraction``: share of the training split whose batches
@@ -122,6 +137,7 @@ class SearchConfig(Section):
     diagnostics: bool = Field(True, description="per iteration: accuracy drop of the architecture update and what "
                                                 "IP recovers (costs two extra validation passes)")
     ip: IPConfig = Field(default_factory=IPConfig)
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
 
 
 class TrainConfig(Section):
@@ -143,6 +159,7 @@ class TrainConfig(Section):
     ip: bool = Field(False, description="run SpiKL-IP (search.ip knobs) after every epoch")
     device: str = "cpu"
     threads: PosInt | None = Field(None, description="torch CPU threads (default: all cores)")
+    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
 
 
 class CompileConfig(Section):
@@ -152,6 +169,8 @@ class CompileConfig(Section):
     chip: str = DEFAULT_CHIP
     max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(4, description="decay profiles per population "
                                                                        "(one Lava LIF process each)")
+    neurons_per_core: PosInt | None = Field(None, description="at most this many neurons per core (default: as "
+                                            "many as the chip's limits allow): more cores, shorter steps")
 
 
 class SimulateConfig(Section):

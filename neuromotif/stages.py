@@ -167,7 +167,12 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     arch = architecture(config, data, arch_file)
     model = RSNN(arch, seed=config.seed, numeric=numeric, max_profiles=config.compile.max_profiles)
     ip = from_config(config.search.ip) if config.train.ip else None
-    trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window)
+    cost = None
+    if config.train.objective.active:
+        from neuromotif.search.cost_proxy import rsnn_proxy
+
+        cost = rsnn_proxy(model, config.compile.chip, config.report.cost_table, config.compile.neurons_per_core)[1]
+    trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window, cost=cost)
     summary = trainer.fit(resume=True)
     best = trainer.best_model()
     metrics = {**summary,
@@ -198,7 +203,8 @@ def resolve_model_path(source: Path) -> Path:
     return path.resolve()
 
 
-def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profiles: int | None = None):
+def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profiles: int | None = None,
+                       neurons_per_core: int | None = None):
     """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
     the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
     when it was trained). Prints the overflow warnings. Returns (bundle, mapping)."""
@@ -223,8 +229,10 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     metadata = {"source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
                 "timesteps": data.get("timesteps"), "data": data, "config": payload.get("config"),
                 "state_ranges": payload.get("state_ranges")}
+    if neurons_per_core is None:
+        neurons_per_core = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("neurons_per_core")
     bundle, mapping = compile_network(to_float_network(model), chip_name, out,
-                                      max_profiles or model.max_profiles, metadata)
+                                      max_profiles or model.max_profiles, metadata, neurons_per_core)
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     return bundle, mapping

@@ -40,6 +40,7 @@ from neuromotif.errors import InputError
 from neuromotif.search.plasticity import from_config, run_ip
 from neuromotif.progress import note, track
 from neuromotif.search.model import predict
+from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.search.supernet import SuperNet
 from neuromotif.search import distributed
 from neuromotif.search.train import evaluate, loss_fn, micro_spikes, resolve_device, restore_checkpoint
@@ -74,6 +75,13 @@ class Search:
         self.ip_rule = from_config(config.search.ip)  # also for the counterfactual IP of a search without IP
         self.stopped = False
         self.micro = distributed.micro_count(config.train.micro_batches, distributed.current())
+        self.cost = None
+        self.cost_parts: list[dict[str, float]] = []
+        if config.search.objective.active:  # the architecture step sees each candidate's chip cost
+            from neuromotif.search.cost_proxy import supernet_proxy
+
+            self.cost = supernet_proxy(self.net, config.compile.chip, config.report.cost_table,
+                                       config.compile.neurons_per_core)[1]
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
 
@@ -121,8 +129,13 @@ class Search:
                 if len(local):
                     x = torch.from_numpy(split.spikes(local)).to(self.device, torch.float32)
                     y = torch.from_numpy(split.labels[local]).to(self.device)
-                    counts = self.net(x)["counts"]
+                    out = self.net(x, record=self.cost is not None)
+                    counts = out["counts"]
                     loss = loss_fn(counts, y, x.shape[1], self.config.train)
+                    if self.cost is not None:
+                        term, parts = chip_cost_term(self.config.search.objective, self.cost, x, out["trace"])
+                        loss = loss + term
+                        self.cost_parts.append(parts)
                     loss.backward()
                     correct = float((predict(counts.detach()) == y).float().sum())
                     sums += torch.tensor([float(loss.detach()) * len(local), correct, len(local)], dtype=torch.float64)
@@ -229,8 +242,10 @@ class Search:
                   "entropy": layer.entropies(), "mean_type_entropy": self.mean_type_entropy(),
                   "size_probabilities": {str(m): float(p) for m, p in zip(layer.sizes, sizes)},
                   "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]), "ip": ip_stats, "risk": risk,
+                  **({"chip_cost": mean_parts(self.cost_parts)} if self.cost_parts else {}),
                   "seconds": time.perf_counter() - t0}
         self.history.append(record)
+        self.cost_parts = []
         if search.stop_entropy is not None and not warm and record["mean_type_entropy"] < search.stop_entropy:
             self.stopped = True
             note(f"search: type entropy {record['mean_type_entropy']:.3f} < {search.stop_entropy}: architecture settled")

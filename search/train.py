@@ -26,6 +26,7 @@ from neuromotif.errors import InputError
 from neuromotif.hw_models.chip import NumericFormat
 from neuromotif.search import distributed
 from neuromotif.search.model import RSNN, predict
+from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.progress import note, track
 
 MODEL_FORMAT = "neuromotif-model"
@@ -138,10 +139,12 @@ class Trainer:
     """Trains ``model`` on ``data``; checkpoints to ``out/train/checkpoint.pt`` every epoch."""
 
     def __init__(self, model: RSNN, data: DatasetSplits, cfg: TrainConfig, seed: int, out: Path, ip=None,
-                 ip_window: int = 0):
-        """``ip`` (a ``SpiKLIP``): run intrinsic plasticity on ``ip_window`` training batches after each epoch."""
+                 ip_window: int = 0, cost=None):
+        """``ip`` (a ``SpiKLIP``): run intrinsic plasticity on ``ip_window`` training batches after each
+        epoch. ``cost``: the chip-cost proxy (``cost_proxy.rsnn_proxy``) when ``cfg.objective`` is on."""
         self.model, self.data, self.cfg, self.seed, self.out = model, data, cfg, seed, Path(out)
-        self.ip, self.ip_window = ip, ip_window
+        self.ip, self.ip_window, self.cost = ip, ip_window, cost
+        self.cost_parts: list[dict[str, float]] = []
         self.device = resolve_device(cfg.device)
         if cfg.threads:
             torch.set_num_threads(cfg.threads)
@@ -195,7 +198,12 @@ class Trainer:
                     if len(local):
                         xb = torch.from_numpy(train.spikes(local)).to(self.device, torch.float32)
                         yb = torch.from_numpy(train.labels[local]).to(self.device)
-                        loss = loss_fn(self.model(xb)["counts"], yb, xb.shape[1], self.cfg)
+                        out = self.model(xb, record=self.cost is not None)
+                        loss = loss_fn(out["counts"], yb, xb.shape[1], self.cfg)
+                        if self.cost is not None:
+                            term, parts = chip_cost_term(self.cfg.objective, self.cost, xb, out["trace"])
+                            loss = loss + term
+                            self.cost_parts.append(parts)
                         loss.backward()
                         total += torch.tensor([float(loss.detach()) * len(local), len(local)], dtype=torch.float64)
                     yield len(local) / len(batch)
@@ -228,7 +236,9 @@ class Trainer:
                 self.best_val, self.best_epoch = val, self.epoch
                 self.best_state = copy.deepcopy(self.model.state_dict())
             self.history.append({"epoch": self.epoch, "train_loss": train_loss, "val_accuracy": val,
-                                 "seconds": time.perf_counter() - t0})
+                                 "seconds": time.perf_counter() - t0,
+                                 **({"chip_cost": mean_parts(self.cost_parts)} if self.cost_parts else {})})
+            self.cost_parts = []
             self.save_checkpoint()
             note(f"epoch {self.epoch}/{self.cfg.epochs}: loss {train_loss:.4f}, val {val:.4f} "
                  f"({self.history[-1]['seconds']:.1f} s){' *best' if self.best_epoch == self.epoch else ''}")

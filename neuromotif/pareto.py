@@ -1,0 +1,124 @@
+"""``neuromotif pareto``: the accuracy / energy / latency / cores trade-off, one full run per weight.
+
+Each point is a sweep trial (``neuromotif.sweep``: its own run directory, resumable, locally or
+on Ray) whose ``search.objective`` and ``train.objective`` get the point's weights. Every number
+on the front comes from the point's compiled bundle on the CPU backend and the exact cost
+model (its ``report.json``), never from the proxy the training used. Writes ``pareto.json``
+(flat rows, the non-dominated ones marked), ``pareto.md`` (linked to each run) and
+``pareto.png`` (fixed-point accuracy against energy, latency and cores).
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from neuromotif.errors import InputError
+from neuromotif.io import atomic_write_text
+from neuromotif.sweep import Trial, _slug, grid, run_sweep
+
+OBJECTIVES = ("energy", "latency", "cores", "rate")
+
+
+def trials(lambdas: list[str]) -> list[Trial]:
+    """``["energy=0,0.01,0.03", "latency=0.5"]`` -> one trial per listed weight (the others 0);
+    the accuracy-only point (all weights 0) is always included first."""
+    points: list[tuple[str, float]] = []
+    for item in lambdas:
+        if "=" not in item:
+            raise InputError(f"--lambdas {item!r}: write OBJECTIVE=W1,W2 with OBJECTIVE one of {', '.join(OBJECTIVES)}")
+        key, raw = item.split("=", 1)
+        key = key.strip()
+        if key not in OBJECTIVES:
+            raise InputError(f"--lambdas {item!r}: unknown objective {key!r}; use one of {', '.join(OBJECTIVES)}")
+        for value in raw.split(","):
+            try:
+                weight = float(value)
+            except ValueError:
+                raise InputError(f"--lambdas {item!r}: {value!r} is not a number") from None
+            if not weight >= 0:
+                raise InputError(f"--lambdas {item!r}: weights must be >= 0")
+            if weight > 0:
+                points.append((key, weight))
+    out = [Trial("accuracy-only", ())]
+    for key, weight in dict.fromkeys(points):
+        out.append(Trial(f"{key}-{_slug(repr(weight))}", (f"search.objective.{key}={weight}",
+                                                          f"train.objective.{key}={weight}")))
+    return out
+
+
+def non_dominated(rows: list[dict[str, Any]], costs=("energy_uJ", "latency_ms", "cores")) -> list[bool]:
+    """A point is dominated when another is at least as accurate and as cheap in every cost, and
+    better in one."""
+    flags = []
+    for a in rows:
+        dominated = any(
+            b is not a and b["accuracy_fixed"] >= a["accuracy_fixed"] and all(b[c] <= a[c] for c in costs)
+            and (b["accuracy_fixed"] > a["accuracy_fixed"] or any(b[c] < a[c] for c in costs))
+            for b in rows)
+        flags.append(not dominated)
+    return flags
+
+
+def run_pareto(config_path: Path, overrides: list[str], lambdas: list[str], out: Path, executor: str = "local",
+               address: str | None = None, cpus_per_trial: float = 1.0, data_root: Path | None = None,
+               axes: list[str] | None = None) -> list[dict]:
+    """``axes``: more settings to sweep with every weight (``--grid compile.neurons_per_core=256,64``:
+    spreading a layer over more cores is the other way to buy latency)."""
+    points = trials(lambdas)
+    if axes:
+        points = [Trial(f"{w.name}__{g.name}", w.overrides + g.overrides) for w in points for g in grid(axes)]
+    rows = run_sweep(config_path, overrides, points, out, executor, address, cpus_per_trial, data_root=data_root)
+    for row, trial, front in zip(rows, points, non_dominated(rows)):
+        row["weights"] = {k.split(".")[-1]: float(v) for k, v in (o.split("=", 1) for o in trial.overrides
+                                                                 if o.startswith("train.objective."))}
+        row["settings"] = {k: v for k, v in (o.split("=", 1) for o in trial.overrides if ".objective." not in o)}
+        row["pareto"] = front
+    base = rows[0]
+    for row in rows:
+        row["energy_vs_accuracy_only"] = row["energy_uJ"] / base["energy_uJ"]
+        row["latency_vs_accuracy_only"] = row["latency_ms"] / base["latency_ms"]
+        row["accuracy_vs_accuracy_only_pts"] = 100 * (row["accuracy_fixed"] - base["accuracy_fixed"])
+    write_outputs(Path(out), rows)
+    return rows
+
+
+def write_outputs(out: Path, rows: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> None:
+    flat = [{k: v for k, v in r.items() if not isinstance(v, (dict, list))}
+            | {"weights": r.get("weights", {}), "settings": r.get("settings", {})} for r in rows]
+    atomic_write_text(out / "pareto.json", json.dumps({"points": flat, "reference": reference}, indent=2))
+    lines = ["| point | weights | fixed-point accuracy (%) | Δ vs accuracy-only (pts) | µJ / inference | "
+             "× energy | ms / inference | × latency | cores | on the front |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        w = ", ".join([f"{k} {v:g}" for k, v in r.get("weights", {}).items()]
+                      + [f"{k.split('.')[-1]} {v}" for k, v in r.get("settings", {}).items()]) or "-"
+        lines.append(f"| [{r['trial']}]({r['trial']}/report.md) | {w} | {100 * r['accuracy_fixed']:.2f} | "
+                     f"{r['accuracy_vs_accuracy_only_pts']:+.2f} | {r['energy_uJ']:.2f} | "
+                     f"{r['energy_vs_accuracy_only']:.2f} | {r['latency_ms']:.3f} | {r['latency_vs_accuracy_only']:.2f} | "
+                     f"{r['cores']} | {'yes' if r['pareto'] else ''} |")
+    atomic_write_text(out / "pareto.md", "\n".join(lines) + "\n")
+    _plot(out, rows)
+
+
+def _plot(out: Path, rows: list[dict[str, Any]]) -> None:
+    from matplotlib.figure import Figure
+
+    from neuromotif.hw_models.plots import WIDTH
+    from neuromotif.plotting import save_figure
+
+    fig = Figure(figsize=(WIDTH, 3.0), layout="constrained")
+    axes = fig.subplots(1, 3, sharey=True)
+    for ax, key, label in zip(axes, ("energy_uJ", "latency_ms", "cores"),
+                              ("energy per inference (µJ)", "latency per inference (ms)", "neuro cores")):
+        front = [r for r in rows if r["pareto"]]
+        rest = [r for r in rows if not r["pareto"]]
+        ax.scatter([r[key] for r in rest], [100 * r["accuracy_fixed"] for r in rest], c="#999999", label="dominated")
+        ax.scatter([r[key] for r in front], [100 * r["accuracy_fixed"] for r in front], c="#C44E52",
+                   label="non-dominated")
+        for r in rows:
+            ax.annotate(r["trial"], (r[key], 100 * r["accuracy_fixed"]), fontsize=6, xytext=(3, 3),
+                        textcoords="offset points")
+        ax.set(xlabel=label)
+    axes[0].set(ylabel="fixed-point accuracy (%)")
+    axes[0].legend(fontsize=7)
+    save_figure(fig, out / "pareto.png")
