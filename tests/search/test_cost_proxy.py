@@ -1,0 +1,103 @@
+"""The differentiable chip-cost proxy against the exact cost model of the compiled network, its
+gradients, the objective in training, and the Pareto command."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from neuromotif.cli import main
+from neuromotif.config import load_config
+from neuromotif.deploy.bundle import read_bundle
+from neuromotif.pareto import non_dominated, trials
+from neuromotif.search.cost_proxy import rsnn_proxy, supernet_proxy
+from neuromotif.search.data import load_dataset
+from neuromotif.search.hrmas import build_supernet
+from neuromotif.search.train import load_model
+from neuromotif.simulation import dataset_of
+
+TINY = ["data.max_samples=256", "model.hidden=[64]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3",
+        "search.enabled=false", "simulate.lava_samples=0", "simulate.divergence_samples=0", "report.plots=false"]
+
+
+def _sets(extra):
+    return [a for s in TINY + extra for a in ("--set", s)]
+
+
+@pytest.mark.parametrize("spread", [None, 16])
+def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
+    extra = [f"data.cache_dir={tmp_path / 'c'}"] + ([f"compile.neurons_per_core={spread}"] if spread else [])
+    assert main(["run", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "-q", *_sets(extra)]) == 0
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    model, _ = load_model(tmp_path / "r" / "model.pt")
+    data, _ = dataset_of(read_bundle(tmp_path / "r" / "bundle"))
+    _, cost = rsnn_proxy(model, "loihi2", neurons_per_core=spread)
+    x = torch.from_numpy(data.test.spikes()).float()
+    with torch.no_grad():
+        c = cost(x, model(x, record=True)["trace"])
+    energy = float(c["energy_uJ"]) / (report["energy"]["per_inference_J"] * 1e6)
+    latency = float(c["latency_ms"]) / (report["latency"]["per_inference_s"] * 1e3)
+    assert 0.85 <= energy <= 1.15 and 0.85 <= latency <= 1.15, (energy, latency)
+    assert float(c["cores"]) == report["resources"]["cores"]
+    if spread:
+        assert report["resources"]["cores"] > 2                     # the layer is spread over more cores
+
+
+def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
+    cfg = load_config("configs/quickstart.yaml", ["data.max_samples=64", "model.hidden=[32]", "search.motif_sizes=[4, 8]"])
+    data = load_dataset(cfg.data, 0)
+    net = build_supernet(cfg, data.info)
+    _, cost = supernet_proxy(net, "loihi2")
+    x = torch.from_numpy(data.train.spikes(np.arange(16))).float()
+    c = cost(x, net(x, record=True)["trace"])
+    c["energy_uJ"].backward()
+    layer = net.layers[0]
+    assert float(layer.beta.grad.abs().sum()) > 0                    # motif size sees the cost
+    # making every position absent lowers the synaptic part: the types see it with the right sign
+    assert all(float(a.grad[..., 2].sum()) < 0 for a in layer.alpha)
+
+
+def test_an_energy_weight_lowers_the_proxy_energy_of_training(tmp_path):
+    cache = f"data.cache_dir={tmp_path / 'c'}"
+    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "a"), "-q", *_sets([cache])]) == 0
+    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "b"), "-q",
+                 *_sets([cache, "train.objective.energy=0.5", "train.objective.rate=1.0"])]) == 0
+    plain = [json.loads(line) for line in (tmp_path / "a" / "train" / "history.jsonl").read_text().splitlines()]
+    costed = [json.loads(line) for line in (tmp_path / "b" / "train" / "history.jsonl").read_text().splitlines()]
+    assert "chip_cost" not in plain[-1]
+    assert costed[-1]["chip_cost"]["energy_uJ"] < costed[0]["chip_cost"]["energy_uJ"]
+    assert costed[-1]["chip_cost"]["rate"] < 0.5 * costed[0]["chip_cost"]["rate"] or costed[-1]["chip_cost"]["rate"] < 0.05
+
+
+def test_pareto_points_and_dominance():
+    t = trials(["energy=0,0.01", "latency=0.5"])
+    assert [x.name for x in t] == ["accuracy-only", "energy-0.01", "latency-0.5"]
+    assert t[1].overrides == ("search.objective.energy=0.01", "train.objective.energy=0.01")
+    rows = [{"accuracy_fixed": 0.9, "energy_uJ": 10, "latency_ms": 1, "cores": 2},
+            {"accuracy_fixed": 0.8, "energy_uJ": 5, "latency_ms": 1, "cores": 2},
+            {"accuracy_fixed": 0.8, "energy_uJ": 6, "latency_ms": 1, "cores": 2}]
+    assert non_dominated(rows) == [True, True, False]
+
+
+@pytest.mark.parametrize("lambdas,expected", [("power=1", "unknown objective 'power'"), ("energy=-1", ">= 0"),
+                                              ("energy=x", "is not a number")])
+def test_bad_lambdas_exit_2(tmp_path, capsys, lambdas, expected):
+    assert main(["pareto", "configs/quickstart.yaml", "--lambdas", lambdas, "--out", str(tmp_path / "p")]) == 2
+    assert expected in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_pareto_command_writes_the_front_from_compiled_runs(tmp_path):
+    extra = [f"data.cache_dir={tmp_path / 'c'}", "train.epochs=1", "model.hidden=[16]", "data.max_samples=64"]
+    assert main(["pareto", "configs/quickstart.yaml", "-q", *_sets(extra), "--lambdas", "energy=0.5",
+                 "--grid", "compile.neurons_per_core=16,8", "--out", str(tmp_path / "p")]) == 0
+    points = json.loads((tmp_path / "p" / "pareto.json").read_text())["points"]
+    assert len(points) == 4 and any(p["pareto"] for p in points)
+    for p in points:   # every number is the run's own report (exact cost model), not the proxy
+        report = json.loads((tmp_path / "p" / p["trial"] / "report.json").read_text())
+        assert p["energy_uJ"] == pytest.approx(report["energy"]["per_inference_J"] * 1e6)
+        assert p["accuracy_fixed"] == report["accuracy"]["fixed_cpu"]
+    assert (tmp_path / "p" / "pareto.png").exists() and "accuracy-only__neurons_per_core-16" in \
+        (tmp_path / "p" / "pareto.md").read_text()
