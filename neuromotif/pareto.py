@@ -79,7 +79,12 @@ def run_pareto(config_path: Path, overrides: list[str], lambdas: list[str], out:
         row["energy_vs_accuracy_only"] = row["energy_uJ"] / base["energy_uJ"]
         row["latency_vs_accuracy_only"] = row["latency_ms"] / base["latency_ms"]
         row["accuracy_vs_accuracy_only_pts"] = 100 * (row["accuracy_fixed"] - base["accuracy_fixed"])
-    write_outputs(Path(out), rows)
+    from neuromotif.hw_models.reference import blouw_kws
+
+    total, parts = blouw_kws()
+    reference = {"name": "Blouw et al. 2019 keyword spotting, Loihi 1", "measured_J": parts["measured_J"],
+                 "our_model_J": total, "cores": parts["cores"]}
+    write_outputs(Path(out), rows, reference)
     return rows
 
 
@@ -96,6 +101,10 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], reference: dict[str, An
                      f"{r['accuracy_vs_accuracy_only_pts']:+.2f} | {r['energy_uJ']:.2f} | "
                      f"{r['energy_vs_accuracy_only']:.2f} | {r['latency_ms']:.3f} | {r['latency_vs_accuracy_only']:.2f} | "
                      f"{r['cores']} | {'yes' if r['pareto'] else ''} |")
+    if reference:
+        lines += ["", f"Reference: {reference['name']}: measured {reference['measured_J'] * 1e6:.0f} µJ per inference; "
+                  f"our cost model gives {reference['our_model_J'] * 1e6:.0f} µJ for it ({reference['cores']} cores), "
+                  "so the points above sit on the same scale as that published measurement."]
     atomic_write_text(out / "pareto.md", "\n".join(lines) + "\n")
     _plot(out, rows)
 

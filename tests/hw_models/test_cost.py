@@ -8,6 +8,7 @@ import pytest
 
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.cost import Activity, evaluate
+from neuromotif.hw_models.reference import BLOUW_J_PER_INFERENCE, blouw_kws
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from tests.hw_models.chips import tiny_chip
@@ -63,35 +64,8 @@ def test_per_inference_divides_by_samples():
     assert three["latency"]["per_inference_s"] == pytest.approx(one["latency"]["per_inference_s"])
 
 
-BLOUW_J_PER_INFERENCE = 0.27e-3     # Loihi, Blouw et al., NICE 2019
-BLOUW_INFERENCES_PER_S = 296        # measured throughput (the time an inference takes on the chip)
-
-
-def kws_estimate(rate: float = 0.1) -> tuple[float, dict]:
-    """Blouw's keyword spotter: 390 inputs (26 MFCC x 15 frames) -> 256 -> 256 -> 29, all dense, on Loihi 1.
-
-    Stated activity: every neuron spikes with probability ``rate`` per step and every compartment
-    does an active update. The inference lasts the measured 1/296 s; the number of steps is
-    that time over the model's own step time, so dynamic energy, step time and static energy
-    all come from the model.
-    """
-    net = Netlist((NetPopulation("in", 390, is_input=True), NetPopulation("h1", 256), NetPopulation("h2", 256),
-                   NetPopulation("out", 29)),
-                  (NetProjection("in->h1", "in", "h1"), NetProjection("h1->h2", "h1", "h2"),
-                   NetProjection("h2->out", "h2", "out")))
-    chip = load_chip("loihi1")
-    mapping = map_network(net, chip)
-    one_step = evaluate(net, mapping.placement, chip,
-                        Activity(np.full((1, net.n_neurons), rate), np.ones((1, net.n_neurons))))
-    steps = (1 / BLOUW_INFERENCES_PER_S) / one_step["latency"]["per_inference_s"]
-    dynamic = steps * sum(v for k, v in one_step["energy"]["breakdown"].items() if k != "static")
-    static = chip.cost_table().static_w_per_chip * mapping.placement.n_chips / BLOUW_INFERENCES_PER_S
-    return dynamic + static, {"steps": steps, "dynamic_J": dynamic, "static_J": static,
-                              "cores": len(mapping.cores)}
-
-
 def test_blouw_keyword_spotting_within_factor_two():
-    total, parts = kws_estimate()
+    total, parts = blouw_kws()
     assert BLOUW_J_PER_INFERENCE / 2 <= total <= BLOUW_J_PER_INFERENCE * 2, parts
 
 
