@@ -17,7 +17,7 @@ from neuromotif.deploy.ir import FloatNetwork
 from neuromotif.deploy.overflow import predict_overflow
 from neuromotif.deploy.quantize import quantize_network
 from neuromotif.hw_models import load_chip
-from neuromotif.hw_models.chip import with_core_limit
+from neuromotif.hw_models.chip import numeric_for_target, with_core_limit
 from neuromotif.hw_models.mapper import Mapping, map_network
 from neuromotif.hw_models.netlist import NetPopulation, NetProjection, Netlist
 
@@ -40,16 +40,20 @@ def bundle_netlist(bundle: Bundle) -> Netlist:
 
 
 def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: int = 4,
-                    metadata: dict[str, Any] | None = None, neurons_per_core: int | None = None) -> tuple[Bundle, Mapping]:
+                    metadata: dict[str, Any] | None = None, neurons_per_core: int | None = None,
+                    target: str = "loihi") -> tuple[Bundle, Mapping]:
     """Quantize ``net`` for ``chip_name``, map and check it, write the bundle to ``out``.
 
     ``metadata``: what the bundle records about where the network came from (``source``,
     ``data``, ``config``, ``timesteps``), copied into the manifest as given; ``state_ranges``
     (the u / v peaks training saw) turns into the overflow prediction ``manifest["overflow"]``.
     ``neurons_per_core``: spread populations over more cores than the chip's limits require.
+    ``target``: ``netx`` restricts weight exponents to 0 so ``neuromotif export --format netx``
+    can carry the bundle exactly.
     """
     t0 = time.perf_counter()
     chip = load_chip(chip_name)
+    chip = dataclasses.replace(chip, numeric=numeric_for_target(chip.numeric, target))
     mapped_chip = with_core_limit(chip, neurons_per_core)
     q = quantize_network(net, chip.numeric, max_profiles=max_profiles)
     netlist = to_netlist(q.populations, q.projections, chip.numeric.weight_bits)
@@ -63,6 +67,7 @@ def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: 
         "source": {"checkpoint": None, "sha256": None, **metadata.get("source", {}), "arch_source": net.source},
         "quantization": {"weight_bits": chip.numeric.weight_bits, "max_profiles": max_profiles, **q.report},
         "neurons_per_core": neurons_per_core,
+        "target": target,
         "ports": q.report["ports"],
         "classes": net.population(net.output).size,
         "prediction_rule": PREDICTION_RULE,

@@ -323,3 +323,15 @@ def with_core_limit(chip: ChipSpec, neurons_per_core: int | None) -> ChipSpec:
         raise ChipSpecError(f"neurons_per_core must be >= 1, got {neurons_per_core}")
     core = dataclasses.replace(chip.core, max_compartments=min(chip.core.max_compartments, neurons_per_core))
     return dataclasses.replace(chip, core=core)
+
+
+TARGETS = ("loihi", "netx")
+
+
+def numeric_for_target(numeric: NumericFormat, target: str = "loihi") -> NumericFormat:
+    """The number format a compile target allows: ``loihi`` the chip's own; ``netx`` (lava-dl's
+    HDF5 networks) weight exponent 0 only, since netx picks a block's exponent itself and can
+    carry a bundle exactly only when every stored weight already lies in [-256, 254]."""
+    if target not in TARGETS:
+        raise ChipSpecError(f"compile target {target!r}: choose one of {', '.join(TARGETS)}")
+    return dataclasses.replace(numeric, weight_exp_max=0) if target == "netx" else numeric

@@ -334,7 +334,8 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
 
 @cli.command()
 @click.argument("source", metavar="RUN_DIR_OR_BUNDLE", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["nir"]), default="nir", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["nir", "netx"]), default="nir", show_default=True,
+              help="nir: a NIR graph; netx: lava-dl's HDF5 network (compile with --set compile.target=netx).")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Output file (default: network.nir beside the bundle).")
 @click.option("--dt", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,
@@ -342,17 +343,26 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
 @quiet_option
 def export(source: Path, fmt: str, out: Path | None, dt: float) -> None:
     """Write the compiled network (the bundle of a run directory, or a bundle) in another format:
-    nir = a NIR graph of the exact fixed-point network (snnTorch, Norse, ... read it)."""
+    nir = a NIR graph of the exact fixed-point network (snnTorch, Norse, ... read it); netx =
+    lava-dl's HDF5 network, exact or refused naming the field it cannot carry."""
     from neuromotif.deploy.bundle import read_bundle
-    from neuromotif.deploy.nir_export import write_nir
 
     source = Path(source)
     bundle_dir = source / "bundle" if (source / "bundle" / "manifest.json").exists() else source
     bundle = read_bundle(bundle_dir)
-    out = out or bundle_dir.parent / "network.nir"
-    for line in write_nir(bundle, out, dt):
+    if fmt == "netx":
+        from neuromotif.deploy.netx_export import write_netx
+
+        out = out or bundle_dir.parent / "network.net"
+        notes = write_netx(bundle, out)
+    else:
+        from neuromotif.deploy.nir_export import write_nir
+
+        out = out or bundle_dir.parent / "network.nir"
+        notes = write_nir(bundle, out, dt)
+    for line in notes:
         stdout.print(f"  [yellow]note[/yellow] {line}")
-    stdout.print(f"[green]exported[/green] {bundle_dir} as NIR (dt {dt:g} s) -> {out}")
+    stdout.print(f"[green]exported[/green] {bundle_dir} as {fmt} -> {out}")
 
 
 @cli.command()

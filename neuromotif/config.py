@@ -171,6 +171,8 @@ class CompileConfig(Section):
                                                                        "(one Lava LIF process each)")
     neurons_per_core: PosInt | None = Field(None, description="at most this many neurons per core (default: as "
                                             "many as the chip's limits allow): more cores, shorter steps")
+    target: Literal["loihi", "netx"] = Field("loihi", description="netx: weight exponents 0 only, so the bundle "
+                                             "exports exactly to lava-dl netx (`neuromotif export --format netx`)")
 
 
 class SimulateConfig(Section):

@@ -66,7 +66,7 @@ def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, An
     else:
         note(f"[3/5] compile for {config.compile.chip}")
         compile_checkpoint(out / "model.pt", config.compile.chip, out / "bundle", config.compile.max_profiles,
-                           config.compile.neurons_per_core)
+                           config.compile.neurons_per_core, config.compile.target)
     note("[4/5] simulate (CPU backend on the split, Lava on the first samples)")
     s = config.simulate
     simulate_bundle(out / "bundle", out / SIM_DIR, split=s.split, samples=s.samples, lava_samples=s.lava_samples,

@@ -153,13 +153,15 @@ def search_stage(config: Config, out: Path, force: bool = False):
 def train_model(config: Config, out: Path, arch_file: Path | None = None, force: bool = False) -> dict[str, Any]:
     """Train (resuming when possible) and write ``out/model.pt``; returns the metrics."""
     from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.chip import numeric_for_target
     from neuromotif.search.data import load_dataset
     from neuromotif.search.model import RSNN
     from neuromotif.search.plasticity import from_config
     from neuromotif.search.train import Trainer, evaluate, record_state_ranges, resolve_device, save_model
 
     resolve_device(config.train.device)  # fail fast on a bad --device, before loading data
-    numeric = load_chip(config.compile.chip).numeric  # and on a bad chip: QAT rounds to its format
+    # and on a bad chip: QAT rounds to its format (and the compile target's)
+    numeric = numeric_for_target(load_chip(config.compile.chip).numeric, config.compile.target)
     _check_memory(config, "train")
     join_group(config)
     prepare_run_dir(out, config, force)
@@ -204,7 +206,7 @@ def resolve_model_path(source: Path) -> Path:
 
 
 def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profiles: int | None = None,
-                       neurons_per_core: int | None = None):
+                       neurons_per_core: int | None = None, target: str | None = None):
     """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
     the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
     when it was trained). Prints the overflow warnings. Returns (bundle, mapping)."""
@@ -229,10 +231,11 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     metadata = {"source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
                 "timesteps": data.get("timesteps"), "data": data, "config": payload.get("config"),
                 "state_ranges": payload.get("state_ranges")}
+    saved = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {})
     if neurons_per_core is None:
-        neurons_per_core = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("neurons_per_core")
-    bundle, mapping = compile_network(to_float_network(model), chip_name, out,
-                                      max_profiles or model.max_profiles, metadata, neurons_per_core)
+        neurons_per_core = saved.get("neurons_per_core")
+    bundle, mapping = compile_network(to_float_network(model), chip_name, out, max_profiles or model.max_profiles,
+                                      metadata, neurons_per_core, target or saved.get("target", "loihi"))
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     return bundle, mapping
