@@ -51,6 +51,8 @@ $(PEERS_STAMP): $(STAMP)
 	@# lava-dl 0.6.0 declares Python<3.11 and ships a top-level `tests` package: kept in its own folder,
 	@# appended to sys.path by tests/deploy/test_netx.py only (its netx needs no slayer there).
 	$(PIP) install --no-deps --ignore-requires-python --target $(VENV)/lava-dl lava-dl==0.6.0
+	@# brian2-loihi: a third, independent Loihi emulator for the tests (numpy code generation, no compiler)
+	$(PIP) install "brian2==2.9.0" "brian2-loihi==0.5.2" "numpy<2"
 	$(PIP) install "setuptools_scm>=8"  # Norse's sdist takes its version from it (else it builds as 0.0.0)
 	SETUPTOOLS_SCM_PRETEND_VERSION=1.1.0 $(PIP) install --no-deps --no-build-isolation norse==1.1.0
 	@touch $(PEERS_STAMP)
