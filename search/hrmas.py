@@ -10,8 +10,9 @@ Each iteration alternates the two steps of the method:
 The first ``search.warmup`` iterations train weights only (a DARTS warm-up: architecture
 gradients of untrained weights are noise). With ``search.diagnostics`` every iteration also
 records the risk the method is about: the validation accuracy before step 1, after it, with the
-step-1 weights but the previous architecture (so the drop due to the architecture update alone
-is measured), and after the IP window (in a search without IP, on a copy: what IP would have
+step-1 weights but the previous architecture (``architecture_drop``), the weights from before
+step 1 under the old and the new architecture (``architecture_risk``: what the architecture
+change alone costs the network it changes), and after the IP window (in a search without IP, on a copy: what IP would have
 recovered), plus each layer's firing rate. ``benchmarks/hrmas_diagnosis.py`` plots them.
 After the last iteration (or once the type entropy falls below ``search.stop_entropy``), the most
 probable size and types give the architecture
@@ -208,6 +209,8 @@ class Search:
         diagnose = search.diagnostics
         warm = self.iteration < search.warmup
         arch_before = [p.detach().clone() for p in self.net.arch_parameters()]
+        weights_before = ({k: v.detach().clone() for k, v in self.net.state_dict().items()}
+                          if diagnose and not warm else None)
         w_losses, w_acc, a_losses = [], [], []
         for b in track(range(n_batches), f"search {self.iteration + 1}/{search.epochs}", total=n_batches):
             loss, acc = self._step(self.w_opt, self.w_split, w_order[b * bs:(b + 1) * bs])
@@ -222,6 +225,18 @@ class Search:
             with self._architecture(arch_before):
                 risk["val_previous_architecture"] = self._val()[0]
             risk["architecture_drop"] = risk["val_previous_architecture"] - risk["val_after_step1"]
+            if weights_before is not None:
+                # the paper's risk: the new architecture on the weights trained for the old one
+                after = {k: v.detach().clone() for k, v in self.net.state_dict().items()}
+                arch_after = [p.detach().clone() for p in self.net.arch_parameters()]
+                self.net.load_state_dict(weights_before)
+                with self._architecture(arch_before):
+                    risk["val_old_weights_old_architecture"] = self._val()[0]
+                with self._architecture(arch_after):
+                    risk["val_old_weights_new_architecture"] = self._val()[0]
+                self.net.load_state_dict(after)
+                risk["architecture_risk"] = (risk["val_old_weights_old_architecture"]
+                                             - risk["val_old_weights_new_architecture"])
             if self.history:
                 risk["val_before"] = self.history[-1]["val_accuracy"]
         ip_stats = {}

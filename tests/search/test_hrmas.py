@@ -173,3 +173,21 @@ def test_candidate_logits_make_the_supernet_run_one_discrete_architecture():
     spec = layer.derive()
     mask = getattr(layer, "mask8").numpy().astype(np.int8)
     np.testing.assert_array_equal(spec.intra, (types * mask)[:, 8:16])
+
+
+def test_architecture_risk_is_the_old_weights_under_the_new_architecture(tmp_path):
+    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.epochs=1"])
+    search = Search(cfg, load_dataset(cfg.data, cfg.seed), tmp_path / "a")
+    weights = {k: v.clone() for k, v in search.net.state_dict().items()}
+    search.run(resume=False)
+    risk = search.history[0]["risk"]
+    after = {k: v.clone() for k, v in search.net.state_dict().items()}
+    search.net.load_state_dict(weights)                 # recompute by hand: old weights, old / new logits
+    names = {id(p): n for n, p in search.net.named_parameters()}
+    with search._architecture([weights[names[id(p)]] for p in search.net.arch_parameters()]):
+        old_old = search._val()[0]
+    with search._architecture([after[names[id(p)]] for p in search.net.arch_parameters()]):
+        old_new = search._val()[0]
+    assert risk["val_old_weights_old_architecture"] == old_old
+    assert risk["val_old_weights_new_architecture"] == old_new
+    assert risk["architecture_risk"] == pytest.approx(old_old - old_new)
