@@ -33,7 +33,7 @@ def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):
     import nir
 
     notes = ["every projection delays spikes by one chip step; NIR edges have no delay "
-             f"(metadata neuromotif.hop_delay_steps = 1)",
+             "(metadata neuromotif.hop_delay_steps = 1)",
              "u wraps at 24 bits and v saturates at 24 bits on the chip; NIR simulators do neither",
              "the chip truncates decays to integers; NIR simulators integrate in floating point"]
     nodes: dict[str, Any] = {}

@@ -94,9 +94,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "latency": {"per_step_s": cost["latency"]["mean_step_s"], "per_step_series_s": cost["latency"]["per_step_s"],
                     "per_inference_s": cost["latency"]["per_inference_s"], "breakdown_s": cost["latency"]["breakdown_s"],
                     "model": cost["latency"]["model"],
-                    **({"pipeline": {k: v for k, v in cost["latency"]["pipeline"].items() if k != "critical_path"},
-                        "critical_path": cost["latency"]["pipeline"]["critical_path"]}
-                       if "pipeline" in cost["latency"] else {})},
+                    **({"pipeline": cost["latency"]["pipeline"]} if "pipeline" in cost["latency"] else {})},
         "quantization": {k: bundle.manifest["quantization"][k] for k in ("populations", "projections")},
         "overflow": bundle.manifest["overflow"],
         "search": _search_summary(search_rows),

@@ -30,7 +30,7 @@ from neuromotif.hw_models.chip import with_core_limit
 from neuromotif.hw_models.cost import route_table
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
-from neuromotif.hw_models.resources import core_index, neuron_destinations
+from neuromotif.hw_models.resources import core_index
 
 PJ_TO_UJ = 1e-6
 NS_TO_MS = 1e-6
@@ -56,12 +56,10 @@ def _structure(net: Netlist, chip, table) -> Structure:
     hop = routes.hops_ew * table.hop_ew.energy_pj + routes.hops_ns * table.hop_ns.energy_pj + \
         routes.chip_hops * table.chip_hop.energy_pj
     messages, hops = {}, {}
-    for pop in net.populations:
-        count = np.zeros(pop.size)
-        pairs = neuron_destinations(net, mapping.cores, pop.name)
-        np.add.at(count, pairs[:, 0], 1)
-        messages[pop.name] = torch.from_numpy(count).float()
-        hops[pop.name] = torch.from_numpy(hop[offsets[pop.name]:offsets[pop.name] + pop.size]).float()
+    for pop in net.populations:  # the route table's per-neuron figures, cut per population
+        part = slice(offsets[pop.name], offsets[pop.name] + pop.size)
+        messages[pop.name] = torch.from_numpy(routes.messages[part]).float()
+        hops[pop.name] = torch.from_numpy(hop[part]).float()
     cores = {p.name: int(len(np.unique(index[p.name][index[p.name] >= 0]))) for p in net.populations}
     return Structure(cores, messages, hops, mapping.placement.n_chips, mapping.placement.n_tiles)
 

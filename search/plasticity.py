@@ -102,7 +102,7 @@ def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, float
     model.eval()
     stats = {"kl_before": None, "kl_after": None, "silent": 0}
     for k, batch in enumerate(batches):
-        parts = [batch] if isinstance(batch, torch.Tensor) or not isinstance(batch, (list, tuple)) else batch
+        parts = batch if isinstance(batch, (list, tuple)) else [batch]
         traces = []
         for x in parts:  # micro-batches (see ``distributed``): run them all before any neuron changes
             x = torch.as_tensor(x, dtype=torch.float32, device=device)
