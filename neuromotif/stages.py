@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from neuromotif.config import Config, dump_config, save_config
+from neuromotif.config import Config, dump_config, load_config, save_config
 from neuromotif.errors import InputError
 from neuromotif.progress import warn
 
@@ -117,9 +117,34 @@ def _prepare_run_dir(out: Path, config: Config, force: bool) -> None:
             elif target.exists():
                 target.unlink()
     if saved.exists() and saved.read_text() != dump_config(config):
-        raise InputError(f"{out} holds a run with a different config ({saved}); use --force to start over "
-                         "or choose another --out")
+        changed = _config_changes(saved, config)
+        if changed:
+            raise InputError(f"{out} holds a run with a different config ({saved}: {changed}); use --force to "
+                             "start over or choose another --out")
     save_config(config, saved)
+
+
+def _config_changes(saved: Path, config: Config) -> str:
+    """What differs between the run's saved config and ``config``, read through today's schema, so
+    that keys added since the run was started (at their defaults) do not block its resumption.
+    Empty when nothing does."""
+    import yaml
+
+    try:
+        before = yaml.safe_load(dump_config(load_config(saved)))
+    except InputError:
+        return "it no longer validates"
+    after = yaml.safe_load(dump_config(config))
+
+    def flat(tree: dict, prefix: str = "") -> dict:
+        items: dict = {}
+        for key, value in tree.items():
+            items.update(flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value})
+        return items
+
+    a, b = flat(before), flat(after)
+    diffs = [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
+    return ", ".join(diffs[:3]) + (f" and {len(diffs) - 3} more" if len(diffs) > 3 else "")
 
 
 def architecture(config: Config, data, arch_file: Path | None):

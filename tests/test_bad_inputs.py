@@ -340,3 +340,22 @@ def test_recompiling_never_leaves_a_moment_without_a_bundle(run_dir, tmp_path):
         stop.set()
         reader.join()
     assert failures == []
+
+
+def test_a_run_started_before_a_config_key_existed_resumes_and_a_real_change_is_named(tmp_path):
+    """A key added to the schema later (at its default) must not block a run's resumption; a
+    changed value must, naming the key and both values."""
+    from neuromotif.config import dump_config, load_config
+    from neuromotif.errors import InputError
+    from neuromotif.stages import prepare_run_dir, release_run_dir
+
+    config = load_config(None, ["train.epochs=3"])
+    old = yaml.safe_load(dump_config(config))
+    del old["train"]["micro_batches"], old["compile"]["target"]          # as an older version saved it
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(old))
+    prepare_run_dir(tmp_path, config, force=False)
+    assert (tmp_path / "config.yaml").read_text() == dump_config(config)
+    release_run_dir(tmp_path)
+    with pytest.raises(InputError, match=r"train.epochs 3 -> 5"):
+        prepare_run_dir(tmp_path, load_config(None, ["train.epochs=5"]), force=False)
+    release_run_dir(tmp_path)

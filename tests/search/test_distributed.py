@@ -82,6 +82,23 @@ def test_search_on_two_processes_finds_the_same_architecture(tmp_path):
                   _weights(tmp_path / "two" / "search" / "checkpoint.pt", "net"))
 
 
+def _wait_until_unlocked(lock, seconds: float = 60) -> None:
+    """SIGKILL reaches every process of the group, but the kernel tears the workers down after
+    ``wait`` returns for the launcher: their run-dir lock goes only then."""
+    import fcntl
+
+    deadline = time.monotonic() + seconds
+    with open(lock) as fh:
+        while True:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                return
+            except BlockingIOError:
+                assert time.monotonic() < deadline, "the killed job still holds its run directory"
+                time.sleep(0.05)
+
+
 def test_a_killed_two_process_run_resumes_in_one_process(tmp_path):
     extra = [f"data.cache_dir={tmp_path / 'cache'}", "data.max_samples=256", "train.epochs=4"]
     _run("train", tmp_path / "straight", extra, 1, 0)
@@ -93,6 +110,7 @@ def test_a_killed_two_process_run_resumes_in_one_process(tmp_path):
         time.sleep(0.05)
     os.killpg(job.pid, signal.SIGKILL)                    # the whole job, mid-run
     job.wait()
+    _wait_until_unlocked(tmp_path / "killed" / ".lock")  # the killed workers exit after their launcher
     assert torch.load(checkpoint, weights_only=False)["epoch"] < 4
     assert not (tmp_path / "killed" / "model.pt").exists()
     _run("train", tmp_path / "killed", extra, 1, 0)        # resumed by a different world size
