@@ -53,6 +53,8 @@ $(PEERS_STAMP): $(STAMP)
 	$(PIP) install --no-deps --ignore-requires-python --target $(VENV)/lava-dl lava-dl==0.6.0
 	@# brian2-loihi: a third, independent Loihi emulator for the tests (numpy code generation, no compiler)
 	$(PIP) install "brian2==2.9.0" "brian2-loihi==0.5.2" "numpy<2"
+	@# SANA-FE (GPL-3.0, optional extra): the cross-check of our cost and timing models
+	$(PIP) install "sanafe==2.2.9"
 	$(PIP) install "setuptools_scm>=8"  # Norse's sdist takes its version from it (else it builds as 0.0.0)
 	SETUPTOOLS_SCM_PRETEND_VERSION=1.1.0 $(PIP) install --no-deps --no-build-isolation norse==1.1.0
 	@touch $(PEERS_STAMP)

@@ -6,6 +6,7 @@ Exit codes: 0 success, 2 bad input (one line on stderr, no traceback), 1 interna
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
@@ -226,13 +227,27 @@ def pareto(config: Path, overrides, data_root, lambdas, axes, out, executor, add
               help="Override report settings, e.g. --set report.cost_table=sana_fe.")
 @click.option("--open", "open_html", is_flag=True,
               help="Print the path of report.html and open it in a browser when one can show it.")
+@click.option("--crosscheck", type=click.Choice(["sana-fe"]), default=None,
+              help="Also run one sample on SANA-FE (optional extra `neuromotif[sanafe]`, GPL-3.0) and compare "
+                   "events, energy and step time with our models: RUN_DIR/crosscheck_sanafe.json and .md.")
+@click.option("--sample", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Which sample of the simulated split the cross-check runs.")
 @quiet_option
-def report(run_dir: Path, overrides, open_html: bool) -> None:
+def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sample: int) -> None:
     """Rebuild RUN_DIR/report.json, report.md, report.html and plots from the run's stored results."""
     from neuromotif.report import build_report
 
     if not (run_dir / "config.yaml").exists():
         raise InputError(f"{run_dir} is not a run directory (no config.yaml): run `neuromotif run` first")
+    if crosscheck:
+        from neuromotif.io import atomic_write_text
+        from neuromotif.sanafe_crosscheck import crosscheck_run, render
+
+        result = crosscheck_run(run_dir, sample)
+        table = render(result)
+        atomic_write_text(run_dir / "crosscheck_sanafe.json", json.dumps(result, indent=2))
+        atomic_write_text(run_dir / "crosscheck_sanafe.md", table + "\n")
+        stdout.print(table, markup=False, highlight=False)
     for item in overrides:
         if not item.strip().startswith("report."):
             raise InputError(f"--set {item}: `report` takes only report.* settings (it rebuilds from stored "

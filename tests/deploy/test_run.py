@@ -101,3 +101,14 @@ def test_rerun_resumes_and_report_can_switch_cost_table(run_dir, capsys):
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "is not a run directory" in capsys.readouterr().err
+
+
+def test_report_crosschecks_a_run_against_sanafe(run_dir):
+    pytest.importorskip("sanafe", reason="make peers installs sanafe")
+    out, _ = run_dir
+    assert main(["report", str(out), "--crosscheck", "sana-fe", "--sample", "1", "-q"]) == 0
+    r = json.loads((out / "crosscheck_sanafe.json").read_text())
+    assert r["sample"] == 1 and r["events_equal"], r["events"]
+    assert 0.9 <= r["time"]["pipeline_ratio"] <= 1.1
+    assert (out / "crosscheck_sanafe.md").read_text().startswith("SANA-FE cross-check")
+    assert main(["report", str(out), "--crosscheck", "sana-fe", "--sample", "100000", "-q"]) == 2

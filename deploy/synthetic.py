@@ -1,0 +1,55 @@
+"""Bundles built directly, without training: small hand-made networks for the backend tests and
+SC-ML layers of any size for the cross-checks and benchmarks (``scml_bundle``)."""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from neuromotif.deploy.bundle import Population, Projection, read_bundle, write_bundle
+from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.synthetic import scml_structure
+
+
+def lif(name: str, n: int, du, dv, vth: int, bias_mant=0, bias_exp=0, motif: int = 1) -> Population:
+    """A LIF population; ``du``, ``dv``, ``bias_*`` scalars or one value per neuron."""
+    full = lambda v: np.broadcast_to(np.asarray(v, np.int64), (n,)).copy()  # noqa: E731
+    return Population(name, n, "lif", motif, vth, full(du), full(dv), full(bias_mant), full(bias_exp), 1024.0)
+
+
+def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tuple],
+                numeric: dict | None = None, read: bool = True):
+    """``projs``: (pre, post, int weights (post x pre, dense or sparse), weight_exp[, sign_mode[, delay]]);
+    ``numeric``: changes to Loihi 2's numeric format (e.g. ``{"weight_bits": 4}``)."""
+    populations = [Population("input", inputs, "input"), *pops]
+    projections = [Projection(f"{a}->{b}", a, b, sp.csr_matrix(w if sp.issparse(w) else np.asarray(w, np.int64),
+                                                                 dtype=np.int64), e, *rest)
+                   for a, b, w, e, *rest in projs]
+    fmt = {**dataclasses.asdict(load_chip("loihi2").numeric), **(numeric or {})}
+    manifest = {"chip": "none", "numeric": fmt, "placement": {}, "ports": {"input": "input", "output": pops[-1].name},
+                "classes": pops[-1].size, "quantization": {"populations": {}, "projections": {}}}
+    write_bundle(path, manifest, populations, projections, {p.name: np.zeros(p.size, np.int64) for p in populations})
+    return read_bundle(path) if read else path
+
+
+def scml_bundle(path: Path, n: int, motif_size: int = 16, inputs: int = 64, outputs: int = 10, seed: int = 0,
+                p_input: float = 0.2, vth: int = 400):
+    """An SC-ML layer of ``n`` neurons (``scml_structure``: shared motif and ring-neighbour
+    patterns) with random mixed-sign 8-bit weights, input and readout projections; the
+    defaults keep the hidden layer at a few to a few tens of percent activity."""
+    rng = np.random.default_rng(seed)
+
+    def weights(mask: sp.csr_matrix, lo: int, hi: int) -> sp.csr_matrix:
+        w = mask.tocsr().astype(np.int64)
+        w.data = 2 * rng.integers(lo, hi, w.nnz)
+        w.eliminate_zeros()
+        return w
+
+    rec = weights(scml_structure(n, motif_size, seed=seed), -64, 48)
+    w_in = weights(sp.random(n, inputs, p_input, random_state=seed, format="csr"), -16, 64)
+    w_out = weights(sp.random(outputs, n, 0.3, random_state=seed + 1, format="csr"), -64, 64)
+    hidden = lif("h", n, 1024, 256, vth=vth, motif=motif_size)
+    out = lif("out", outputs, 1024, 256, vth=vth)
+    return make_bundle(path, inputs, [hidden, out], [("input", "h", w_in, 2), ("h", "h", rec, 1), ("h", "out", w_out, 1)])

@@ -1,0 +1,72 @@
+"""Our cost and pipeline-timing models against SANA-FE 2.2.9 (an independent simulator of Loihi's
+pipelines and mesh, GPL-3.0, installed by `make peers`), on the same bundle, placement and spikes."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from neuromotif.deploy.compile import bundle_netlist
+from neuromotif.deploy.synthetic import lif, make_bundle, scml_bundle
+from neuromotif.errors import InputError
+from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.chip import with_core_limit
+from neuromotif.hw_models.mapper import map_network
+
+pytest.importorskip("sanafe", reason="make peers installs sanafe")
+from neuromotif import sanafe_crosscheck as sc  # noqa: E402
+
+
+def _placement(bundle, per_core: int):
+    return map_network(bundle_netlist(bundle), with_core_limit(load_chip("loihi1"), per_core)).placement
+
+
+def test_sanafe_and_our_fixed_point_spike_alike_when_the_current_keeps_no_fraction(tmp_path):
+    """SANA-FE keeps u as an exact float where Loihi truncates it every step; with du = 0 nothing
+    is truncated, so v's decay (truncated alike), biases, thresholds, reset and the weight
+    exponents must give the same spikes on both, neuron for neuron."""
+    rng = np.random.default_rng(3)
+    n_in, n_h, n_o = 20, 60, 6
+
+    def weights(post, pre, density):
+        return 2 * rng.integers(-40, 48, (post, pre)) * (rng.random((post, pre)) < density)
+
+    h = lif("h", n_h, 0, rng.integers(100, 4000, n_h), vth=300, bias_mant=rng.integers(-200, 200, n_h),
+            bias_exp=rng.integers(0, 3, n_h))
+    o = lif("out", n_o, 0, 600, vth=300)
+    bundle = make_bundle(tmp_path / "b", n_in, [h, o], [("input", "h", weights(n_h, n_in, 0.4), 1),
+                                                         ("h", "h", weights(n_h, n_h, 0.2), 0),
+                                                         ("h", "out", weights(n_o, n_h, 0.4), 1)])
+    x = (rng.random((40, n_in)) < 0.15).astype(np.float32)
+    r = sc.crosscheck(bundle, _placement(bundle, 16), x)
+    assert r["dynamics"]["our_spikes"] > 50, "a quiet network proves nothing"
+    assert r["dynamics"]["spike_mismatches"] == 0
+    assert r["events"]["neuron updates"]["equal"]
+
+
+def test_events_energy_and_step_time_agree_on_a_multi_tile_placement(tmp_path):
+    bundle = scml_bundle(tmp_path / "b", 256)
+    placement = _placement(bundle, 64)
+    assert len(placement.cores) == 5 and placement.n_tiles == 2
+    x = (np.random.default_rng(0).random((30, bundle.input.size)) < 0.1).astype(np.float32)
+    r = sc.crosscheck(bundle, placement, x)
+    assert r["events_equal"], r["events"]
+    assert r["events"]["hops"]["ours"] > 0 and r["events"]["messages"]["ours"] > r["events"]["spikes h"]["ours"]
+    for part, row in r["energy_J"].items():
+        assert row["ratio"] == pytest.approx(1.0, abs=1e-3), part
+    assert 0.9 <= r["time"]["pipeline_ratio"] <= 1.1
+    assert len(r["per_step_s"]["sanafe"]) == len(r["per_step_s"]["ours_pipeline"]) == 30
+    assert "SANA-FE cross-check: 30 steps, 5 cores on 2 tiles" in sc.render(r)
+
+
+def test_what_sanafe_cannot_model_is_refused_with_the_reason(tmp_path, monkeypatch):
+    bundle = scml_bundle(tmp_path / "b", 64, inputs=8)
+    placement = _placement(bundle, 16)
+    placement.chip_of[-1] = 1
+    placement.chip_xy = np.array([[0, 0], [1, 0]])
+    with pytest.raises(InputError, match="placed on 2 chips"):
+        sc.crosscheck(bundle, placement, np.zeros((5, 8), np.float32))
+    monkeypatch.setitem(sys.modules, "sanafe", None)
+    with pytest.raises(InputError, match=r"pip install 'neuromotif\[sanafe\]'"):
+        sc.crosscheck(bundle, _placement(bundle, 16), np.zeros((5, 8), np.float32))
