@@ -82,9 +82,26 @@ def test_search_on_two_processes_finds_the_same_architecture(tmp_path):
                   _weights(tmp_path / "two" / "search" / "checkpoint.pt", "net"))
 
 
+def _process_tree(root: int) -> list[int]:
+    """``root`` and all its descendants (from /proc), parents first."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [root]
+    while todo:
+        pid = todo.pop()
+        tree.append(pid)
+        todo.extend(children.get(pid, []))
+    return tree
+
+
 def _wait_until_unlocked(lock, seconds: float = 60) -> None:
-    """SIGKILL reaches every process of the group, but the kernel tears the workers down after
-    ``wait`` returns for the launcher: their run-dir lock goes only then."""
+    """The run-dir lock goes when the last killed worker is torn down, which can come after
+    ``wait`` returns for the launcher."""
     import fcntl
 
     deadline = time.monotonic() + seconds
@@ -108,9 +125,10 @@ def test_a_killed_two_process_run_resumes_in_one_process(tmp_path):
     deadline = time.monotonic() + 300
     while not checkpoint.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    os.killpg(job.pid, signal.SIGKILL)                    # the whole job, mid-run
+    for pid in _process_tree(job.pid):                   # the whole job, mid-run, as a crash would: torchrun
+        os.kill(pid, signal.SIGKILL)                      # starts its workers in sessions of their own
     job.wait()
-    _wait_until_unlocked(tmp_path / "killed" / ".lock")  # the killed workers exit after their launcher
+    _wait_until_unlocked(tmp_path / "killed" / ".lock")  # the kernel tears the workers down after that
     assert torch.load(checkpoint, weights_only=False)["epoch"] < 4
     assert not (tmp_path / "killed" / "model.pt").exists()
     _run("train", tmp_path / "killed", extra, 1, 0)        # resumed by a different world size
