@@ -92,12 +92,13 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], reference: dict[str, An
     flat = [{k: v for k, v in r.items() if not isinstance(v, (dict, list))}
             | {"weights": r.get("weights", {}), "settings": r.get("settings", {})} for r in rows]
     atomic_write_text(out / "pareto.json", json.dumps({"points": flat, "reference": reference}, indent=2))
-    lines = ["| point | weights | fixed-point accuracy (%) | Δ vs accuracy-only (pts) | µJ / inference | "
-             "× energy | ms / inference | × latency | cores | on the front |", "|---|---|---|---|---|---|---|---|---|---|"]
-    for r in rows:
+    lines = ["| # | point | weights | fixed-point accuracy (%) | Δ vs accuracy-only (pts) | µJ / inference | "
+             "× energy | ms / inference | × latency | cores | on the front |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for number, r in enumerate(rows, 1):
         w = ", ".join([f"{k} {v:g}" for k, v in r.get("weights", {}).items()]
                       + [f"{k.split('.')[-1]} {v}" for k, v in r.get("settings", {}).items()]) or "-"
-        lines.append(f"| [{r['trial']}]({r['trial']}/report.md) | {w} | {100 * r['accuracy_fixed']:.2f} | "
+        lines.append(f"| {number} | [{r['trial']}]({r['trial']}/report.md) | {w} | {100 * r['accuracy_fixed']:.2f} | "
                      f"{r['accuracy_vs_accuracy_only_pts']:+.2f} | {r['energy_uJ']:.2f} | "
                      f"{r['energy_vs_accuracy_only']:.2f} | {r['latency_ms']:.3f} | {r['latency_vs_accuracy_only']:.2f} | "
                      f"{r['cores']} | {'yes' if r['pareto'] else ''} |")
@@ -124,10 +125,11 @@ def _plot(out: Path, rows: list[dict[str, Any]]) -> None:
         ax.scatter([r[key] for r in rest], [100 * r["accuracy_fixed"] for r in rest], c="#999999", label="dominated")
         ax.scatter([r[key] for r in front], [100 * r["accuracy_fixed"] for r in front], c="#C44E52",
                    label="non-dominated")
-        for r in rows:
-            ax.annotate(r["trial"], (r[key], 100 * r["accuracy_fixed"]), fontsize=6, xytext=(3, 3),
+        for number, r in enumerate(rows, 1):  # numbered as in pareto.md: trial names would not fit
+            ax.annotate(str(number), (r[key], 100 * r["accuracy_fixed"]), fontsize=7, xytext=(3, 3),
                         textcoords="offset points")
         ax.set(xlabel=label)
     axes[0].set(ylabel="fixed-point accuracy (%)")
     axes[0].legend(fontsize=7)
+    fig.suptitle("points numbered as in pareto.md", fontsize=8)
     save_figure(fig, out / "pareto.png")
