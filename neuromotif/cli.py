@@ -239,6 +239,11 @@ def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sa
 
     if not (run_dir / "config.yaml").exists():
         raise InputError(f"{run_dir} is not a run directory (no config.yaml): run `neuromotif run` first")
+    for item in overrides:
+        if not item.strip().startswith("report."):
+            raise InputError(f"--set {item}: `report` takes only report.* settings (it rebuilds from stored "
+                             "results); change other settings with `neuromotif run ... --set`")
+    cfg = load_config(run_dir / "config.yaml", list(overrides))
     if crosscheck:
         from neuromotif.io import atomic_write_text
         from neuromotif.sanafe_crosscheck import crosscheck_run, render
@@ -248,11 +253,6 @@ def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sa
         atomic_write_text(run_dir / "crosscheck_sanafe.json", json.dumps(result, indent=2))
         atomic_write_text(run_dir / "crosscheck_sanafe.md", table + "\n")
         stdout.print(table, markup=False, highlight=False)
-    for item in overrides:
-        if not item.strip().startswith("report."):
-            raise InputError(f"--set {item}: `report` takes only report.* settings (it rebuilds from stored "
-                             "results); change other settings with `neuromotif run ... --set`")
-    cfg = load_config(run_dir / "config.yaml", list(overrides))
     rep = build_report(run_dir, cfg)
     stdout.print(f"report: {rep['energy']['per_inference_J'] * 1e6:.2f} µJ per inference "
                  f"({rep['energy']['cost_table']}) -> {run_dir / 'report.md'}")

@@ -156,28 +156,27 @@ def _activity(bundle, net, x: np.ndarray, rasters: dict[str, np.ndarray], active
     return Activity(spikes, np.asarray(active, np.float64), 1)
 
 
-def model_on(bundle, placement, activity) -> dict[str, Any]:
-    """Our cost model (``sana_fe`` constants of Loihi 1) on one sample's activity."""
-    from neuromotif.deploy.compile import bundle_netlist
+def model_on(bundle, net, placement, activity) -> dict[str, Any]:
+    """Our cost model (``sana_fe`` constants of Loihi 1) on one sample's activity; the event
+    counts are the ones ``evaluate`` reports, hops come from its route table."""
     from neuromotif.hw_models import load_chip
-    from neuromotif.hw_models.cost import core_counts, evaluate, route_table
+    from neuromotif.hw_models.cost import evaluate, route_table
 
-    net = bundle_netlist(bundle)
     loihi1 = load_chip("loihi1")
     pipeline = evaluate(net, placement, loihi1, activity, COST_TABLE, "pipeline")
     analytic = evaluate(net, placement, loihi1, activity, COST_TABLE, "analytic")
     table = loihi1.cost_table(COST_TABLE)
     routes = route_table(net, placement, table)
-    counts = core_counts(net, placement, activity, routes)
+    counted = pipeline["activity"]  # per inference, and this is one sample
     spikes = np.asarray(activity.spikes)
     e = pipeline["energy"]["breakdown"]
-    spike_out = float(counts.spikes.sum()) * table.spike_out.energy_pj * 1e-12
+    spike_out = counted["spikes_per_inference"] * table.spike_out.energy_pj * 1e-12  # ours: routing; SANA-FE: soma
     offsets = net.offsets()
     return {
         "spikes": {p.name: int(spikes[:, offsets[p.name]:offsets[p.name] + p.size].sum()) for p in bundle.populations},
-        "neuron_updates": int(counts.active.sum()),
-        "synaptic_events": int(round(float(counts.synops.sum()))),
-        "messages": int(round(pipeline["activity"]["messages_per_inference"])),
+        "neuron_updates": int(round(counted["active_updates_per_inference"])),
+        "synaptic_events": int(round(counted["synops_per_inference"])),
+        "messages": int(round(counted["messages_per_inference"])),
         "hops": int(round(float(spikes.sum(0) @ (routes.hops_ew + routes.hops_ns)))),
         "energy_J": {"synapse": e["synops"], "soma": e["neuron_updates"] + spike_out,
                      "network": e["routing"] - spike_out},
@@ -202,8 +201,8 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     names = tuple(p.name for p in bundle.lif_populations)
     run = CPUBackend(bundle).run(x[None].astype(np.float32), record=names, activity=True)
     spike_mismatches = int(sum((run.spikes[n][0] != theirs["rasters"][n]).sum() for n in names))
-    ours = model_on(bundle, placement, _activity(bundle, bundle_netlist(bundle), x, theirs["rasters"],
-                                                 run.activity_active))
+    net = bundle_netlist(bundle)
+    ours = model_on(bundle, net, placement, _activity(bundle, net, x, theirs["rasters"], run.activity_active))
     events = {f"spikes {name}": (ours["spikes"][name], theirs["spikes"][name]) for name in ours["spikes"]}
     events |= {key.replace("_", " "): (ours[key], theirs[key])
                for key in ("neuron_updates", "synaptic_events", "messages", "hops")}
