@@ -56,7 +56,7 @@ def main() -> None:
     from neuromotif.deploy.backends.cpu import CPUBackend
     from neuromotif.deploy.backends.lava import LavaBackend
     from neuromotif.deploy.divergence import spike_mismatches
-    from neuromotif.progress import set_quiet
+    from neuromotif.core.progress import set_quiet
 
     set_quiet(True)
     torch.set_num_threads(2)
@@ -67,7 +67,7 @@ def main() -> None:
         for n in SIZES:
             bundle = bundle_for(n, Path(tmp) / f"b{n}")
             x = (np.random.default_rng(n).random((batch, STEPS, INPUTS)) < 0.1).astype(np.uint8)
-            names = tuple(p.name for p in bundle.lif_populations)
+            names = tuple(p.name for p in bundle.neuron_populations)
             cpu = CPUBackend(bundle)
             cpu.run(x[:1])  # warm-up
             cpu_one_s = float("inf")

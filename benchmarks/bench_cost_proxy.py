@@ -36,7 +36,7 @@ def measure(run: Path) -> dict:
     bundle = read_bundle(run / "bundle")
     model, _ = load_model(run / "model.pt")
     data, _ = dataset_of(bundle)
-    _, cost = rsnn_proxy(model, bundle.manifest["chip"], config.report.cost_table, config.compile.neurons_per_core)
+    _, cost = rsnn_proxy(model, bundle.manifest["chip"], config.train.objective.cost_table, config.compile.neurons_per_core)
     x = torch.from_numpy(data.test.spikes()).float()
     with torch.no_grad():
         c = cost(x, model(x, record=True)["trace"])

@@ -60,7 +60,7 @@ def work(bundle, result, x) -> tuple[float, float]:
     for j in bundle.projections:
         if j.pre != bundle.input.name:
             events += float((result.spikes[j.pre].sum(axis=(0, 1)) * np.diff(j.weights.tocsc().indptr)).sum())
-    updates = float(x.shape[0] * x.shape[1] * sum(p.size for p in bundle.lif_populations))
+    updates = float(x.shape[0] * x.shape[1] * sum(p.size for p in bundle.neuron_populations))
     return events, updates
 
 

@@ -43,7 +43,7 @@ def main() -> None:
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.chip import with_core_limit
     from neuromotif.hw_models.mapper import map_network
-    from neuromotif.io import atomic_write_text
+    from neuromotif.core.io import atomic_write_text
     from neuromotif.sanafe_crosscheck import crosscheck, crosscheck_run
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -33,7 +33,7 @@ def save(name: str, payload: dict) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     payload = {"benchmark": name, "when": time.strftime("%Y-%m-%d %H:%M:%S"), "python": platform.python_version(),
                "machine": platform.machine(), **payload}
-    from neuromotif.io import atomic_write_text
+    from neuromotif.core.io import atomic_write_text
 
     path = RESULTS / f"{name}.json"
     atomic_write_text(path, json.dumps(payload, indent=2))

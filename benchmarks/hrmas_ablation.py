@@ -39,7 +39,7 @@ VARIANTS = {
 
 
 def run_one(variant: str, seed: int, args, root: Path) -> dict:
-    from neuromotif.io import atomic_write_text
+    from neuromotif.core.io import atomic_write_text
     from neuromotif.config import load_config
     from neuromotif.search.hrmas import run_search
     from neuromotif.stages import train_model
@@ -56,7 +56,7 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
     t0 = time.perf_counter()
     arch_file, motif = None, None
     if spec["search"]:
-        arch = run_search(cfg, out)
+        arch = run_search(cfg.search_job(), out)
         arch_file, motif = out / "search" / "architecture.yaml", arch.layers[0].motif_size
     metrics = train_model(cfg, out, arch_file)
     result = {"variant": variant, "seed": seed, "test_accuracy": metrics["test_accuracy_float"],
@@ -96,8 +96,8 @@ def paired_comparison(results: list[dict], reference: str = "hrmas") -> list[dic
 
 def main() -> None:
     from benchmarks.common import RESULTS
-    from neuromotif.io import atomic_write_text
-    from neuromotif.progress import set_quiet
+    from neuromotif.core.io import atomic_write_text
+    from neuromotif.core.progress import set_quiet
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="letters-tts")

@@ -47,7 +47,7 @@ def config(setting: str, seed: int, args):
 
 
 def run_setting(setting: str, seed: int, args, root: Path) -> dict:
-    from neuromotif.io import atomic_write_text
+    from neuromotif.core.io import atomic_write_text
     from neuromotif.search.hrmas import run_search
     from neuromotif.stages import train_model
 
@@ -57,7 +57,7 @@ def run_setting(setting: str, seed: int, args, root: Path) -> dict:
         return json.loads(done.read_text())
     cfg = config(setting, seed, args)
     t0 = time.perf_counter()
-    arch = run_search(cfg, out)
+    arch = run_search(cfg.search_job(), out)
     t_search = time.perf_counter() - t0
     metrics = train_model(cfg, out, out / "search" / "architecture.yaml")
     history = [json.loads(line) for line in (out / "search" / "history.jsonl").read_text().splitlines()]
@@ -74,7 +74,7 @@ def rank_correlation(setting: str, seed: int, args, root: Path, samples: int = 3
     import torch
     from scipy.stats import kendalltau, spearmanr
 
-    from neuromotif.io import atomic_write_text
+    from neuromotif.core.io import atomic_write_text
     from neuromotif.search.data import load_dataset
     from neuromotif.search.hrmas import Search
     from neuromotif.search.supernet import TYPE_CODES
@@ -162,7 +162,7 @@ def plot(results: list[dict], path_prefix: Path) -> list[Path]:
     from matplotlib.figure import Figure
 
     from neuromotif.hw_models.plots import WIDTH, integer_ticks, legend_outside
-    from neuromotif.plotting import save_figure
+    from neuromotif.core.plotting import save_figure
 
     fig = Figure(figsize=(WIDTH, 5.6), layout="constrained")
     axes = fig.subplots(2, 2).ravel()
@@ -186,8 +186,8 @@ def plot(results: list[dict], path_prefix: Path) -> list[Path]:
 
 def main() -> None:
     from benchmarks.common import RESULTS
-    from neuromotif.io import atomic_write_text
-    from neuromotif.progress import set_quiet
+    from neuromotif.core.io import atomic_write_text
+    from neuromotif.core.progress import set_quiet
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="digits-saccade")

@@ -19,17 +19,18 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import numpy as np
 import scipy.sparse as sp
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from neuromotif.errors import InputError
-from neuromotif.io import atomic_directory
+from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_directory
 from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import NumericFormat
-from neuromotif.versions import tool_version
+from neuromotif.hw_models.neurons import INPUT_KIND, neuron_model, population_kinds
+from neuromotif.core.versions import tool_version
 
 FORMAT = "neuromotif-bundle"
 FORMAT_VERSION = 2  # 2: the chip's numeric format is part of the bundle
@@ -43,11 +44,18 @@ class _Entry(BaseModel):
 class PopulationEntry(_Entry):
     name: str
     size: Annotated[int, Field(gt=0, strict=True)]
-    kind: Literal["input", "lif"]
+    kind: str
     motif_size: Annotated[int, Field(gt=0, strict=True)] = 1
     vth: int | None = None
     scale: Annotated[float, Field(gt=0)] | None = None
     file: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, kind: str) -> str:
+        if kind not in population_kinds():
+            raise ValueError(f"kind {kind!r} is none of {', '.join(population_kinds())}")
+        return kind
 
 
 class ProjectionEntry(_Entry):
@@ -88,7 +96,7 @@ class BundleError(InputError):
 
 @dataclass
 class Population:
-    """Neurons of one kind. ``kind``: ``input`` (host spike source) or ``lif``."""
+    """Neurons of one kind: ``input`` (host spike source) or a neuron model of ``hw_models.neurons``."""
 
     name: str
     size: int
@@ -104,12 +112,12 @@ class Population:
     @property
     def profiles(self) -> np.ndarray:
         """Profile id of each neuron: neurons sharing (du, dv) share a profile (one Lava LIF each)."""
-        keys = self.du.astype(np.int64) * 4096 + self.dv.astype(np.int64)
+        keys = self.du.astype(np.int64) * formats.DECAY_ONE + self.dv.astype(np.int64)
         return np.unique(keys, return_inverse=True)[1]
 
     def profile_groups(self) -> list[np.ndarray]:
         """Neuron indices of each profile (an input population is one group): one Lava LIF each."""
-        if self.kind != "lif":
+        if self.kind == INPUT_KIND:
             return [np.arange(self.size)]
         profiles = self.profiles
         return [np.flatnonzero(profiles == g) for g in range(int(profiles.max()) + 1)]
@@ -145,8 +153,9 @@ class Bundle:
         return self.population(self.manifest["ports"]["output"])
 
     @property
-    def lif_populations(self) -> list[Population]:
-        return [p for p in self.populations if p.kind == "lif"]
+    def neuron_populations(self) -> list[Population]:
+        """Every population with dynamics (all but the input)."""
+        return [p for p in self.populations if p.kind != INPUT_KIND]
 
     def inputs_to(self, name: str) -> list[Projection]:
         return [p for p in self.projections if p.post == name]
@@ -180,7 +189,7 @@ def write_bundle(out: Path, manifest: dict[str, Any], populations: list[Populati
         pops = []
         for p in populations:
             entry = {"name": p.name, "size": p.size, "kind": p.kind, "motif_size": p.motif_size}
-            if p.kind == "lif":
+            if p.kind != INPUT_KIND:
                 entry.update(vth=int(p.vth), scale=float(p.scale), profiles=int(p.profiles.max() + 1),
                              file=save(f"pop_{p.name}.npz", du=p.du, dv=p.dv, bias_mant=p.bias_mant,
                                        bias_exp=p.bias_exp))
@@ -275,10 +284,10 @@ def _read_bundle(path: Path) -> Bundle:
         populations = []
         for entry in manifest["populations"]:
             pop = Population(entry["name"], entry["size"], entry["kind"], entry.get("motif_size", 1))
-            if pop.kind == "lif":
+            if pop.kind != INPUT_KIND:
                 with np.load(path / entry["file"]) as z:
-                    pop.du, pop.dv = z["du"].astype(np.int64), z["dv"].astype(np.int64)
-                    pop.bias_mant, pop.bias_exp = z["bias_mant"].astype(np.int64), z["bias_exp"].astype(np.int64)
+                    for name in neuron_model(pop.kind).fixed_fields:
+                        setattr(pop, name, z[name].astype(np.int64))
                 pop.vth, pop.scale = int(entry["vth"]), float(entry["scale"])
             populations.append(pop)
         projections = []
@@ -297,10 +306,6 @@ def _read_bundle(path: Path) -> Bundle:
     return bundle
 
 
-SIGN_RANGES = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}  # Lava's 8-bit clip
-DECAY_MAX = 4095  # Lava's 12-bit du, dv
-
-
 def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path) -> None:
     """Refuse any field value the backends would not both honour the same way, naming the field,
     the value and the allowed range (one line, ``BundleError``)."""
@@ -317,16 +322,16 @@ def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path) -> None:
     names = {p.name: p for p in bundle.populations}
     for pop in bundle.populations:
         where = f"population {pop.name}"
-        if pop.kind not in ("input", "lif"):
-            refuse(where, "kind", repr(pop.kind), "'input' or 'lif'")
-        if pop.kind != "lif":
+        if pop.kind not in population_kinds():
+            refuse(where, "kind", repr(pop.kind), " or ".join(map(repr, population_kinds())))
+        if pop.kind == INPUT_KIND:
             continue
-        for field_name in ("du", "dv", "bias_mant", "bias_exp"):
+        for field_name in neuron_model(pop.kind).fixed_fields:
             if getattr(pop, field_name).shape != (pop.size,):
                 raise BundleError(f"{path}: {where}: {field_name} has {getattr(pop, field_name).size} values for "
                                   f"{pop.size} neurons; recompile the bundle")
-        within(where, "du", pop.du, 0, DECAY_MAX)
-        within(where, "dv", pop.dv, 0, DECAY_MAX)
+        within(where, "du", pop.du, 0, formats.decay_max())
+        within(where, "dv", pop.dv, 0, formats.decay_max())
         within(where, "vth", np.array([pop.vth]), 0, formats.vth_max(fmt))
         mant = formats.bias_mant_max(fmt)
         within(where, "bias_mant", pop.bias_mant, -mant - 1, mant)
@@ -342,9 +347,9 @@ def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path) -> None:
         if j.weights.shape != (names[j.post].size, names[j.pre].size):
             raise BundleError(f"{path}: {where}: weights are {j.weights.shape}, expected (post, pre) = "
                               f"({names[j.post].size}, {names[j.pre].size}); recompile the bundle")
-        if j.sign_mode not in SIGN_RANGES:
-            refuse(where, "sign_mode", repr(j.sign_mode), "'mixed', 'excitatory' or 'inhibitory'")
-        within(where, "weights", j.weights.data, *SIGN_RANGES[j.sign_mode], f" for sign_mode {j.sign_mode}")
+        if j.sign_mode not in formats.SIGN_MODES:
+            refuse(where, "sign_mode", repr(j.sign_mode), " or ".join(map(repr, formats.SIGN_MODES)))
+        within(where, "weights", j.weights.data, *formats.sign_range(j.sign_mode), f" for sign_mode {j.sign_mode}")
         within(where, "weight_exp", np.array([j.weight_exp]), 0, fmt.weight_exp_max,
                " (a negative exponent floors each partial sum, so its result would depend on how a "
                "backend splits the projection)")

@@ -15,7 +15,7 @@ from typing import Any
 from neuromotif.deploy.bundle import Bundle, Population, Projection, read_bundle, write_bundle
 from neuromotif.deploy.ir import FloatNetwork
 from neuromotif.deploy.overflow import predict_overflow
-from neuromotif.deploy.quantize import quantize_network
+from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES, quantize_network
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.chip import numeric_for_target, with_core_limit
 from neuromotif.hw_models.mapper import Mapping, map_network
@@ -39,7 +39,7 @@ def bundle_netlist(bundle: Bundle) -> Netlist:
     return to_netlist(bundle.populations, bundle.projections, bundle.numeric.weight_bits)
 
 
-def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: int = 4,
+def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: int = DEFAULT_MAX_PROFILES,
                     metadata: dict[str, Any] | None = None, neurons_per_core: int | None = None,
                     target: str = "loihi") -> tuple[Bundle, Mapping]:
     """Quantize ``net`` for ``chip_name``, map and check it, write the bundle to ``out``.

@@ -1,7 +1,7 @@
 """Where do float, quantized and fixed point part ways? Per layer, on the same samples.
 
 For each LIF population: spike agreement (fraction of (sample, step, neuron) entries equal),
-membrane RMS error in threshold units (fixed-point v / (64 * scale)), and the first step at
+membrane RMS error in threshold units (fixed-point v / ``formats.fixed_unit(scale)``), and the first step at
 which any spike differs. The float traces come from whoever ran the float model (the app
 layer runs torch); this module only compares arrays, so it needs no torch.
 """
@@ -13,6 +13,7 @@ import numpy as np
 
 from neuromotif.deploy.backends import SimResult
 from neuromotif.deploy.bundle import Bundle
+from neuromotif.hw_models import formats
 
 Trace = tuple[np.ndarray, np.ndarray]  # spikes [B, T, n] (0/1), v [B, T, n] in threshold units
 
@@ -33,9 +34,9 @@ def divergence(traces: dict[str, dict[str, Trace]], bundle: Bundle, fixed: SimRe
     (a CPU backend result with ``record_v``). ``traces``: precision -> population -> (spikes, v)."""
     layers = {}
     precisions = list(traces)
-    for pop in bundle.lif_populations:
+    for pop in bundle.neuron_populations:
         fx_s = fixed.spikes[pop.name]
-        fx_v = fixed.voltages[pop.name] / (64.0 * pop.scale)
+        fx_v = fixed.voltages[pop.name] / formats.fixed_unit(pop.scale)
         row: dict[str, Any] = {}
         for precision in precisions:
             s, v = traces[precision][pop.name]

@@ -18,7 +18,7 @@ import re
 import sys
 from types import ModuleType
 
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 PATCHED_MODULE = "lava.magma.compiler.var_model"
 _MUTABLE_DEFAULT = re.compile(r"^(\s+\w+\s*:\s*ByteEncoder\s*=\s*)ByteEncoder\(\)\s*$", re.MULTILINE)

@@ -22,10 +22,12 @@ import h5py
 import numpy as np
 
 from neuromotif.deploy.bundle import Bundle
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
+from neuromotif.hw_models import formats
 
-NETX_BIAS_EXP = 6
-NETX_WEIGHT_RANGE = (-256, 254)
+NETX_BIAS_EXP = 6        # netx's fixed bias exponent
+NETX_BIAS_MANT_BITS = 13  # netx's signed bias mantissa
+NETX_WEIGHT_BITS = 8      # netx's Dense stores 8-bit weights: -256..254 as Lava keeps them (formats)
 
 
 class NetxError(InputError):
@@ -46,7 +48,7 @@ def _chain(bundle: Bundle) -> list[str]:
     while at in feeds:
         at = feeds[at]
         order.append(at)
-    lifs = {p.name for p in bundle.lif_populations}
+    lifs = {p.name for p in bundle.neuron_populations}
     if set(order) != lifs or order[-1] != bundle.manifest["ports"]["output"]:
         raise NetxError("the bundle is not a chain input -> layers -> readout: netx carries chains only")
     return order
@@ -57,7 +59,7 @@ def _weights(bundle: Bundle, name: str) -> np.ndarray:
     if j.sign_mode != "mixed":
         raise NetxError(f"projection {name}: sign mode {j.sign_mode}; netx writes mixed-sign weights only")
     w = j.weights.toarray().astype(np.int64) << j.weight_exp
-    lo, hi = NETX_WEIGHT_RANGE
+    lo, hi = formats.stored_weight_range(bundle.numeric)
     if w.min(initial=0) < lo or w.max(initial=0) > hi:
         raise NetxError(f"projection {name}: weight_exp {j.weight_exp} makes weights reach "
                         f"{int(w.min())}..{int(w.max())}, outside netx's {lo}..{hi}: compile with "
@@ -67,7 +69,7 @@ def _weights(bundle: Bundle, name: str) -> np.ndarray:
 
 def check_netx(bundle: Bundle) -> list[str]:
     """Refuse (``NetxError``) what netx cannot express; returns the chain of populations."""
-    if bundle.manifest["numeric"]["weight_bits"] != 8:
+    if bundle.manifest["numeric"]["weight_bits"] != NETX_WEIGHT_BITS:
         raise NetxError(f"numeric.weight_bits = {bundle.manifest['numeric']['weight_bits']}: netx's Dense stores 8-bit "
                         "weights; compile for an 8-bit chip")
     order = _chain(bundle)
@@ -80,14 +82,15 @@ def check_netx(bundle: Bundle) -> list[str]:
             bad = int(np.flatnonzero(bias % (1 << NETX_BIAS_EXP))[0])
             raise NetxError(f"population {name}: bias {int(bias[bad])} (neuron {bad}) is not a multiple of "
                             f"2^{NETX_BIAS_EXP}, netx's fixed bias exponent")
-        if np.any(np.abs(bias >> NETX_BIAS_EXP) >= 1 << 12):
-            raise NetxError(f"population {name}: a bias needs more than netx's 13-bit mantissa at exponent 6")
+        if np.any(np.abs(bias >> NETX_BIAS_EXP) >= 1 << (NETX_BIAS_MANT_BITS - 1)):
+            raise NetxError(f"population {name}: a bias needs more than netx's {NETX_BIAS_MANT_BITS}-bit mantissa "
+                            f"at exponent {NETX_BIAS_EXP}")
     return order
 
 
 def write_netx(bundle: Bundle, path: Path) -> list[str]:
     """Write the bundle as a netx HDF5 file (atomically); returns notes for the user."""
-    from neuromotif.io import atomic_path
+    from neuromotif.core.io import atomic_path
 
     order = check_netx(bundle)
     inp = bundle.manifest["ports"]["input"]

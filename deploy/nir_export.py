@@ -23,9 +23,11 @@ from typing import Any
 import numpy as np
 
 from neuromotif.deploy.bundle import Bundle
-from neuromotif.hw_models.formats import STATE_SHIFT
+from neuromotif.hw_models import formats
+from neuromotif.hw_models.formats import DECAY_ONE, STATE_SHIFT
+from neuromotif.hw_models.neurons import INPUT_KIND
 
-NO_LEAK_TAU = 1e12  # steps: dv = 4096 / NO_LEAK_TAU rounds back to 0
+NO_LEAK_TAU = 1e12  # steps: dv = DECAY_ONE / NO_LEAK_TAU rounds back to 0
 
 
 def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):
@@ -34,14 +36,15 @@ def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):
 
     notes = ["every projection delays spikes by one chip step; NIR edges have no delay "
              "(metadata neuromotif.hop_delay_steps = 1)",
-             "u wraps at 24 bits and v saturates at 24 bits on the chip; NIR simulators do neither",
+             f"u wraps at {bundle.numeric.u_bits} bits and v saturates at {bundle.numeric.v_bits} bits on the chip; "
+             "NIR simulators do neither",
              "the chip truncates decays to integers; NIR simulators integrate in floating point"]
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
     inp = bundle.manifest["ports"]["input"]
     out = bundle.manifest["ports"]["output"]
     for pop in bundle.populations:
-        if pop.kind == "input":
+        if pop.kind == INPUT_KIND:
             nodes[pop.name] = nir.Input(input_type=np.array([pop.size]))
             continue
         du = pop.du.astype(np.float64)
@@ -49,12 +52,12 @@ def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):
         if np.any(dv == 0):
             notes.append(f"{pop.name}: {int((dv == 0).sum())} neurons have dv = 0 (no leak), written as tau_mem = "
                          f"{NO_LEAK_TAU:g} dt")
-        tau_syn = 4096.0 * dt / (du + 1)
-        tau_mem = np.where(dv > 0, 4096.0 * dt / np.maximum(dv, 1e-300), NO_LEAK_TAU * dt)
+        tau_syn = DECAY_ONE * dt / (du + 1)
+        tau_mem = np.where(dv > 0, DECAY_ONE * dt / np.maximum(dv, 1e-300), NO_LEAK_TAU * dt)
         bias = (pop.bias_mant.astype(np.float64) * 2.0 ** pop.bias_exp.astype(np.float64))
         nodes[pop.name] = nir.CubaLIF(
             tau_syn=tau_syn, tau_mem=tau_mem, r=tau_mem / dt, w_in=tau_syn / dt, v_leak=bias * tau_mem / dt,
-            v_threshold=np.full(pop.size, float(pop.vth << STATE_SHIFT)), v_reset=np.zeros(pop.size))
+            v_threshold=np.full(pop.size, formats.fixed_threshold(pop.vth)), v_reset=np.zeros(pop.size))
     for j in bundle.projections:
         name = f"{j.pre}->{j.post}"
         w = j.weights.toarray().astype(np.float64) * 2.0 ** (STATE_SHIFT + j.weight_exp)
@@ -75,7 +78,7 @@ def write_nir(bundle: Bundle, path: Path, dt: float = 1e-3) -> list[str]:
     """Write the bundle's NIR graph to ``path`` atomically; returns the notes."""
     import nir
 
-    from neuromotif.io import atomic_path
+    from neuromotif.core.io import atomic_path
 
     graph, notes = bundle_to_nir(bundle, dt)
     with atomic_path(Path(path)) as tmp:

@@ -28,7 +28,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuromotif.deploy.ir import INPUT_KIND, FloatNetwork, FloatPopulation, FloatProjection
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 NEURON_TYPES = ("CubaLIF", "LIF")
 EDGE_TYPES = ("Linear", "Affine", "Scale", "Delay", "Input", "Output", "Identity")

@@ -14,6 +14,7 @@ from typing import Any
 from neuromotif.deploy.bundle import Population
 from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.hw_models.neurons import INPUT_KIND
 
 U_FIX = ("raise model.neuron.du (a leakier synaptic current) or shrink the weights into the population "
          "(train.weight_decay, fewer inputs per neuron)")
@@ -31,9 +32,9 @@ def predict_overflow(state_ranges: dict[str, Any] | None, populations: list[Popu
     out: dict[str, Any] = {"checked": True, "samples": state_ranges.get("samples"), "populations": {}, "warnings": []}
     for pop in populations:
         seen = state_ranges.get("populations", {}).get(pop.name)
-        if pop.kind != "lif" or seen is None:
+        if pop.kind == INPUT_KIND or seen is None:
             continue
-        unit = 64.0 * pop.scale
+        unit = formats.fixed_unit(pop.scale)
         u_peak, v_peak = seen.get("u_max_abs", 0.0) * unit, seen.get("v_max_abs", 0.0) * unit
         out["populations"][pop.name] = {"u_peak": u_peak, "u_limit": u_lim, "v_peak": v_peak, "v_limit": v_lim}
         if u_peak > u_lim:

@@ -23,6 +23,9 @@ from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import NumericFormat
 
 
+DEFAULT_MAX_PROFILES = 4  # decay profiles per population (one Lava LIF process each): the compiler's default
+
+
 @dataclass
 class Quantized:
     populations: list[Population]
@@ -74,7 +77,7 @@ def quantize_population(pop: FloatPopulation, scale: int, fmt: NumericFormat, ma
     return fixed, report
 
 
-def quantize_network(net: FloatNetwork, fmt: NumericFormat, max_profiles: int = 4) -> Quantized:
+def quantize_network(net: FloatNetwork, fmt: NumericFormat, max_profiles: int = DEFAULT_MAX_PROFILES) -> Quantized:
     """Every population and projection of ``net`` in fixed point (projections in network order)."""
     pops: list[Population] = []
     fixed_projs: dict[str, Projection] = {}

@@ -186,7 +186,7 @@ def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activ
     if timing == "pipeline":
         from neuromotif.hw_models.timing import pipeline_timing
 
-        pipeline = pipeline_timing(placement, table, counts, routes, spikes, activity.samples)
+        pipeline = pipeline_timing(placement, table, counts, routes, spikes, activity.samples, chip.mesh)
         step_ns = np.asarray(pipeline["per_step_ns"])
         parts = pipeline["breakdown_ns"]
         breakdown = {"compute": parts["compute"] * NS, "routing": parts["network"] * NS, "barrier": parts["barrier"] * NS}

@@ -59,7 +59,7 @@ def core_violations(usage: CoreUsage, chip: ChipSpec, core: CoreSlice, where: st
 def check_netlist(net: Netlist, chip: ChipSpec) -> None:
     """Rules that need no partition: weight widths the chip can store."""
     for proj in net.projections:
-        if proj.weight_bits > chip.numeric.weight_bits:
+        if proj.weight_bits is not None and proj.weight_bits > chip.numeric.weight_bits:
             raise DesignRuleError("weight bits", f"projection {proj.name}", proj.weight_bits,
                                   chip.numeric.weight_bits,
                                   f"quantize to at most {chip.numeric.weight_bits}-bit weights", "bits per weight")

@@ -5,9 +5,9 @@ here hard-codes a bit width. The same functions run on numpy arrays (the compile
 tensors (quantization-aware training): they use only operators and the ``.round()`` /
 ``.clip()`` methods both share (both round half to even). Scalars go through numpy.
 
-Float model (DESIGN.md), in *threshold units*:  u += a;  v += u;  spike when v > vth.
-Fixed point (Lava bit-accurate LIF): u_fx += a_in << 6;  spike when v_fx > vth_int << 6.
-With a per-population scale ``S`` (fixed units per float unit, a power of two):
+The dynamics these numbers feed are written once, in ``hw_models.neurons.lif``. A float value
+in *threshold units* x becomes ``x * S * 2^STATE_SHIFT`` in the fixed units of u and v, with a
+per-population scale ``S`` (fixed units per float unit, a power of two):
 
 - weights: Lava's Sparse keeps, of a mixed-sign weight clipped to 9 bits [-256, 255], the top
   ``weight_bits`` bits (it zeroes the low ``9 - weight_bits``: at 8 bits the lowest bit, so 1
@@ -34,9 +34,12 @@ from neuromotif.hw_models.chip import NumericFormat
 Array = TypeVar("Array")
 
 LAVA_DECAY_BITS = 12      # Lava's LIF computes decays as d / 2^12 whatever the chip's decay resolution
+DECAY_ONE = 2**LAVA_DECAY_BITS
 LAVA_WEIGHT_BITS = 9      # Lava's Sparse clips mixed-sign weights to 9 bits [-256, 255] before truncating
 STATE_SHIFT = 6           # a_in << 6, vth << 6, 64 bias units = 1 weight unit
+INT32 = 2**31             # Lava adds the input current into int32
 MIN_SCALE = 2**10         # compiler choice: at least 10 fractional bits of state resolution
+SIGN_MODES = ("mixed", "excitatory", "inhibitory")
 
 
 # ---- limits derived from the format ------------------------------------------------------
@@ -54,6 +57,44 @@ def mantissa_range(fmt: NumericFormat) -> tuple[int, int]:
 def max_stored_weight(fmt: NumericFormat) -> int:
     """Largest positive integer weight the chip stores (254 at 8 bits, 224 at 4 bits)."""
     return mantissa_range(fmt)[1] << weight_shift(fmt)
+
+
+def sign_range(sign_mode: str) -> tuple[int, int]:
+    """Integer weights Lava's Sparse accepts in a sign mode: mixed [-256, 255], excitatory
+    [0, 255], inhibitory [-255, 0] (the 9-bit signed or 8-bit magnitude range)."""
+    top = 2 ** (LAVA_WEIGHT_BITS - 1)
+    return {"mixed": (-top, top - 1), "excitatory": (0, top - 1), "inhibitory": (1 - top, 0)}[sign_mode]
+
+
+def lava_kept_weights(data: np.ndarray, sign_mode: str, weight_bits: int) -> np.ndarray:
+    """What Lava's Sparse keeps of integer weights: clipped to ``sign_range``, then the low
+    ``8 - weight_bits + mixed`` bits of the magnitude zeroed (floor for mixed, toward zero for
+    inhibitory, as ``lava.utils.weightutils`` does). The compiler emits only weights this keeps
+    unchanged (``stored_weight``); the CPU backend applies it so that any bundle runs as on Lava."""
+    drop = max(LAVA_WEIGHT_BITS - 1 - weight_bits + (sign_mode == "mixed"), 0)
+    data = np.clip(data, *sign_range(sign_mode))
+    return -((-data >> drop) << drop) if sign_mode == "inhibitory" else (data >> drop) << drop
+
+
+def stored_weight_range(fmt: NumericFormat) -> tuple[int, int]:
+    """Smallest and largest mixed-sign weight the compiler stores (-256..254 at 8 bits)."""
+    lo, hi = mantissa_range(fmt)
+    return lo << weight_shift(fmt), hi << weight_shift(fmt)
+
+
+def decay_max() -> int:
+    """Largest du / dv Lava's 12-bit decays take (4095)."""
+    return DECAY_ONE - 1
+
+
+def fixed_unit(scale: float) -> float:
+    """Fixed units of u and v per threshold unit of a population with scale ``scale``."""
+    return scale * 2**STATE_SHIFT
+
+
+def fixed_threshold(vth: int) -> float:
+    """The threshold v is compared with: the stored mantissa << STATE_SHIFT."""
+    return float(int(vth) << STATE_SHIFT)
 
 
 def vth_max(fmt: NumericFormat) -> int:
@@ -150,14 +191,6 @@ def dv_to_int(dv: Any, fmt: NumericFormat) -> Any:
     return (dv * levels).round().clip(0, levels - 1) * step
 
 
-def quantize_du(du: Any, fmt: NumericFormat) -> Any:
-    return (du_to_int(du, fmt) + 1) / 2**LAVA_DECAY_BITS
-
-
-def quantize_dv(dv: Any, fmt: NumericFormat) -> Any:
-    return dv_to_int(dv, fmt) / 2**LAVA_DECAY_BITS
-
-
 def vth_to_int(vth: float, scale: float, fmt: NumericFormat) -> int:
     value = int(np.round(vth * scale))
     if not 0 <= value <= vth_max(fmt):
@@ -167,7 +200,7 @@ def vth_to_int(vth: float, scale: float, fmt: NumericFormat) -> int:
 
 def bias_to_fixed(bias: np.ndarray, scale: float, fmt: NumericFormat) -> tuple[np.ndarray, np.ndarray]:
     """Per-neuron bias -> (mantissa, exponent) with mant << exp ~= bias * scale * 64."""
-    target = np.round(np.asarray(bias, np.float64) * scale * 2**STATE_SHIFT)
+    target = np.round(np.asarray(bias, np.float64) * fixed_unit(scale))
     mant_max = bias_mant_max(fmt)
     exp = np.clip(np.ceil(np.log2(np.maximum(np.abs(target), 1) / mant_max)), 0, bias_exp_max(fmt)).astype(np.int64)
     mant = np.clip(np.round(target / 2**exp), -mant_max - 1, mant_max).astype(np.int64)
@@ -177,7 +210,7 @@ def bias_to_fixed(bias: np.ndarray, scale: float, fmt: NumericFormat) -> tuple[n
 def quantize_bias(bias: Any, scale: float, fmt: NumericFormat) -> Any:
     """The float bias the chip realises (mantissa/exponent rounding), for numpy or torch."""
     mant, exp = bias_to_fixed(np.asarray(bias.detach().cpu() if hasattr(bias, "detach") else bias), scale, fmt)
-    value = mant * 2.0**exp / (scale * 2**STATE_SHIFT)
+    value = mant * 2.0**exp / fixed_unit(scale)
     return bias.new_tensor(value) if hasattr(bias, "new_tensor") else value  # a torch tensor stays one
 
 

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.sparse as sp
 
+from neuromotif.hw_models.formats import LAVA_WEIGHT_BITS
+
 
 @dataclass(frozen=True)
 class NetPopulation:
@@ -52,20 +54,20 @@ class NetProjection:
 
     ``structure``: a (post x pre) scipy sparse matrix whose non-zeros are the synapses
     (Lava's orientation), or None for all-to-all (a dense projection is never materialised,
-    so very large networks stay cheap to map). ``weight_bits``: stored bits per weight.
+    so very large networks stay cheap to map). ``weight_bits``: stored bits per weight (None: the chip's).
     """
 
     name: str
     pre: str
     post: str
     structure: sp.csr_matrix | None = field(default=None, compare=False)
-    weight_bits: int = 8
+    weight_bits: int | None = None
 
     def __post_init__(self) -> None:
         if self.structure is not None and not sp.issparse(self.structure):
             raise ValueError(f"projection {self.name}: structure must be a scipy.sparse matrix or None")
-        if not 1 <= self.weight_bits <= 9:
-            raise ValueError(f"projection {self.name}: weight_bits must be 1..9")
+        if self.weight_bits is not None and not 1 <= self.weight_bits <= LAVA_WEIGHT_BITS:
+            raise ValueError(f"projection {self.name}: weight_bits must be 1..{LAVA_WEIGHT_BITS}")
 
     @property
     def dense(self) -> bool:

@@ -91,7 +91,7 @@ def core_usage(net: Netlist, core: CoreSlice, chip: ChipSpec, output_axons: int 
     for proj in net.inputs_to(core.population):
         _, counts, spans = _block_axon_stats(net, proj, core.start, core.stop)
         synapses += int(counts.sum())
-        syn_bits += int(axon_bits(counts, spans, proj.weight_bits, chip.synapses).sum())
+        syn_bits += int(axon_bits(counts, spans, proj.weight_bits or chip.numeric.weight_bits, chip.synapses).sum())
         in_axons += len(counts)
     profiles = [1 if ids is None else len(np.unique(ids[core.start : core.stop]))
                 for ids in (pop.compartment_profile, pop.threshold_profile)]

@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 import scipy.sparse as sp
 
-from neuromotif.hw_models.chip import CostTable
+from neuromotif.hw_models.chip import CostTable, MeshSpec
 from neuromotif.hw_models.placement import HOST, Placement
 
 if TYPE_CHECKING:
     from neuromotif.hw_models.cost import CoreCounts, RouteTable
 
 EAST, WEST, NORTH, SOUTH = range(4)
+DIRECTIONS = 4  # outgoing links per router
 STEP_CHUNK = 16  # steps per sparse product (bounds memory at large route counts)
 
 
@@ -56,39 +57,39 @@ def link_incidence(placement: Placement, sources: np.ndarray, destinations: np.n
     dxy = placement.router_xy[dst]
     s_chip = np.where(host, 0, placement.chip_of[np.maximum(src, 0)])
     d_chip = placement.chip_of[dst]
-    per_chip = mesh_x * mesh_y * 4
+    per_chip = mesh_x * mesh_y * DIRECTIONS
     rows, cols = [], []
     # x first along the source row, then y along the destination column
     r, x, sign = _runs(sxy[:, 0], dxy[:, 0])
     left = np.where(sign > 0, x, x - 1)
     rows.append(r)
-    cols.append(s_chip[r] * per_chip + (sxy[r, 1] * mesh_x + left) * 4 + np.where(sign > 0, EAST, WEST))
+    cols.append(s_chip[r] * per_chip + (sxy[r, 1] * mesh_x + left) * DIRECTIONS + np.where(sign > 0, EAST, WEST))
     r, y, sign = _runs(sxy[:, 1], dxy[:, 1])
     low = np.where(sign > 0, y, y - 1)
     rows.append(r)
-    cols.append(s_chip[r] * per_chip + (low * mesh_x + dxy[r, 0]) * 4 + np.where(sign > 0, NORTH, SOUTH))
+    cols.append(s_chip[r] * per_chip + (low * mesh_x + dxy[r, 0]) * DIRECTIONS + np.where(sign > 0, NORTH, SOUTH))
     n_mesh = placement.n_chips * per_chip
     grid = placement.chip_xy
     side = int(grid[:, 0].max(initial=0)) + 1
     cxy_s, cxy_d = grid[s_chip], grid[d_chip]
     r, cx, sign = _runs(cxy_s[:, 0], cxy_d[:, 0])
     rows.append(r)
-    cols.append(n_mesh + ((cxy_s[r, 1] * side + np.where(sign > 0, cx, cx - 1)) * 4 + np.where(sign > 0, EAST, WEST)))
+    cols.append(n_mesh + ((cxy_s[r, 1] * side + np.where(sign > 0, cx, cx - 1)) * DIRECTIONS + np.where(sign > 0, EAST, WEST)))
     r, cy, sign = _runs(cxy_s[:, 1], cxy_d[:, 1])
     rows.append(r)
-    cols.append(n_mesh + ((np.where(sign > 0, cy, cy - 1) * side + cxy_d[r, 0]) * 4
+    cols.append(n_mesh + ((np.where(sign > 0, cy, cy - 1) * side + cxy_d[r, 0]) * DIRECTIONS
                           + np.where(sign > 0, NORTH, SOUTH)))
-    n_links = n_mesh + (int(grid[:, 1].max(initial=0)) + 1) * side * 4
+    n_links = n_mesh + (int(grid[:, 1].max(initial=0)) + 1) * side * DIRECTIONS
     row, col = np.concatenate(rows), np.concatenate(cols)
     inc = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(len(src), n_links))
     kind = np.full(n_links, 2)
-    mesh_dir = np.arange(n_mesh) % 4
+    mesh_dir = np.arange(n_mesh) % DIRECTIONS
     kind[:n_mesh] = np.where(mesh_dir < 2, 0, 1)
     return inc, kind
 
 
 def pipeline_timing(placement: Placement, table: CostTable, counts: CoreCounts, routes: RouteTable,
-                    spikes: np.ndarray, samples: int, mesh: tuple[int, int] | None = None) -> dict:
+                    spikes: np.ndarray, samples: int, mesh: MeshSpec) -> dict:
     """Per step: slowest core (longer of its two pipelines), network (link serialisation or longest
     route), barrier (table); per core busy time; the critical path of every step."""
     per = 1.0 / samples
@@ -104,9 +105,7 @@ def pipeline_timing(placement: Placement, table: CostTable, counts: CoreCounts, 
 
     g, dst = routes.destinations[:, 0], routes.destinations[:, 1]
     src = counts.neuron_core[g]
-    mesh_x, mesh_y = mesh or (int(placement.router_xy[:, 0].max(initial=0)) + 1,
-                              int(placement.router_xy[:, 1].max(initial=0)) + 1)
-    inc, kind = link_incidence(placement, src, dst, mesh_x, mesh_y)
+    inc, kind = link_incidence(placement, src, dst, mesh.tiles_x, mesh.tiles_y)
     hop_ns = np.array([table.hop_ew.time_ns, table.hop_ns.time_ns, table.chip_hop.time_ns])[kind]
     link_busy = np.zeros(steps)
     busiest_link = np.full(steps, -1)

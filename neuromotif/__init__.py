@@ -16,7 +16,7 @@ from __future__ import annotations
 
 def __getattr__(name: str) -> str:
     if name == "__version__":
-        from neuromotif.versions import tool_version
+        from neuromotif.core.versions import tool_version
 
         return tool_version()
     raise AttributeError(f"module 'neuromotif' has no attribute {name!r}")

@@ -18,10 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from neuromotif.config import Config, dump_config, load_config
-from neuromotif.errors import InputError, Terminated
+from neuromotif.core.errors import InputError, Terminated
 from neuromotif.hw_models.errors import HardwareModelError
-from neuromotif.progress import set_quiet
-from neuromotif.versions import tool_version
+from neuromotif.core.progress import set_quiet
+from neuromotif.core.versions import tool_version
 
 PROG = "neuromotif"
 # Pipes and CI logs get a wide console: rich's 80-column default folds tables badly.
@@ -245,7 +245,7 @@ def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sa
                              "results); change other settings with `neuromotif run ... --set`")
     cfg = load_config(run_dir / "config.yaml", list(overrides))
     if crosscheck:
-        from neuromotif.io import atomic_write_text
+        from neuromotif.core.io import atomic_write_text
         from neuromotif.sanafe_crosscheck import crosscheck_run, render
 
         result = crosscheck_run(run_dir, sample)

@@ -13,161 +13,22 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError
 
-from neuromotif.io import atomic_write_text
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_write_text
+from neuromotif.core.settings import PosFloat, PosInt, Section
+from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP
-
-DatasetName = Literal["digits-saccade", "letters-tts", "nmnist", "dvs-gesture", "shd", "ntidigits", "ti46-alpha"]
-PosInt = Annotated[int, Field(gt=0)]
-PosFloat = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(gt=0, lt=1)]
-
-
-class Section(BaseModel):
-    # inf and nan pass no range check a run can use (train.lr=.inf): refuse them everywhere
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
-
-
-class DataConfig(Section):
-    """Which dataset and how it is binned. ``None`` means the dataset's own default."""
-
-    name: DatasetName = "digits-saccade"
-    root: Path | None = Field(None, description="folder with real datasets (ROOT/NMNIST, ...); env NEUROMOTIF_DATA")
-    cache_dir: Path | None = Field(None, description="binned-data cache; default ~/.cache/neuromotif")
-    timesteps: PosInt | None = None
-    dt_ms: PosFloat | None = Field(None, description="bin width, event datasets only")
-    downsample: PosInt | None = Field(None, description="spatial pooling factor, event cameras only")
-    val_fraction: Fraction = 0.15
-    max_samples: PosInt | None = Field(None, description="cap per split (quick experiments on big datasets)")
-
-    def resolved_root(self) -> Path | None:
-        if self.root is not None:
-            return self.root.expanduser()
-        env = os.environ.get("NEUROMOTIF_DATA")
-        return Path(env).expanduser() if env else None
-
-
-class NeuronConfig(Section):
-    """Float parameters of the current-based LIF shared by all three precisions (DESIGN.md)."""
-
-    du: Annotated[float, Field(ge=0, le=1)] = 0.25
-    dv: Annotated[float, Field(ge=0, le=1)] = 0.1
-    vth: PosFloat = 1.0
-    bias: float = 0.0
-
-
-class ModelConfig(Section):
-    kind: Literal["scml", "dense", "random-scml", "feedforward"] = "scml"
-    hidden: list[PosInt] = Field(default_factory=lambda: [256], min_length=1, description="neurons per layer")
-    motif_size: PosInt = 8
-    neuron: NeuronConfig = Field(default_factory=NeuronConfig)
-    arch: Path | None = Field(None, description="architecture.yaml written by `neuromotif search`")
-
-    @model_validator(mode="after")
-    def _motifs_tile_layers(self) -> ModelConfig:
-        if self.kind in ("scml", "random-scml"):
-            for i, n in enumerate(self.hidden):
-                if n % self.motif_size:
-                    raise ValueError(f"hidden[{i}]={n} is not a multiple of motif_size={self.motif_size}: "
-                                     "use a layer size divisible by the motif size")
-        return self
-
-
-class IPConfig(Section):
-    """SpiKL-IP intrinsic plasticity (HRMAS step 2)."""
-
-    enabled: bool = True
-    target_rate: Annotated[float, Field(gt=0, lt=1)] = 0.1
-    eta: PosFloat = 0.05
-    window: PosInt = 8
-    gain_range: tuple[PosFloat, PosFloat] = (0.25, 4.0)
-    dv_range: tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]] = (0.01, 0.5)
-
-    @model_validator(mode="after")
-    def _ranges_ordered(self) -> IPConfig:
-        for name in ("gain_range", "dv_range"):
-            lo, hi = getattr(self, name)
-            if lo > hi:
-                raise ValueError(f"{name} must be (low, high) with low <= high, got ({lo}, {hi})")
-        return self
-
-
-class ObjectiveConfig(Section):
-    """Chip cost in the loss: ``loss = task + energy x µJ + latency x ms + cores x cores + rate x
-    mean hidden firing rate`` per inference, from the differentiable proxy of the exact cost model
-    (``search/cost_proxy.py``) for ``compile.chip``. All 0: accuracy alone."""
-
-    energy: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per µJ per inference")
-    latency: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per ms per inference")
-    cores: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per neuro core (supernet: expected cores)")
-    rate: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per unit of mean hidden spikes/neuron/step")
-
-    @property
-    def active(self) -> bool:
-        return any((self.energy, self.latency, self.cores, self.rate))
-
-
-class SearchConfig(Section):
-    """HRMAS. ``space``: ``motif`` (sizes x types of a shared motif) or ``full`` (no motifs: a type for
-    every connection; the ablation). ``arch_fraction``: share of the training split whose batches
-    update the architecture (the rest update weights). ``ip``: SpiKL-IP, also used in retraining."""
-
-    enabled: bool = False
-    space: Literal["motif", "full"] = "motif"
-    motif_sizes: list[PosInt] = Field(default_factory=lambda: [4, 8, 16], min_length=1)
-    epochs: PosInt = 4
-    arch_lr: PosFloat = 0.1
-    arch_eps: PosFloat = Field(1e-8, description="Adam epsilon of the architecture step: gradients far below it "
-                               "move a logit by less than arch_lr (Adam would otherwise turn float noise on "
-                               "an unused position into full steps)")
-    arch_fraction: Fraction = 0.3
-    temperature: tuple[PosFloat, PosFloat] = Field((1.0, 0.1), description="softmax temperature of the "
-                                                   "architecture choices, annealed geometrically first -> last")
-    warmup: Annotated[int, Field(ge=0)] = Field(0, description="iterations that train weights only before the "
-                                                "architecture moves (DARTS warm-up)")
-    relaxation: Literal["mixture", "gumbel"] = Field("mixture", description="mixture: every candidate weighted by "
-                                                     "its probability; gumbel: one hard straight-through sample "
-                                                     "per batch")
-    type_init_std: Annotated[float, Field(ge=0)] = Field(1e-3, description="std of the initial type logits; "
-                                                         "near 0 every position starts at p_E = p_I (weight 0)")
-    stop_entropy: Annotated[float, Field(ge=0)] | None = Field(None, description="stop early once the mean type "
-                                                               "entropy (nats) falls below this")
-    diagnostics: bool = Field(True, description="per iteration: accuracy drop of the architecture update and what "
-                                                "IP recovers (costs two extra validation passes)")
-    ip: IPConfig = Field(default_factory=IPConfig)
-    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
-
-
-class TrainConfig(Section):
-    """BPTT training. ``loss``: ``ce`` = cross-entropy on spike counts (scaled by ``ce_scale`` / T),
-    ``count`` = squared error of spike rates against ``target_rate_true`` / ``target_rate_false``."""
-
-    epochs: PosInt = 20
-    batch_size: PosInt = 64
-    lr: PosFloat = 3e-3
-    weight_decay: Annotated[float, Field(ge=0)] = 1e-4
-    loss: Literal["count", "ce"] = "ce"
-    ce_scale: PosFloat = 10.0
-    target_rate_true: Fraction = 0.5
-    target_rate_false: Annotated[float, Field(ge=0, lt=1)] = 0.05
-    micro_batches: PosInt = Field(1, description="cut each batch into this many micro-batches and sum their "
-                                  "gradients (less memory); under torchrun at least the number of processes, and "
-                                  "a run with the same value on one process gives bit-identical results")
-    qat_epochs: Annotated[int, Field(ge=0)] = 0
-    ip: bool = Field(False, description="run SpiKL-IP (search.ip knobs) after every epoch")
-    device: str = "cpu"
-    threads: PosInt | None = Field(None, description="torch CPU threads (default: all cores)")
-    objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
-
+from neuromotif.search.settings import (DataConfig, IPConfig, ModelConfig, NeuronConfig,  # noqa: F401 (re-exported)
+                                        ObjectiveConfig, SearchConfig, SearchJob, Target, TrainConfig)
 
 class CompileConfig(Section):
     """``chip``: a chip name or YAML path; its ``numeric`` section sets every bit width (weights,
     decays, threshold, bias) for quantization, QAT and both backends."""
 
     chip: str = DEFAULT_CHIP
-    max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(4, description="decay profiles per population "
+    max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(DEFAULT_MAX_PROFILES, description="decay profiles per population "
                                                                        "(one Lava LIF process each)")
     neurons_per_core: PosInt | None = Field(None, description="at most this many neurons per core (default: as "
                                             "many as the chip's limits allow): more cores, shorter steps")
@@ -208,6 +69,13 @@ class Config(Section):
     compile: CompileConfig = Field(default_factory=CompileConfig)
     simulate: SimulateConfig = Field(default_factory=SimulateConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
+
+    def target(self) -> Target:
+        return Target(self.compile.chip, self.compile.target, self.compile.neurons_per_core, self.compile.max_profiles)
+
+    def search_job(self) -> SearchJob:
+        """The typed settings the search side receives."""
+        return SearchJob(self.seed, self.data, self.model, self.search, self.train, self.target(), self.report.plots)
 
 
 # ---------------------------------------------------------------------------------------

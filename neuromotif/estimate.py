@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass
 
 from neuromotif.config import Config
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 BPTT_BYTES = {"float": 40, "chip": 140}   # per neuron, time step and sample
 ADAM_BYTES_PER_WEIGHT = 16                # float32 value, gradient, two moments

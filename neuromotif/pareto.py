@@ -13,8 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from neuromotif.errors import InputError
-from neuromotif.io import atomic_write_text
+from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_write_text
 from neuromotif.sweep import Trial, _slug, grid, run_sweep
 
 OBJECTIVES = ("energy", "latency", "cores", "rate")
@@ -114,7 +114,7 @@ def _plot(out: Path, rows: list[dict[str, Any]]) -> None:
     from matplotlib.figure import Figure
 
     from neuromotif.hw_models.plots import WIDTH
-    from neuromotif.plotting import save_figure
+    from neuromotif.core.plotting import save_figure
 
     fig = Figure(figsize=(WIDTH, 3.0), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True)

@@ -18,12 +18,12 @@ import numpy as np
 from neuromotif.config import Config, load_config
 from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.compile import bundle_netlist
-from neuromotif.errors import InputError
-from neuromotif.io import atomic_write_text
+from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_write_text
 from neuromotif.report_html import pct as _pct
 from neuromotif.report_html import read_search_rows, render_html
 from neuromotif.simulation import SIM_DIR
-from neuromotif.versions import package_version
+from neuromotif.core.versions import package_version
 
 
 def _acc(preds: dict[str, np.ndarray], stage: str) -> float | None:
@@ -55,7 +55,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     mapping = mapping_from_summary(bundle.manifest["placement"], chip)
     cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table, config.report.timing)
     placement = bundle.manifest["placement"]
-    hidden = [p for p in bundle.lif_populations if p.name != bundle.output.name]
+    hidden = [p for p in bundle.neuron_populations if p.name != bundle.output.name]
     div = summary.get("divergence", {})
     report: dict[str, Any] = {
         "dataset": {"name": config.data.name, "split": summary["split"], "samples": summary["samples"],
@@ -75,7 +75,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
                       "float_vs_fixed_prediction_agreement": float((preds["float"] == preds["fixed_cpu"]).mean())
                       if "float" in preds else None,
                       "per_layer": div.get("layers", {})},
-        "network": {"neurons": int(sum(p.size for p in bundle.lif_populations)),
+        "network": {"neurons": int(sum(p.size for p in bundle.neuron_populations)),
                     "synapses": int(sum(j.weights.nnz for j in bundle.projections)),
                     "motif_size": hidden[0].motif_size if hidden else None,
                     "layers": [{"name": p.name, "neurons": p.size, "motif_size": p.motif_size} for p in hidden],
@@ -179,7 +179,7 @@ def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, 
            rasters: dict[str, np.ndarray], bundle) -> list[str]:
     from neuromotif.figures import accuracy_figure, motif_pattern, network_figure, raster_figure
     from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation_figure
-    from neuromotif.plotting import save_figure
+    from neuromotif.core.plotting import save_figure
 
     pops = [(p.name, p.size, p.kind, p.motif_size) for p in bundle.populations]
     projs = [(j.pre, j.post, int(j.weights.nnz)) for j in bundle.projections]
@@ -205,7 +205,7 @@ def _overflow_lines(overflow: dict[str, Any]) -> list[str]:
         return [f"Overflow: not checked ({overflow.get('reason')}).", ""]
     if not overflow["warnings"]:
         return [f"Overflow: none predicted (u and v peaks on {overflow['samples']} training samples stay inside "
-                "the chip's 24-bit wrap and saturation).", ""]
+                "the chip's u wrap and v saturation limits).", ""]
     return ["**Overflow predicted** (from u / v peaks on the training data):", ""] + \
         [f"- {w}" for w in overflow["warnings"]] + [""]
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from neuromotif.config import Config
-from neuromotif.errors import InputError
-from neuromotif.progress import note
+from neuromotif.core.errors import InputError
+from neuromotif.core.progress import note
 from neuromotif.simulation import SIM_DIR, simulate_bundle
 from neuromotif.stages import (compile_checkpoint, join_group, main_process, prepare_run_dir, search_stage,
                                train_model)

@@ -22,126 +22,11 @@ from typing import Any
 
 import numpy as np
 
-from neuromotif.errors import InputError
+from neuromotif.deploy.backends import make_backend
+from neuromotif.deploy.backends.sanafe import require_sanafe
+from neuromotif.core.errors import InputError
 
-TILES_Y = 4           # loihi.yaml numbers its 8 x 4 tiles column by column: id = x * 4 + y
-TILES_X = 8
-CORES_PER_TILE = 4
-INPUT_UNITS = 1024    # loihi_inputs[0..1023]: one soma unit per input neuron
-MAX_NEURONS_PER_CORE = 1024  # loihi.yaml's max_neurons_supported
-DECAY_ONE = 4096      # Loihi's 12-bit decays: keep = 1 - d / 4096
-V_FRACTION = 64       # SANA-FE's v resolution is 1/64; Loihi scales weights and bias by 2^6
 COST_TABLE = "sana_fe"
-
-
-def _sanafe():
-    try:
-        import sanafe
-    except ImportError:
-        raise InputError("the SANA-FE cross-check needs the optional package sanafe: "
-                         "pip install 'neuromotif[sanafe]' (GPL-3.0)") from None
-    return sanafe
-
-
-def _check_fits(bundle, placement) -> None:
-    if placement.n_chips != 1:
-        raise InputError(f"the bundle is placed on {placement.n_chips} chips; SANA-FE's Loihi model is one chip: "
-                         "cross-check a network that fits one chip")
-    xy = placement.router_xy
-    if len(xy) and (xy[:, 0].max() >= TILES_X or xy[:, 1].max() >= TILES_Y):
-        raise InputError("the placement uses tiles outside Loihi 1's 8 x 4 mesh; compile with chip loihi1 "
-                         "to cross-check against SANA-FE")
-    if bundle.input.size > INPUT_UNITS:
-        raise InputError(f"the bundle has {bundle.input.size} input neurons; SANA-FE's Loihi model has "
-                         f"{INPUT_UNITS} input units")
-
-
-def _sanafe_cores(placement, inputs: int) -> tuple[list[tuple[int, int]], tuple[int, int]]:
-    """(tile id, core in tile) of each of our cores, in order of appearance per router, and the
-    core on tile 0 (where our host's spikes enter the mesh) that takes the input neurons: a free
-    one, else the least-filled one with room."""
-    slots: list[tuple[int, int]] = []
-    used: dict[int, int] = {}
-    fill: dict[tuple[int, int], int] = {}
-    for (x, y), c in zip(placement.router_xy.tolist(), placement.cores):
-        tile = x * TILES_Y + y
-        slots.append((tile, used.get(tile, 0)))
-        fill[slots[-1]] = c.size
-        used[tile] = used.get(tile, 0) + 1
-    if used.get(0, 0) < CORES_PER_TILE:
-        return slots, (0, used.get(0, 0))
-    core = min(range(CORES_PER_TILE), key=lambda k: fill[(0, k)])
-    if fill[(0, core)] + inputs > MAX_NEURONS_PER_CORE:
-        raise InputError(f"no core on tile 0 has room for the {inputs} input neurons (SANA-FE places inputs on a "
-                         "core): compile with a lower compile.neurons_per_core")
-    return slots, (0, core)
-
-
-def sanafe_network(bundle, placement, x: np.ndarray):
-    """SANA-FE architecture and network for one sample ``x [steps, inputs]``."""
-    sanafe = _sanafe()
-    arch = sanafe.load_loihi()
-    net = sanafe.Network()
-    slots, input_slot = _sanafe_cores(placement, bundle.input.size)
-    core_of = lambda slot: arch.tiles[slot[0]].cores[slot[1]]  # noqa: E731
-    groups = {}
-    inp = bundle.input
-    groups[inp.name] = net.create_neuron_group(inp.name, inp.size, {})
-    for i, neuron in enumerate(groups[inp.name].neurons):
-        neuron.set_attributes(soma_hw_name=f"loihi_inputs[{i}]", log_spikes=True, default_synapse_hw_name="loihi_sparse_synapse",
-                              model_attributes={"spikes": [bool(v) for v in x[:, i]]})
-        neuron.map_to_core(core_of(input_slot))
-    where = {}
-    for k, c in enumerate(placement.cores):
-        for i in range(c.start, c.stop):
-            where[(c.population, i)] = slots[k]
-    for p in bundle.lif_populations:
-        groups[p.name] = net.create_neuron_group(p.name, p.size, {})
-        for i, neuron in enumerate(groups[p.name].neurons):
-            neuron.set_attributes(soma_hw_name="loihi_lif", log_spikes=True, default_synapse_hw_name="loihi_sparse_synapse",
-                                  model_attributes={
-                                      "threshold": float(p.vth), "reset": 0.0, "reset_mode": "hard",
-                                      "leak_decay": 1.0 - float(p.dv[i]) / DECAY_ONE,
-                                      "input_decay": 1.0 - float(p.du[i]) / DECAY_ONE,
-                                      "bias": float(p.bias_mant[i]) * 2.0 ** float(p.bias_exp[i]) / V_FRACTION})
-            neuron.map_to_core(core_of(where[(p.name, i)]))
-    from neuromotif.deploy.backends.cpu import stored_weights
-
-    for j in bundle.projections:
-        coo = stored_weights(j.weights.tocsr().astype(np.int64), j.sign_mode, bundle.numeric.weight_bits).tocoo()
-        groups[j.pre].connect_neurons_sparse(groups[j.post], {"weight": (coo.data * 2.0 ** j.weight_exp).tolist()},
-                                             list(zip(coo.col.tolist(), coo.row.tolist())))
-    return arch, net
-
-
-def run_sanafe(bundle, placement, x: np.ndarray) -> dict[str, Any]:
-    """Simulate one sample on SANA-FE (detailed timing): events, energy, time per step."""
-    sanafe = _sanafe()
-    arch, net = sanafe_network(bundle, placement, x)
-    chip = sanafe.SpikingChip(arch)
-    chip.load(net)
-    steps = x.shape[0]
-    res = chip.sim(steps, timing_model="detailed", spike_trace=True, perf_trace=True)
-    trace = res["perf_trace"]
-    spikes = {p.name: 0 for p in bundle.populations}
-    rasters = {p.name: np.zeros((steps, p.size), np.uint8) for p in bundle.lif_populations}
-    for t, row in enumerate(res["spike_trace"]):
-        for a in row:
-            spikes[a.group_name] += 1
-            if a.group_name in rasters:
-                rasters[a.group_name][t, a.neuron_offset] = 1
-    inputs = int(x.sum())
-    return {
-        "spikes": spikes,
-        "rasters": rasters,
-        "neuron_updates": int(sum(trace["updated"])) - inputs,  # its input units count a spike as an update
-        "synaptic_events": int(sum(trace["spikes"])),
-        "messages": int(res["packets_sent"]),
-        "hops": int(sum(trace["hops"])),
-        "energy_J": {"synapse": float(res["energy"]["synapse"]), "soma": float(res["energy"]["soma"]),
-                     "network": float(res["energy"]["network"])},
-        "per_step_s": [float(s) for s in trace["sim_time"]],
-    }
 
 
 def _activity(bundle, net, x: np.ndarray, rasters: dict[str, np.ndarray], active: np.ndarray):
@@ -193,13 +78,12 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     synaptic current u unquantised where Loihi truncates it every step). Models: our cost model
     runs on SANA-FE's own spikes, so both sides count the same activity; event counts must then
     be equal, and energy and time compare as ratios ours / SANA-FE."""
-    from neuromotif.deploy.backends.cpu import CPUBackend
     from neuromotif.deploy.compile import bundle_netlist
 
-    _check_fits(bundle, placement)
-    theirs = run_sanafe(bundle, placement, x)
-    names = tuple(p.name for p in bundle.lif_populations)
-    run = CPUBackend(bundle).run(x[None].astype(np.float32), record=names, activity=True)
+    names = tuple(p.name for p in bundle.neuron_populations)
+    sanafe = make_backend("sanafe", bundle, placement=placement).run(x[None], record=names)
+    theirs = {**sanafe.extras["sanafe"][0], "rasters": {n: sanafe.spikes[n][0] for n in names}}
+    run = make_backend("cpu", bundle).run(x[None].astype(np.float32), record=names, activity=True)
     spike_mismatches = int(sum((run.spikes[n][0] != theirs["rasters"][n]).sum() for n in names))
     net = bundle_netlist(bundle)
     ours = model_on(bundle, net, placement, _activity(bundle, net, x, theirs["rasters"], run.activity_active))
@@ -246,7 +130,7 @@ def crosscheck_run(run_dir: Path, sample: int = 0) -> dict[str, Any]:
     for need in ("config.yaml", "bundle/manifest.json", "simulation/summary.json"):
         if not (run_dir / need).exists():
             raise InputError(f"{run_dir} has no {need}: run `neuromotif run CONFIG --out {run_dir}` first")
-    _sanafe()
+    require_sanafe()
     config = load_config(run_dir / "config.yaml")
     bundle = read_bundle(run_dir / "bundle")
     chip = load_chip(bundle.manifest["chip"])

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 
 from neuromotif.config import Config
-from neuromotif.errors import InputError
-from neuromotif.io import atomic_save_npz, atomic_write_text
-from neuromotif.progress import note
+from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_save_npz, atomic_write_text
+from neuromotif.core.progress import note
 
 SIM_DIR = "simulation"
 CPU_CHUNK = 1024
@@ -110,7 +110,7 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     part = data.split(split)
     n = min(samples or len(part), len(part))
     part = part.subset(np.arange(n))
-    names = [p.name for p in bundle.lif_populations]
+    names = [p.name for p in bundle.neuron_populations]
     preds: dict[str, np.ndarray] = {"labels": part.labels}
     summary: dict[str, Any] = {"split": split, "samples": n}
 

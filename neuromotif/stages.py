@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from neuromotif.config import Config, dump_config, load_config, save_config
-from neuromotif.errors import InputError
-from neuromotif.progress import warn
+from neuromotif.core.errors import InputError
+from neuromotif.core.progress import warn
 
 RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json", "report.md",
                "report.html", "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png",
@@ -39,7 +39,7 @@ def lock_run_dir(out: Path) -> None:
         out.mkdir(parents=True, exist_ok=True)
         fh = open(out / LOCK_NAME, "a+")  # noqa: SIM115 - held open on purpose
     except OSError as exc:
-        from neuromotif.io import output_error
+        from neuromotif.core.io import output_error
 
         raise output_error(out / LOCK_NAME, exc) from None
     try:
@@ -66,7 +66,7 @@ def release_run_dir(out: Path) -> None:
 def join_group(config: Config):
     """Under torchrun, join the job's process group (``neuromotif.search.distributed``); ranks
     other than 0 go quiet. Without torchrun: rank 0 of 1, and torch is not even imported here."""
-    from neuromotif.progress import set_quiet
+    from neuromotif.core.progress import set_quiet
     from neuromotif.search import distributed
 
     group = distributed.setup(config.train.device)
@@ -103,7 +103,7 @@ def _barrier() -> None:
 
 
 def _prepare_run_dir(out: Path, config: Config, force: bool) -> None:
-    from neuromotif.io import remove_stale_temporaries
+    from neuromotif.core.io import remove_stale_temporaries
 
     lock_run_dir(out)
     for folder in (out, out / "train", out / "search", out / "simulation"):
@@ -172,7 +172,7 @@ def search_stage(config: Config, out: Path, force: bool = False):
     if force and (out / "search").exists() and main_process():
         shutil.rmtree(out / "search")
     prepare_run_dir(out, config, force)
-    return run_search(config, out, resume=not force)
+    return run_search(config.search_job(), out, resume=not force)
 
 
 def train_model(config: Config, out: Path, arch_file: Path | None = None, force: bool = False) -> dict[str, Any]:
@@ -198,7 +198,8 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     if config.train.objective.active:
         from neuromotif.search.cost_proxy import rsnn_proxy
 
-        cost = rsnn_proxy(model, config.compile.chip, config.report.cost_table, config.compile.neurons_per_core)[1]
+        cost = rsnn_proxy(model, config.compile.chip, config.train.objective.cost_table,
+                          config.compile.neurons_per_core)[1]
     trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window, cost=cost)
     summary = trainer.fit(resume=True)
     best = trainer.best_model()
@@ -207,7 +208,7 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
                "test_accuracy_quantized": evaluate(best, data.test, trainer.device, "chip")["accuracy"],
                "neurons": sum(s.neurons for s in arch.layers), "arch_source": arch.source}
     ranges = record_state_ranges(best, data.train, trainer.device)  # the compiler predicts overflow from them
-    save_model(out / "model.pt", best, config, data, metrics, trainer.history, ranges)
+    save_model(out / "model.pt", best, dump_config(config), data, metrics, trainer.history, ranges)
     return metrics
 
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from neuromotif.errors import InputError
-from neuromotif.io import atomic_write_text
-from neuromotif.progress import note
+from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_write_text
+from neuromotif.core.progress import note
 
 
 @dataclass(frozen=True)
@@ -187,7 +187,7 @@ def _run_on_ray(args, trials, root, rows, address, cpus_per_trial, retries, data
         note(f"sweep: {trials[i].name} done ({len(rows)}/{len(trials)})")
 
     def one(trial: Trial) -> dict[str, Any]:
-        from neuromotif.progress import set_quiet
+        from neuromotif.core.progress import set_quiet
 
         set_quiet(True)  # a worker's progress bars would interleave in the driver's terminal
         return run_trial(*args, trial, str(root), data_root)

@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from neuromotif.io import atomic_write_text
-from neuromotif.errors import InputError
+from neuromotif.core.io import atomic_write_text
+from neuromotif.core.errors import InputError
 
 CODES = {"E": 1, "I": -1, ".": 0}
 SYMBOLS = {v: k for k, v in CODES.items()}

@@ -103,7 +103,7 @@ def setup(device: str = "cpu") -> Group:
 
 def micro_count(configured: int, group: Group) -> int:
     """Micro-batches per global batch: ``train.micro_batches``, or the world size when that is 1."""
-    from neuromotif.errors import InputError
+    from neuromotif.core.errors import InputError
 
     if configured == 1:
         return group.world

@@ -33,13 +33,13 @@ import numpy as np
 import torch
 
 from neuromotif.search.arch import ArchSpec, NeuronParams
-from neuromotif.io import atomic_path, atomic_write_text
-from neuromotif.config import Config
+from neuromotif.core.io import atomic_path, atomic_write_text
+from neuromotif.search.settings import SearchJob
 from neuromotif.search.data import DatasetSplits, SpikeSplit, load_dataset
 from neuromotif.search.data.base import stratified_holdout
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 from neuromotif.search.plasticity import from_config, run_ip
-from neuromotif.progress import note, track
+from neuromotif.core.progress import note, track
 from neuromotif.search.model import predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.search.supernet import SuperNet
@@ -47,7 +47,7 @@ from neuromotif.search import distributed
 from neuromotif.search.train import evaluate, loss_fn, micro_spikes, resolve_device, restore_checkpoint
 
 
-def build_supernet(config: Config, info) -> SuperNet:
+def build_supernet(config: SearchJob, info) -> SuperNet:
     n = config.model.neuron
     sizes = config.search.motif_sizes if config.search.space == "motif" else list(config.model.hidden)
     if config.search.space == "motif":
@@ -60,7 +60,7 @@ def build_supernet(config: Config, info) -> SuperNet:
 
 
 class Search:
-    def __init__(self, config: Config, data: DatasetSplits, out: Path):
+    def __init__(self, config: SearchJob, data: DatasetSplits, out: Path):
         self.config, self.data, self.out = config, data, Path(out) / "search"
         self.device = resolve_device(config.train.device)
         self.net = build_supernet(config, data.info).to(self.device)
@@ -81,8 +81,8 @@ class Search:
         if config.search.objective.active:  # the architecture step sees each candidate's chip cost
             from neuromotif.search.cost_proxy import supernet_proxy
 
-            self.cost = supernet_proxy(self.net, config.compile.chip, config.report.cost_table,
-                                       config.compile.neurons_per_core)[1]
+            self.cost = supernet_proxy(self.net, config.target.chip, config.search.objective.cost_table,
+                                       config.target.neurons_per_core)[1]
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
 
@@ -284,12 +284,12 @@ class Search:
         return arch
 
 
-def run_search(config: Config, out: Path, resume: bool = True) -> ArchSpec:
+def run_search(config: SearchJob, out: Path, resume: bool = True) -> ArchSpec:
     """``neuromotif search``: search, derive and write ``OUT/search/architecture.yaml`` and plots."""
     data = load_dataset(config.data, config.seed)
     search = Search(config, data, out)
     arch = search.run(resume=resume)
-    if config.report.plots and distributed.current().main:
+    if config.plots and distributed.current().main:
         from neuromotif.search.search_plots import plot_search
 
         plot_search(search.net, search.history, search.out)

@@ -4,15 +4,16 @@ Owns what every layer shares: input weights, per-neuron gain (intrinsic plastici
 folded into all incoming weights), per-neuron voltage decay dv (IP's tau_m), current decay
 du, threshold, bias, and the two precisions:
 
-- ``float``: DESIGN.md's dynamics in float32, surrogate gradients for the spike.
-- ``chip``: the same dynamics as the chip computes them, bit for bit: float64 state in fixed
-  units (every value an integer below 2^53, so exact), the compiler's own quantization of the
-  weights, decays (dv clustered into the same profiles), threshold and bias
-  (``neuromotif.deploy.quantize``, for the model's ``numeric`` format and ``max_profiles``),
-  Lava's truncation toward zero of the decays, the 24-bit wrap of u, the saturation of v,
-  strict threshold and reset to zero. Gradients pass straight through every rounding and
-  truncation (quantization-aware training trains in it). Agreement with the CPU backend is
-  exact, not approximate (``tests/search/test_chip_precision.py``).
+Both precisions run the one LIF step (``hw_models.neurons.lif.step``) with torch ops
+(``search/neuron.py``):
+
+- ``float``: the dynamics in float32, surrogate gradients for the spike.
+- ``chip``: the same dynamics as the chip computes them, bit for bit (``ChipOps``), with the
+  compiler's own quantization of the weights, decays (dv clustered into the same profiles),
+  threshold and bias (``neuromotif.deploy.quantize``, for the model's ``numeric`` format and
+  ``max_profiles``). Gradients pass straight through every rounding and truncation
+  (quantization-aware training trains in it). Agreement with the CPU backend is exact, not
+  approximate (``tests/search/test_chip_precision.py``).
 
 Subclasses add a recurrent current by overriding ``recurrent_weights`` and
 ``recurrent_current``, and name themselves with ``kind`` (the compiler's population names).
@@ -26,24 +27,14 @@ import torch
 from torch import nn
 
 from neuromotif.deploy.ir import FloatPopulation
-from neuromotif.deploy.quantize import quantize_population, quantize_weights
+from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES, quantize_population, quantize_weights
 from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.hw_models.neurons import lif
 from neuromotif.search.arch import NeuronParams
-from neuromotif.search.neuron import lif_step, spike
+from neuromotif.search.neuron import ChipOps, FloatOps, straight_through
 
 PRECISIONS = ("float", "chip")
-INT32 = 2**31
-
-
-def straight_through(value: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-    """Forward exactly ``value``; backward identity to ``like`` (``like - like.detach()`` is 0)."""
-    return value + (like - like.detach())
-
-
-def chip_trunc(x: torch.Tensor) -> torch.Tensor:
-    """Truncation toward zero (Lava's ``sign(x) * (|x| >> 12)``), straight-through gradient."""
-    return straight_through(torch.trunc(x.detach()), x)
 
 
 def _np(t: torch.Tensor) -> np.ndarray:
@@ -54,7 +45,7 @@ class LIFLayer(nn.Module):
     kind = "lif"
     motif_size = 1  # neurons per motif (SC-ML layers set their own)
     numeric: NumericFormat | None = None  # the target chip's number format, for ``chip`` (set by the RSNN)
-    max_profiles: int = 4                 # decay profiles the compiler allows per population (set by the RSNN)
+    max_profiles: int = DEFAULT_MAX_PROFILES  # decay profiles the compiler allows per population (set by the RSNN)
 
     def __init__(self, n_in: int, n: int, neuron: NeuronParams, generator: torch.Generator, in_scale: float = 1.0):
         super().__init__()
@@ -92,9 +83,9 @@ class LIFLayer(nn.Module):
     def chip_parameters(self) -> dict[str, Any]:
         """What the compiler emits for this population, as float64 tensors in fixed units.
 
-        Weights are the stored integers x 2^exponent / scale (exactly representable) with a
-        straight-through path to the float weights; ``keep_u`` / ``keep_v`` the exact decay
-        factors (4096 - (du + 1)) / 4096 and (4096 - dv) / 4096 of the clustered profiles."""
+        ``w_in`` / ``rec``: the stored integers x 2^exponent / scale (exactly representable) with
+        a straight-through path to the float weights; ``params``: the LIF step's parameters of
+        the clustered profiles (``lif.fixed_params``, as the CPU backend builds them)."""
         if self.numeric is None:
             raise ValueError("chip precision needs the target chip's numeric format: build the RSNN with numeric=")
         fmt = self.numeric
@@ -112,13 +103,9 @@ class LIFLayer(nn.Module):
                                                      dv=_np(self.dv), bias=_np(self.bias)),
                                      scale, fmt, self.max_profiles)
         dev = self.w_in.device
-        one = 2.0**formats.LAVA_DECAY_BITS
-        as_t = lambda a: torch.from_numpy(np.asarray(a, np.float64)).to(dev)  # noqa: E731
+        params = lif.fixed_params(pop.du, pop.dv, pop.bias_mant, pop.bias_exp, pop.vth, fmt)
         return {"scale": float(scale), "w_in": weights(w_in), "rec": weights(rec) if rec is not None else None,
-                "keep_u": as_t((one - (pop.du + 1)) / one), "keep_v": as_t((one - pop.dv) / one),
-                "bias": as_t((pop.bias_mant << pop.bias_exp).astype(np.float64)),
-                "vth": float(pop.vth << formats.STATE_SHIFT),
-                "u_limit": float(formats.u_limit(fmt)), "v_limit": float(formats.v_limit(fmt))}
+                "params": params.map(lambda a: torch.from_numpy(np.asarray(a, np.float64)).to(dev))}
 
     def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor | None) -> torch.Tensor | float:
         return 0.0
@@ -143,75 +130,44 @@ class LIFLayer(nn.Module):
 
         The input arrives one step late (a[t] = W x[t-1] + W_rec s[t-1]), as on the chip.
         """
+        shape = self.neuron_shape()
         if self.precision == "chip":
-            return self._forward_chip(x, record_v)
+            p = self.chip_parameters()
+            unit = formats.fixed_unit(p["scale"])  # threshold units -> fixed units of u and v
+            params = p["params"].map(lambda a: a.view(shape))
+            x = x.double()
+            max_a = float(p["w_in"].detach().abs().sum(1).max()) + (
+                float(p["rec"].detach().abs().sum(-1).max()) if p["rec"] is not None else 0.0)
+            return self._run(x, p["w_in"], p["rec"], params, ChipOps(unit, self.range_stats), unit,
+                             lif.int32_possible(max_a * unit, self.numeric), record_v)
         p = self.effective()
-        batch, steps, _ = x.shape
-        shifted = torch.cat([x.new_zeros(batch, 1, self.n_in), x[:, :-1]], dim=1)
-        # unbind once: indexing drive[t] per step would make backward zero-fill a full [T, ...] gradient per step
-        drive = self.to_layout(shifted @ p["w_in"].T).unbind(0)
-        shape = self.neuron_shape()
-        keep_u = (1 - p["du"]).to(x.dtype)
-        keep_v = (1 - p["dv"]).to(x.dtype).view(shape)
         bias = p["bias"].to(x.dtype).view(shape) if bool((p["bias"] != 0).any()) else None
-        u = x.new_zeros(drive[0].shape)
-        v = x.new_zeros(drive[0].shape)
-        s = x.new_zeros(drive[0].shape)
-        spikes, volts = [], []
-        for t in range(steps):
-            a = drive[t] + self.recurrent_current(s, p["rec"]) if p["rec"] is not None else drive[t]
-            u, v, s = lif_step(u, v, a, keep_u, keep_v, self.vth, bias)
-            spikes.append(s)
-            if record_v:
-                volts.append(v)
-        out = {"spikes": self.from_layout(torch.stack(spikes))}
-        if record_v:
-            out["v"] = self.from_layout(torch.stack(volts))
-        return out
+        params = lif.LIFParams((1 - p["du"]).to(x.dtype), (1 - p["dv"]).to(x.dtype).view(shape), bias, self.vth)
+        return self._run(x, p["w_in"], p["rec"], params, FloatOps, 1.0, False, record_v)
 
-    def _forward_chip(self, x: torch.Tensor, record_v: bool) -> dict[str, torch.Tensor]:
-        """The chip's integer dynamics (see the module docstring); spikes are float64."""
-        p = self.chip_parameters()
-        x = x.double()
+    def _run(self, x: torch.Tensor, w_in: torch.Tensor, rec: torch.Tensor | None, params: lif.LIFParams, ops: Any,
+             unit: float, int32: bool, record_v: bool) -> dict[str, torch.Tensor]:
+        """The step loop of both precisions; currents and v in units of ``unit`` per threshold unit."""
         batch, steps, _ = x.shape
-        to_fixed = p["scale"] * 2**formats.STATE_SHIFT  # threshold units -> fixed units of u and v
         shifted = torch.cat([x.new_zeros(batch, 1, self.n_in), x[:, :-1]], dim=1)
-        drive = self.to_layout((shifted @ p["w_in"].T) * to_fixed).unbind(0)
-        shape = self.neuron_shape()
-        keep_u, keep_v, bias = (p[k].view(shape) for k in ("keep_u", "keep_v", "bias"))
-        vth, u_lim, v_lim = p["vth"], p["u_limit"], p["v_limit"]
+        drive = shifted @ w_in.T
+        # unbind once: indexing drive[t] per step would make backward zero-fill a full [T, ...] gradient per step
+        drive = self.to_layout(drive * unit if unit != 1 else drive).unbind(0)
         u = x.new_zeros(drive[0].shape)
         v = x.new_zeros(drive[0].shape)
         s = x.new_zeros(drive[0].shape)
-        stats = self.range_stats
-        # can u + a leave int32 (where Lava wraps)? Only for absurd weights: decided once, from the weights
-        max_a = float(p["w_in"].detach().abs().sum(1).max()) + (
-            float(p["rec"].detach().abs().sum(-1).max()) if p["rec"] is not None else 0.0)
-        int32_possible = u_lim + max_a * to_fixed >= INT32
         spikes, volts = [], []
         for t in range(steps):
-            a = drive[t] + self.recurrent_current(s, p["rec"]) * to_fixed if p["rec"] is not None else drive[t]
-            u = chip_trunc(u * keep_u) + a
-            if stats is not None:
-                _record(stats, "u_max_abs", float(u.detach().abs().max()))
-            if int32_possible and bool((u.detach().abs() >= INT32).any()):  # Lava adds into int32: wrap like it
-                u = u - (2 * INT32) * torch.floor((u.detach() + INT32) / (2 * INT32))
-            wrap = (u.detach() > u_lim).double() - (u.detach() <= -u_lim).double()
-            u = u - (2 * u_lim) * wrap
-            v = chip_trunc(v * keep_v) + u + bias
-            if stats is not None:
-                _record(stats, "v_max_abs", float(v.detach().abs().max()))
-            v = torch.clamp(v, -v_lim, v_lim)
-            s = spike((v - vth) / to_fixed)  # forward: v > vth exactly (division by a power of two)
-            v = v.masked_fill(s.detach() > 0, 0.0)
+            if rec is None:
+                a = drive[t]
+            else:
+                r = self.recurrent_current(s, rec)
+                a = drive[t] + (r * unit if unit != 1 else r)
+            u, v, s = lif.step(ops, u, v, a, params, int32)
             spikes.append(s)
             if record_v:
-                volts.append(v / to_fixed)
+                volts.append(v / unit if unit != 1 else v)
         out = {"spikes": self.from_layout(torch.stack(spikes))}
         if record_v:
             out["v"] = self.from_layout(torch.stack(volts))
         return out
-
-
-def _record(stats: dict[str, float], key: str, value: float) -> None:
-    stats[key] = max(stats.get(key, 0.0), value)

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from neuromotif.hw_models import load_chip
+from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP, NumericFormat
 from neuromotif.search.arch import ArchSpec, LayerSpec
 from neuromotif.search.baselines import DenseRecurrentLayer, FeedForwardLayer
@@ -37,7 +38,8 @@ class RSNN(nn.Module):
     """``numeric`` and ``max_profiles``: the compile target the ``chip`` precision reproduces
     bit for bit (default: the default chip's format and 4 decay profiles per population)."""
 
-    def __init__(self, arch: ArchSpec, seed: int = 0, numeric: NumericFormat | None = None, max_profiles: int = 4):
+    def __init__(self, arch: ArchSpec, seed: int = 0, numeric: NumericFormat | None = None,
+                 max_profiles: int = DEFAULT_MAX_PROFILES):
         super().__init__()
         self.arch = arch
         self.numeric = numeric or load_chip(DEFAULT_CHIP).numeric

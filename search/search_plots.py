@@ -9,7 +9,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from neuromotif.hw_models.plots import WIDTH, integer_ticks, legend_outside
-from neuromotif.plotting import save_figure
+from neuromotif.core.plotting import save_figure
 
 
 def plot_search(net, history: list[dict], out: Path) -> list[Path]:

@@ -19,15 +19,17 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from neuromotif.io import atomic_path, atomic_write_text
-from neuromotif.config import Config, TrainConfig, dump_config
+from neuromotif.core.io import atomic_path, atomic_write_text
+from neuromotif.hw_models import formats
+from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
+from neuromotif.search.settings import TrainConfig
 from neuromotif.search.data import DatasetSplits, SpikeSplit
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 from neuromotif.hw_models.chip import NumericFormat
 from neuromotif.search import distributed
 from neuromotif.search.model import RSNN, predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
-from neuromotif.progress import note, track
+from neuromotif.core.progress import note, track
 
 MODEL_FORMAT = "neuromotif-model"
 MODEL_VERSION = 1
@@ -112,7 +114,7 @@ def record_state_ranges(model: RSNN, split: SpikeSplit, device: torch.device, sa
             model(torch.from_numpy(x).to(device, torch.float32))
         ranges = {}
         for name, layer in zip(population_names(model), layers):
-            to_threshold = 1.0 / (layer.chip_parameters()["scale"] * 64)
+            to_threshold = 1.0 / formats.fixed_unit(layer.chip_parameters()["scale"])
             ranges[name] = {k: v * to_threshold for k, v in layer.range_stats.items()}
     finally:
         for layer in layers:
@@ -250,15 +252,16 @@ class Trainer:
         return self.model
 
 
-def save_model(path: Path, model: RSNN, config: Config, data: DatasetSplits, metrics: dict[str, Any],
+def save_model(path: Path, model: RSNN, config_text: str, data: DatasetSplits, metrics: dict[str, Any],
                history: list[dict[str, Any]], state_ranges: dict[str, Any] | None = None) -> None:
     """``model.pt``: weights and neuron parameters (state dict), architecture, the compile target
-    (numeric format, profiles), config, data spec, and the u / v ranges seen on training data."""
+    (numeric format, profiles), the run's config (``config_text``, YAML), data spec, and the u / v
+    ranges seen on training data."""
     if not distributed.current().main:
         return
     payload = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "state_dict": model.state_dict(),
                "arch": model.arch.to_dict(), "numeric": asdict(model.numeric), "max_profiles": model.max_profiles,
-               "config": dump_config(config),
+               "config": config_text,
                "data": asdict(data.info),
                "metrics": metrics, "history": history, "state_ranges": state_ranges}
     with atomic_path(path) as tmp:
@@ -286,7 +289,7 @@ def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
         raise InputError(f"{path}: damaged numeric format ({exc}): retrain it") from None
     try:
         model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric,
-                     max_profiles=int(payload.get("max_profiles", 4)))
+                     max_profiles=int(payload.get("max_profiles", DEFAULT_MAX_PROFILES)))
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__

@@ -346,7 +346,7 @@ def test_a_run_started_before_a_config_key_existed_resumes_and_a_real_change_is_
     """A key added to the schema later (at its default) must not block a run's resumption; a
     changed value must, naming the key and both values."""
     from neuromotif.config import dump_config, load_config
-    from neuromotif.errors import InputError
+    from neuromotif.core.errors import InputError
     from neuromotif.stages import prepare_run_dir, release_run_dir
 
     config = load_config(None, ["train.epochs=3"])

@@ -13,10 +13,10 @@ import h5py
 import numpy as np
 import pytest
 
-from neuromotif import io
+from neuromotif.core import io
 from neuromotif.cli import main
 from neuromotif.config import DataConfig
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 from neuromotif.search.data import load_dataset
 from tests.search.data import real_formats
 

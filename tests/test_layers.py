@@ -1,13 +1,15 @@
-"""The import graph: what each part may pull in, checked two ways.
+"""The import graph: what each layer may pull in, derived from the folders, checked two ways.
 
 Statically (every ``import`` in every module, including those inside functions) and at run
-time (importing every module of a part in a fresh interpreter, then reading ``sys.modules``):
+time (importing every module of a layer in a fresh interpreter, then reading ``sys.modules``).
+The layers are the folders, bottom to top; a folder that is in no layer fails the test, so the
+table cannot go stale:
 
+- ``neuromotif/core`` (plumbing): nothing else of ours, no torch;
 - ``hw_models``: nothing of ours, no torch (outside tools and the backends use it);
-- ``deploy``: no ``search``, no app layer, no torch (bundles and backends run without torch);
-- ``search``: of deploy only the numpy front end (float network, quantizer);
-- the shared plumbing (``errors``, ``io``, ``progress``, ``plotting``, ``versions``, ``config``):
-  no ``search``, ``deploy`` or app layer, so every part can use it.
+- ``deploy``: core and hw_models, no torch (bundles and backends run without torch);
+- ``search``: core, hw_models and of deploy only the numpy front end (float network, quantizer);
+- the app, every module directly in ``neuromotif/``: anything; nothing below imports it.
 """
 from __future__ import annotations
 
@@ -20,20 +22,38 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-PLUMBING = ("errors", "io", "progress", "plotting", "versions", "config")
-APP = ("neuromotif.cli", "neuromotif.stages", "neuromotif.simulation", "neuromotif.run", "neuromotif.report")
+# layer -> (folder, what it may import of ours, may it import torch)
+LAYERS = {
+    "core": (ROOT / "neuromotif" / "core", (), False),
+    "hw_models": (ROOT / "hw_models", (), False),
+    "deploy": (ROOT / "deploy", ("core", "hw_models"), False),
+    "search": (ROOT / "search", ("core", "hw_models", "deploy.ir", "deploy.quantize"), True),
+}
+BELOW_APP = tuple(LAYERS)
 
 
-def modules_of(part: str) -> dict[str, Path]:
-    """Module name -> file for a part (``search``, ``deploy``, ``hw_models``) or the plumbing."""
-    if part == "plumbing":
-        return {f"neuromotif.{name}": ROOT / "neuromotif" / f"{name}.py" for name in PLUMBING}
-    out = {}
-    for path in sorted((ROOT / part).rglob("*.py")):
-        rel = path.relative_to(ROOT / part).with_suffix("")
-        parts = [p for p in rel.parts if p != "__init__"]
-        out[".".join(["neuromotif", part, *parts])] = path
-    return out
+def module_name(layer: str, path: Path) -> str:
+    rel = path.relative_to(LAYERS[layer][0]).with_suffix("")
+    return ".".join(["neuromotif", layer, *[p for p in rel.parts if p != "__init__"]])
+
+
+def modules_of(layer: str) -> dict[str, Path]:
+    """Module name -> file for every module of a layer."""
+    return {module_name(layer, path): path for path in sorted(LAYERS[layer][0].rglob("*.py"))}
+
+
+def app_modules() -> list[str]:
+    return [f"neuromotif.{p.stem}" for p in sorted((ROOT / "neuromotif").glob("*.py")) if p.stem != "__init__"]
+
+
+def test_every_package_folder_is_a_layer():
+    """A new package folder (under neuromotif/ or mapped to neuromotif.* at the top) must be given a layer here."""
+    import tomllib
+
+    mapped = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["package-dir"]
+    top = {name.removeprefix("neuromotif.") for name in mapped if name != "neuromotif"}
+    inner = {p.parent.name for p in (ROOT / "neuromotif").glob("*/__init__.py")}
+    assert top | inner == set(LAYERS)
 
 
 def imported_names(path: Path) -> set[str]:
@@ -48,26 +68,32 @@ def imported_names(path: Path) -> set[str]:
     return names
 
 
-def forbidden(part: str) -> tuple[str, ...]:
-    """Module prefixes ``part`` must never import."""
-    if part == "hw_models":
-        return ("torch", "neuromotif.search", "neuromotif.deploy", *APP, *(f"neuromotif.{p}" for p in PLUMBING))
-    if part == "deploy":
-        return ("torch", "neuromotif.search", "neuromotif.config", *APP)
-    return ("torch", "neuromotif.search", "neuromotif.deploy", *APP)
+def forbidden(layer: str) -> tuple[str, ...]:
+    """Module prefixes ``layer`` must never import: every other layer it is not allowed, the app, torch."""
+    _, allowed, torch_ok = LAYERS[layer]
+    ours = [f"neuromotif.{other}" for other in LAYERS if other != layer and other not in allowed]
+    partial = {a.split(".")[0] for a in allowed if "." in a}
+    ours = [o for o in ours if o.removeprefix("neuromotif.") not in partial]
+    return (*ours, *app_modules(), *(() if torch_ok else ("torch",)))
 
 
 def hits(names, prefixes) -> list[str]:
     return sorted(n for n in names if any(n == p or n.startswith(p + ".") for p in prefixes))
 
 
-@pytest.mark.parametrize("part", ["hw_models", "deploy", "plumbing"])
+def test_the_forbidden_list_names_the_app_and_the_layers_above():
+    assert "neuromotif.cli" in forbidden("core") and "neuromotif.search" in forbidden("deploy")
+    assert "neuromotif.deploy" in forbidden("hw_models") and "torch" in forbidden("deploy")
+    assert "neuromotif.deploy" not in forbidden("search") and "neuromotif.config" in forbidden("search")
+
+
+@pytest.mark.parametrize("part", BELOW_APP)
 def test_no_forbidden_import_anywhere_in_the_source(part):
     found = {name: hits(imported_names(path), forbidden(part)) for name, path in modules_of(part).items()}
     assert not {k: v for k, v in found.items() if v}, f"{part} imports what it must not"
 
 
-@pytest.mark.parametrize("part", ["hw_models", "deploy", "plumbing"])
+@pytest.mark.parametrize("part", ["core", "hw_models", "deploy"])
 def test_importing_every_module_in_a_fresh_interpreter_pulls_in_nothing_forbidden(part):
     names = list(modules_of(part))
     code = ("import importlib, json, sys\n"
@@ -77,8 +103,8 @@ def test_importing_every_module_in_a_fresh_interpreter_pulls_in_nothing_forbidde
     assert out.returncode == 0, out.stderr
     loaded = json.loads(out.stdout)
     assert not hits(loaded, forbidden(part)), f"importing {part} loaded forbidden modules"
-    if part == "hw_models":
-        assert not [m for m in loaded if m.startswith("neuromotif.") and not m.startswith("neuromotif.hw_models")]
+    if part in ("core", "hw_models"):
+        assert not [m for m in loaded if m.startswith("neuromotif.") and not m.startswith(f"neuromotif.{part}")]
 
 
 def test_the_search_side_uses_only_the_compilers_numpy_front_end():

@@ -1,19 +1,12 @@
 """Fast numpy backend, bit-identical to Lava's Loihi models (PyLifModelBitAcc, PySparseModelBitAcc).
 
-Per step t (t = 1..T), for every sample in the batch at once:
-  input population emits x[:, t-1] (a RingBuffer source sends data[:, t-1] at step t);
-  every projection delivers what its pre population emitted at step t-1 (one-step hop):
-      a = (W @ s_pre) << e        (e >= 0: the bundle reader refuses negative exponents)
-  every LIF population, as Lava computes it (int64 products, int32 casts):
-      u = sign(u*(4096-(du+1))) * (|u*(4096-(du+1))| >> 12)
-      u = int32(u + (a << 6));  24-bit wrap: u > 2^23 -> u - 2^24; u <= -2^23 -> u + 2^24
-      v = sign(v*(4096-dv)) * (|v*(4096-dv)| >> 12)
-      v = clip(v + u + (bias_mant << bias_exp), -(2^23-1), 2^23-1)
-      s = v > vth << 6;  v[s] = 0
-(the 24 bits are the bundle's ``numeric.u_bits`` / ``v_bits``). Weights pass Lava's storage
-rules first: clipped by sign mode (mixed [-256, 255]) and the low ``8 - weight_bits + mixed``
-bits zeroed (at 8 bits mixed: 127 -> 126, -1 -> -2); the compiler only emits weights that
-survive unchanged.
+Per step t (t = 1..T), for every sample in the batch at once: the input population emits
+x[:, t-1] (a RingBuffer source sends data[:, t-1] at step t); every projection delivers what
+its pre population emitted at step t-1 (one-step hop), ``a = (W @ s_pre) << e`` (e >= 0: the
+bundle reader refuses negative exponents); every neuron population takes one step of its
+model's integer dynamics, written once in ``hw_models.neurons`` (the LIF: ``neurons/lif.py``)
+and run here by its in-place numpy ops. Weights pass Lava's storage rule first
+(``formats.lava_kept_weights``); the compiler only emits weights that survive unchanged.
 
 Speed without losing a bit: every state value is an integer below 2^36, so float64 arithmetic
 on them is exact (the sign-magnitude shift is ``trunc(x * k)``, k = keep / 4096 exactly), and
@@ -37,8 +30,9 @@ import scipy.sparse as sp
 from neuromotif.deploy.backends import SimResult
 from neuromotif.deploy.bundle import Bundle
 from neuromotif.hw_models import formats
+from neuromotif.hw_models.neurons import neuron_model
+from neuromotif.hw_models.neurons.lif import NumpyFixedOps, int32_possible
 
-INT32 = 2**31
 DENSE_MAX_ENTRIES = 1 << 23   # projections up to 8 M entries may run as dense float32 products
 DRIVE_BUDGET = 1 << 28        # bytes for the precomputed input drive of one batch
 MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost more than they give
@@ -46,14 +40,9 @@ FLOAT32_EXACT = 1 << 24
 
 
 def stored_weights(w: sp.csr_matrix, sign_mode: str, weight_bits: int) -> sp.csr_matrix:
-    """What Lava's Sparse keeps of the weights: clipped by sign mode, then the low
-    ``8 - weight_bits + mixed`` bits of the magnitude zeroed (floor for mixed, toward zero for
-    inhibitory, as ``lava.utils.weightutils`` does)."""
+    """What Lava's Sparse keeps of the weights (``formats.lava_kept_weights``), zeros dropped."""
     w = w.copy()
-    lo, hi = {"mixed": (-256, 255), "excitatory": (0, 255), "inhibitory": (-255, 0)}[sign_mode]
-    drop = max(8 - weight_bits + (sign_mode == "mixed"), 0)
-    data = np.clip(w.data, lo, hi)
-    w.data = -((-data >> drop) << drop) if sign_mode == "inhibitory" else (data >> drop) << drop
+    w.data = formats.lava_kept_weights(w.data, sign_mode, weight_bits)
     w.eliminate_zeros()
     return w
 
@@ -181,29 +170,6 @@ class _Synapses:
         return np.bincount(rows, weights=self.col_vals[pos], minlength=batch * n_post).reshape(batch, n_post)
 
 
-def lif_update(u: np.ndarray, v: np.ndarray, a64: np.ndarray, keep_u: np.ndarray, keep_v: np.ndarray,
-               bias: np.ndarray, vth_fx: float, u_limit: int, v_limit: int, int32_possible: bool = True) -> np.ndarray:
-    """In place on float64 integer-valued state [B, n]; ``a64`` = a << 6. Returns the spikes.
-    ``u_limit``: u wraps past +-u_limit (2^23); ``v_limit``: v saturates at +-v_limit (2^23 - 1)."""
-    np.multiply(u, keep_u, out=u)  # in place, few passes over memory: this runs every step
-    np.trunc(u, out=u)
-    u += a64
-    if int32_possible and np.abs(u).max(initial=0) >= INT32:  # Lava adds into int32: wrap like it
-        u[...] = ((u + INT32) % (2 * INT32)) - INT32
-    if u.size and (u.max() > u_limit or u.min() <= -u_limit):  # the 24-bit wrap, rare: checked by two reductions
-        u[u > u_limit] -= 2 * u_limit
-        u[u <= -u_limit] += 2 * u_limit
-    np.multiply(v, keep_v, out=v)
-    np.trunc(v, out=v)
-    v += u
-    v += bias
-    if v.size and (v.max() > v_limit or v.min() < -v_limit):  # saturation, rare
-        np.clip(v, -v_limit, v_limit, out=v)
-    s = v > vth_fx
-    np.copyto(v, 0.0, where=s)
-    return s
-
-
 class CPUBackend:
     """Runs a bundle on batches of samples ``x`` [B, T, channels] (binary)."""
 
@@ -211,17 +177,14 @@ class CPUBackend:
         """``threads``: worker threads for large batches (default: every core)."""
         self.bundle = bundle
         self.threads = threads
-        self.lifs = bundle.lif_populations
+        self.lifs = bundle.neuron_populations
         numeric = bundle.numeric
         self.weight_bits = numeric.weight_bits
-        self.u_limit, self.v_limit = formats.u_limit(numeric), formats.v_limit(numeric)
-        self.params = {p.name: ((4096 - (p.du + 1))[None, :] / 4096.0, (4096 - p.dv)[None, :] / 4096.0,
-                                (p.bias_mant << p.bias_exp)[None, :].astype(np.float64), float(p.vth << 6))
-                       for p in self.lifs}
+        self.models = {p.name: neuron_model(p.kind) for p in self.lifs}
+        self.params = {p.name: self.models[p.name].params(p, numeric).map(lambda a: a[None, :]) for p in self.lifs}
         self.incoming = {p.name: [(j.pre, self._synapses(j)) for j in bundle.inputs_to(p.name)] for p in self.lifs}
-        # can u + (a << 6) leave int32? Only for absurd weights; decided once, from the weights
-        self.int32_possible = {p.name: self.u_limit + 64 * sum(b.max_current for _, b in self.incoming[p.name]) >= INT32
-                               for p in self.lifs}
+        self.int32_possible = {p.name: int32_possible(sum(b.max_current for _, b in self.incoming[p.name])
+                                                      * 2**formats.STATE_SHIFT, numeric) for p in self.lifs}
         self.offsets, at = {}, 0
         for p in bundle.populations:
             self.offsets[p.name] = at
@@ -235,8 +198,7 @@ class CPUBackend:
 
     def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
             activity: bool = False, batch_size: int = 256) -> SimResult:
-        """Simulate. ``record``: populations whose rasters (and v, u with ``record_v``) to keep;
-        ``activity``: also count spikes and active updates per step and neuron for the cost model."""
+        """Simulate (``Backend.run``); ``batch_size``: samples per vectorised batch."""
         t0 = time.perf_counter()
         widest = max(p.size for p in self.lifs)
         batch_size = max(1, min(batch_size, DRIVE_BUDGET // (8 * x.shape[1] * widest)))
@@ -296,9 +258,8 @@ class CPUBackend:
                     if s_pre.any():
                         a64 += syn.current(s_pre, keep32=True)  # float32 adds into float64 exactly
                 u, v = state[p.name]
-                keep_u, keep_v, bias, vth_fx = self.params[p.name]
-                s = lif_update(u, v, a64, keep_u, keep_v, bias, vth_fx, self.u_limit, self.v_limit,
-                               self.int32_possible[p.name])
+                u, v, s = self.models[p.name].step(NumpyFixedOps, u, v, a64, self.params[p.name],
+                                                   self.int32_possible[p.name])
                 now[p.name] = s.astype(np.float64)
                 if activity:
                     off = self.offsets[p.name]

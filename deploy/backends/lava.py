@@ -20,11 +20,11 @@ from typing import Any
 
 import numpy as np
 
-from neuromotif.deploy.backends import SimResult
+from neuromotif.deploy.backends import SimResult, refuse_options
 from neuromotif.deploy.backends.session import SessionTimeout, run_in_session
 from neuromotif.deploy.bundle import Bundle
 from neuromotif.deploy.lava_compat import import_lava
-from neuromotif.progress import progress_bar
+from neuromotif.core.progress import progress_bar
 
 CHILD = "neuromotif.deploy.backends.lava_child"
 
@@ -38,7 +38,7 @@ class LavaBackend:
         import_lava()
         self.bundle = bundle
         self.timeout_s = timeout_s
-        self.groups = {p.name: p.profile_groups() for p in bundle.lif_populations}
+        self.groups = {p.name: p.profile_groups() for p in bundle.neuron_populations}
 
     def process_count(self) -> int:
         """Lava processes the network needs (plus Lava's own 3 service processes)."""
@@ -50,9 +50,12 @@ class LavaBackend:
                     n += int(j.weights[post_idx][:, pre_idx].nnz > 0)
         return n
 
-    def run(self, x: np.ndarray, record: tuple[str, ...] = ()) -> SimResult:
+    def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
+            activity: bool = False) -> SimResult:
         """Run every sample of ``x`` [B, T, channels] in a supervised Lava session; records the
-        output and ``record`` populations. Past ``timeout_s`` the session is ended (exit 2 in the CLI)."""
+        output and ``record`` populations (spikes, final u and v). Past ``timeout_s`` the session is
+        ended (exit 2 in the CLI)."""
+        refuse_options("lava", record_v, activity)
         t0 = time.perf_counter()
         what = (f"the Lava run ({len(x)} samples x {x.shape[1]} steps) exceeded the time limit of "
                 f"{self.timeout_s:g} s: use fewer samples (--samples / simulate.lava_samples) or raise "
@@ -87,7 +90,7 @@ class LavaBackend:
         recorded = tuple(dict.fromkeys((*record, b.output.name)))
         source = Source(data=x[0].T.astype(np.int64))
         lifs: dict[str, list] = {}
-        for p in b.lif_populations:
+        for p in b.neuron_populations:
             lifs[p.name] = [LIF(shape=(len(idx),), du=int(p.du[idx[0]]), dv=int(p.dv[idx[0]]), vth=int(p.vth),
                                 bias_mant=p.bias_mant[idx], bias_exp=p.bias_exp[idx], name=f"{p.name}.g{g}")
                             for g, idx in enumerate(self.groups[p.name])]

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 FRAME = struct.Struct("!Q")
 SHM = Path("/dev/shm")

@@ -16,10 +16,10 @@ import numpy as np
 from neuromotif.search.data import digits_saccade, letters_tts, ti46, tonic_sets
 from neuromotif.search.data.base import DatasetInfo, DatasetSplits, SpikeSplit, group_holdout, stratified_holdout
 from neuromotif.search.data.cache import cache_key, cached_splits
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 if TYPE_CHECKING:
-    from neuromotif.config import DataConfig
+    from neuromotif.search.settings import DataConfig
 
 __all__ = ["DatasetInfo", "DatasetSplits", "SpikeSplit", "DATASETS", "load_dataset", "dataset_status",
            "dataset_info"]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromotif.io import OutputError, atomic_path
-from neuromotif.progress import warn
+from neuromotif.core.io import OutputError, atomic_path
+from neuromotif.core.progress import warn
 from neuromotif.search.data.base import SpikeSplit
 
 CACHE_FORMAT = 1

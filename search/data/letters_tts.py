@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from neuromotif.search.data.base import DatasetInfo, SpikeSplit
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 ASSET = Path(__file__).parent / "assets" / "letters_tts.npz"
 TIMESTEPS = 100

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromotif.io import atomic_path
+from neuromotif.core.io import atomic_path
 from neuromotif.search.data import cochlea
-from neuromotif.progress import track
+from neuromotif.core.progress import track
 
 LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 ACCENTS = ["en", "en-US", "en-GB-scotland", "en-GB-x-gbclan", "en-GB-x-rp", "en-GB-x-gbcwmd", "en-029", "en-US-nyc"]

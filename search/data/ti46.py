@@ -17,8 +17,8 @@ import numpy as np
 
 from neuromotif.search.data import cochlea
 from neuromotif.search.data.base import DatasetInfo, SpikeSplit
-from neuromotif.errors import InputError
-from neuromotif.progress import track
+from neuromotif.core.errors import InputError
+from neuromotif.core.progress import track
 
 FOLDER = "TI46-Alpha"
 AUDIO_SUFFIXES = (".wav", ".sph")

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from neuromotif.search.data.base import DatasetInfo, SpikeSplit, bin_events
-from neuromotif.errors import InputError
-from neuromotif.progress import note, track
+from neuromotif.core.errors import InputError
+from neuromotif.core.progress import note, track
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ needs_lava = pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-n
 def run_both(bundle, x, record=None):
     from neuromotif.deploy.backends.lava import LavaBackend
 
-    record = record or tuple(p.name for p in bundle.lif_populations)
+    record = record or tuple(p.name for p in bundle.neuron_populations)
     cpu = CPUBackend(bundle).run(x, record=record, record_v=True)
     lava = LavaBackend(bundle, timeout_s=300).run(x, record=record)
     return cpu, lava
@@ -56,7 +56,7 @@ def test_single_neuron_matches_lava(tmp_path):
 @pytest.mark.parametrize("seed,exps", [(0, (1, 0, 0)), (1, (0, 2, 1)), (2, (3, 0, 1))])
 def test_random_recurrent_networks_match_lava(tmp_path, seed, exps):
     b = random_bundle(tmp_path / "b", seed, exps=exps)
-    assert max(p.profiles.max() + 1 for p in b.lif_populations) > 1  # several LIF processes per population
+    assert max(p.profiles.max() + 1 for p in b.neuron_populations) > 1  # several LIF processes per population
     x = (np.random.default_rng(seed).random((3, 25, 12)) < 0.3).astype(np.uint8)
     cpu, lava = run_both(b, x)
     assert cpu.spikes["h"].sum() > 0 and cpu.spikes["out"].sum() > 0  # the test exercises spikes

@@ -39,7 +39,7 @@ def run_brian2_loihi(bundle, x: np.ndarray) -> dict[str, np.ndarray]:
     steps = x.shape[0]
     t_idx, n_idx = np.nonzero(x)
     groups = {bundle.input.name: bl.LoihiSpikeGeneratorGroup(bundle.input.size, n_idx, t_idx + 1)}
-    for p in bundle.lif_populations:
+    for p in bundle.neuron_populations:
         assert len(np.unique(p.du)) == len(np.unique(p.dv)) == 1 and not p.bias_mant.any()
         groups[p.name] = bl.LoihiNeuronGroup(p.size, refractory=1, threshold_v_mant=int(p.vth),
                                              decay_v=int(p.dv[0]), decay_I=int(p.du[0]) + 1)
@@ -50,7 +50,7 @@ def run_brian2_loihi(bundle, x: np.ndarray) -> dict[str, np.ndarray]:
         s.connect(i=coo.col, j=coo.row)
         s.w = coo.data
         synapses.append(s)
-    monitors = {p.name: bl.LoihiSpikeMonitor(groups[p.name]) for p in bundle.lif_populations}
+    monitors = {p.name: bl.LoihiSpikeMonitor(groups[p.name]) for p in bundle.neuron_populations}
     bl.LoihiNetwork(*groups.values(), *synapses, *monitors.values()).run(steps)
     rasters = {}
     for name, m in monitors.items():

@@ -64,10 +64,10 @@ def test_a_chip_yaml_with_4_bit_weights_and_16_bit_thresholds_compiles_and_runs_
     assert bundle.numeric.weight_bits == 4 and bundle.manifest["numeric"]["vth_bits"] == 16
     for j in bundle.projections:
         assert (j.weights.data % 32 == 0).all() and -256 <= j.weights.data.min() and j.weights.data.max() <= 224  # -8, 7 << 5
-    assert all(0 < p.vth < 2**16 for p in bundle.lif_populations)
+    assert all(0 < p.vth < 2**16 for p in bundle.neuron_populations)
     data, _ = dataset_of(bundle)
     x = data.test.spikes(np.arange(4))
-    names = tuple(p.name for p in bundle.lif_populations)
+    names = tuple(p.name for p in bundle.neuron_populations)
     cpu = CPUBackend(bundle).run(x, record=names)
     lava = LavaBackend(bundle, timeout_s=300).run(x, record=names)
     assert cpu.spikes["scml0"].sum() > 0 and spike_mismatches(cpu.spikes, lava.spikes) == 0
@@ -153,7 +153,7 @@ def test_quickstart_fixed_point_accuracy_and_lava_equivalence(tmp_path):
     fixed_acc = float((np.argmax(fixed.counts, 1) == data.test.labels).mean())
     assert abs(fixed_acc - metrics["test_accuracy_float"]) <= 0.01, (fixed_acc, metrics)
     x = data.test.spikes(np.arange(20))
-    names = tuple(p.name for p in bundle.lif_populations)
+    names = tuple(p.name for p in bundle.neuron_populations)
     cpu = CPUBackend(bundle).run(x, record=names)
     lava = LavaBackend(bundle).run(x, record=names)
     assert spike_mismatches(cpu.spikes, lava.spikes) == 0 and cpu.spikes["scml0"].sum() > 0

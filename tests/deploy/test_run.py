@@ -57,7 +57,7 @@ def test_report_numbers_are_consistent(run_dir):
     bundle = read_bundle(out / "bundle")
     res = report["resources"]
     assert res["cores"] == len(res["per_core"]) == bundle.manifest["placement"]["cores"]
-    assert res["totals"]["compartments"] == sum(p.size for p in bundle.lif_populations)
+    assert res["totals"]["compartments"] == sum(p.size for p in bundle.neuron_populations)
     assert report["network"]["synapses"] == sum(j.weights.nnz for j in bundle.projections)
     assert report["agreement"]["cpu_vs_lava_spike_mismatches"] == 0
     agree = report["agreement"]

@@ -74,7 +74,7 @@ def test_figures_are_built_without_files_and_save_as_png(tmp_path):
 
     from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation, utilisation_figure
     from neuromotif.hw_models.synthetic import scml_net
-    from neuromotif.plotting import save_figure
+    from neuromotif.core.plotting import save_figure
 
     net = scml_net(512, 16, inputs=64)
     chip = load_chip("loihi1")

@@ -9,7 +9,7 @@ import pytest
 
 from neuromotif.deploy.compile import bundle_netlist
 from neuromotif.deploy.synthetic import lif, make_bundle, scml_bundle
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.chip import with_core_limit
 from neuromotif.hw_models.mapper import map_network

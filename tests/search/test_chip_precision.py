@@ -55,7 +55,7 @@ def compare(model: RSNN, tmp_path, x: np.ndarray, chip: str = "loihi2") -> dict[
         np.testing.assert_array_equal(out["v"].numpy() * 64 * pop.scale, fixed.voltages[name], err_msg=f"v of {name}")
         spikes += int(fixed.spikes[name].sum())
     assert spikes > 0, "the case exercises no spikes"
-    return {"profiles": max(int(p.profiles.max()) + 1 for p in bundle.lif_populations),
+    return {"profiles": max(int(p.profiles.max()) + 1 for p in bundle.neuron_populations),
             "u_peak": max(float(np.abs(fixed.currents[n]).max()) for n in names)}
 
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from neuromotif.config import Config, load_config, save_config, validate
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 CONFIGS = sorted((Path(__file__).parents[2] / "configs").glob("*.yaml"))
 

@@ -48,7 +48,7 @@ def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
 def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
     cfg = load_config("configs/quickstart.yaml", ["data.max_samples=64", "model.hidden=[32]", "search.motif_sizes=[4, 8]"])
     data = load_dataset(cfg.data, 0)
-    net = build_supernet(cfg, data.info)
+    net = build_supernet(cfg.search_job(), data.info)
     _, cost = supernet_proxy(net, "loihi2")
     x = torch.from_numpy(data.train.spikes(np.arange(16))).float()
     c = cost(x, net(x, record=True)["trace"])

@@ -11,7 +11,7 @@ import torch
 from neuromotif.hw_models import formats, load_chip
 from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams, build_arch, default_motif, random_motif
 from neuromotif.search.baselines import FeedForwardLayer
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 from neuromotif.search.model import RSNN, predict
 from neuromotif.search.scml import SCMLLayer
 
@@ -118,9 +118,10 @@ def test_chip_parameters_are_the_compilers_by_hand():
     e = formats.choose_exponent(w64, scale, L2)
     expected = 2 * formats.weight_mantissa(w64, scale, e, L2) * 2**e      # stored 2 * w8, shifted by the exponent
     np.testing.assert_array_equal(p["w_in"].detach().numpy() * scale, expected)
-    assert p["keep_u"].tolist() == [(4096 - (formats.du_to_int(np.float64(0.3), L2) + 1)) / 4096] * 16
-    assert p["keep_v"].tolist() == [(4096 - round(0.07 * 4096)) / 4096] * 16
-    assert p["vth"] == scale * 64 and p["u_limit"] == 2**23 and p["v_limit"] == 2**23 - 1
+    lif = p["params"]  # by hand: Lava's u keeps (4096 - (du + 1)) / 4096, v keeps (4096 - dv) / 4096
+    assert lif.keep_u.tolist() == [(4096 - (formats.du_to_int(np.float64(0.3), L2) + 1)) / 4096] * 16
+    assert lif.keep_v.tolist() == [(4096 - round(0.07 * 4096)) / 4096] * 16
+    assert lif.vth == scale * 64 and lif.u_limit == 2**23 and lif.v_limit == 2**23 - 1
 
 
 def test_chip_parameters_follow_the_models_numeric_format():
@@ -131,7 +132,7 @@ def test_chip_parameters_follow_the_models_numeric_format():
     e = formats.choose_exponent(w_in.numpy(), p["scale"], SMALL)
     stored = p["w_in"].detach().numpy() * p["scale"] / 2**e
     assert (stored % 32 == 0).all() and -256 <= stored.min() and stored.max() <= 224  # 4 bits: mant << 5
-    assert (p["keep_v"] * 4096).tolist() == [4096 - round(0.07 * 256) * 16] * 8        # 8-bit decays, 12-bit scale
+    assert (p["params"].keep_v * 4096).tolist() == [4096 - round(0.07 * 256) * 16] * 8        # 8-bit decays, 12-bit scale
 
 
 @pytest.mark.parametrize("values", [np.linspace(-2, 2, 101), np.array([0.5, -0.5, 1.5, 2.5, -2.5, 1e-6])])

@@ -77,7 +77,7 @@ def test_damaged_checkpoint_is_refused_with_a_hint(tiny, tmp_path, capsys):
     trainer = _trainer(cfg, data, tmp_path / "r")
     trainer.fit(resume=False, stop_after=1)
     trainer.checkpoint_path.write_bytes(b"garbage")
-    from neuromotif.errors import InputError
+    from neuromotif.core.errors import InputError
 
     with pytest.raises(InputError, match="use --force to start over"):
         _trainer(cfg, data, tmp_path / "r").fit(resume=True)

@@ -6,7 +6,7 @@ import pytest
 
 from neuromotif.config import DataConfig
 from neuromotif.search.data import digits_saccade, load_dataset
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 
 def _rows(split) -> set[bytes]:

@@ -10,7 +10,7 @@ import pytest
 
 from neuromotif.config import DataConfig
 from neuromotif.search.data import check_available, dataset_status, load_dataset
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 from tests.search.data import real_formats
 
 

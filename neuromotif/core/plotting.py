@@ -11,7 +11,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from neuromotif.io import atomic_path
+from neuromotif.core.io import atomic_path
 
 DPI = 110
 

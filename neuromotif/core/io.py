@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromotif.errors import InputError
+from neuromotif.core.errors import InputError
 
 # errors that mean "this place cannot take the output" (bad input: exit 2), not a bug
 WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR,
