@@ -13,23 +13,23 @@ from pathlib import Path
 from typing import Any
 
 from neuromotif.deploy.bundle import Bundle, Population, Projection, read_bundle, write_bundle
-from neuromotif.deploy.ir import FloatNetwork
+from neuromotif.deploy.ir import PREDICTION_RULE, FloatNetwork
 from neuromotif.deploy.overflow import predict_overflow
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES, quantize_network
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.chip import numeric_for_target, with_core_limit
 from neuromotif.hw_models.mapper import Mapping, map_network
 from neuromotif.hw_models.netlist import NetPopulation, NetProjection, Netlist
+from neuromotif.hw_models.neurons import INPUT_KIND
 
-PREDICTION_RULE = "argmax of output spike counts; ties go to the lowest class index"
 
 
 def to_netlist(populations: list[Population], projections: list[Projection], weight_bits: int,
                rate: float = 0.05) -> Netlist:
     """The bundle's network as hw_models sees it (structure only)."""
-    pops = tuple(NetPopulation(p.name, p.size, motif_size=p.motif_size if p.kind == "lif" else 1,
-                               is_input=p.kind == "input", rate=rate,
-                               compartment_profile=p.profiles if p.kind == "lif" else None)
+    pops = tuple(NetPopulation(p.name, p.size, motif_size=p.motif_size if p.kind != INPUT_KIND else 1,
+                               is_input=p.kind == INPUT_KIND, rate=rate,
+                               compartment_profile=p.profiles if p.kind != INPUT_KIND else None)
                  for p in populations)
     projs = tuple(NetProjection(j.name, j.pre, j.post, j.weights, weight_bits=weight_bits) for j in projections)
     return Netlist(pops, projs)

@@ -2,7 +2,7 @@
 
 What a trained model (``neuromotif.search.export``) or an imported graph hands the compiler:
 LIF populations in *threshold units* and the projections between them, every parameter per
-neuron, gains already folded into the weights. The dynamics are DESIGN.md's, per step:
+neuron, gains already folded into the weights. The dynamics are the chip's LIF (docs/design.md), per step:
 
     a[t] = sum over projections of W @ s_pre[t-1]      (every hop delays by one step)
     u[t] = u[t-1] * (1 - du) + a[t]
@@ -15,11 +15,21 @@ made, not deep in the quantizer.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
-INPUT_KIND, LIF_KIND = "input", "lif"
+from neuromotif.hw_models.neurons import INPUT_KIND, population_kinds
+from neuromotif.hw_models.neurons.lif import KIND as LIF_KIND
+
+PREDICTION_RULE = "argmax of output spike counts; ties go to the lowest class index"
+
+
+def predict(counts: Any) -> Any:
+    """The class of each sample from output spike counts [..., classes] (``PREDICTION_RULE``; numpy
+    and torch ``argmax`` both return the first maximum). Every stage and backend predicts with it."""
+    return counts.argmax(-1)
 
 
 @dataclass
@@ -39,12 +49,13 @@ class FloatPopulation:
     bias: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
     def __post_init__(self) -> None:
-        if self.kind not in (INPUT_KIND, LIF_KIND):
-            raise ValueError(f"population {self.name}: kind must be '{INPUT_KIND}' or '{LIF_KIND}', got {self.kind!r}")
+        if self.kind not in population_kinds():
+            raise ValueError(f"population {self.name}: kind must be one of {', '.join(population_kinds())}, "
+                             f"got {self.kind!r}")
         if self.size < 1 or self.motif_size < 1 or self.size % self.motif_size:
             raise ValueError(f"population {self.name}: size {self.size} must be >= 1 and a multiple of "
                              f"motif_size {self.motif_size}")
-        if self.kind == LIF_KIND:
+        if self.kind != INPUT_KIND:
             for name in ("du", "dv", "bias"):
                 value = np.broadcast_to(np.asarray(getattr(self, name), np.float64), (self.size,)).copy()
                 if not np.isfinite(value).all():

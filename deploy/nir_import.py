@@ -1,6 +1,6 @@
 """A NIR graph (``nir`` 1.0.x) as the compiler's float network, with every lossy step measured.
 
-NIR describes continuous-time neurons; the chip runs the Euler step of DESIGN.md's dynamics
+NIR describes continuous-time neurons; the chip runs the Euler step of the chip's LIF dynamics (docs/design.md)
 with time step ``dt``. Per neuron node (CubaLIF; LIF is CubaLIF without synaptic memory):
 
     tau_syn dI/dt = -I + w_in * input          ->  du = dt / tau_syn     (LIF: du = 1, u = input)

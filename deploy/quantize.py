@@ -68,7 +68,7 @@ def quantize_population(pop: FloatPopulation, scale: int, fmt: NumericFormat, ma
     dv = formats.cluster_1d(dv_exact // step, max_profiles) * step
     du = formats.du_to_int(pop.du, fmt).astype(np.int64)
     mant, exp = formats.bias_to_fixed(pop.bias, scale, fmt)
-    fixed = Population(pop.name, pop.size, "lif", pop.motif_size, formats.vth_to_int(pop.vth, scale, fmt), du, dv,
+    fixed = Population(pop.name, pop.size, pop.kind, pop.motif_size, formats.vth_to_int(pop.vth, scale, fmt), du, dv,
                        mant, exp, float(scale))
     report = {"neurons": pop.size, "scale": scale, "vth": fixed.vth, "du": int(du[0]),
               "profiles": int(fixed.profiles.max() + 1),

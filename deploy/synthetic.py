@@ -10,13 +10,14 @@ import scipy.sparse as sp
 
 from neuromotif.deploy.bundle import Population, Projection, read_bundle, write_bundle
 from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.neurons.lif import KIND as LIF_KIND
 from neuromotif.hw_models.synthetic import scml_structure
 
 
 def lif(name: str, n: int, du, dv, vth: int, bias_mant=0, bias_exp=0, motif: int = 1) -> Population:
     """A LIF population; ``du``, ``dv``, ``bias_*`` scalars or one value per neuron."""
     full = lambda v: np.broadcast_to(np.asarray(v, np.int64), (n,)).copy()  # noqa: E731
-    return Population(name, n, "lif", motif, vth, full(du), full(dv), full(bias_mant), full(bias_exp), 1024.0)
+    return Population(name, n, LIF_KIND, motif, vth, full(du), full(dv), full(bias_mant), full(bias_exp), 1024.0)
 
 
 def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tuple],

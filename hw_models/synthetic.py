@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
+from neuromotif.hw_models.motifs import blocks_to_csr
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 
 
@@ -18,20 +19,9 @@ def scml_structure(n: int, motif_size: int, p_intra: float = 0.5, p_inter: float
     m = motif_size
     k = n // m
     intra, inter = rng.random((m, m)) < p_intra, rng.random((m, m)) < p_inter
-    base = np.arange(k) * m
-    rows, cols = [], []
-    r, c = np.nonzero(intra)
-    rows.append((base[:, None] + r).ravel())
-    cols.append((base[:, None] + c).ravel())
-    r, c = np.nonzero(inter)
-    for shift in (1, -1):
-        if k > 1:
-            rows.append((base[:, None] + r).ravel())
-            cols.append((((np.arange(k) + shift) % k * m)[:, None] + c).ravel())
-    rows, cols = np.concatenate(rows), np.concatenate(cols)
-    mat = sp.csr_matrix((np.ones(len(rows), np.int8), (rows, cols)), shape=(n, n))
-    mat.sum_duplicates()
-    return mat
+    side = inter if k > 1 else np.zeros_like(inter)  # one motif: no neighbours
+    pattern = np.concatenate([side, intra, side], axis=1).astype(np.int8)
+    return blocks_to_csr(np.broadcast_to(pattern, (k, m, 3 * m)))
 
 
 def scml_net(n: int, motif_size: int = 16, inputs: int = 700, outputs: int = 10, seed: int = 0, rate: float = 0.05) -> Netlist:

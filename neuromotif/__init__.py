@@ -1,13 +1,16 @@
 """neuromotif: recurrent spiking networks from architecture search to simulated Loihi deployment.
 
-One import namespace, four parts (the folders stay at the top of the repository):
+One import namespace, layers bottom to top (docs/design.md; the folders stay at the top of the
+repository):
 
-- ``neuromotif.search`` (``search/``): datasets, the SC-ML network, HRMAS, training. Torch.
+- ``neuromotif.core`` (``neuromotif/core/``): plumbing every layer shares (errors, atomic writes,
+  progress, plotting, versions, the settings base). Imports nothing else of ours.
+- ``neuromotif.hw_models`` (``hw_models/``): chip specs, number formats, neuron models, resources,
+  mapping, cost. Imports nothing of ours.
 - ``neuromotif.deploy`` (``deploy/``): quantize, compile, bundle, backends, divergence. Numpy, no torch.
-- ``neuromotif.hw_models`` (``hw_models/``): chip specs, resources, mapping, cost. Imports nothing of ours.
-- ``neuromotif`` itself: the app layer (``cli``, ``config``, ``stages``, ``simulation``, ``run``,
-  ``report``) and the plumbing every part shares (``errors``, ``io``, ``progress``, ``plotting``,
-  ``versions``).
+- ``neuromotif.search`` (``search/``): datasets, the SC-ML network, HRMAS, training. Torch.
+- ``neuromotif`` itself: the app (``cli``, ``config``, ``stages``, ``simulation``, ``run``,
+  ``report``, ...); nothing below imports it.
 
 Importing this package imports none of its parts (``tests/test_layers.py`` checks it).
 """

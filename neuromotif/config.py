@@ -20,8 +20,11 @@ from neuromotif.core.io import atomic_write_text
 from neuromotif.core.settings import PosFloat, PosInt, Section
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP
-from neuromotif.search.settings import (DataConfig, IPConfig, ModelConfig, NeuronConfig,  # noqa: F401 (re-exported)
-                                        ObjectiveConfig, SearchConfig, SearchJob, Target, TrainConfig)
+from neuromotif.search.settings import (DataConfig, IPConfig, ModelConfig, NeuronConfig, ObjectiveConfig,
+                                        SearchConfig, SearchJob, Target, TrainConfig)
+
+__all__ = ["Config", "DataConfig", "IPConfig", "ModelConfig", "NeuronConfig", "ObjectiveConfig", "SearchConfig",
+           "SearchJob", "Target", "TrainConfig", "load_config", "validate", "dump_config", "save_config"]
 
 class CompileConfig(Section):
     """``chip``: a chip name or YAML path; its ``numeric`` section sets every bit width (weights,

@@ -6,6 +6,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
+from neuromotif.hw_models import motifs
+
 from neuromotif.hw_models.plots import POPULATION_COLORS, WIDTH, integer_ticks
 
 SIGN_CMAP = "bwr_r"  # excitatory blue, inhibitory red, absent white
@@ -14,13 +16,8 @@ SIGN_CMAP = "bwr_r"  # excitatory blue, inhibitory red, absent white
 def motif_pattern(weights, motif_size: int) -> np.ndarray:
     """The E/I pattern of motif 0 of an SC-ML recurrent matrix: [m, 3m] signs (+1, -1, 0) of
     its synapses from motif K-1 | itself | motif 1."""
-    m = motif_size
-    n = weights.shape[0]
-    k = n // m
-    rows = weights[:m].toarray()
-    prev = rows[:, ((k - 1) % k) * m:((k - 1) % k) * m + m] if k > 1 else np.zeros((m, m))
-    nxt = rows[:, m:2 * m] if k > 2 else np.zeros((m, m))
-    return np.sign(np.concatenate([prev, rows[:, :m], nxt], axis=1))
+    blocks = motifs.csr_to_blocks(weights, motif_size)
+    return np.sign(blocks[0]) if blocks is not None else np.zeros((motif_size, 3 * motif_size))
 
 
 def network_figure(populations: list[tuple[str, int, str, int]], projections: list[tuple[str, str, int]],

@@ -14,19 +14,16 @@ from neuromotif.core.errors import InputError
 from neuromotif.core.progress import note
 from neuromotif.simulation import SIM_DIR, simulate_bundle
 from neuromotif.stages import (compile_checkpoint, join_group, main_process, prepare_run_dir, search_stage,
-                               train_model)
+                               stage_done, train_model)
 
 
-def _search_done(out: Path, config: Config) -> bool:
-    history = out / "search" / "history.jsonl"
-    return (out / "search" / "architecture.yaml").exists() and history.exists() and \
-        len(history.read_text().splitlines()) >= config.search.epochs
+def _search_done(out: Path) -> bool:
+    """The search ended (all iterations, or stopped early by its entropy criterion)."""
+    return stage_done(out / "search") and (out / "search" / "architecture.yaml").exists()
 
 
-def _train_done(out: Path, config: Config) -> bool:
-    history = out / "train" / "history.jsonl"
-    return (out / "model.pt").exists() and history.exists() and \
-        len(history.read_text().splitlines()) >= config.train.epochs
+def _train_done(out: Path) -> bool:
+    return stage_done(out / "train") and (out / "model.pt").exists()
 
 
 def _bundle_current(out: Path) -> bool:
@@ -41,20 +38,20 @@ def _bundle_current(out: Path) -> bool:
 def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, Any] | None:
     from neuromotif.report import build_report
 
-    if config.search.enabled or not _train_done(out, config):
+    if config.search.enabled or not _train_done(out):
         join_group(config)  # torchrun: every rank searches and trains; rank 0 alone goes on
     prepare_run_dir(out, config, force)
     arch_file = None
     if config.search.enabled:
         arch_file = out / "search" / "architecture.yaml"
-        if _search_done(out, config):
+        if _search_done(out):
             note("[1/5] search: done already")
         else:
             note("[1/5] search (HRMAS)")
             search_stage(config, out)
     else:
         note("[1/5] search: off (search.enabled = false)")
-    if _train_done(out, config):
+    if _train_done(out):
         note("[2/5] train: done already")
     else:
         note("[2/5] train")

@@ -1,8 +1,9 @@
 """The one simulation routine: run a bundle on a dataset split and store what reports need.
 
 ``simulate_bundle`` is what ``neuromotif simulate`` and the ``run`` pipeline both call. It
-runs the fixed point on the CPU backend over the split (with activity for the cost model),
-Lava on the first samples (checked spike for spike against the CPU backend), the source
+runs the fixed point on the CPU backend over the split, each sample once (with activity for
+the cost model; the first samples also with rasters and v for the comparisons below), Lava
+on the first samples (checked spike for spike against the CPU backend), the source
 model in float and quantized precision when the bundle's model.pt is found, the layer-by-
 layer divergence, and one sample's rasters; it writes them to ``out`` (``simulation/``):
 
@@ -96,9 +97,10 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     ``config``: the run's config, for the dataset (default: the config the bundle records).
     Returns the summary (also written to ``out/summary.json``).
     """
-    from neuromotif.deploy.backends.cpu import CPUBackend
+    from neuromotif.deploy.backends import make_backend
     from neuromotif.deploy.bundle import read_bundle
     from neuromotif.deploy.divergence import divergence, spike_mismatches
+    from neuromotif.deploy.ir import predict
 
     bundle = read_bundle(bundle_dir)
     if config is None:
@@ -114,33 +116,36 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     preds: dict[str, np.ndarray] = {"labels": part.labels}
     summary: dict[str, Any] = {"split": split, "samples": n}
 
-    cpu = CPUBackend(bundle)
-    fixed, act_s, act_a, seconds = [], 0.0, 0.0, 0.0
-    for start in range(0, n, CPU_CHUNK):
-        r = cpu.run(part.spikes(np.arange(start, min(start + CPU_CHUNK, n))), activity=True)
-        fixed.append(np.argmax(r.counts, 1))
-        act_s, act_a, seconds = act_s + r.activity_spikes, act_a + r.activity_active, seconds + r.seconds
-    preds["fixed_cpu"] = np.concatenate(fixed)
-    summary["cpu_seconds"] = seconds
-    first = part.spikes(np.arange(min(n, 1)))
-    rasters = {bundle.input.name: first[0].astype(np.uint8)} if n else {}
-    if n:
-        rasters.update({k: v[0] for k, v in cpu.run(first, record=tuple(names)).spikes.items()})
-
+    model_path = source_model_path(Path(bundle_dir), bundle.manifest)
     lava_n = min(lava_samples, n)
+    n_div = min(divergence_samples, n) if model_path is not None else 0
+    # the first samples also keep rasters (and v for the divergence): each sample runs once
+    head = min(n, max(1, lava_n, n_div))
+    cpu = make_backend("cpu", bundle)
+    fixed, act_s, act_a, seconds, first_run = [], 0.0, 0.0, 0.0, None
+    for start in [0, *range(head, n, CPU_CHUNK)] if n else []:
+        stop = head if start == 0 else min(start + CPU_CHUNK, n)
+        r = cpu.run(part.spikes(np.arange(start, stop)), activity=True,
+                    record=tuple(names) if start == 0 else (), record_v=start == 0 and n_div > 0)
+        first_run = r if start == 0 else first_run
+        fixed.append(predict(r.counts))
+        act_s, act_a, seconds = act_s + r.activity_spikes, act_a + r.activity_active, seconds + r.seconds
+    preds["fixed_cpu"] = np.concatenate(fixed) if fixed else np.zeros(0, np.int64)
+    summary["cpu_seconds"] = seconds
+    rasters = {bundle.input.name: part.spikes(np.arange(1))[0].astype(np.uint8)} if n else {}
+    if n:
+        rasters.update({k: v[0] for k, v in first_run.spikes.items()})
+
     summary["lava_samples"] = lava_n
     if lava_n:
-        from neuromotif.deploy.backends.lava import LavaBackend
-
         x = part.spikes(np.arange(lava_n))
-        lava = LavaBackend(bundle, timeout_s).run(x, record=tuple(names))
-        ref = cpu.run(x, record=tuple(names))
-        preds["lava"] = np.argmax(lava.counts, 1)
-        summary.update(lava_seconds=lava.seconds, cpu_vs_lava_spike_mismatches=spike_mismatches(ref.spikes, lava.spikes),
-                       lava_entries_compared=int(sum(v.size for v in ref.spikes.values())),
-                       lava_spikes=int(sum(v.sum() for v in ref.spikes.values())))
+        lava = make_backend("lava", bundle, timeout_s=timeout_s).run(x, record=tuple(names))
+        ref = {k: v[:lava_n] for k, v in first_run.spikes.items()}
+        preds["lava"] = predict(lava.counts)
+        summary.update(lava_seconds=lava.seconds, cpu_vs_lava_spike_mismatches=spike_mismatches(ref, lava.spikes),
+                       lava_entries_compared=int(sum(v.size for v in ref.values())),
+                       lava_spikes=int(sum(v.sum() for v in ref.values())))
 
-    model_path = source_model_path(Path(bundle_dir), bundle.manifest)
     summary["model"] = str(model_path) if model_path else None
     if model_path is None:
         note("simulate: the bundle's model.pt was not found (or changed since compiling): "
@@ -150,12 +155,10 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
 
         model, _ = load_model(model_path)
         model.set_target(bundle.numeric, int(bundle.manifest["quantization"]["max_profiles"]))  # as compiled
-        n_div = min(divergence_samples, n)
         torch_preds, traces = _torch_stages(model, part, n_div, names)
         preds.update(torch_preds)
         if n_div:
-            fixed_run = cpu.run(part.spikes(np.arange(n_div)), record=tuple(names), record_v=True)
-            summary["divergence"] = divergence(traces, bundle, fixed_run)
+            summary["divergence"] = divergence(traces, bundle, first_run.head(n_div))
 
     summary["accuracy"] = {k: float((v == part.labels[: len(v)]).mean()) if len(v) else None
                            for k, v in preds.items() if k != "labels"}

@@ -6,6 +6,7 @@ unless ``force``. Torch and the search package are imported inside the stages th
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 from neuromotif.config import Config, dump_config, load_config, save_config
 from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_write_text
 from neuromotif.core.progress import warn
 
 RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json", "report.md",
@@ -22,6 +24,20 @@ RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulati
 
 LOCK_NAME = ".lock"
 _held_locks: dict[Path, object] = {}  # run dirs this process holds, open lock files (held until exit)
+
+
+DONE_FILE = "done.json"  # written into a stage's folder when the stage ends
+
+
+def mark_done(folder: Path, **info: Any) -> None:
+    """Record that the stage writing ``folder`` finished (rank 0 only); ``--force`` or a rerun of
+    an earlier stage removes the folder or the marker."""
+    if main_process():
+        atomic_write_text(Path(folder) / DONE_FILE, json.dumps(info, indent=2) + "\n")
+
+
+def stage_done(folder: Path) -> bool:
+    return (Path(folder) / DONE_FILE).is_file()
 
 
 def lock_run_dir(out: Path) -> None:
@@ -172,7 +188,11 @@ def search_stage(config: Config, out: Path, force: bool = False):
     if force and (out / "search").exists() and main_process():
         shutil.rmtree(out / "search")
     prepare_run_dir(out, config, force)
-    return run_search(config.search_job(), out, resume=not force)
+    if main_process():
+        (out / "train" / DONE_FILE).unlink(missing_ok=True)  # a new architecture: training is not done
+    arch = run_search(config.search_job(), out, resume=not force)
+    mark_done(out / "search", architecture="architecture.yaml")
+    return arch
 
 
 def train_model(config: Config, out: Path, arch_file: Path | None = None, force: bool = False) -> dict[str, Any]:
@@ -209,6 +229,7 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
                "neurons": sum(s.neurons for s in arch.layers), "arch_source": arch.source}
     ranges = record_state_ranges(best, data.train, trainer.device)  # the compiler predicts overflow from them
     save_model(out / "model.pt", best, dump_config(config), data, metrics, trainer.history, ranges)
+    mark_done(out / "train", epochs=trainer.epoch, model="model.pt")
     return metrics
 
 

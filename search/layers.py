@@ -42,7 +42,7 @@ def _np(t: torch.Tensor) -> np.ndarray:
 
 
 class LIFLayer(nn.Module):
-    kind = "lif"
+    kind = lif.KIND
     motif_size = 1  # neurons per motif (SC-ML layers set their own)
     numeric: NumericFormat | None = None  # the target chip's number format, for ``chip`` (set by the RSNN)
     max_profiles: int = DEFAULT_MAX_PROFILES  # decay profiles the compiler allows per population (set by the RSNN)

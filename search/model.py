@@ -5,11 +5,11 @@ go to the lowest class index (``argmax`` returns the first maximum, in numpy and
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch import nn
 
 from neuromotif.hw_models import load_chip
+from neuromotif.deploy import ir
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP, NumericFormat
 from neuromotif.search.arch import ArchSpec, LayerSpec
@@ -21,9 +21,7 @@ INPUT_SCALE = 3.0    # initial input weight std x sqrt(fan-in), in threshold uni
 READOUT_SCALE = 3.0
 
 
-def predict(counts: np.ndarray | torch.Tensor) -> np.ndarray | torch.Tensor:
-    """Class = argmax of spike counts, lowest index on ties (same rule in every backend)."""
-    return counts.argmax(-1) if isinstance(counts, torch.Tensor) else np.argmax(counts, axis=-1)
+predict = ir.predict  # the one prediction rule (``deploy.ir.PREDICTION_RULE``)
 
 
 def make_layer(n_in: int, spec: LayerSpec, gen: torch.Generator) -> LIFLayer:

@@ -9,7 +9,7 @@ the measured rate y (X = R x - V_th = V_th / (exp((1/y - t_ref)/tau) - 1)):
     dR   = eta * (2 y tau V_th - X - V_th - tau V_th y^2 / mu) / (R X)
     dtau = eta * (2 t_ref y - 1 - (t_ref y^2 - y) / mu) / tau
 
-Our neuron (DESIGN.md) in these terms: tau = 1 / dv (steps), and since v integrates u without a
+Our neuron (docs/design.md) in these terms: tau = 1 / dv (steps), and since v integrates u without a
 1/tau factor, the effective resistance is R = gain * tau; V_th = vth = 1; t_ref = 1 step (a
 neuron spikes at most once per step). After an update, gain = R / tau and dv = 1 / tau, clipped
 to ranges the chip holds. Nearly silent neurons (y <= 0.01), where the formula has no useful

@@ -18,6 +18,7 @@ import scipy.sparse as sp
 import torch
 from torch import nn
 
+from neuromotif.hw_models import motifs
 from neuromotif.search.arch import LayerSpec
 from neuromotif.search.layers import LIFLayer
 
@@ -93,22 +94,4 @@ class SCMLLayer(LIFLayer):
         return blocks_to_csr((self.recurrent_weights() if rec is None else rec).detach().cpu().numpy())
 
 
-def blocks_to_csr(blocks: np.ndarray) -> sp.csr_matrix:
-    """Motif blocks [K, m, 3m] ([from k-1 | intra | from k+1]) -> (post x pre) N x N CSR, zeros dropped.
-
-    Works for float and integer blocks (the compiler passes quantized integer weights).
-    """
-    k, m = blocks.shape[0], blocks.shape[1]
-    n = k * m
-    post = np.arange(k)[:, None, None] * m + np.arange(m)[None, :, None]
-    rows, cols, vals = [], [], []
-    for part, shift in enumerate((-1, 0, 1)):
-        pre = ((np.arange(k) + shift) % k)[:, None, None] * m + np.arange(m)[None, None, :]
-        r, c = np.broadcast_arrays(post, pre)
-        rows.append(r.ravel())
-        cols.append(c.ravel())
-        vals.append(blocks[:, :, part * m:(part + 1) * m].ravel())
-    mat = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n))
-    mat.sum_duplicates()
-    mat.eliminate_zeros()
-    return mat
+blocks_to_csr = motifs.blocks_to_csr  # motif blocks [K, m, 3m] -> N x N CSR (hw_models/motifs.py)

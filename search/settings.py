@@ -38,7 +38,7 @@ class DataConfig(Section):
 
 
 class NeuronConfig(Section):
-    """Float parameters of the current-based LIF shared by all three precisions (DESIGN.md)."""
+    """Float parameters of the current-based LIF shared by all three precisions (docs/design.md)."""
 
     du: Annotated[float, Field(ge=0, le=1)] = 0.25
     dv: Annotated[float, Field(ge=0, le=1)] = 0.1

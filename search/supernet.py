@@ -27,7 +27,6 @@ from neuromotif.search.model import INPUT_SCALE, READOUT_SCALE
 from neuromotif.search.baselines import FeedForwardLayer
 from neuromotif.search.scml import MotifRecurrence
 
-TYPES = ("E", "I", ".")
 TYPE_CODES = np.array([1, -1, 0], np.int8)
 
 

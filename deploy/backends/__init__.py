@@ -48,6 +48,12 @@ class SimResult:
     seconds: float = 0.0
     extras: dict[str, Any] = field(default_factory=dict)
 
+    def head(self, k: int) -> SimResult:
+        """The recordings of the first ``k`` samples (activity and extras are not per sample)."""
+        cut = {key: {n: a[:k] for n, a in getattr(self, key).items()}
+               for key in ("spikes", "final_v", "final_u", "voltages", "currents")}
+        return SimResult(self.counts[:k], **cut, samples=min(k, self.samples), seconds=self.seconds)
+
 
 class UnsupportedOption(ValueError):
     """A backend was asked to record something it cannot observe."""

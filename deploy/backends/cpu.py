@@ -29,7 +29,7 @@ import scipy.sparse as sp
 
 from neuromotif.deploy.backends import SimResult
 from neuromotif.deploy.bundle import Bundle
-from neuromotif.hw_models import formats
+from neuromotif.hw_models import formats, motifs
 from neuromotif.hw_models.neurons import neuron_model
 from neuromotif.hw_models.neurons.lif import NumpyFixedOps, int32_possible
 
@@ -48,25 +48,10 @@ def stored_weights(w: sp.csr_matrix, sign_mode: str, weight_bits: int) -> sp.csr
 
 
 def motif_blocks(w: sp.csr_matrix, motif_size: int) -> np.ndarray | None:
-    """A recurrent SC-ML projection as blocks ``[K, 3m, m]`` (transposed for ``s @ W``): rows of
-    motif k, columns of motifs k-1 | k | k+1 on the ring. None when some synapse lies elsewhere
-    (not a ring of motifs), so the general kernels take it."""
-    n, m = w.shape[0], motif_size
-    if w.shape != (n, n) or m <= 1 or n % m:
-        return None
-    k = n // m
-    coo = w.tocoo()
-    post_k, pre_k = coo.row // m, coo.col // m
-    offset = (pre_k - post_k) % k
-    part = np.full(len(offset), -1)
-    part[offset == 1] = 2          # from motif k+1
-    part[offset == k - 1] = 0      # from motif k-1 (with two motifs, k+1 is the same motif: kept as k-1)
-    part[offset == 0] = 1          # from itself
-    if (part < 0).any():
-        return None
-    blocks = np.zeros((k, 3 * m, m), np.float32)
-    blocks[post_k, part * m + coo.col % m, coo.row % m] = coo.data
-    return blocks
+    """A recurrent SC-ML projection as float32 blocks ``[K, 3m, m]`` (transposed for ``s @ W``),
+    or None when it is not a ring of motifs (the general kernels take it)."""
+    blocks = motifs.csr_to_blocks(w, motif_size, np.float32)
+    return None if blocks is None else np.ascontiguousarray(blocks.transpose(0, 2, 1))
 
 
 class _Synapses:

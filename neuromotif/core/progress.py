@@ -19,10 +19,6 @@ def set_quiet(quiet: bool) -> None:
     _QUIET = quiet
 
 
-def is_quiet() -> bool:
-    return _QUIET
-
-
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
     """Iterate over ``items`` with a transient progress bar on stderr (none when quiet or piped)."""
     if _QUIET or not sys.stderr.isatty():

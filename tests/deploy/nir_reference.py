@@ -1,4 +1,4 @@
-"""Independent float references for the NIR tests: a plain numpy loop of DESIGN.md's dynamics
+"""Independent float references for the NIR tests: a plain numpy loop of the chip's LIF dynamics (docs/design.md)
 over a ``FloatNetwork``, and an snnTorch network trained briefly and exported with snnTorch's
 own ``export_to_nir``."""
 from __future__ import annotations

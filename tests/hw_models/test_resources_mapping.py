@@ -24,7 +24,7 @@ def test_list_encoding_by_hand():
     assert list_bits(np.array([0]), 18, enc)[0] == 0
     # dense 8-bit: 64*8 + 10 = 522 -> 9 words; cheaper than sparse for a full span
     assert axon_bits(np.array([64]), np.array([64]), 8, enc)[0] == 576
-    # ~55 k sparse or ~116 k dense synapses fill 128 KB (HARDWARE.md)
+    # ~55 k sparse or ~116 k dense synapses fill 128 KB (docs/hardware.md)
     assert 1_048_576 // (1216 / 64) == pytest.approx(55_188, abs=1)
     assert 1_048_576 // (576 / 64) == pytest.approx(116_508, abs=1)
 
