@@ -10,6 +10,7 @@ import scipy.sparse as sp
 
 from neuromotif.deploy.bundle import Population, Projection, read_bundle, write_bundle
 from neuromotif.hw_models import load_chip
+from neuromotif.hw_models.neurons import INPUT_KIND
 from neuromotif.hw_models.neurons.lif import KIND as LIF_KIND
 from neuromotif.hw_models.synthetic import scml_structure
 
@@ -24,7 +25,7 @@ def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tup
                 numeric: dict | None = None, read: bool = True):
     """``projs``: (pre, post, int weights (post x pre, dense or sparse), weight_exp[, sign_mode[, delay]]);
     ``numeric``: changes to Loihi 2's numeric format (e.g. ``{"weight_bits": 4}``)."""
-    populations = [Population("input", inputs, "input"), *pops]
+    populations = [Population("input", inputs, INPUT_KIND), *pops]
     projections = [Projection(f"{a}->{b}", a, b, sp.csr_matrix(w if sp.issparse(w) else np.asarray(w, np.int64),
                                                                  dtype=np.int64), e, *rest)
                    for a, b, w, e, *rest in projs]

@@ -22,6 +22,7 @@ from neuromotif.core.errors import InputError, Terminated
 from neuromotif.hw_models.errors import HardwareModelError
 from neuromotif.core.progress import set_quiet
 from neuromotif.core.versions import tool_version
+from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
 
 PROG = "neuromotif"
 # Pipes and CI logs get a wide console: rich's 80-column default folds tables badly.
@@ -310,7 +311,7 @@ def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: 
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--samples", type=click.IntRange(min=1), default=None, help="First N samples of the split (default: all).")
 @click.option("--data-root", type=click.Path(path_type=Path, file_okay=False), default=None)
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=600.0, show_default=True,
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=1), default=DEFAULT_TIMEOUT_S, show_default=True,
               help="Time limit for the Lava backend, seconds.")
 @click.option("--divergence", "divergence_samples", type=click.IntRange(min=0), default=16, show_default=True,
               help="Compare float, quantized and fixed point layer by layer on this many samples "

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field, ValidationError
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
 from neuromotif.core.settings import PosFloat, PosInt, Section
+from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP
 from neuromotif.search.settings import (DataConfig, IPConfig, ModelConfig, NeuronConfig, ObjectiveConfig,
@@ -48,7 +49,7 @@ class SimulateConfig(Section):
     samples: PosInt | None = None
     lava_samples: Annotated[int, Field(ge=0)] = 20
     divergence_samples: Annotated[int, Field(ge=0)] = 16
-    timeout_s: PosFloat = 600.0
+    timeout_s: PosFloat = DEFAULT_TIMEOUT_S
 
 
 class ReportConfig(Section):

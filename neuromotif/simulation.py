@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from neuromotif.config import Config
+from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_save_npz, atomic_write_text
 from neuromotif.core.progress import note
@@ -90,7 +91,7 @@ def _torch_stages(model, split, n_div: int, names: list[str]) -> tuple[dict[str,
 
 
 def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples: int | None = None,
-                    lava_samples: int = 0, timeout_s: float = 600.0, divergence_samples: int = 0,
+                    lava_samples: int = 0, timeout_s: float = DEFAULT_TIMEOUT_S, divergence_samples: int = 0,
                     config: Config | None = None, data_root: Path | None = None) -> dict[str, Any]:
     """Simulate ``bundle_dir`` on ``split`` (first ``samples``; all when None) and write ``out``.
 

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from neuromotif.hw_models import load_chip
-from neuromotif.deploy import ir
+from neuromotif.deploy.ir import predict  # noqa: F401 (the one prediction rule, used by search as model.predict)
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP, NumericFormat
 from neuromotif.search.arch import ArchSpec, LayerSpec
@@ -21,7 +21,6 @@ INPUT_SCALE = 3.0    # initial input weight std x sqrt(fan-in), in threshold uni
 READOUT_SCALE = 3.0
 
 
-predict = ir.predict  # the one prediction rule (``deploy.ir.PREDICTION_RULE``)
 
 
 def make_layer(n_in: int, spec: LayerSpec, gen: torch.Generator) -> LIFLayer:

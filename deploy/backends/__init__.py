@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+DEFAULT_TIMEOUT_S = 600.0  # a supervised session's time limit (Lava) unless the caller sets one
+
 # name -> (module, class): imported on first use
 BACKENDS: dict[str, tuple[str, str]] = {
     "cpu": ("neuromotif.deploy.backends.cpu", "CPUBackend"),

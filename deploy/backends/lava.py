@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from neuromotif.deploy.backends import SimResult, refuse_options
+from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S, SimResult, refuse_options
 from neuromotif.deploy.backends.session import SessionTimeout, run_in_session
 from neuromotif.deploy.bundle import Bundle
 from neuromotif.deploy.lava_compat import import_lava
@@ -34,7 +34,7 @@ class LavaTimeoutError(SessionTimeout):
 
 
 class LavaBackend:
-    def __init__(self, bundle: Bundle, timeout_s: float = 600.0):
+    def __init__(self, bundle: Bundle, timeout_s: float = DEFAULT_TIMEOUT_S):
         import_lava()
         self.bundle = bundle
         self.timeout_s = timeout_s
