@@ -135,6 +135,20 @@ def validate(raw: dict[str, Any], source: str = "config", overrides: list[str] |
         raise InputError(f"{source}: {_format_error(errors[0])}{more}") from None
 
 
+def saved_config(text: str | None, source: str, data_root: Path | None = None) -> Config:
+    """The config a model.pt or bundle recorded (YAML text), read through the schema like any
+    config, so its defaults are today's; ``data_root`` replaces its data root."""
+    try:
+        raw = yaml.safe_load(text or "") or {}
+    except yaml.YAMLError as exc:
+        raise InputError(f"{source}: the recorded config is not readable YAML ({exc.__class__.__name__})") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{source}: the recorded config is not a mapping")
+    if data_root is not None:
+        raw.setdefault("data", {})["root"] = str(data_root)
+    return validate(raw, source)
+
+
 def parse_override(item: str) -> tuple[list[str], Any]:
     """``section.key=value`` -> (path, value parsed as a YAML scalar or list)."""
     key, sep, value = item.partition("=")

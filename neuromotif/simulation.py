@@ -35,19 +35,14 @@ CPU_CHUNK = 1024
 
 def dataset_of(bundle, data_root: Path | None = None, seed: int | None = None):
     """The dataset the bundle's model was trained on, as its saved config describes it."""
-    import yaml
-
-    from neuromotif.config import validate
+    from neuromotif.config import saved_config
     from neuromotif.search.data import load_dataset
 
     text = bundle.manifest.get("config")
     if not text:
         raise InputError("the bundle records no training config, so its dataset is unknown: "
                          "simulate a bundle compiled from a neuromotif model.pt")
-    raw = yaml.safe_load(text)
-    if data_root is not None:
-        raw.setdefault("data", {})["root"] = str(data_root)
-    cfg = validate(raw, "bundle config")
+    cfg = saved_config(text, "bundle config", data_root)
     return load_dataset(cfg.data, cfg.seed if seed is None else seed), cfg
 
 

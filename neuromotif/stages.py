@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from neuromotif.config import Config, dump_config, load_config, save_config
+from neuromotif.config import Config, dump_config, load_config, save_config, saved_config
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
 from neuromotif.core.progress import warn
@@ -257,11 +257,8 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
     the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
     when it was trained). Prints the overflow warnings. Returns (bundle, mapping)."""
-    import yaml
-
     from neuromotif.deploy.bundle import sha256
     from neuromotif.deploy.compile import compile_network
-    from neuromotif.hw_models.chip import DEFAULT_CHIP
     from neuromotif.search.export import to_float_network
     from neuromotif.search.train import load_model
 
@@ -272,17 +269,16 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     weights = sum(p.numel() for p in model.parameters())
     neurons = sum(layer.n for layer in model.populations())
     check_fits(Estimate(neurons, weights, weights, 0.0, compile_bytes(neurons, weights)), "compile")
-    if chip_name is None:
-        chip_name = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {}).get("chip", DEFAULT_CHIP)
+    saved = saved_config(payload.get("config"), f"{model_path} config").compile
+    chip_name = chip_name or saved.chip
     data = payload.get("data", {})
     metadata = {"source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
                 "timesteps": data.get("timesteps"), "data": data, "config": payload.get("config"),
                 "state_ranges": payload.get("state_ranges")}
-    saved = (yaml.safe_load(payload.get("config") or "{}") or {}).get("compile", {})
     if neurons_per_core is None:
-        neurons_per_core = saved.get("neurons_per_core")
+        neurons_per_core = saved.neurons_per_core
     bundle, mapping = compile_network(to_float_network(model), chip_name, out, max_profiles or model.max_profiles,
-                                      metadata, neurons_per_core, target or saved.get("target", "loihi"))
+                                      metadata, neurons_per_core, target or saved.target)
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     return bundle, mapping
