@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_directory
 from neuromotif.hw_models import formats
-from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.hw_models.chip import NumericFormat, section_from_dict
 from neuromotif.hw_models.neurons import INPUT_KIND, neuron_model, population_kinds
 from neuromotif.core.versions import tool_version
 
@@ -163,7 +163,7 @@ class Bundle:
     @property
     def numeric(self) -> NumericFormat:
         """The bit widths the backends compute with (the target chip's ``numeric`` section)."""
-        return NumericFormat(**self.manifest["numeric"])
+        return section_from_dict(NumericFormat, self.manifest["numeric"], "manifest numeric")
 
 
 def sha256(path: Path) -> str:

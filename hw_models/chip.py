@@ -9,13 +9,14 @@ design rules), the ``numeric`` section (bit widths of weights, decays, threshold
 from __future__ import annotations
 
 import dataclasses
-import math
+import json
 import os
 import typing
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import Any
 
+import pydantic
 import yaml
 
 from neuromotif.hw_models.errors import ChipSpecError
@@ -23,6 +24,9 @@ from neuromotif.hw_models.errors import ChipSpecError
 CHIP_DIR = Path(__file__).parent / "chips"
 DEFAULT_CHIP = "loihi2"
 USER_CHIPS_ENV = "NEUROMOTIF_CHIPS"
+# YAML is read by pydantic into these dataclasses: strict types (no "3" for 3, no bool for a number),
+# finite numbers, unknown keys refused; each dataclass then checks its ranges in __post_init__.
+_STRICT = pydantic.ConfigDict(strict=True, extra="forbid", allow_inf_nan=False)
 
 
 def check_ranges(obj: Any, ranges: tuple[tuple[str, float, float], ...]) -> None:
@@ -34,7 +38,7 @@ def check_ranges(obj: Any, ranges: tuple[tuple[str, float, float], ...]) -> None
             raise ValueError(f"{name} = {value} is outside {low:g}..{high:g}")
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class OpCost:
     """Energy and time of one operation."""
 
@@ -46,7 +50,7 @@ class OpCost:
             raise ValueError("energy_pj and time_ns must be >= 0")
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class CostTable:
     """Per-operation energy and time, static power and barrier: what the cost model multiplies.
 
@@ -99,7 +103,7 @@ class CostTable:
         return base + max(chips - 1, 0) * self.chip_barrier_ns
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class MeshSpec:
     """Routers in a ``tiles_x`` x ``tiles_y`` mesh, ``cores_per_tile`` cores behind each router."""
 
@@ -116,7 +120,7 @@ class MeshSpec:
         return self.tiles_x * self.tiles_y * self.cores_per_tile
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class CoreLimits:
     """What one neuro core holds. ``None``: no separate limit (counted in ``shared_memory_bits``)."""
 
@@ -143,7 +147,7 @@ class CoreLimits:
             raise ValueError("give synapse_memory_bits or shared_memory_bits")
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class SynapseEncoding:
     """Synapse memory cost (nengo-loihi's model): an axon's targets on a core are stored in lists
     of <= ``list_max_synapses`` entries, each costing ceil_to_word(n * bits_per_synapse + header)."""
@@ -159,7 +163,7 @@ class SynapseEncoding:
                             ("index_bits", 0, 64), ("delay_bits", 0, 64)))
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class NumericFormat:
     """Fixed-point formats of weights and neuron state (Loihi / Lava bit-accurate models)."""
 
@@ -187,7 +191,7 @@ class NumericFormat:
             raise ValueError(f"{exc} (the range Lava's bit-accurate Loihi models run)") from None
 
 
-@dataclass(frozen=True)
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class ChipSpec:
     """One neuromorphic chip model: mesh, per-core limits, numeric formats and cost tables."""
 
@@ -221,68 +225,60 @@ class ChipSpec:
 
 
 # ---------------------------------------------------------------------------------------
-# Strict YAML -> dataclass construction, with errors that name the field.
+# YAML -> ChipSpec through pydantic, with errors that name the field in one line.
+
+_MESSAGES = {"missing": "missing field '{where}'", "unexpected_keyword_argument": "unknown field '{where}'{valid}",
+             "int_type": "field '{where}' must be an integer, got {value!r}",
+             "float_type": "field '{where}' must be a finite number, got {value!r}",
+             "finite_number": "field '{where}' must be a finite number, got {value!r}",
+             "string_type": "field '{where}' must be a string, got {value!r}",
+             "dict_type": "field '{where}' must be a mapping", "dataclass_type": "field '{where}' must be a mapping",
+             "dataclass_exact_type": "field '{where}' must be a mapping"}
 
 
-def _build(cls: type, data: Any, path: str) -> Any:
-    hints = typing.get_type_hints(cls)
+def _chip_error(err: dict[str, Any], root: type | None = None) -> str:
+    """One line for pydantic's first error; fields are named from ``root`` (prefixed with its name
+    when it is a section read alone)."""
+    root = root or ChipSpec
+    prefix = () if root is ChipSpec else (root.__name__,)
+    where = ".".join(str(p) for p in (*prefix, *err["loc"]))
+    if err["type"] == "value_error":  # a range check of __post_init__
+        return f"{where or 'chip'}: {str(err['ctx']['error'])}"
+    template = _MESSAGES.get(err["type"], "field '{where}': {msg}")
+    return template.format(where=where, value=err.get("input"), msg=err["msg"],
+                           valid=_valid_fields(root, err["loc"][:-1]))
+
+
+def _valid_fields(root: type, loc: tuple) -> str:
+    """`` (valid: a, b, ...)``: the fields of the section at ``loc`` under ``root`` (dict keys are skipped)."""
+    cls: Any = root
+    for part in loc:
+        hint = typing.get_type_hints(cls).get(part) if dataclasses.is_dataclass(cls) else None
+        if hint is None:  # a key of a dict section: its values' type
+            hint = cls
+        cls = typing.get_args(hint)[-1] if typing.get_origin(hint) is dict else hint
+    return f" (valid: {', '.join(f.name for f in dataclasses.fields(cls))})" if dataclasses.is_dataclass(cls) else ""
+
+
+T = typing.TypeVar("T")
+
+
+def section_from_dict(cls: type[T], data: Any, source: str) -> T:
+    """A chip section (or the whole ``ChipSpec``) from a mapping, or ``ChipSpecError`` in one line
+    naming ``source`` and the field."""
     if not isinstance(data, dict):
-        raise ChipSpecError(f"{path or 'chip'}: expected a mapping for {cls.__name__}, got {type(data).__name__}")
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(data) - set(fields))
-    if unknown:
-        raise ChipSpecError(f"unknown field '{_join(path, unknown[0])}' (valid: {', '.join(fields)})")
-    kwargs = {}
-    for name, f in fields.items():
-        where = _join(path, name)
-        if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ChipSpecError(f"missing field '{where}'")
-            continue
-        kwargs[name] = _convert(hints[name], data[name], where)
+        raise ChipSpecError(f"{source}: expected a mapping for {cls.__name__}, got {type(data).__name__}")
     try:
-        return cls(**kwargs)
-    except ValueError as exc:
-        raise ChipSpecError(f"{path or cls.__name__}: {exc}") from None
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _convert(hint: Any, value: Any, where: str) -> Any:
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
-        if value is None and type(None) in args:
-            return None
-        hint = next(a for a in args if a is not type(None))
-        origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if dataclasses.is_dataclass(hint):
-        return _build(hint, value, where)
-    if origin is dict:
-        if not isinstance(value, dict):
-            raise ChipSpecError(f"field '{where}' must be a mapping")
-        return {str(k): _convert(args[1], v, f"{where}.{k}") for k, v in value.items()}
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ChipSpecError(f"field '{where}' must be an integer, got {value!r}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ChipSpecError(f"field '{where}' must be a finite number, got {value!r}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ChipSpecError(f"field '{where}' must be a string, got {value!r}")
-        return value
-    raise ChipSpecError(f"field '{where}': unsupported type {hint}")  # pragma: no cover
+        # JSON mode: strict types yet mappings for the nested sections (strict Python mode wants instances)
+        return pydantic.TypeAdapter(cls).validate_json(json.dumps(data, default=str))
+    except pydantic.ValidationError as exc:
+        raise ChipSpecError(f"{source}: {_chip_error(exc.errors()[0], cls)}") from None
+    except ChipSpecError as exc:
+        raise ChipSpecError(f"{source}: {exc}") from None
 
 
 def chip_from_dict(data: Any, source: str = "chip") -> ChipSpec:
-    try:
-        return _build(ChipSpec, data, "")
-    except ChipSpecError as exc:
-        raise ChipSpecError(f"{source}: {exc}") from None
+    return section_from_dict(ChipSpec, data, source)
 
 
 def _search_dirs() -> list[Path]:

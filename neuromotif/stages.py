@@ -165,7 +165,7 @@ def _config_changes(saved: Path, config: Config) -> str:
 
 def architecture(config: Config, data, arch_file: Path | None):
     """The architecture to train: ``--arch`` / ``model.arch`` if given, else built from ``model``."""
-    from neuromotif.search.arch import ArchSpec, NeuronParams, build_arch
+    from neuromotif.search.arch import ArchSpec, build_arch
 
     path = arch_file or config.model.arch
     if path is not None:
@@ -174,9 +174,8 @@ def architecture(config: Config, data, arch_file: Path | None):
             raise InputError(f"{path}: architecture has {arch.inputs} inputs / {arch.classes} classes but dataset "
                              f"{data.info.name} has {data.info.channels} / {data.info.classes}")
         return arch
-    n = config.model.neuron
     return build_arch(config.model.kind, config.model.hidden, config.model.motif_size, data.info.channels,
-                      data.info.classes, NeuronParams(n.du, n.dv, n.vth, n.bias), seed=config.seed)
+                      data.info.classes, config.model.neuron.params(), seed=config.seed)
 
 
 def search_stage(config: Config, out: Path, force: bool = False):

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuromotif.search.arch import ArchSpec, NeuronParams
+from neuromotif.search.arch import ArchSpec
 from neuromotif.core.io import atomic_path, atomic_write_text
 from neuromotif.search.settings import SearchJob
 from neuromotif.search.data import DatasetSplits, SpikeSplit, load_dataset
@@ -48,14 +48,13 @@ from neuromotif.search.train import evaluate, loss_fn, micro_spikes, resolve_dev
 
 
 def build_supernet(config: SearchJob, info) -> SuperNet:
-    n = config.model.neuron
     sizes = config.search.motif_sizes if config.search.space == "motif" else list(config.model.hidden)
     if config.search.space == "motif":
         for h in config.model.hidden:
             if not any(h % m == 0 for m in sizes):
                 raise InputError(f"search.motif_sizes {sizes}: none divides the layer size {h}; add a divisor")
     return SuperNet(info.channels, list(config.model.hidden), info.classes, sizes,
-                    NeuronParams(n.du, n.dv, n.vth, n.bias), seed=config.seed,
+                    config.model.neuron.params(), seed=config.seed,
                     type_init_std=config.search.type_init_std, relaxation=config.search.relaxation)
 
 

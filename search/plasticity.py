@@ -23,18 +23,21 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from neuromotif.search.settings import IPConfig
+
 SILENT_RATE = 0.01
+_DEFAULT = IPConfig()  # the rule's tunable defaults are the config's
 KL_BINS = 20
 
 
 @dataclass
 class SpiKLIP:
-    target_rate: float = 0.1       # mu, spikes per step
-    eta: float = 0.05
+    target_rate: float = _DEFAULT.target_rate  # mu, spikes per step
+    eta: float = _DEFAULT.eta
     t_ref: float = 1.0
     vth: float = 1.0
-    gain_range: tuple[float, float] = (0.25, 4.0)
-    dv_range: tuple[float, float] = (0.01, 0.5)
+    gain_range: tuple[float, float] = _DEFAULT.gain_range
+    dv_range: tuple[float, float] = _DEFAULT.dv_range
     revive: float = 0.1
     max_step: float = 0.2
 

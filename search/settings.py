@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from neuromotif.core.settings import Fraction, PosFloat, PosInt, Section
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP
+from neuromotif.search.arch import NeuronParams
 
 
 DatasetName = Literal["digits-saccade", "letters-tts", "nmnist", "dvs-gesture", "shd", "ntidigits", "ti46-alpha"]
@@ -40,10 +41,13 @@ class DataConfig(Section):
 class NeuronConfig(Section):
     """Float parameters of the current-based LIF shared by all three precisions (docs/design.md)."""
 
-    du: Annotated[float, Field(ge=0, le=1)] = 0.25
-    dv: Annotated[float, Field(ge=0, le=1)] = 0.1
-    vth: PosFloat = 1.0
-    bias: float = 0.0
+    du: Annotated[float, Field(ge=0, le=1)] = NeuronParams.du  # the model's defaults: search/arch.py
+    dv: Annotated[float, Field(ge=0, le=1)] = NeuronParams.dv
+    vth: PosFloat = NeuronParams.vth
+    bias: float = NeuronParams.bias
+
+    def params(self) -> NeuronParams:
+        return NeuronParams(self.du, self.dv, self.vth, self.bias)
 
 
 class ModelConfig(Section):

@@ -25,7 +25,7 @@ from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.search.settings import TrainConfig
 from neuromotif.search.data import DatasetSplits, SpikeSplit
 from neuromotif.core.errors import InputError
-from neuromotif.hw_models.chip import NumericFormat
+from neuromotif.hw_models.chip import ChipSpecError, NumericFormat, section_from_dict
 from neuromotif.search import distributed
 from neuromotif.search.model import RSNN, predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
@@ -284,8 +284,8 @@ def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
     if payload.get("version") != MODEL_VERSION:
         raise InputError(f"{path}: model version {payload.get('version')} is not {MODEL_VERSION}: retrain it")
     try:
-        numeric = NumericFormat(**payload["numeric"]) if "numeric" in payload else None
-    except (TypeError, ValueError) as exc:
+        numeric = section_from_dict(NumericFormat, payload["numeric"], "numeric") if "numeric" in payload else None
+    except (TypeError, ValueError, ChipSpecError) as exc:
         raise InputError(f"{path}: damaged numeric format ({exc}): retrain it") from None
     try:
         model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric,

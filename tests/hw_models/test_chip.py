@@ -1,6 +1,8 @@
 """Chip specs load, and a malformed chip file gets a one-line error naming the field."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import yaml
 
@@ -70,3 +72,17 @@ def test_unknown_chip_and_bad_yaml(tmp_path):
         load_chip(tmp_path / "x.yaml")
     with pytest.raises(ChipSpecError, match="no cost table 'nope'"):
         load_chip("loihi1").cost_table("nope")
+
+
+def test_a_numeric_section_read_alone_is_refused_in_one_line():
+    """A bundle manifest's or checkpoint's ``numeric`` goes through the same schema as the chip YAML."""
+    from neuromotif.hw_models.chip import NumericFormat, section_from_dict
+
+    good = dataclasses.asdict(load_chip("loihi2").numeric)
+    assert section_from_dict(NumericFormat, good, "manifest numeric") == load_chip("loihi2").numeric
+    for edit, why in (({"weight_bits": 12}, "weight_bits = 12 is outside 1..9"),
+                      ({"u_bits": "24"}, "field 'NumericFormat.u_bits' must be an integer"),
+                      ({"extra": 1}, "unknown field 'NumericFormat.extra' (valid: weight_bits")):
+        with pytest.raises(ChipSpecError) as err:
+            section_from_dict(NumericFormat, {**good, **edit}, "manifest numeric")
+        assert why in str(err.value) and "\n" not in str(err.value) and str(err.value).startswith("manifest numeric")
