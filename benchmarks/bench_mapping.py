@@ -26,7 +26,7 @@ def measure(n: int) -> dict:
     from neuromotif.hw_models.mapper import map_network
     from neuromotif.hw_models.placement import place, total_hop_traffic
     from neuromotif.hw_models.partition import partition
-    from neuromotif.hw_models.synthetic import scml_net
+    from neuromotif.hw_models.synthetic_netlists import scml_net
 
     chip = load_chip("loihi2")
     t0 = time.perf_counter()

@@ -39,7 +39,7 @@ def main() -> None:
 
     from benchmarks.common import RESULTS, save, table
     from neuromotif.deploy.compile import bundle_netlist
-    from neuromotif.deploy.synthetic import scml_bundle
+    from neuromotif.deploy.synthetic_bundles import scml_bundle
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.chip import with_core_limit
     from neuromotif.hw_models.mapper import map_network

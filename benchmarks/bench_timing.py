@@ -22,9 +22,9 @@ def measure(n: int, chip_name: str) -> dict:
     import numpy as np
 
     from neuromotif.hw_models import load_chip
-    from neuromotif.hw_models.cost import Activity, evaluate
+    from neuromotif.hw_models.cost import Activity, energy_latency
     from neuromotif.hw_models.mapper import map_network
-    from neuromotif.hw_models.synthetic import scml_net
+    from neuromotif.hw_models.synthetic_netlists import scml_net
 
     chip = load_chip(chip_name)
     net = scml_net(n, 16, inputs=64, outputs=0)
@@ -37,7 +37,7 @@ def measure(n: int, chip_name: str) -> dict:
            "chips": mapping.placement.n_chips}
     for model in ("analytic", "pipeline"):
         t0 = time.perf_counter()
-        r = evaluate(net, mapping.placement, chip, activity, timing=model)
+        r = energy_latency(net, mapping.placement, chip, activity, timing=model)
         row[f"{model}_s"] = time.perf_counter() - t0
         row[f"{model}_step_us"] = r["latency"]["mean_step_s"] * 1e6
         if model == "pipeline":

@@ -321,13 +321,25 @@ def with_core_limit(chip: ChipSpec, neurons_per_core: int | None) -> ChipSpec:
     return dataclasses.replace(chip, core=core)
 
 
-TARGETS = ("loihi", "netx")
+@dataclasses.dataclass(frozen=True)
+class CompileTarget:
+    """What a bundle is compiled for beyond the chip: ``numeric`` narrows the chip's number format."""
+
+    name: str
+    description: str
+    numeric: typing.Callable[[NumericFormat], NumericFormat]
+
+
+TARGETS: dict[str, CompileTarget] = {t.name: t for t in (
+    CompileTarget("loihi", "the chip itself, its own number format", lambda numeric: numeric),
+    CompileTarget("netx", "lava-dl netx HDF5 networks: weight exponent 0 only, since netx picks a block's exponent "
+                  "itself and carries a bundle exactly only when every stored weight lies in [-256, 254]",
+                  lambda numeric: dataclasses.replace(numeric, weight_exp_max=0)),
+)}
 
 
 def numeric_for_target(numeric: NumericFormat, target: str = "loihi") -> NumericFormat:
-    """The number format a compile target allows: ``loihi`` the chip's own; ``netx`` (lava-dl's
-    HDF5 networks) weight exponent 0 only, since netx picks a block's exponent itself and can
-    carry a bundle exactly only when every stored weight already lies in [-256, 254]."""
+    """The number format a compile target allows (``TARGETS``)."""
     if target not in TARGETS:
         raise ChipSpecError(f"compile target {target!r}: choose one of {', '.join(TARGETS)}")
-    return dataclasses.replace(numeric, weight_exp_max=0) if target == "netx" else numeric
+    return TARGETS[target].numeric(numeric)

@@ -144,7 +144,7 @@ def core_counts(net: Netlist, placement: Placement, activity: Activity, routes: 
                       _per_core(spikes * routes.messages[None, :], neuron_core, n_cores), msgs_in, neuron_core)
 
 
-def evaluate(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activity,
+def energy_latency(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activity,
              cost_table: str = "default", timing: str = "analytic") -> dict:
     """Energy and latency: totals, per inference, per step and per core, with breakdowns.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from neuromotif.hw_models.chip import load_chip
-from neuromotif.hw_models.cost import Activity, evaluate
+from neuromotif.hw_models.cost import Activity, energy_latency
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 
@@ -30,7 +30,7 @@ def blouw_kws(rate: float = 0.1) -> tuple[float, dict]:
                    NetProjection("h2->out", "h2", "out")))
     chip = load_chip("loihi1")
     mapping = map_network(net, chip)
-    one_step = evaluate(net, mapping.placement, chip,
+    one_step = energy_latency(net, mapping.placement, chip,
                         Activity(np.full((1, net.n_neurons), rate), np.ones((1, net.n_neurons))))
     steps = (1 / BLOUW_INFERENCES_PER_S) / one_step["latency"]["per_inference_s"]
     dynamic = steps * sum(v for k, v in one_step["energy"]["breakdown"].items() if k != "static")

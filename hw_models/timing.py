@@ -11,7 +11,7 @@ The barrier comes from the cost table's per-tile-count ``barrier_table_ns`` (lin
 when a table has none). Step time = slowest core + network + barrier; each step's critical path
 names the bounding component (compute, network, barrier) and, for compute, the core and the
 pipeline. Counts are per average inference (the run's sums divided by its samples), as in the
-analytic model (``cost.evaluate``), which adds every operation of the busiest core in sequence.
+analytic model (``cost.energy_latency``), which adds every operation of the busiest core in sequence.
 
 Vectorised over steps and links (a sparse route x link incidence matrix): a 10^5-neuron,
 100-step run takes seconds.

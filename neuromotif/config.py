@@ -20,7 +20,7 @@ from neuromotif.core.io import atomic_write_text
 from neuromotif.core.settings import PosFloat, PosInt, Section
 from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
-from neuromotif.hw_models.chip import DEFAULT_CHIP
+from neuromotif.hw_models.chip import DEFAULT_CHIP, TARGETS
 from neuromotif.search.settings import (DataConfig, IPConfig, ModelConfig, NeuronConfig, ObjectiveConfig,
                                         SearchConfig, SearchJob, Target, TrainConfig)
 
@@ -36,7 +36,8 @@ class CompileConfig(Section):
                                                                        "(one Lava LIF process each)")
     neurons_per_core: PosInt | None = Field(None, description="at most this many neurons per core (default: as "
                                             "many as the chip's limits allow): more cores, shorter steps")
-    target: Literal["loihi", "netx"] = Field("loihi", description="netx: weight exponents 0 only, so the bundle "
+    target: Literal[tuple(TARGETS)] = Field(  # type: ignore[valid-type]  # the registry in hw_models/chip.py
+        "loihi", description="netx: weight exponents 0 only, so the bundle "
                                              "exports exactly to lava-dl netx (`neuromotif export --format netx`)")
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
+from neuromotif.search.settings import OBJECTIVES
 from neuromotif.sweep import Trial, _slug, grid, run_sweep
 
-OBJECTIVES = ("energy", "latency", "cores", "rate")
 
 
 def trials(lambdas: list[str]) -> list[Trial]:

@@ -36,7 +36,7 @@ def _acc(preds: dict[str, np.ndarray], stage: str) -> float | None:
 
 def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     from neuromotif.hw_models import load_chip
-    from neuromotif.hw_models.cost import evaluate
+    from neuromotif.hw_models.cost import energy_latency
     from neuromotif.hw_models.mapper import mapping_from_summary
 
     run_dir = Path(run_dir)
@@ -53,7 +53,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     search_rows = read_search_rows(run_dir)
     net = bundle_netlist(bundle)
     mapping = mapping_from_summary(bundle.manifest["placement"], chip)
-    cost = evaluate(net, mapping.placement, chip, activity, config.report.cost_table, config.report.timing)
+    cost = energy_latency(net, mapping.placement, chip, activity, config.report.cost_table, config.report.timing)
     placement = bundle.manifest["placement"]
     hidden = [p for p in bundle.neuron_populations if p.name != bundle.output.name]
     div = summary.get("divergence", {})

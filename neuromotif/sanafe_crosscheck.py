@@ -2,7 +2,7 @@
 optional extra, imported only here and only when asked, never vendored).
 
 The same compiled network, the same placement and the same input spikes run on both sides:
-  ours     the CPU backend's activity through ``cost.evaluate`` with Loihi 1's ``sana_fe`` cost
+  ours     the CPU backend's activity through ``cost.energy_latency`` with Loihi 1's ``sana_fe`` cost
            table (the constants of SANA-FE's ``loihi.yaml``), pipeline and analytic timing;
   SANA-FE  its bundled Loihi architecture, its ``leaky_integrate_fire`` soma with
            ``input_decay = 1 - du/4096``, ``leak_decay = 1 - dv/4096``, ``threshold = vth``
@@ -43,13 +43,13 @@ def _activity(bundle, net, x: np.ndarray, rasters: dict[str, np.ndarray], active
 
 def model_on(bundle, net, placement, activity) -> dict[str, Any]:
     """Our cost model (``sana_fe`` constants of Loihi 1) on one sample's activity; the event
-    counts are the ones ``evaluate`` reports, hops come from its route table."""
+    counts are the ones ``energy_latency`` reports, hops come from its route table."""
     from neuromotif.hw_models import load_chip
-    from neuromotif.hw_models.cost import evaluate, route_table
+    from neuromotif.hw_models.cost import energy_latency, route_table
 
     loihi1 = load_chip("loihi1")
-    pipeline = evaluate(net, placement, loihi1, activity, COST_TABLE, "pipeline")
-    analytic = evaluate(net, placement, loihi1, activity, COST_TABLE, "analytic")
+    pipeline = energy_latency(net, placement, loihi1, activity, COST_TABLE, "pipeline")
+    analytic = energy_latency(net, placement, loihi1, activity, COST_TABLE, "analytic")
     table = loihi1.cost_table(COST_TABLE)
     routes = route_table(net, placement, table)
     counted = pipeline["activity"]  # per inference, and this is one sample

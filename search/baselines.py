@@ -31,4 +31,4 @@ class DenseRecurrentLayer(LIFLayer):
 class FeedForwardLayer(LIFLayer):
     """No recurrence: the LIF's own leaky integration is its only memory."""
 
-    kind = "ff"
+    kind = "feedforward"  # population names: the model kind and its index (feedforward0)

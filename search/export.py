@@ -1,7 +1,7 @@
 """A trained ``RSNN`` as the compiler's float network (``neuromotif.deploy.ir``).
 
 The one place that knows how torch layers map to populations and projections: per layer a
-LIF population named ``<kind><index>`` (``scml0``, ``dense1``, ``ff0``) and ``readout``; its
+LIF population named ``<kind><index>`` (``scml0``, ``dense1``, ``feedforward0``) and ``readout``; its
 input projection from the layer below and, when it has one, its recurrent projection. Gains
 (intrinsic plasticity's R) are folded into the incoming weights, in float64.
 """

@@ -16,9 +16,10 @@ from neuromotif.core.settings import Fraction, PosFloat, PosInt, Section
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP
 from neuromotif.search.arch import NeuronParams
+from neuromotif.search.data import DATASETS
 
 
-DatasetName = Literal["digits-saccade", "letters-tts", "nmnist", "dvs-gesture", "shd", "ntidigits", "ti46-alpha"]
+DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]  # the registry in search/data is the one list
 class DataConfig(Section):
     """Which dataset and how it is binned. ``None`` means the dataset's own default."""
 
@@ -99,7 +100,10 @@ class ObjectiveConfig(Section):
 
     @property
     def active(self) -> bool:
-        return any((self.energy, self.latency, self.cores, self.rate))
+        return any(getattr(self, name) for name in OBJECTIVES)
+
+
+OBJECTIVES = tuple(name for name in ObjectiveConfig.model_fields if name != "cost_table")  # energy, latency, ...
 
 
 class SearchConfig(Section):

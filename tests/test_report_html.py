@@ -86,7 +86,7 @@ def test_utilisation_bars_are_centred_on_integer_core_ticks():
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.mapper import map_network
     from neuromotif.hw_models.plots import utilisation_figure
-    from neuromotif.hw_models.synthetic import scml_net
+    from neuromotif.hw_models.synthetic_netlists import scml_net
 
     mapping = map_network(scml_net(512, 16, inputs=64), load_chip("loihi1"))
     fig = utilisation_figure(mapping)
@@ -110,7 +110,7 @@ def test_utilisation_bars_are_centred_on_integer_core_ticks():
 def test_placement_shows_every_chip_or_an_overview(chips_wanted, overview):
     from neuromotif.hw_models.mapper import map_network
     from neuromotif.hw_models.plots import placement_figure
-    from neuromotif.hw_models.synthetic import scml_net
+    from neuromotif.hw_models.synthetic_netlists import scml_net
     from tests.hw_models.chips import tiny_chip
 
     chip = tiny_chip(mesh=(2, 2, 1), max_compartments=64, max_chips=64)  # 4 cores of 64 neurons per chip

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromotif.deploy.synthetic import lif, make_bundle  # noqa: F401 - re-exported for the tests
+from neuromotif.deploy.synthetic_bundles import lif, make_bundle  # noqa: F401 - re-exported for the tests
 
 
 def random_bundle(path: Path, seed: int, inputs: int = 12, hidden: int = 24, outputs: int = 5, profiles: int = 3,

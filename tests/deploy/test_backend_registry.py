@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from neuromotif.deploy.backends import BACKENDS, UnsupportedOption, make_backend
-from neuromotif.deploy.synthetic import scml_bundle
+from neuromotif.deploy.synthetic_bundles import scml_bundle
 
 
 def test_registry_lists_every_backend_and_refuses_an_unknown_one(tmp_path):

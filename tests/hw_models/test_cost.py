@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neuromotif.hw_models import load_chip
-from neuromotif.hw_models.cost import Activity, evaluate
+from neuromotif.hw_models.cost import Activity, energy_latency
 from neuromotif.hw_models.reference import BLOUW_J_PER_INFERENCE, blouw_kws
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
@@ -31,7 +31,7 @@ def test_two_core_energy_and_latency_by_hand():
                        [0, 1, 1, 0, 1]], float)
     active = np.array([[0, 0, 1, 1, 0],
                        [0, 0, 1, 0, 1]], float)
-    r = evaluate(net, mapping.placement, chip, Activity(spikes, active))
+    r = energy_latency(net, mapping.placement, chip, Activity(spikes, active))
     e = r["energy"]["breakdown"]
     # synops: step0 in0,in1 -> 2 each (4); step1 in1 -> 2, a0 -> 1 (3); 7 x 1 pJ
     assert e["synops"] == pytest.approx(7e-12)
@@ -58,8 +58,8 @@ def test_per_inference_divides_by_samples():
     net, chip, mapping = _two_core()
     spikes = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 1]], float)
     active = np.array([[0, 0, 1, 1, 0], [0, 0, 1, 0, 1]], float)
-    one = evaluate(net, mapping.placement, chip, Activity(spikes, active, samples=1))
-    three = evaluate(net, mapping.placement, chip, Activity(3 * spikes, 3 * active, samples=3))
+    one = energy_latency(net, mapping.placement, chip, Activity(spikes, active, samples=1))
+    three = energy_latency(net, mapping.placement, chip, Activity(3 * spikes, 3 * active, samples=3))
     assert three["energy"]["per_inference_J"] == pytest.approx(one["energy"]["per_inference_J"])
     assert three["latency"]["per_inference_s"] == pytest.approx(one["latency"]["per_inference_s"])
 
@@ -73,14 +73,14 @@ def test_figures_are_built_without_files_and_save_as_png(tmp_path):
     from matplotlib.figure import Figure
 
     from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation, utilisation_figure
-    from neuromotif.hw_models.synthetic import scml_net
+    from neuromotif.hw_models.synthetic_netlists import scml_net
     from neuromotif.core.plotting import save_figure
 
     net = scml_net(512, 16, inputs=64)
     chip = load_chip("loihi1")
     mapping = map_network(net, chip)
     spikes = (np.random.default_rng(0).random((5, net.n_neurons)) < 0.1).astype(float)
-    cost = evaluate(net, mapping.placement, chip, Activity(spikes, np.ones_like(spikes)))
+    cost = energy_latency(net, mapping.placement, chip, Activity(spikes, np.ones_like(spikes)))
     figures = {"u": utilisation_figure(mapping), "p": placement_figure(net, mapping), "e": energy_figure(cost)}
     assert all(isinstance(f, Figure) for f in figures.values()) and not list(tmp_path.iterdir())  # hw_models writes nothing
     for name, fig in figures.items():

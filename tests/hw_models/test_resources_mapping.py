@@ -12,7 +12,7 @@ from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from neuromotif.hw_models.partition import partition
 from neuromotif.hw_models.resources import CoreSlice, all_core_usage, axon_bits, core_usage, list_bits, output_axons
 from tests.hw_models.chips import tiny_chip
-from neuromotif.hw_models.synthetic import scml_net
+from neuromotif.hw_models.synthetic_netlists import scml_net
 
 
 def test_list_encoding_by_hand():

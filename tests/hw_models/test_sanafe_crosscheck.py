@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from neuromotif.deploy.compile import bundle_netlist
-from neuromotif.deploy.synthetic import lif, make_bundle, scml_bundle
+from neuromotif.deploy.synthetic_bundles import lif, make_bundle, scml_bundle
 from neuromotif.core.errors import InputError
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.chip import with_core_limit

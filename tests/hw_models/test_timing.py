@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from neuromotif.hw_models.chip import ChipSpecError, chip_from_dict
-from neuromotif.hw_models.cost import Activity, evaluate
+from neuromotif.hw_models.cost import Activity, energy_latency
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from tests.hw_models.chips import chip_dict, tiny_chip
@@ -20,7 +20,7 @@ def test_two_core_pipelines_overlap_by_hand():
     mapping = map_network(net, chip)
     spikes = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 1]], float)   # in0 in1 a0 a1 b0
     active = np.array([[0, 0, 1, 1, 0], [0, 0, 1, 0, 1]], float)
-    r = evaluate(net, mapping.placement, chip, Activity(spikes, active), timing="pipeline")
+    r = energy_latency(net, mapping.placement, chip, Activity(spikes, active), timing="pipeline")
     p = r["latency"]["pipeline"]
     # step 0, core 0: synaptic 4 synops x 1 = 4 ns, neuron 2 active x 2 = 4 ns -> 4 (the analytic model adds: 8)
     #         core 1: synaptic 0, neuron 1 inactive x 1 = 1. No link used (host -> core 0 is 0 hops). Barrier 20.
@@ -34,7 +34,7 @@ def test_two_core_pipelines_overlap_by_hand():
     assert p["components_ns"]["network"] == pytest.approx([0.0, 4.0])
     assert p["per_core_pipelines_ns"]["synaptic"] == pytest.approx([3.0, 0.5])
     assert sum(r["latency"]["breakdown_s"].values()) == pytest.approx(r["latency"]["per_inference_s"])
-    analytic = evaluate(net, mapping.placement, chip, Activity(spikes, active))
+    analytic = energy_latency(net, mapping.placement, chip, Activity(spikes, active))
     assert analytic["latency"]["per_step_s"] == pytest.approx([28e-9, 30e-9])   # unchanged by the new model
 
 
@@ -48,11 +48,11 @@ def test_messages_sharing_a_link_serialise():
     mapping = map_network(net, chip)
     spikes = np.zeros((2, 7))
     spikes[1, 1:4] = 1                          # a0, a1, a2 at step 1
-    r = evaluate(net, mapping.placement, chip, Activity(spikes, np.zeros_like(spikes)), timing="pipeline")
+    r = energy_latency(net, mapping.placement, chip, Activity(spikes, np.zeros_like(spikes)), timing="pipeline")
     p = r["latency"]["pipeline"]
     assert p["components_ns"]["network"] == pytest.approx([0.0, 12.0])
     assert p["summary"]["max_link_messages_per_step"] == 3
-    doubled = r = evaluate(net, mapping.placement, chip, Activity(2 * spikes, np.zeros_like(spikes), samples=2),
+    doubled = r = energy_latency(net, mapping.placement, chip, Activity(2 * spikes, np.zeros_like(spikes), samples=2),
                            timing="pipeline")
     assert doubled["latency"]["pipeline"]["components_ns"]["network"] == pytest.approx([0.0, 12.0])  # per inference
 

@@ -12,7 +12,7 @@ from neuromotif.deploy.bundle import Population, Projection, read_bundle, write_
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.neurons import INPUT_KIND
 from neuromotif.hw_models.neurons.lif import KIND as LIF_KIND
-from neuromotif.hw_models.synthetic import scml_structure
+from neuromotif.hw_models.synthetic_netlists import scml_structure
 
 
 def lif(name: str, n: int, du, dv, vth: int, bias_mant=0, bias_exp=0, motif: int = 1) -> Population:
