@@ -16,13 +16,13 @@ from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 from matplotlib.ticker import MaxNLocator
 
 from neuromotif.hw_models.chip import ChipSpec
+from neuromotif.hw_models.drc import CORE_RULES
 from neuromotif.hw_models.mapper import Mapping
 from neuromotif.hw_models.netlist import Netlist
 from neuromotif.hw_models.placement import core_traffic
 
-RESOURCES = (("compartments", "max_compartments"), ("synapse_bits", "synapse_memory_bits"),
-             ("input_axons", "max_input_axons"), ("output_axons", "max_output_axons"),
-             ("shared_bits", "shared_memory_bits"))
+# the core memories the design rules check (drc.CORE_RULES is the one list), profiles left out
+RESOURCES = tuple((r.usage_field, r.limit_field) for r in CORE_RULES if not r.usage_field.endswith("_profiles"))
 WIDTH = 8.0              # inches: GitHub's page width at the saved dpi
 MAX_GROUPED_CORES = 32   # up to this many cores, one group of bars per core; beyond, lines
 MAX_ARROW_CORES = 24     # draw core-to-core traffic arrows up to this many cores

@@ -26,13 +26,6 @@ from neuromotif.simulation import SIM_DIR
 from neuromotif.core.versions import package_version
 
 
-def _acc(preds: dict[str, np.ndarray], stage: str) -> float | None:
-    """Accuracy of ``stage`` (None when that stage did not run)."""
-    if stage not in preds:
-        return None
-    pred = preds[stage]
-    return float((pred == preds["labels"][: len(pred)]).mean()) if len(pred) else float("nan")
-
 
 def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     from neuromotif.hw_models import load_chip
@@ -64,7 +57,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "seed": config.seed,
         "versions": {name: package_version(name) for name in ("neuromotif", "torch", "numpy", "lava-nc")}
         | {"python": platform.python_version()},
-        "accuracy": {**{stage: _acc(preds, stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
+        "accuracy": {**{stage: summary["accuracy"].get(stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
                      "lava_samples": int(summary.get("lava_samples", 0))},
         "agreement": {"cpu_vs_lava_spike_mismatches": summary.get("cpu_vs_lava_spike_mismatches"),
                       "lava_entries_compared": summary.get("lava_entries_compared"),
