@@ -437,6 +437,18 @@ def datasets(data_root: Path | None) -> None:
     stdout.print(table)
 
 
+@cli.command()
+@quiet_option
+def clean() -> None:
+    """Remove what killed runs left behind: Lava shared-memory segments of dead neuromotif processes
+    (every Lava session also does this when it starts)."""
+    from neuromotif.deploy.backends.session import reap_orphans
+
+    removed = reap_orphans()
+    stdout.print(f"removed {len(removed)} shared-memory segment(s) left by dead neuromotif processes"
+                  + (f": {', '.join(removed[:8])}{' ...' if len(removed) > 8 else ''}" if removed else ""))
+
+
 def _fail(message: str, code: int, prefix: str = "error: ") -> int:
     click.echo(f"{PROG}: {prefix}{message}", err=True)
     return code

@@ -7,6 +7,7 @@ without simulating again: this module never runs a backend or loads a dataset.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import zipfile
@@ -15,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from neuromotif.config import Config, load_config
+from neuromotif.config import Config, dump_config, load_config
 from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.compile import bundle_netlist
 from neuromotif.core.errors import InputError
@@ -25,6 +26,33 @@ from neuromotif.report_html import read_search_rows, render_html
 from neuromotif.simulation import SIM_DIR
 from neuromotif.core.versions import package_version
 
+
+
+def _execution(run_dir: Path, config: Config) -> dict[str, Any]:
+    """How torch computed the run: threads, deterministic switch, the micro-batches training used."""
+    done = run_dir / "train" / "done.json"
+    trained = json.loads(done.read_text()) if done.is_file() else {}
+    return {"threads": config.train.threads, "deterministic": config.train.deterministic,
+            "micro_batches": trained.get("micro_batches")}
+
+
+def report_inputs(run_dir: Path, config: Config) -> dict[str, str | None]:
+    """What a report is derived from: the simulation summary and the config it was built with (digests)."""
+    from neuromotif.deploy.bundle import sha256
+
+    summary = Path(run_dir) / SIM_DIR / "summary.json"
+    return {"simulation": sha256(summary) if summary.is_file() else None,
+            "config": hashlib.sha256(dump_config(config).encode()).hexdigest()}
+
+
+def report_current(run_dir: Path, config: Config) -> dict[str, Any] | None:
+    """The run's report.json when it was built from the present simulation with ``config``, else None."""
+    try:
+        report = json.loads((Path(run_dir) / "report.json").read_text())
+    except (OSError, ValueError):
+        return None
+    inputs = report_inputs(run_dir, config)
+    return report if None not in inputs.values() and report.get("inputs") == inputs else None
 
 
 def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
@@ -55,6 +83,8 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
                     "synthetic": bool(bundle.manifest.get("data", {}).get("synthetic", False))},
         "chip": chip.name,
         "seed": config.seed,
+        "inputs": report_inputs(run_dir, config),
+        "execution": _execution(run_dir, config),
         "versions": {name: package_version(name) for name in ("neuromotif", "torch", "numpy", "lava-nc")}
         | {"python": platform.python_version()},
         "accuracy": {**{stage: summary["accuracy"].get(stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
@@ -279,5 +309,8 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
     lines += ["The same report as one self-contained page, with the search history, the quantization and "
               "divergence tables and every core's design-rule headroom: [report.html](report.html).", "",
               "## Reproduce", "", "```bash", f"neuromotif run {run_dir}/config.yaml --out {run_dir} --force", "```", "",
-              "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + "."]
+              "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + ". "
+              f"Torch threads: {r['execution']['threads']} (deterministic algorithms "
+              f"{'on' if r['execution']['deterministic'] else 'off'}), training micro-batches per batch: "
+              f"{r['execution']['micro_batches'] or 'not recorded'}."]
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from typing import Any
 from neuromotif.config import Config
 from neuromotif.core.errors import InputError
 from neuromotif.core.progress import note
-from neuromotif.simulation import SIM_DIR, simulate_bundle
+from neuromotif.simulation import SIM_DIR, simulate_bundle, simulation_current, simulation_inputs
 from neuromotif.stages import (compile_checkpoint, join_group, main_process, prepare_run_dir, search_stage,
                                stage_done, train_model)
 
@@ -36,7 +36,7 @@ def _bundle_current(out: Path) -> bool:
 
 
 def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, Any] | None:
-    from neuromotif.report import build_report
+    from neuromotif.report import build_report, report_current
 
     if config.search.enabled or not _train_done(out):
         join_group(config)  # torchrun: every rank searches and trains; rank 0 alone goes on
@@ -64,9 +64,17 @@ def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, An
         note(f"[3/5] compile for {config.compile.chip}")
         compile_checkpoint(out / "model.pt", config.compile.chip, out / "bundle", config.compile.max_profiles,
                            config.compile.neurons_per_core, config.compile.target)
-    note("[4/5] simulate (CPU backend on the split, Lava on the first samples)")
     s = config.simulate
-    simulate_bundle(out / "bundle", out / SIM_DIR, split=s.split, samples=s.samples, lava_samples=s.lava_samples,
-                    timeout_s=s.timeout_s, divergence_samples=s.divergence_samples, config=config)
+    settings = {"split": s.split, "samples": s.samples, "lava_samples": s.lava_samples,
+                "divergence_samples": s.divergence_samples}
+    if simulation_current(out / SIM_DIR, simulation_inputs(out / "bundle", config, **settings)):
+        note("[4/5] simulate: done already")
+    else:
+        note("[4/5] simulate (CPU backend on the split, Lava on the first samples)")
+        simulate_bundle(out / "bundle", out / SIM_DIR, timeout_s=s.timeout_s, config=config, **settings)
+    current = report_current(out, config)
+    if current is not None:
+        note("[5/5] report: done already")
+        return current
     note("[5/5] report")
     return build_report(out)

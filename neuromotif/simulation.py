@@ -64,12 +64,38 @@ def source_model_path(bundle_dir: Path, manifest: dict[str, Any]) -> Path | None
 STAGES = {"float": "float", "quantized": "chip"}  # report stage -> torch precision
 
 
-def _torch_stages(model, split, n_div: int, names: list[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+def simulation_inputs(bundle_dir: Path, config: Config, **settings: Any) -> dict[str, Any]:
+    """Everything a simulation's results depend on: the bundle (its manifest digest), the model it
+    was compiled from, the dataset, seed and torch threads, and the simulate settings that change
+    results (``split``, ``samples``, ``lava_samples``, ``divergence_samples``; not the time-out).
+    ``summary.json`` records it; a rerun whose inputs are the same reuses the simulation."""
+    try:
+        manifest = json.loads((Path(bundle_dir) / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return {"bundle": None}
+    return {"bundle": manifest.get("manifest_sha256"), "model": manifest.get("source", {}).get("sha256"),
+            "data": config.data.model_dump(mode="json", exclude={"cache_dir"}), "seed": config.seed,
+            "threads": config.train.threads, **settings}
+
+
+def simulation_current(sim_dir: Path, inputs: dict[str, Any]) -> bool:
+    """Is ``sim_dir`` a finished simulation of exactly ``inputs``? (summary.json is written last.)"""
+    try:
+        return inputs.get("bundle") is not None and \
+            json.loads((Path(sim_dir) / "summary.json").read_text()).get("inputs") == inputs
+    except (OSError, ValueError):
+        return False
+
+
+def _torch_stages(model, split, n_div: int, names: list[str], train) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Float and quantized (torch ``chip`` precision) predictions on ``split``; per-population
-    traces of the first ``n_div`` samples."""
+    traces of the first ``n_div`` samples. ``train``: the run's train settings (threads)."""
     import torch
 
+    from neuromotif.search.execution import apply_execution
     from neuromotif.search.train import evaluate
+
+    apply_execution(train.threads, train.deterministic)
 
     device = torch.device("cpu")
     preds = {stage: evaluate(model, split, device, precision)["predictions"] for stage, precision in STAGES.items()}
@@ -100,7 +126,7 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
 
     bundle = read_bundle(bundle_dir)
     if config is None:
-        data, _ = dataset_of(bundle, data_root)
+        data, config = dataset_of(bundle, data_root)
     else:
         from neuromotif.search.data import load_dataset
 
@@ -111,6 +137,8 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     names = [p.name for p in bundle.neuron_populations]
     preds: dict[str, np.ndarray] = {"labels": part.labels}
     summary: dict[str, Any] = {"split": split, "samples": n}
+    inputs = simulation_inputs(bundle_dir, config, split=split, samples=samples, lava_samples=lava_samples,
+                               divergence_samples=divergence_samples)
 
     model_path = source_model_path(Path(bundle_dir), bundle.manifest)
     lava_n = min(lava_samples, n)
@@ -151,7 +179,7 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
 
         model, _ = load_model(model_path)
         model.set_target(bundle.numeric, int(bundle.manifest["quantization"]["max_profiles"]))  # as compiled
-        torch_preds, traces = _torch_stages(model, part, n_div, names)
+        torch_preds, traces = _torch_stages(model, part, n_div, names, config.train)
         preds.update(torch_preds)
         if n_div:
             summary["divergence"] = divergence(traces, bundle, first_run.head(n_div))
@@ -162,5 +190,6 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     atomic_save_npz(out / "predictions.npz", **preds)
     atomic_save_npz(out / "activity.npz", spikes=act_s, active=act_a, samples=np.int64(n))
     atomic_save_npz(out / "rasters.npz", **rasters)
-    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))
+    summary["inputs"] = inputs
+    atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))  # last: marks the simulation done
     return summary

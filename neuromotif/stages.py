@@ -225,10 +225,12 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     metrics = {**summary,
                "test_accuracy_float": evaluate(best, data.test, trainer.device, "float")["accuracy"],
                "test_accuracy_quantized": evaluate(best, data.test, trainer.device, "chip")["accuracy"],
-               "neurons": sum(s.neurons for s in arch.layers), "arch_source": arch.source}
+               "neurons": sum(s.neurons for s in arch.layers), "arch_source": arch.source,
+               "micro_batches": trainer.micro}
     ranges = record_state_ranges(best, data.train, trainer.device)  # the compiler predicts overflow from them
     save_model(out / "model.pt", best, dump_config(config), data, metrics, trainer.history, ranges)
-    mark_done(out / "train", epochs=trainer.epoch, model="model.pt")
+    mark_done(out / "train", epochs=trainer.epoch, model="model.pt", micro_batches=trainer.micro,
+              threads=config.train.threads)
     return metrics
 
 

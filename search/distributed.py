@@ -113,6 +113,21 @@ def micro_count(configured: int, group: Group) -> int:
     return configured
 
 
+def resumed_micro_count(saved: int | None, current: int, group: Group, what: str) -> int:
+    """The micro-batch count a resumed run continues with: the interrupted run's (``saved``, from its
+    checkpoint), so that a resume on another number of processes computes the same sums; refused when
+    this world size cannot split it. Checkpoints from before it was recorded keep ``current``."""
+    from neuromotif.core.errors import InputError
+
+    if saved is None or saved == current:
+        return current
+    if saved % group.world:
+        raise InputError(f"{what} was interrupted with {saved} micro-batches per batch; {group.world} processes "
+                         f"cannot continue it identically: resume on a number of processes that divides {saved}, "
+                         "or use --force to start over")
+    return saved
+
+
 def device_for(name: str, group: Group) -> str:
     """``cuda`` under torchrun means this rank's GPU (LOCAL_RANK)."""
     if group.enabled and name == "cuda":

@@ -44,6 +44,7 @@ from neuromotif.search.model import predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.search.supernet import SuperNet
 from neuromotif.search import distributed
+from neuromotif.search.execution import apply_execution
 from neuromotif.search.train import evaluate, loss_fn, micro_spikes, resolve_device, restore_checkpoint
 
 
@@ -60,6 +61,7 @@ def build_supernet(config: SearchJob, info) -> SuperNet:
 
 class Search:
     def __init__(self, config: SearchJob, data: DatasetSplits, out: Path):
+        apply_execution(config.train.threads, config.train.deterministic)
         self.config, self.data, self.out = config, data, Path(out) / "search"
         self.device = resolve_device(config.train.device)
         self.net = build_supernet(config, data.info).to(self.device)
@@ -95,7 +97,7 @@ class Search:
             return
         state = {"net": self.net.state_dict(), "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(),
                  "gen": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "iteration": self.iteration,
-                 "history": self.history, "stopped": self.stopped}
+                 "history": self.history, "stopped": self.stopped, "micro_batches": self.micro}
         with atomic_path(self.checkpoint) as tmp:
             torch.save(state, tmp)
         atomic_write_text(self.out / "history.jsonl", "".join(json.dumps(h) + "\n" for h in self.history))
@@ -109,6 +111,8 @@ class Search:
         self.gen.set_state(state["gen"])
         self.iteration, self.history = state["iteration"], state["history"]
         self.stopped = state.get("stopped", False)
+        self.micro = distributed.resumed_micro_count(state.get("micro_batches"), self.micro, distributed.current(),
+                                                     "the search")
         if "torch_rng" in state:
             torch.set_rng_state(state["torch_rng"])
         return True

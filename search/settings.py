@@ -155,7 +155,11 @@ class TrainConfig(Section):
     qat_epochs: Annotated[int, Field(ge=0)] = 0
     ip: bool = Field(False, description="run SpiKL-IP (search.ip knobs) after every epoch")
     device: str = "cpu"
-    threads: PosInt | None = Field(None, description="torch CPU threads (default: all cores)")
+    threads: PosInt = Field(1, description="torch CPU threads for search, training and evaluation; 1 gives the "
+                            "same answer on every machine, more may be faster but then results differ in the "
+                            "last bits from runs with another thread count (search/execution.py)")
+    deterministic: bool = Field(True, description="torch's deterministic algorithms (CPU: no change; CUDA: no "
+                                "nondeterministic kernels)")
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
 
 

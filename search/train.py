@@ -27,6 +27,7 @@ from neuromotif.search.data import DatasetSplits, SpikeSplit
 from neuromotif.core.errors import InputError
 from neuromotif.hw_models.chip import ChipSpecError, NumericFormat, section_from_dict
 from neuromotif.search import distributed
+from neuromotif.search.execution import apply_execution
 from neuromotif.search.model import RSNN, predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.core.progress import note, track
@@ -148,14 +149,15 @@ class Trainer:
         self.ip, self.ip_window, self.cost = ip, ip_window, cost
         self.cost_parts: list[dict[str, float]] = []
         self.device = resolve_device(cfg.device)
-        if cfg.threads:
-            torch.set_num_threads(cfg.threads)
+        apply_execution(cfg.threads, cfg.deterministic)
         self.model.to(self.device)
         self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.order_gen = torch.Generator().manual_seed(seed)
         self.epoch = 0
         self.best_val, self.best_epoch, self.best_state = -1.0, -1, None
         self.history: list[dict[str, Any]] = []
+        # the effective count (under torchrun at least the world size): saved, and kept by a resume
+        self.micro = distributed.micro_count(cfg.micro_batches, distributed.current())
 
     @property
     def checkpoint_path(self) -> Path:
@@ -166,7 +168,8 @@ class Trainer:
             return
         state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "epoch": self.epoch,
                  "order_gen": self.order_gen.get_state(), "best_val": self.best_val, "best_epoch": self.best_epoch,
-                 "best_state": self.best_state, "history": self.history, "seed": self.seed}
+                 "best_state": self.best_state, "history": self.history, "seed": self.seed,
+                 "micro_batches": self.micro}
         with atomic_path(self.checkpoint_path) as tmp:
             torch.save(state, tmp)
 
@@ -178,6 +181,8 @@ class Trainer:
         self.order_gen.set_state(state["order_gen"])
         self.epoch, self.best_val, self.best_epoch = state["epoch"], state["best_val"], state["best_epoch"]
         self.best_state, self.history = state["best_state"], state["history"]
+        self.micro = distributed.resumed_micro_count(state.get("micro_batches"), self.micro, distributed.current(),
+                                                     "the training")
         return True
 
     def train_epoch(self) -> float:
@@ -190,7 +195,7 @@ class Trainer:
         bs = self.cfg.batch_size
         total = torch.zeros(2, dtype=torch.float64)
         n_batches = -(-len(train) // bs)
-        micro = distributed.micro_count(self.cfg.micro_batches, group)
+        micro = self.micro
         for b in track(range(n_batches), f"epoch {self.epoch + 1}/{self.cfg.epochs}", total=n_batches):
             batch = order[b * bs:(b + 1) * bs]
 

@@ -12,10 +12,16 @@ process group: SIGTERM, a bounded wait, then SIGKILL; and we unlink the ``/dev/s
 appeared during the run and that no live process maps any more. A clean finish is handled the
 same way once the result has arrived (the child sends it before Lava's ``stop()``), so a hung
 ``stop()`` costs at most ``STOP_GRACE_S``.
+
+When our own process is SIGKILLed too, nothing of ours runs to clean up. So while the session
+runs, the segments its process group maps are recorded in a registry file named after our pid
+(``REGISTRY/<pid>.json``); every new session first removes, for each registry file whose owner is
+dead, the segments it lists that no live process maps (``reap_orphans``; also ``neuromotif clean``).
 """
 from __future__ import annotations
 
 import contextlib
+import json
 import ctypes
 import os
 import pickle
@@ -38,6 +44,8 @@ STOP_GRACE_S = 5.0      # a finished child gets this long to stop Lava and exit 
 KILL_GRACE_S = 2.0      # after SIGTERM, before SIGKILL
 PARENT_ENV = "NEUROMOTIF_SESSION_PARENT"
 PR_SET_PDEATHSIG = 1
+REGISTRY = Path(tempfile.gettempdir()) / "neuromotif-sessions"  # <owner pid>.json: segments its sessions map
+TRACK_EVERY_S = 0.5
 
 
 class SessionTimeout(InputError):
@@ -62,13 +70,14 @@ def die_with_parent() -> None:
 
 
 # ---- the parent's side ----------------------------------------------------------------------
-def _read_exact(fd: int, n: int, deadline: float, what: str) -> bytes:
+def _read_exact(fd: int, n: int, deadline: float, what: str, tick: Callable[[], None] = lambda: None) -> bytes:
     chunks, got = [], 0
     while got < n:
         left = deadline - time.monotonic()
         if left <= 0:
             raise SessionTimeout(what)
-        ready, _, _ = select.select([fd], [], [], min(left, 0.5))
+        tick()
+        ready, _, _ = select.select([fd], [], [], min(left, TRACK_EVERY_S))
         if not ready:
             continue
         chunk = os.read(fd, n - got)
@@ -79,17 +88,82 @@ def _read_exact(fd: int, n: int, deadline: float, what: str) -> bytes:
     return b"".join(chunks)
 
 
-def _mapped_shm() -> set[str]:
-    """Names of /dev/shm segments some live process maps."""
+def _mapped_shm(pgid: int | None = None) -> set[str]:
+    """Names of /dev/shm segments some live process maps (only processes of group ``pgid`` if given)."""
     names = set()
-    for maps in Path("/proc").glob("[0-9]*/maps"):
+    for proc in Path("/proc").glob("[0-9]*"):
         try:
-            for line in maps.read_text().splitlines():
+            if pgid is not None and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+                continue
+            for line in (proc / "maps").read_text().splitlines():
                 if " /dev/shm/" in line:
                     names.add(line.rsplit("/dev/shm/", 1)[1].split(" ")[0])
-        except OSError:
+        except (OSError, IndexError, ValueError):
             continue
     return names
+
+
+class SegmentTracker:
+    """Records, in ``REGISTRY/<our pid>.json``, the segments a child's process group maps, at most
+    every ``TRACK_EVERY_S`` (so a SIGKILL of everything leaves a list a later run can clear)."""
+
+    def __init__(self, pgid: int):
+        self.pgid, self.seen, self.next = pgid, set(), 0.0
+        self.path = REGISTRY / f"{os.getpid()}.json"
+
+    def __call__(self) -> None:
+        now = time.monotonic()
+        if now < self.next:
+            return
+        self.next = now + TRACK_EVERY_S
+        found = _mapped_shm(self.pgid) - self.seen
+        if found:
+            self.seen |= found
+            REGISTRY.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"owner": os.getpid(), "segments": sorted(self.seen)}))
+            os.replace(tmp, self.path)
+
+    def close(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+
+
+def reap_orphans() -> list[str]:
+    """Unlink the segments that sessions of dead neuromotif processes recorded and no live process
+    maps; drop their registry files. Returns the names unlinked."""
+    removed: list[str] = []
+    files = list(REGISTRY.glob("*.json")) if REGISTRY.is_dir() else []
+    dead = []
+    for path in files:
+        try:
+            entry = json.loads(path.read_text())
+            owner, segments = int(entry["owner"]), list(entry["segments"])
+        except (OSError, ValueError, KeyError, TypeError):
+            path.unlink(missing_ok=True)
+            continue
+        if not _pid_alive(owner):
+            dead.append((path, segments))
+    if not dead:
+        return removed
+    mapped = _mapped_shm()
+    for path, segments in dead:
+        for name in segments:
+            if name not in mapped and "/" not in name and (SHM / name).exists():
+                with contextlib.suppress(OSError):
+                    (SHM / name).unlink()
+                    removed.append(name)
+        path.unlink(missing_ok=True)
+    return removed
 
 
 def _shm_names() -> set[str]:
@@ -109,8 +183,9 @@ def _group_alive(pgid: int) -> bool:
         return True
 
 
-def stop_group(proc: subprocess.Popen, shm_before: set[str], grace_s: float) -> None:
-    """End the child's whole process group (bounded), then unlink the segments it left."""
+def stop_group(proc: subprocess.Popen, shm_before: set[str], grace_s: float, seen: set[str] = frozenset()) -> None:
+    """End the child's whole process group (bounded), then unlink the segments it left: those it
+    was seen mapping, and those that appeared during the run and no live process maps."""
     pgid = proc.pid  # the child leads its own session and group
     deadline = time.monotonic() + grace_s
     while proc.poll() is None and time.monotonic() < deadline:
@@ -127,7 +202,7 @@ def stop_group(proc: subprocess.Popen, shm_before: set[str], grace_s: float) -> 
             proc.poll()  # reap the child so the group can empty
             time.sleep(0.02)
     proc.poll()
-    new = _shm_names() - shm_before
+    new = (_shm_names() - shm_before) | (set(seen) & _shm_names())
     if new:
         for name in new - _mapped_shm():
             try:
@@ -144,20 +219,22 @@ def run_in_session(module: str, request: Any, timeout_s: float, what: str,
     the child's ``InputError`` as an ``InputError``, anything else as ``SessionError``; on every
     path the child's process group is gone and its shared memory unlinked when this returns.
     """
+    reap_orphans()
     shm_before = _shm_names()
     deadline = time.monotonic() + timeout_s
     env = {**os.environ, PARENT_ENV: str(os.getpid())}
     with tempfile.TemporaryFile() as errors:
         proc = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=errors, start_new_session=True, env=env)
+        tracker = SegmentTracker(proc.pid)  # the child leads its own session and group
         try:
             send(proc.stdin, request)
             proc.stdin.close()
             fd = proc.stdout.fileno()
             while True:
                 try:
-                    size = FRAME.unpack(_read_exact(fd, FRAME.size, deadline, what))[0]
-                    message = pickle.loads(_read_exact(fd, size, deadline, what))
+                    size = FRAME.unpack(_read_exact(fd, FRAME.size, deadline, what, tracker))[0]
+                    message = pickle.loads(_read_exact(fd, size, deadline, what, tracker))
                 except EOFError:
                     proc.wait(timeout=KILL_GRACE_S)
                     raise SessionError(f"the {module} child exited with code {proc.returncode} before "
@@ -172,7 +249,8 @@ def run_in_session(module: str, request: Any, timeout_s: float, what: str,
         finally:
             grace = STOP_GRACE_S if sys.exc_info()[0] is None else 0.0  # finished: let it stop Lava itself
             with _signals_held():  # a second Ctrl-C must not cut the clean-up short; it is delivered after
-                stop_group(proc, shm_before, grace)
+                stop_group(proc, shm_before, grace, tracker.seen)
+                tracker.close()
             for pipe in (proc.stdin, proc.stdout):
                 if pipe is not None and not pipe.closed:
                     pipe.close()

@@ -7,6 +7,7 @@ in its environment, inherited through every fork), and no new ``/dev/shm`` segme
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -141,5 +142,27 @@ def test_kill_9_of_the_main_process_leaves_no_worker(bundle):
     while marked(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert marked(mark) == [], "Lava workers outlived a SIGKILL of the main process"
-    for name in set(os.listdir(SHM)) - shm:  # SIGKILL allows no clean-up of segments: tidy up after the test
-        (SHM / name).unlink(missing_ok=True)
+    # SIGKILL allows no clean-up; the session recorded its segments, and `neuromotif clean` removes them
+    out = subprocess.run([str(EXE), "clean"], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0 and "removed" in out.stdout, out
+    assert set(os.listdir(SHM)) - shm == set(), "segments of the killed run survived `neuromotif clean`"
+
+
+def test_sigkill_of_the_whole_tree_mid_lava_is_cleared_by_the_next_run(bundle):
+    """Every process of the run (main, session child, Lava's) killed at once: nothing of ours runs
+    to clean up. The next Lava session clears what the dead one recorded."""
+    proc, mark, shm = start(bundle)
+    for pid in marked(mark):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while marked(mark) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert marked(mark) == []
+    leaked = set(os.listdir(SHM)) - shm
+    assert leaked, "the killed run left no segment: this test no longer checks the clean-up"
+    nxt = subprocess.run([str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "1", "--divergence",
+                          "0", "-q"], capture_output=True, text=True, timeout=300)
+    assert nxt.returncode == 0, nxt.stderr
+    assert not leaked & set(os.listdir(SHM)), "the next run left the killed run's segments in /dev/shm"

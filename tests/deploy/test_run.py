@@ -86,16 +86,26 @@ def test_report_rebuilds_from_stored_results_without_a_dataset_or_model(run_dir,
     assert after["accuracy"] == before["accuracy"] and after["energy"] == before["energy"]
 
 
-def test_rerun_resumes_and_report_can_switch_cost_table(run_dir, capsys):
+def test_rerun_recomputes_nothing_and_report_can_switch_cost_table(run_dir, capsys):
     out, sets = run_dir
     before = json.loads((out / "report.json").read_text())
+    products = ["search/architecture.yaml", "model.pt", "bundle/manifest.json", "simulation/summary.json",
+                "simulation/predictions.npz", "report.json", "report.md"]
+    stamps = {name: (out / name).stat().st_mtime_ns for name in products}
     assert main(["run", "configs/quickstart.yaml", "--out", str(out), *sets]) == 0
     err = capsys.readouterr().err
-    assert "search: done already" in err and "train: done already" in err and "compile: done already" in err
+    for stage in ("search", "train", "compile", "simulate", "report"):
+        assert f"{stage}: done already" in err, stage
+    assert {name: (out / name).stat().st_mtime_ns for name in products} == stamps  # nothing was rewritten
     assert main(["report", str(out), "--set", "report.cost_table=sana_fe"]) == 0
     after = json.loads((out / "report.json").read_text())
     assert after["energy"]["cost_table"] == "sana_fe" and after["energy"]["per_inference_J"] != before["energy"]["per_inference_J"]
     assert after["accuracy"] == before["accuracy"]
+    # the run's own config differs from the report's --set: a rerun rebuilds the report, simulates nothing
+    assert main(["run", "configs/quickstart.yaml", "--out", str(out), *sets]) == 0
+    err = capsys.readouterr().err
+    assert "simulate: done already" in err and "report: done already" not in err
+    assert json.loads((out / "report.json").read_text())["energy"] == before["energy"]
 
 
 def test_report_of_a_folder_that_is_not_a_run(tmp_path, capsys):

@@ -133,3 +133,25 @@ def test_a_killed_two_process_run_resumes_in_one_process(tmp_path):
     assert not (tmp_path / "killed" / "model.pt").exists()
     _run("train", tmp_path / "killed", extra, 1, 0)        # resumed by a different world size
     _assert_close(_weights(tmp_path / "straight" / "model.pt"), _weights(tmp_path / "killed" / "model.pt"))
+
+
+def test_a_killed_run_at_the_default_micro_batches_resumes_identically_on_another_world_size(tmp_path):
+    """Under torchrun the default ``train.micro_batches: 1`` becomes the world size (2); the checkpoint
+    records the 2, so a 1-process resume continues the same sums (it used to fall back to 1: 57 % off)."""
+    extra = [f"data.cache_dir={tmp_path / 'cache'}", "data.max_samples=256", "train.epochs=4", "train.micro_batches=1"]
+    _run("train", tmp_path / "straight", extra, 2, 29615)
+    job = _neuromotif("train", tmp_path / "killed", extra, 2, 29616, stdout=subprocess.DEVNULL,
+                      stderr=subprocess.DEVNULL)
+    checkpoint = tmp_path / "killed" / "train" / "checkpoint.pt"
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in _process_tree(job.pid):
+        os.kill(pid, signal.SIGKILL)
+    job.wait()
+    _wait_until_unlocked(tmp_path / "killed" / ".lock")
+    state = torch.load(checkpoint, weights_only=False)
+    assert state["epoch"] < 4 and state["micro_batches"] == 2
+    _run("train", tmp_path / "killed", extra, 1, 0)
+    _assert_close(_weights(tmp_path / "straight" / "model.pt"), _weights(tmp_path / "killed" / "model.pt"))
+    assert torch.load(tmp_path / "killed" / "model.pt", weights_only=False)["metrics"]["micro_batches"] == 2
