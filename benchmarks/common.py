@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import platform
 import subprocess
 import sys
 import time
@@ -29,11 +28,17 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+STARTED = time.time()
+
+
 def save(name: str, payload: dict) -> Path:
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    payload = {"benchmark": name, "when": time.strftime("%Y-%m-%d %H:%M:%S"), "python": platform.python_version(),
-               "machine": platform.machine(), **payload}
+    """Write ``RESULTS/name.json`` with the provenance every result file carries (commit, machine,
+    versions, command, wall time since the benchmark started)."""
     from neuromotif.core.io import atomic_write_text
+    from neuromotif.core.provenance import provenance
+
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    payload = {"benchmark": name, "provenance": provenance(STARTED), **payload}
 
     path = RESULTS / f"{name}.json"
     atomic_write_text(path, json.dumps(payload, indent=2))
