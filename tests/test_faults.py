@@ -19,6 +19,7 @@ from neuromotif.config import DataConfig
 from neuromotif.core.errors import InputError
 from neuromotif.search.data import load_dataset
 from tests.search.data import real_formats
+from tests.paths import QUICKSTART
 
 
 def _failing_replace(code: int):
@@ -35,7 +36,7 @@ def _failing_replace(code: int):
                                         (errno.EACCES, "Permission denied")])
 def test_unwritable_output_is_exit_2_naming_the_path(tmp_path, capsys, monkeypatch, code, word):
     monkeypatch.setattr(io.os, "replace", _failing_replace(code))
-    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "run"), "-q"]) == 2
+    assert main(["train", QUICKSTART, "--out", str(tmp_path / "run"), "-q"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and word in err and str(tmp_path / "run" / "config.yaml") in err
     assert "Traceback" not in err and "Exception ignored" not in err

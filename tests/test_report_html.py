@@ -11,6 +11,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from neuromotif.cli import main
+from tests.paths import QUICKSTART
 
 TINY = ["data.max_samples=64", "model.hidden=[16]", "search.enabled=true", "search.motif_sizes=[4, 8]",
         "search.epochs=3", "search.ip.window=1", "train.epochs=1", "train.batch_size=32", "simulate.lava_samples=0",
@@ -22,7 +23,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("html") / "run"
     sets = [a for s in TINY + [f"data.cache_dir={out.parent / 'cache'}"] for a in ("--set", s)]
-    assert main(["run", "configs/quickstart.yaml", "--out", str(out), "-q", *sets]) == 0
+    assert main(["run", QUICKSTART, "--out", str(out), "-q", *sets]) == 0
     return out
 
 

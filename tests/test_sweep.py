@@ -8,6 +8,7 @@ import pytest
 
 from neuromotif.cli import main
 from neuromotif.sweep import grid
+from tests.paths import QUICKSTART
 
 TINY = ["data.max_samples=64", "model.hidden=[16]", "model.motif_size=8", "train.batch_size=32", "train.epochs=1",
         "search.enabled=false", "simulate.lava_samples=0", "simulate.divergence_samples=0", "report.plots=false"]
@@ -28,7 +29,7 @@ def test_grid_is_the_product_of_the_axes_with_readable_names():
                                            (["train.lr=0.1,0.1"], "the same name"),
                                            (["train.lr=0.1,abc"], "train.lr")])
 def test_bad_grids_exit_2_before_any_trial_runs(tmp_path, capsys, axes, expected):
-    args = ["sweep", "configs/quickstart.yaml", "--out", str(tmp_path / "s"), *[a for x in axes for a in ("--grid", x)]]
+    args = ["sweep", QUICKSTART, "--out", str(tmp_path / "s"), *[a for x in axes for a in ("--grid", x)]]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert expected in err and "Traceback" not in err
@@ -40,8 +41,8 @@ def test_a_sweep_on_local_ray_equals_the_same_runs_done_in_turn(tmp_path, capsys
     pytest.importorskip("ray")
     axes = ["--grid", "seed=0,1", "--grid", "train.lr=1e-3,3e-3"]
     sets = _sets(tmp_path / "cache")
-    assert main(["sweep", "configs/quickstart.yaml", *sets, *axes, "--out", str(tmp_path / "local"), "-q"]) == 0
-    assert main(["sweep", "configs/quickstart.yaml", *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray",
+    assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "local"), "-q"]) == 0
+    assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray",
                  "-q"]) == 0
     local = json.loads((tmp_path / "local" / "sweep.json").read_text())["trials"]
     on_ray = json.loads((tmp_path / "ray" / "sweep.json").read_text())["trials"]
@@ -54,7 +55,7 @@ def test_a_sweep_on_local_ray_equals_the_same_runs_done_in_turn(tmp_path, capsys
         assert ra["accuracy"] == rb["accuracy"] and ra["energy"] == rb["energy"]
     model = tmp_path / "ray" / on_ray[0]["trial"] / "model.pt"
     stamp = model.stat().st_mtime_ns
-    assert main(["sweep", "configs/quickstart.yaml", *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray",
+    assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray",
                  "-q"]) == 0
     assert model.stat().st_mtime_ns == stamp             # finished trials are reused, never run twice
     assert "seed-0__lr-1e-3" in (tmp_path / "ray" / "sweep.md").read_text()

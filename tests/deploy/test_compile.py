@@ -111,7 +111,10 @@ def test_cli_compile_simulate_inspect(trained, tmp_path, capsys):
     assert "compiled" in capsys.readouterr().out
     assert main(["simulate", str(tmp_path / "b"), "--samples", "20", "--divergence", "4"]) == 0
     result = json.loads((tmp_path / "simulation" / "summary.json").read_text())
-    assert result["samples"] == 20 and 0 <= result["accuracy"]["fixed_cpu"] <= 1
+    assert result["samples"] == 20
+    with np.load(tmp_path / "simulation" / "predictions.npz") as z:
+        assert result["accuracy"]["fixed_cpu"] == float((z["fixed_cpu"] == z["labels"]).mean())
+        assert (z["quantized"] == z["fixed_cpu"]).all()  # torch chip precision (torch) = fixed point (numpy)
     assert result["model"] == str((trained / "model.pt").resolve())  # found from another directory
     assert result["divergence"]["layers"]["scml0"]["quantized_vs_fixed_spike_agreement"] > 0.99
     with np.load(tmp_path / "simulation" / "rasters.npz") as z:

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from neuromotif.deploy import lava_compat
+from tests.paths import QUICKSTART
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-nc not installed (make setup)"),
@@ -35,7 +36,7 @@ def bundle(tmp_path_factory):
     sets = ["data.max_samples=64", "model.hidden=[32]", "train.epochs=1", "search.enabled=false",
             f"data.cache_dir={out / 'cache'}"]
     args = [a for s in sets for a in ("--set", s)]
-    subprocess.run([str(EXE), "train", "configs/quickstart.yaml", "--out", str(out), "-q", *args], check=True,
+    subprocess.run([str(EXE), "train", QUICKSTART, "--out", str(out), "-q", *args], check=True,
                    timeout=300, cwd=Path(__file__).parents[2])
     subprocess.run([str(EXE), "compile", str(out), "-q"], check=True, timeout=300)
     return out / "bundle"

@@ -16,6 +16,7 @@ from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.netx_export import NetxError, check_netx
 from neuromotif.simulation import dataset_of
 from tests.deploy.bundles import lif, make_bundle
+from tests.paths import QUICKSTART
 
 LAVA_DL = Path(sys.prefix) / "lava-dl"  # `make peers`: pip install --target .venv/lava-dl lava-dl==0.6.0
 TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3",
@@ -53,7 +54,7 @@ def test_netx_export_runs_on_lava_with_no_spike_mismatch(tmp_path):
     from lava.proc.io.source import RingBuffer as Source
 
     extra = [f"data.cache_dir={tmp_path / 'c'}", "compile.target=netx"]
-    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "-q", *_sets(extra)]) == 0
+    assert main(["train", QUICKSTART, "--out", str(tmp_path / "r"), "-q", *_sets(extra)]) == 0
     assert main(["compile", str(tmp_path / "r"), "-q"]) == 0
     assert main(["export", str(tmp_path / "r"), "--format", "netx", "-q"]) == 0
     bundle = read_bundle(tmp_path / "r" / "bundle")

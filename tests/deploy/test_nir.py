@@ -2,6 +2,7 @@
 clear refusals, and round trips through real peers (snnTorch, Norse)."""
 from __future__ import annotations
 
+import nir  # a core dependency (pyproject): imported, never skipped
 import numpy as np
 import pytest
 
@@ -16,7 +17,6 @@ from neuromotif.simulation import dataset_of
 from neuromotif.stages import compile_checkpoint, train_model
 from tests.deploy.nir_reference import run_float, run_snntorch_modules, train_snntorch
 
-nir = pytest.importorskip("nir")  # a core dependency: present after `make setup`
 
 TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3"]
 

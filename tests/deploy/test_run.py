@@ -8,6 +8,7 @@ import pytest
 
 from neuromotif.deploy.bundle import read_bundle
 from neuromotif.cli import main
+from tests.paths import QUICKSTART
 
 TINY = ["data.max_samples=64", "model.hidden=[16]", "search.enabled=true", "search.motif_sizes=[4, 8]",
         "search.epochs=1", "search.ip.window=1", "train.epochs=2", "train.batch_size=32", "train.ip=true",
@@ -18,7 +19,7 @@ TINY = ["data.max_samples=64", "model.hidden=[16]", "search.enabled=true", "sear
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
     sets = [a for s in TINY + [f"data.cache_dir={out / 'cache'}"] for a in ("--set", s)]
-    assert main(["run", "configs/quickstart.yaml", "--out", str(out / "r"), "-q", *sets]) == 0
+    assert main(["run", QUICKSTART, "--out", str(out / "r"), "-q", *sets]) == 0
     return out / "r", sets
 
 
@@ -92,7 +93,7 @@ def test_rerun_recomputes_nothing_and_report_can_switch_cost_table(run_dir, caps
     products = ["search/architecture.yaml", "model.pt", "bundle/manifest.json", "simulation/summary.json",
                 "simulation/predictions.npz", "report.json", "report.md"]
     stamps = {name: (out / name).stat().st_mtime_ns for name in products}
-    assert main(["run", "configs/quickstart.yaml", "--out", str(out), *sets]) == 0
+    assert main(["run", QUICKSTART, "--out", str(out), *sets]) == 0
     err = capsys.readouterr().err
     for stage in ("search", "train", "compile", "simulate", "report"):
         assert f"{stage}: done already" in err, stage
@@ -102,7 +103,7 @@ def test_rerun_recomputes_nothing_and_report_can_switch_cost_table(run_dir, caps
     assert after["energy"]["cost_table"] == "sana_fe" and after["energy"]["per_inference_J"] != before["energy"]["per_inference_J"]
     assert after["accuracy"] == before["accuracy"]
     # the run's own config differs from the report's --set: a rerun rebuilds the report, simulates nothing
-    assert main(["run", "configs/quickstart.yaml", "--out", str(out), *sets]) == 0
+    assert main(["run", QUICKSTART, "--out", str(out), *sets]) == 0
     err = capsys.readouterr().err
     assert "simulate: done already" in err and "report: done already" not in err
     assert json.loads((out / "report.json").read_text())["energy"] == before["energy"]

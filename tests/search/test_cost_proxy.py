@@ -17,6 +17,7 @@ from neuromotif.search.data import load_dataset
 from neuromotif.search.hrmas import build_supernet
 from neuromotif.search.train import load_model
 from neuromotif.simulation import dataset_of
+from tests.paths import QUICKSTART
 
 TINY = ["data.max_samples=256", "model.hidden=[64]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3",
         "search.enabled=false", "simulate.lava_samples=0", "simulate.divergence_samples=0", "report.plots=false"]
@@ -29,7 +30,7 @@ def _sets(extra):
 @pytest.mark.parametrize("spread", [None, 16])
 def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
     extra = [f"data.cache_dir={tmp_path / 'c'}"] + ([f"compile.neurons_per_core={spread}"] if spread else [])
-    assert main(["run", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "-q", *_sets(extra)]) == 0
+    assert main(["run", QUICKSTART, "--out", str(tmp_path / "r"), "-q", *_sets(extra)]) == 0
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     model, _ = load_model(tmp_path / "r" / "model.pt")
     data, _ = dataset_of(read_bundle(tmp_path / "r" / "bundle"))
@@ -46,7 +47,7 @@ def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
 
 
 def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
-    cfg = load_config("configs/quickstart.yaml", ["data.max_samples=64", "model.hidden=[32]", "search.motif_sizes=[4, 8]"])
+    cfg = load_config(QUICKSTART, ["data.max_samples=64", "model.hidden=[32]", "search.motif_sizes=[4, 8]"])
     data = load_dataset(cfg.data, 0)
     net = build_supernet(cfg.search_job(), data.info)
     _, cost = supernet_proxy(net, "loihi2")
@@ -61,8 +62,8 @@ def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
 
 def test_an_energy_weight_lowers_the_proxy_energy_of_training(tmp_path):
     cache = f"data.cache_dir={tmp_path / 'c'}"
-    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "a"), "-q", *_sets([cache])]) == 0
-    assert main(["train", "configs/quickstart.yaml", "--out", str(tmp_path / "b"), "-q",
+    assert main(["train", QUICKSTART, "--out", str(tmp_path / "a"), "-q", *_sets([cache])]) == 0
+    assert main(["train", QUICKSTART, "--out", str(tmp_path / "b"), "-q",
                  *_sets([cache, "train.objective.energy=0.5", "train.objective.rate=1.0"])]) == 0
     plain = [json.loads(line) for line in (tmp_path / "a" / "train" / "history.jsonl").read_text().splitlines()]
     costed = [json.loads(line) for line in (tmp_path / "b" / "train" / "history.jsonl").read_text().splitlines()]
@@ -71,30 +72,52 @@ def test_an_energy_weight_lowers_the_proxy_energy_of_training(tmp_path):
     assert costed[-1]["chip_cost"]["rate"] < 0.5 * costed[0]["chip_cost"]["rate"] or costed[-1]["chip_cost"]["rate"] < 0.05
 
 
-def test_pareto_points_and_dominance():
+def reference_front(rows: list[dict]) -> list[bool]:
+    """Independent non-dominance, written from the definition on vectors to maximise
+    (accuracy, -energy, -latency, -cores): b dominates a when b >= a everywhere and b != a."""
+    vec = [np.array([r["accuracy_fixed"], -r["energy_uJ"], -r["latency_ms"], -r["cores"]]) for r in rows]
+    return [not any(np.all(b >= a) and np.any(b > a) for j, b in enumerate(vec) if j != i) for i, a in enumerate(vec)]
+
+
+def test_pareto_trials_are_named_by_their_weights():
     t = trials(["energy=0,0.01", "latency=0.5"])
     assert [x.name for x in t] == ["accuracy-only", "energy-0.01", "latency-0.5"]
     assert t[1].overrides == ("search.objective.energy=0.01", "train.objective.energy=0.01")
-    rows = [{"accuracy_fixed": 0.9, "energy_uJ": 10, "latency_ms": 1, "cores": 2},
-            {"accuracy_fixed": 0.8, "energy_uJ": 5, "latency_ms": 1, "cores": 2},
-            {"accuracy_fixed": 0.8, "energy_uJ": 6, "latency_ms": 1, "cores": 2}]
-    assert non_dominated(rows) == [True, True, False]
+
+
+def test_dominance_uses_every_objective():
+    """Each row below is dominated (or not) through one objective only: a dominance check that
+    ignored accuracy, energy, latency or cores gets one of them wrong."""
+    base = {"accuracy_fixed": 0.9, "energy_uJ": 10.0, "latency_ms": 1.0, "cores": 4}
+    rows = [base, {**base, "accuracy_fixed": 0.8}, {**base, "energy_uJ": 11.0}, {**base, "latency_ms": 1.5},
+            {**base, "cores": 5}, {**base, "accuracy_fixed": 0.95, "cores": 9}, dict(base)]
+    assert non_dominated(rows) == [True, False, False, False, False, True, True]  # equal points dominate nothing
+    assert non_dominated(rows) == reference_front(rows)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_dominance_matches_the_definition_on_random_fronts(seed):
+    """12 points on coarse grids (ties in every objective); most seeds give a partial front."""
+    rng = np.random.default_rng(seed)
+    rows = [{"accuracy_fixed": float(rng.choice([0.8, 0.85, 0.9])), "energy_uJ": float(rng.integers(5, 9)),
+             "latency_ms": float(rng.integers(1, 4)), "cores": int(rng.integers(1, 4))} for _ in range(12)]
+    assert non_dominated(rows) == reference_front(rows)
 
 
 @pytest.mark.parametrize("lambdas,expected", [("power=1", "unknown objective 'power'"), ("energy=-1", ">= 0"),
                                               ("energy=x", "is not a number")])
 def test_bad_lambdas_exit_2(tmp_path, capsys, lambdas, expected):
-    assert main(["pareto", "configs/quickstart.yaml", "--lambdas", lambdas, "--out", str(tmp_path / "p")]) == 2
+    assert main(["pareto", QUICKSTART, "--lambdas", lambdas, "--out", str(tmp_path / "p")]) == 2
     assert expected in capsys.readouterr().err
 
 
 @pytest.mark.slow
 def test_pareto_command_writes_the_front_from_compiled_runs(tmp_path):
     extra = [f"data.cache_dir={tmp_path / 'c'}", "train.epochs=1", "model.hidden=[16]", "data.max_samples=64"]
-    assert main(["pareto", "configs/quickstart.yaml", "-q", *_sets(extra), "--lambdas", "energy=0.5",
+    assert main(["pareto", QUICKSTART, "-q", *_sets(extra), "--lambdas", "energy=0.5",
                  "--grid", "compile.neurons_per_core=16,8", "--out", str(tmp_path / "p")]) == 0
     points = json.loads((tmp_path / "p" / "pareto.json").read_text())["points"]
-    assert len(points) == 4 and any(p["pareto"] for p in points)
+    assert len(points) == 4 and [p["pareto"] for p in points] == reference_front(points)
     for p in points:   # every number is the run's own report (exact cost model), not the proxy
         report = json.loads((tmp_path / "p" / p["trial"] / "report.json").read_text())
         assert p["energy_uJ"] == pytest.approx(report["energy"]["per_inference_J"] * 1e6)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from tests.paths import QUICKSTART
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ def _sets(extra: list[str]) -> list[str]:
 
 
 def _neuromotif(verb: str, out: Path, extra: list[str], world: int, port: int, **kw) -> subprocess.Popen:
-    cmd = ["-m", "neuromotif", verb, "configs/quickstart.yaml", "--out", str(out), "-q", *_sets(extra)]
+    cmd = ["-m", "neuromotif", verb, QUICKSTART, "--out", str(out), "-q", *_sets(extra)]
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     if world == 1:
         env.pop("WORLD_SIZE", None)

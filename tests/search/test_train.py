@@ -2,8 +2,6 @@
 and (slow) the quickstart accuracy target."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import torch
 
@@ -13,6 +11,7 @@ from neuromotif.search.data import load_dataset
 from neuromotif.search.model import RSNN
 from neuromotif.stages import architecture, train_model
 from neuromotif.search.train import Trainer, evaluate, load_model
+from tests.paths import QUICKSTART
 
 TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3"]
 
@@ -51,11 +50,8 @@ def test_model_file_round_trip(tiny, tmp_path):
 
 
 def test_train_cli_and_its_bad_inputs(tmp_path, capsys):
-    args = ["train", "configs/quickstart.yaml", "--out", str(tmp_path / "r"), "--quiet"]
+    args = ["train", QUICKSTART, "--out", str(tmp_path / "r"), "--quiet"]
     sets = [a for s in TINY for a in ("--set", s)] + ["--set", f"data.cache_dir={tmp_path / 'c'}"]
-    root = Path(__file__).parents[2]
-    import os
-    os.chdir(root)
     assert main(args + sets) == 0
     assert "trained scml (32 neurons)" in capsys.readouterr().out
     bad = {
