@@ -91,15 +91,35 @@ def _write_failures_as_output_errors(target: Path, tmp: Path) -> Iterator[None]:
         raise
 
 
+def _fsync(path: Path) -> None:
+    """Flush a file's data, or a directory's entries, to the disk (so a rename never publishes a
+    file whose content a power loss could still drop)."""
+    fd = os.open(path, os.O_RDONLY | (os.O_DIRECTORY if path.is_dir() else 0))
+    try:
+        os.fsync(fd)
+    except OSError as exc:  # a filesystem that cannot sync directories (EINVAL) has nothing to flush
+        if exc.errno not in (errno.EINVAL, errno.EBADF):
+            raise
+    finally:
+        os.close(fd)
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in (*sorted(p for p in root.rglob("*") if p.is_file()), root):
+        _fsync(path)
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it over ``path``."""
+    """Yield a temporary path beside ``path``; on success flush it and rename it over ``path``."""
     target = Path(path)
     tmp = _make_temporary(target, directory=False)
     try:
         with _write_failures_as_output_errors(target, tmp):
             yield tmp
+            _fsync(tmp)
             os.replace(tmp, target)
+            _fsync(target.parent)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -108,12 +128,14 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
 @contextlib.contextmanager
 def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
     """Yield a temporary sibling directory to fill; on success it takes the place of ``path``
-    (exchanged atomically where the system can, else the old one moved aside first)."""
+    (exchanged atomically where the system can, else the old one moved aside first: a crash
+    between the two renames leaves ``.NAME.old``, which ``remove_stale_temporaries`` puts back)."""
     target = Path(path)
     tmp = _make_temporary(target, directory=True)
     try:
         with _write_failures_as_output_errors(target, tmp):
             yield tmp
+            _fsync_tree(tmp)
             if target.exists() and exchange(tmp, target):
                 pass  # tmp holds the old content now: removed below
             elif target.exists():  # no atomic exchange here: a moment without ``target``
@@ -124,6 +146,7 @@ def atomic_directory(path: str | os.PathLike[str]) -> Iterator[Path]:
                 shutil.rmtree(old, ignore_errors=True)
             else:
                 os.replace(tmp, target)
+            _fsync(target.parent)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -155,10 +178,15 @@ def exchange(a: Path, b: Path) -> bool:
 
 def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Delete what interrupted atomic writes left in ``folder`` (``.NAME.*.tmp`` files, ``.NAME.*``
-    directories, ``.NAME.old``, empty ``tmp*.png``); returns what was removed."""
+    directories, ``.NAME.old``, empty ``tmp*.png``); returns what was removed. A ``.NAME.old``
+    whose ``NAME`` is missing (a crash inside the fallback swap) is put back, not removed."""
     removed = []
     if not folder.is_dir():
         return removed
+    for old in list(folder.glob(".*.old")):
+        original = folder / old.name[1:-len(".old")]
+        if old.is_dir() and not original.exists():
+            os.replace(old, original)
     for entry in folder.iterdir():
         name = entry.name
         stale = (name.startswith(".") and (name.endswith(".tmp") or name.endswith(".old")
