@@ -105,34 +105,42 @@ L2 = load_chip("loihi2").numeric                                      # 8-bit we
 SMALL = dataclasses.replace(L2, weight_bits=4, vth_bits=16, decay_bits=8)  # a user's chip YAML
 
 
-def test_chip_parameters_are_the_compilers_by_hand():
-    model = RSNN(build_arch("scml", [16], 4, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0)
+# Weights from {0.5, 0.25, -0.125, 0.125, 0}: every one is exact on the chip, so the expected
+# integers follow by hand. 8 bits (mantissa -128..127, stored << 1): max|w| 0.5 needs 254 / 0.5 = 508
+# fixed units -> the scale is the floor 2^10 = 1024; exponent 2 gives mantissas w * 1024 / 2^(2+1)
+# = 64, 32, -16, 16 (exponent 1 would clip 0.5 to 127/256). 4 bits (-8..7, stored << 5): mantissas
+# w * 1024 / 2^(2+5) = 4, 2, -1, 1.
+HAND_WEIGHTS = torch.tensor([[0.5, 0.0, 0.25, -0.125, 0.125, 0.0]] * 8, dtype=torch.float32)
+
+
+def _hand_layer(numeric):
+    model = RSNN(build_arch("feedforward", [8], 1, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0, numeric=numeric)
     layer = model.layers[0]
     with torch.no_grad():
-        p = layer.chip_parameters()
-        w_in, rec = layer.folded_weights()
-    max_w = max(float(w_in.abs().max()), float(rec.abs().max()))
-    scale = formats.population_scale(max_w, 1.0, L2)
-    assert p["scale"] == scale
-    w64 = w_in.numpy().astype(np.float64)
-    e = formats.choose_exponent(w64, scale, L2)
-    expected = 2 * formats.weight_mantissa(w64, scale, e, L2) * 2**e      # stored 2 * w8, shifted by the exponent
-    np.testing.assert_array_equal(p["w_in"].detach().numpy() * scale, expected)
-    lif = p["params"]  # by hand: Lava's u keeps (4096 - (du + 1)) / 4096, v keeps (4096 - dv) / 4096
-    assert lif.keep_u.tolist() == [(4096 - (formats.du_to_int(np.float64(0.3), L2) + 1)) / 4096] * 16
-    assert lif.keep_v.tolist() == [(4096 - round(0.07 * 4096)) / 4096] * 16
-    assert lif.vth == scale * 64 and lif.u_limit == 2**23 and lif.v_limit == 2**23 - 1
+        layer.w_in.copy_(HAND_WEIGHTS)
+        return layer.chip_parameters()
+
+
+def test_chip_parameters_are_the_compilers_by_hand():
+    p = _hand_layer(L2)
+    assert p["scale"] == 1024.0
+    # stored integers 2 * (64, 0, 32, -16, 16, 0), times 2^2 / 1024: the float weights exactly
+    stored = p["w_in"].detach().numpy() * 1024 / 2**2
+    assert stored[0].tolist() == [128.0, 0.0, 64.0, -32.0, 32.0, 0.0]
+    assert p["w_in"].detach().numpy().tolist() == HAND_WEIGHTS.double().numpy().tolist()
+    lif = p["params"]
+    # du 0.3 -> round(0.3 * 4096) = 1229 -> Lava du 1228, u keeps (4096 - 1229) / 4096; dv 0.07 -> 287
+    assert lif.keep_u.tolist() == [2867 / 4096] * 8 and lif.keep_v.tolist() == [3809 / 4096] * 8
+    assert lif.vth == 1024 * 64 and lif.u_limit == 2**23 and lif.v_limit == 2**23 - 1
 
 
 def test_chip_parameters_follow_the_models_numeric_format():
-    model = RSNN(build_arch("feedforward", [8], 1, 6, 3, NeuronParams(du=0.3, dv=0.07)), seed=0, numeric=SMALL)
-    with torch.no_grad():
-        p = model.layers[0].chip_parameters()
-        w_in, _ = model.layers[0].folded_weights()
-    e = formats.choose_exponent(w_in.numpy(), p["scale"], SMALL)
-    stored = p["w_in"].detach().numpy() * p["scale"] / 2**e
-    assert (stored % 32 == 0).all() and -256 <= stored.min() and stored.max() <= 224  # 4 bits: mant << 5
-    assert (p["params"].keep_v * 4096).tolist() == [4096 - round(0.07 * 256) * 16] * 8        # 8-bit decays, 12-bit scale
+    p = _hand_layer(SMALL)
+    assert p["scale"] == 1024.0
+    stored = p["w_in"].detach().numpy() * 1024 / 2**2
+    assert stored[0].tolist() == [128.0, 0.0, 64.0, -32.0, 32.0, 0.0]       # 4, 2, -1, 1 << 5
+    # 8-bit decays on Lava's 12-bit scale: dv 0.07 -> round(0.07 * 256) = 18 -> 18 * 16 = 288
+    assert (p["params"].keep_v * 4096).tolist() == [4096 - 288] * 8
 
 
 @pytest.mark.parametrize("values", [np.linspace(-2, 2, 101), np.array([0.5, -0.5, 1.5, 2.5, -2.5, 1e-6])])
