@@ -28,7 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_directory
 from neuromotif.hw_models import formats
-from neuromotif.hw_models.chip import NumericFormat, section_from_dict
+from neuromotif.hw_models.chip import ChipSpec, ChipSpecError, NumericFormat, load_chip, section_from_dict
 from neuromotif.hw_models.neurons import INPUT_KIND, neuron_model, population_kinds
 from neuromotif.core.versions import tool_version
 
@@ -159,6 +159,15 @@ class Bundle:
 
     def inputs_to(self, name: str) -> list[Projection]:
         return [p for p in self.projections if p.post == name]
+
+    @property
+    def chip(self) -> ChipSpec:
+        """The chip the bundle was compiled for: its recorded spec (a bundle from before the spec was
+        recorded: the built-in chip of that name)."""
+        spec = self.manifest.get("chip_spec")
+        if spec is not None:
+            return section_from_dict(ChipSpec, spec, "bundle chip_spec")
+        return load_chip(self.manifest["chip"])
 
     @property
     def numeric(self) -> NumericFormat:
@@ -303,6 +312,10 @@ def _read_bundle(path: Path) -> Bundle:
     except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise BundleError(f"{path} is damaged ({type(exc).__name__}: {exc}); recompile the bundle") from None
     check_fields(bundle, numeric, path)
+    try:
+        bundle.chip  # noqa: B018 - a bundle for a chip nobody can load is refused here, not at the report
+    except ChipSpecError as exc:
+        raise BundleError(f"{path}: its chip cannot be read ({exc}); recompile the bundle") from None
     return bundle
 
 

@@ -62,6 +62,7 @@ def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: 
     overflow = predict_overflow(metadata.pop("state_ranges", None), q.populations, chip.numeric)
     manifest: dict[str, Any] = {
         "chip": chip.name,
+        "chip_spec": dataclasses.asdict(chip),  # the whole spec: a chip given as a YAML file is honoured later
         "numeric": dataclasses.asdict(chip.numeric),
         **metadata,
         "source": {"checkpoint": None, "sha256": None, **metadata.get("source", {}), "arch_source": net.source},

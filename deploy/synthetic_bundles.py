@@ -29,8 +29,9 @@ def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tup
     projections = [Projection(f"{a}->{b}", a, b, sp.csr_matrix(w if sp.issparse(w) else np.asarray(w, np.int64),
                                                                  dtype=np.int64), e, *rest)
                    for a, b, w, e, *rest in projs]
-    fmt = {**dataclasses.asdict(load_chip("loihi2").numeric), **(numeric or {})}
-    manifest = {"chip": "none", "numeric": fmt, "placement": {}, "ports": {"input": "input", "output": pops[-1].name},
+    chip = load_chip("loihi2")
+    fmt = {**dataclasses.asdict(chip.numeric), **(numeric or {})}
+    manifest = {"chip": chip.name, "chip_spec": dataclasses.asdict(chip), "numeric": fmt, "placement": {}, "ports": {"input": "input", "output": pops[-1].name},
                 "classes": pops[-1].size, "quantization": {"populations": {}, "projections": {}}}
     write_bundle(path, manifest, populations, projections, {p.name: np.zeros(p.size, np.int64) for p in populations})
     return read_bundle(path) if read else path

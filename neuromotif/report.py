@@ -56,7 +56,6 @@ def report_current(run_dir: Path, config: Config) -> dict[str, Any] | None:
 
 
 def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
-    from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.cost import energy_latency
     from neuromotif.hw_models.mapper import mapping_from_summary
 
@@ -69,7 +68,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
                              f"`neuromotif simulate {run_dir / 'bundle'}`) first")
     config = config or load_config(run_dir / "config.yaml")
     bundle = read_bundle(run_dir / "bundle")
-    chip = load_chip(bundle.manifest["chip"])
+    chip = bundle.chip
     summary, preds, activity, rasters = read_simulation(sim, bundle)
     search_rows = read_search_rows(run_dir)
     net = bundle_netlist(bundle)
@@ -146,6 +145,10 @@ def read_simulation(sim: Path, bundle) -> tuple[dict[str, Any], dict[str, np.nda
             raise ValueError("no sample count or split")
     except (ValueError, UnicodeDecodeError, OSError) as exc:
         raise damaged("summary.json", str(exc)) from None
+    made_from = (summary.get("inputs") or {}).get("bundle")
+    if made_from is not None and made_from != bundle.manifest.get("manifest_sha256"):
+        raise InputError(f"{sim} was simulated from another bundle than {sim.parent / 'bundle'} (recompiled since): "
+                         f"simulate again with `neuromotif simulate {sim.parent / 'bundle'}` or `neuromotif run`")
     n_all = sum(p.size for p in bundle.populations)
     try:
         with np.load(sim / "predictions.npz") as z:

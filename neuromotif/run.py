@@ -6,6 +6,7 @@ their checkpoints); ``force`` starts over.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -26,13 +27,31 @@ def _train_done(out: Path) -> bool:
     return stage_done(out / "train") and (out / "model.pt").exists()
 
 
-def _bundle_current(out: Path) -> bool:
+def _bundle_stale(out: Path, config: Config) -> str | None:
+    """Why the run's bundle must be compiled again (None: it is current): it is missing or
+    damaged, or was compiled from another model.pt, for another chip spec or other compile settings
+    (e.g. by `neuromotif compile RUN --chip ...` since)."""
+    import dataclasses
+
     from neuromotif.deploy.bundle import read_bundle, sha256
+    from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.chip import numeric_for_target
 
     try:
-        return read_bundle(out / "bundle").manifest["source"]["sha256"] == sha256(out / "model.pt")
+        m = read_bundle(out / "bundle").manifest
+        if m["source"]["sha256"] != sha256(out / "model.pt"):
+            return "the model changed"
     except (InputError, KeyError, OSError):
-        return False
+        return "no readable bundle"
+    c = config.compile
+    chip = load_chip(c.chip)
+    chip = dataclasses.replace(chip, numeric=numeric_for_target(chip.numeric, c.target))  # as compile records it
+    if m.get("chip_spec") != json.loads(json.dumps(dataclasses.asdict(chip))):
+        return f"the bundle was compiled for another chip ({m.get('chip')})"
+    recorded = (m.get("neurons_per_core"), m.get("quantization", {}).get("max_profiles"), m.get("target"))
+    if recorded != (c.neurons_per_core, c.max_profiles, c.target):
+        return "the bundle was compiled with other compile settings"
+    return None
 
 
 def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, Any] | None:
@@ -58,10 +77,11 @@ def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, An
         train_model(config, out, arch_file)
     if not main_process():
         return None
-    if _bundle_current(out):
+    stale = _bundle_stale(out, config)
+    if stale is None:
         note("[3/5] compile: done already")
     else:
-        note(f"[3/5] compile for {config.compile.chip}")
+        note(f"[3/5] compile for {config.compile.chip}" + (f" ({stale})" if (out / "bundle").exists() else ""))
         compile_checkpoint(out / "model.pt", config.compile.chip, out / "bundle", config.compile.max_profiles,
                            config.compile.neurons_per_core, config.compile.target)
     s = config.simulate

@@ -122,7 +122,6 @@ def crosscheck_run(run_dir: Path, sample: int = 0) -> dict[str, Any]:
 
     from neuromotif.config import load_config
     from neuromotif.deploy.bundle import read_bundle
-    from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.mapper import mapping_from_summary
     from neuromotif.search.data import load_dataset
 
@@ -133,7 +132,7 @@ def crosscheck_run(run_dir: Path, sample: int = 0) -> dict[str, Any]:
     require_sanafe()
     config = load_config(run_dir / "config.yaml")
     bundle = read_bundle(run_dir / "bundle")
-    chip = load_chip(bundle.manifest["chip"])
+    chip = bundle.chip
     placement = mapping_from_summary(bundle.manifest["placement"], chip).placement
     split = json.loads((run_dir / "simulation" / "summary.json").read_text())["split"]
     part = load_dataset(config.data, config.seed).split(split)

@@ -145,8 +145,7 @@ class SanafeBackend:
 
         require_sanafe()
         self.bundle = bundle
-        self.placement = placement or mapping_from_summary(bundle.manifest["placement"],
-                                                           load_chip(bundle.manifest["chip"])).placement
+        self.placement = placement or mapping_from_summary(bundle.manifest["placement"], bundle.chip).placement
         _check_fits(bundle, self.placement)
 
     def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,

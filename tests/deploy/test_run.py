@@ -123,3 +123,35 @@ def test_report_crosschecks_a_run_against_sanafe(run_dir):
     assert 0.9 <= r["time"]["pipeline_ratio"] <= 1.1
     assert (out / "crosscheck_sanafe.md").read_text().startswith("SANA-FE cross-check")
     assert main(["report", str(out), "--crosscheck", "sana-fe", "--sample", "100000", "-q"]) == 2
+
+
+def test_a_chip_file_is_honoured_end_to_end_and_stale_results_are_never_mixed(run_dir, tmp_path, capsys):
+    """A chip YAML that keeps a built-in name but 100x its synapse energy: the bundle carries the
+    spec, so the report's synaptic energy is 100x (it used to reload the built-in loihi1 by name).
+    After recompiling, the old simulation is refused by `report`, and `run` recompiles for its config."""
+    import shutil
+
+    import yaml
+
+    from neuromotif.hw_models.chip import CHIP_DIR
+
+    out, sets = run_dir
+    run = tmp_path / "r"
+    shutil.copytree(out, run)
+    base = json.loads((run / "report.json").read_text())
+    spec = yaml.safe_load((CHIP_DIR / "loihi1.yaml").read_text())
+    table = spec["cost_tables"][spec["default_cost_table"]]
+    table["synop"]["energy_pj"] *= 100
+    (tmp_path / "mine.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["compile", str(run), "--chip", str(tmp_path / "mine.yaml"), "-q"]) == 0
+    assert main(["report", str(run)]) == 2
+    assert "simulated from another bundle" in capsys.readouterr().err
+    assert main(["simulate", str(run / "bundle"), "--backend", "cpu", "-q"]) == 0
+    assert main(["report", str(run)]) == 0
+    mine = json.loads((run / "report.json").read_text())
+    assert mine["energy"]["breakdown"]["synops"] == pytest.approx(100 * base["energy"]["breakdown"]["synops"])
+    capsys.readouterr()
+    assert main(["run", QUICKSTART, "--out", str(run), *sets]) == 0  # its config says loihi1: compile again
+    err = capsys.readouterr().err
+    assert "compiled for another chip" in err and "simulate: done already" not in err
+    assert json.loads((run / "report.json").read_text())["energy"] == base["energy"]
