@@ -60,11 +60,56 @@ def read_nir_graph(path: Path):
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such NIR file; give the .nir file written by nir.write")
+    _check_size(path)
     try:
-        return nir.read(str(path))
+        graph = nir.read(str(path))
     except Exception as exc:  # h5py/nir raise many kinds on a damaged file
         raise InputError(f"{path} is not a readable NIR graph ({type(exc).__name__}: {exc}); "
                          "write it with nir.write") from None
+    _check_finite(graph, path)
+    return graph
+
+
+# importing broadcasts every neuron parameter to one float64 per neuron (~12 arrays) and keeps the weights
+BYTES_PER_NEURON = 12 * 8
+
+
+def _check_size(path: Path) -> None:
+    """Refuse, before anything is read into memory, a file whose arrays (compressed on disk, or a
+    neuron count declared by a shape) would not fit the memory this process has (cgroup included)."""
+    import h5py
+
+    from neuromotif.core.memory import available_memory
+
+    need = 0.0
+    try:
+        with h5py.File(path, "r") as f:
+            def visit(name, obj):
+                nonlocal need
+                if isinstance(obj, h5py.Dataset):
+                    need += obj.size * obj.dtype.itemsize
+                    if name.split("/")[-1] == "shape" and obj.dtype.kind in "iu" and obj.size <= 8:
+                        need += float(np.prod(obj[()], dtype=np.float64)) * BYTES_PER_NEURON  # a declared size
+            f.visititems(visit)
+    except OSError as exc:
+        raise InputError(f"{path} is not a readable NIR graph (OSError: {exc}); write it with nir.write") from None
+    have = available_memory()
+    if need > 0.8 * have:
+        raise InputError(f"{path} would need about {need / 1e9:.1f} GB of memory to import and "
+                         f"{have / 1e9:.1f} GB are available: import a smaller network")
+
+
+def _check_finite(graph, path: Path) -> None:
+    """Every array of every node (subgraphs included) must be finite: NaN or inf is named, not compiled."""
+    import nir
+
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.NIRGraph):
+            _check_finite(node, path)
+            continue
+        for key, value in vars(node).items():
+            if isinstance(value, np.ndarray) and value.dtype.kind == "f" and not np.isfinite(value).all():
+                raise InputError(f"{path}: NIR node {name!r} ({type(node).__name__}): {key} holds NaN or inf")
 
 
 def _flatten(graph, prefix: str = "") -> tuple[dict[str, Any], list[tuple[str, str]]]:

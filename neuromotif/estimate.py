@@ -10,9 +10,9 @@ machine has available is refused with the estimate and the knob to turn.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
+from neuromotif.core.memory import available_memory
 from neuromotif.config import Config
 from neuromotif.core.errors import InputError
 
@@ -39,18 +39,6 @@ class Estimate:
 
 def _gb(n: float) -> str:
     return f"{n / 1e9:.2f} GB" if n >= 1e8 else f"{n / 1e6:.0f} MB"
-
-
-def available_memory() -> float:
-    """Bytes this machine can still give (MemAvailable), or physical memory elsewhere."""
-    try:
-        with open("/proc/meminfo") as fh:
-            for line in fh:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
 def estimate(config: Config, inputs: int, classes: int, steps: int) -> Estimate:

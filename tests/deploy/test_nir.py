@@ -188,3 +188,39 @@ def test_our_nir_runs_in_snntorch_and_norse(bundle, tmp_path):
     out = module(torch.zeros(4, b.populations[0].size))
     spikes = out[0] if isinstance(out, tuple) else out
     assert tuple(spikes.shape) == (4, b.manifest["classes"])
+
+
+def _tiny_graph(tau=np.full(2, 1e-2), thr=np.ones(2), w=np.eye(2)):
+    return nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lin": nir.Linear(weight=w),
+                               "lif": nir.LIF(tau=tau, r=np.ones(2), v_leak=np.zeros(2), v_threshold=thr,
+                                              v_reset=np.zeros(2)),
+                               "out": nir.Output(output_type=np.array([2]))},
+                        edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")])
+
+
+@pytest.mark.parametrize("graph,why", [(dict(w=np.array([[np.nan, 0], [0, 1.0]])), "'lin' (Linear): weight holds NaN"),
+                                       (dict(thr=np.array([np.inf, 1.0])), "'lif' (LIF): v_threshold holds NaN or inf")])
+def test_non_finite_nir_arrays_are_refused_by_name(tmp_path, capsys, graph, why):
+    """They used to reach the compiler and end in an internal error (exit 1)."""
+    nir.write(tmp_path / "g.nir", _tiny_graph(**graph))
+    assert main(["compile", str(tmp_path / "g.nir"), "--dt", "1e-3", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err
+    assert why in err and err.count("\n") == 1
+
+
+def test_a_small_file_declaring_a_huge_network_is_refused_before_it_is_read(tmp_path, capsys, monkeypatch):
+    """A 35 KB file whose LIF tau is an unwritten 10^9-element dataset: reading it would allocate
+    8 GB. Checked from the file's dataset shapes against the memory this process has."""
+    import h5py
+
+    import neuromotif.core.memory as memory
+
+    path = tmp_path / "big.nir"
+    nir.write(path, _tiny_graph())
+    with h5py.File(path, "r+") as f:
+        del f["node/nodes/lif/tau"]
+        f.create_dataset("node/nodes/lif/tau", shape=(10**9,), dtype="f8", chunks=True)
+    assert path.stat().st_size < 100_000
+    monkeypatch.setattr(memory, "available_memory", lambda: 4e9)  # a 4 GB container
+    assert main(["compile", str(path), "--dt", "1e-3", "--out", str(tmp_path / "b")]) == 2
+    assert "would need about 8.0 GB of memory to import and 4.0 GB are available" in capsys.readouterr().err
