@@ -391,8 +391,9 @@ def inspect(bundle_dir: Path) -> None:
     b = read_bundle(bundle_dir)
     m = b.manifest
     q = m["quantization"]
-    src = m["source"]
-    origin = f"{src['checkpoint']} (sha256 {src['sha256'][:12]})" if src.get("checkpoint") else src.get("arch_source")
+    src = m.get("source", {})
+    origin = (f"{src['checkpoint']} (sha256 {src['sha256'][:12]})" if src.get("checkpoint")
+              else src.get("arch_source", "an unknown source"))  # synthetic bundles record no source
     stdout.print(f"[bold]{bundle_dir}[/bold]: {m['format']} v{m['format_version']} (neuromotif {m['tool_version']}), "
                  f"chip {m['chip']}, from {origin}")
     pops = Table(title="populations", title_justify="left")
@@ -406,14 +407,17 @@ def inspect(bundle_dir: Path) -> None:
     projs = Table(title="projections (quantization)", title_justify="left")
     for col in ("name", "synapses", "weight_exp", "clipped", "rel. RMS error"):
         projs.add_column(col)
-    for j in b.projections:
-        r = q["projections"][j.name]
-        projs.add_row(j.name, f"{j.weights.nnz:,}", str(r["weight_exp"]), f"{100 * r['clip_fraction']:.2f} %",
-                      f"{100 * r['rel_rms_error']:.2f} %")
+    for j in b.projections:  # a bundle written without the compiler (synthetic) has no quantization report
+        r = q["projections"].get(j.name)
+        projs.add_row(j.name, f"{j.weights.nnz:,}", str(j.weight_exp),
+                      f"{100 * r['clip_fraction']:.2f} %" if r else "-", f"{100 * r['rel_rms_error']:.2f} %" if r else "-")
     stdout.print(projs)
     s = m["placement"]
-    stdout.print(f"resources: {s['cores']} cores, {s['chips']} chip(s), {s['tiles']} tiles; totals "
-                 + ", ".join(f"{k} {v:,}" for k, v in s["totals"].items()))
+    if s:
+        stdout.print(f"resources: {s['cores']} cores, {s['chips']} chip(s), {s['tiles']} tiles; totals "
+                     + ", ".join(f"{k} {v:,}" for k, v in s["totals"].items()))
+    else:
+        stdout.print("resources: not placed (a bundle written without the compiler)")
 
 
 @cli.command()

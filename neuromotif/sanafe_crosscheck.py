@@ -134,7 +134,11 @@ def crosscheck_run(run_dir: Path, sample: int = 0) -> dict[str, Any]:
     bundle = read_bundle(run_dir / "bundle")
     chip = bundle.chip
     placement = mapping_from_summary(bundle.manifest["placement"], chip).placement
-    split = json.loads((run_dir / "simulation" / "summary.json").read_text())["split"]
+    try:
+        split = json.loads((run_dir / "simulation" / "summary.json").read_text())["split"]
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+        raise InputError(f"{run_dir / 'simulation' / 'summary.json'} is damaged ({type(exc).__name__}): simulate "
+                         f"again with `neuromotif simulate {run_dir / 'bundle'}` or `neuromotif run`") from None
     part = load_dataset(config.data, config.seed).split(split)
     if not 0 <= sample < len(part):
         raise InputError(f"--sample {sample} is outside the {split} split's {len(part)} samples")

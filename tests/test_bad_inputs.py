@@ -124,6 +124,13 @@ def _damage_sim(ws: WS, name: str, data: bytes | None) -> str:
     return str(run)
 
 
+def _sourceless_bundle(ws: WS) -> str:
+    from neuromotif.deploy.synthetic_bundles import scml_bundle
+
+    scml_bundle(ws.tmp / "synthetic", 32, motif_size=8, inputs=8, outputs=4)  # records no "source"
+    return str(ws.tmp / "synthetic")
+
+
 CFG = QUICKSTART
 Case = tuple[Callable[[WS], list[str]], int, str]
 
@@ -160,6 +167,8 @@ CASES: dict[str, Case] = {
                             2, "not valid YAML"),
     # ---- usage -----------------------------------------------------------------------------
     "unknown verb": (lambda ws: ["bogus"], 2, "No such command"),
+    "crosscheck damaged summary": (lambda ws: ["report", _damage_sim(ws, "summary.json", b"{not json"), "--crosscheck",
+                                               "sana-fe"], 2, "summary.json is damaged"),
     # ---- export, sweep, pareto ----------------------------------------------------------------
     "export missing bundle": (lambda ws: ["export", "/nonexistent", "--format", "nir"], 2, "bundle not found"),
     "export unknown format": (lambda ws: ["export", str(ws.bundle()), "--format", "pdf"], 2, "'pdf' is not one of"),
@@ -297,6 +306,12 @@ def test_bad_input(case, run_dir, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and word in err, err
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_inspect_reads_a_bundle_that_records_no_source(run_dir, tmp_path, capsys):
+    """Synthetic bundles record no ``source``: inspect used to crash with KeyError (exit 1)."""
+    assert main(["inspect", _sourceless_bundle(WS(run_dir, tmp_path))]) == 0
+    assert "from an unknown source" in capsys.readouterr().out
 
 
 def test_a_second_run_on_a_locked_run_dir_stops_at_once(run_dir, tmp_path, capsys):

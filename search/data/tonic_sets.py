@@ -148,6 +148,8 @@ def build(spec: TonicSpec, root: Path, timesteps: int, dt_ms: float, downsample:
             where = f"dataset {spec.name} ({split}) sample {int(i)} under {root / spec.tonic_class}"
             try:
                 events, target = ds[int(i)]
+                if np.ndim(events) != 1:
+                    raise ValueError(f"its events are not a list of events (shape {np.shape(events)})")
                 ch, valid = events_to_channels(spec, events, downsample)
             except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError) as exc:
                 raise InputError(f"{where} is unreadable ({type(exc).__name__}: {str(exc)[:120]}): the file is "

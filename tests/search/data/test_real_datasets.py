@@ -5,6 +5,7 @@ also replaces ``urllib``/``requests`` entry points with functions that fail loud
 """
 from __future__ import annotations
 
+import h5py
 import numpy as np
 import pytest
 
@@ -132,3 +133,16 @@ def test_cache_is_reused_and_rebuilt_when_damaged(tmp_path, monkeypatch):
     cache_file.write_bytes(cache_file.read_bytes()[:100])  # truncated: must be rebuilt, not trusted
     third = load_dataset(cfg, seed=0)
     np.testing.assert_array_equal(first.test.packed, third.test.packed)
+
+
+def test_an_shd_file_with_malformed_spikes_is_refused_in_one_line(tmp_path):
+    """spikes/times stored as one number per sample instead of a list per sample: it used to end in
+    ``TypeError: object of type 'numpy.bool_' has no len()`` (exit 1)."""
+    real_formats.write_shd(tmp_path / "data")
+    for split in ("train", "test"):
+        with h5py.File(tmp_path / "data" / "SHD" / f"shd_{split}.h5", "r+") as f:
+            del f["spikes/times"], f["spikes/units"]
+            f["spikes/times"] = np.linspace(0, 0.05, 40).astype(np.float32)
+            f["spikes/units"] = (np.arange(40) % 700).astype(np.uint16)
+    with pytest.raises(InputError, match="is unreadable .*not a list of events"):
+        load_dataset(_cfg(tmp_path, "shd"))
