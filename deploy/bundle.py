@@ -235,16 +235,18 @@ def _json_default(obj: Any) -> Any:
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def read_bundle(path: Path) -> Bundle:
+def read_bundle(path: Path, lava_rounds_weights: bool = False) -> Bundle:
     """Read and verify a bundle; raise ``BundleError`` (one line) if it is not a sound bundle.
 
     A bundle replaced while it is read (a recompile swaps the directory atomically) is read
-    again, so a reader never mixes the old manifest with the new arrays."""
+    again, so a reader never mixes the old manifest with the new arrays. Weights the chip cannot
+    store exactly in ``numeric.weight_bits`` are refused, unless ``lava_rounds_weights``: then both
+    backends apply Lava's storage rule to them (the backend tests check that they do it alike)."""
     path = Path(path)
     for attempt in range(3):
         before = _inode(path)
         try:
-            return _read_bundle(path)
+            return _read_bundle(path, lava_rounds_weights)
         except BundleError:
             if attempt == 2 or before is None or _inode(path) == before:
                 raise
@@ -258,7 +260,7 @@ def _inode(path: Path) -> int | None:
         return None
 
 
-def _read_bundle(path: Path) -> Bundle:
+def _read_bundle(path: Path, lava_rounds_weights: bool = False) -> Bundle:
     manifest_path = path / "manifest.json"
     if not path.is_dir():
         raise BundleError(f"bundle not found: {path} is not a directory (compile one with `neuromotif compile`)")
@@ -311,7 +313,7 @@ def _read_bundle(path: Path) -> Bundle:
         numeric = bundle.numeric
     except (KeyError, TypeError, ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
         raise BundleError(f"{path} is damaged ({type(exc).__name__}: {exc}); recompile the bundle") from None
-    check_fields(bundle, numeric, path)
+    check_fields(bundle, numeric, path, lava_rounds_weights)
     try:
         bundle.chip  # noqa: B018 - a bundle for a chip nobody can load is refused here, not at the report
     except ChipSpecError as exc:
@@ -319,7 +321,7 @@ def _read_bundle(path: Path) -> Bundle:
     return bundle
 
 
-def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path) -> None:
+def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path, lava_rounds_weights: bool = False) -> None:
     """Refuse any field value the backends would not both honour the same way, naming the field,
     the value and the allowed range (one line, ``BundleError``)."""
     def refuse(where: str, field_name: str, value, allowed: str, why: str = "") -> None:
@@ -352,6 +354,10 @@ def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path) -> None:
     for port in ("input", "output"):
         if bundle.manifest["ports"].get(port) not in names:
             raise BundleError(f"{path}: ports.{port} names no population; recompile the bundle")
+    if names[bundle.manifest["ports"]["input"]].kind != INPUT_KIND:
+        raise BundleError(f"{path}: ports.input names a neuron population; it must be the input population")
+    if names[bundle.manifest["ports"]["output"]].kind == INPUT_KIND:
+        raise BundleError(f"{path}: ports.output names the input population; it must be a neuron population")
     for j in bundle.projections:
         where = f"projection {j.name}"
         if j.pre not in names or j.post not in names:
@@ -360,9 +366,22 @@ def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path) -> None:
         if j.weights.shape != (names[j.post].size, names[j.pre].size):
             raise BundleError(f"{path}: {where}: weights are {j.weights.shape}, expected (post, pre) = "
                               f"({names[j.post].size}, {names[j.pre].size}); recompile the bundle")
+        if names[j.post].kind == INPUT_KIND:
+            raise BundleError(f"{path}: {where} targets the input population {j.post!r}: a projection must end on "
+                              "a neuron population; recompile the bundle")
         if j.sign_mode not in formats.SIGN_MODES:
             refuse(where, "sign_mode", repr(j.sign_mode), " or ".join(map(repr, formats.SIGN_MODES)))
+        if j.sign_mode != "mixed" and fmt.weight_bits > formats.LAVA_WEIGHT_BITS - 1:
+            raise BundleError(f"{path}: {where}: sign_mode {j.sign_mode} with numeric.weight_bits {fmt.weight_bits}: "
+                              f"a single-sign weight has at most {formats.LAVA_WEIGHT_BITS - 1} bits (Lava zeroes "
+                              "every weight); use mixed sign or fewer weight bits")
         within(where, "weights", j.weights.data, *formats.sign_range(j.sign_mode), f" for sign_mode {j.sign_mode}")
+        kept = formats.lava_kept_weights(j.weights.data, j.sign_mode, fmt.weight_bits)
+        if not lava_rounds_weights and (kept != j.weights.data).any():
+            bad = int(j.weights.data[kept != j.weights.data][0])
+            raise BundleError(f"{path}: {where}: weight {bad} does not fit numeric.weight_bits = {fmt.weight_bits} "
+                              f"(the chip would store {int(formats.lava_kept_weights(np.array([bad]), j.sign_mode, fmt.weight_bits)[0])}); "
+                              "recompile the bundle for this chip")
         within(where, "weight_exp", np.array([j.weight_exp]), 0, fmt.weight_exp_max,
                " (a negative exponent floors each partial sum, so its result would depend on how a "
                "backend splits the projection)")

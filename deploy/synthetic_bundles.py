@@ -22,9 +22,10 @@ def lif(name: str, n: int, du, dv, vth: int, bias_mant=0, bias_exp=0, motif: int
 
 
 def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tuple],
-                numeric: dict | None = None, read: bool = True):
+                numeric: dict | None = None, read: bool = True, lava_rounds_weights: bool = False):
     """``projs``: (pre, post, int weights (post x pre, dense or sparse), weight_exp[, sign_mode[, delay]]);
-    ``numeric``: changes to Loihi 2's numeric format (e.g. ``{"weight_bits": 4}``)."""
+    ``numeric``: changes to Loihi 2's numeric format (e.g. ``{"weight_bits": 4}``);
+    ``lava_rounds_weights``: read back weights the format cannot store (to test the backends' rounding)."""
     populations = [Population("input", inputs, INPUT_KIND), *pops]
     projections = [Projection(f"{a}->{b}", a, b, sp.csr_matrix(w if sp.issparse(w) else np.asarray(w, np.int64),
                                                                  dtype=np.int64), e, *rest)
@@ -34,7 +35,7 @@ def make_bundle(path: Path, inputs: int, pops: list[Population], projs: list[tup
     manifest = {"chip": chip.name, "chip_spec": dataclasses.asdict(chip), "numeric": fmt, "placement": {}, "ports": {"input": "input", "output": pops[-1].name},
                 "classes": pops[-1].size, "quantization": {"populations": {}, "projections": {}}}
     write_bundle(path, manifest, populations, projections, {p.name: np.zeros(p.size, np.int64) for p in populations})
-    return read_bundle(path) if read else path
+    return read_bundle(path, lava_rounds_weights) if read else path
 
 
 def scml_bundle(path: Path, n: int, motif_size: int = 16, inputs: int = 64, outputs: int = 10, seed: int = 0,

@@ -270,7 +270,8 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     weights = sum(p.numel() for p in model.parameters())
     neurons = sum(layer.n for layer in model.populations())
     check_fits(Estimate(neurons, weights, weights, 0.0, compile_bytes(neurons, weights)), "compile")
-    saved = saved_config(payload.get("config"), f"{model_path} config").compile
+    trained = saved_config(payload.get("config"), f"{model_path} config")
+    saved = trained.compile
     chip_name = chip_name or saved.chip
     data = payload.get("data", {})
     metadata = {"source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
@@ -282,6 +283,11 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
                                       metadata, neurons_per_core, target or saved.target)
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
+    if trained.train.qat_epochs and model.numeric is not None and bundle.numeric != model.numeric:
+        changed = ", ".join(f"{k} {getattr(model.numeric, k)} -> {getattr(bundle.numeric, k)}"
+                            for k in vars(model.numeric) if getattr(model.numeric, k) != getattr(bundle.numeric, k))
+        warn(f"the model was trained with quantization-aware epochs for another number format ({changed}); what QAT "
+             f"learned does not carry over: retrain it with --set compile.chip={chip_name} to keep its accuracy")
     return bundle, mapping
 
 

@@ -23,4 +23,5 @@ def random_bundle(path: Path, seed: int, inputs: int = 12, hidden: int = 24, out
     o = lif("out", outputs, 100, 200, vth=int(rng.integers(50, 400)))
     return make_bundle(path, inputs, [h, o], [("input", "h", weights(hidden, inputs, 0.5), exps[0]),
                                               ("h", "h", weights(hidden, hidden, 0.3), exps[1]),
-                                              ("h", "out", weights(outputs, hidden, 0.5), exps[2])], numeric)
+                                              ("h", "out", weights(outputs, hidden, 0.5), exps[2])], numeric,
+                       lava_rounds_weights=numeric is not None)  # fewer weight bits: both backends round

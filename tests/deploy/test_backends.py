@@ -82,7 +82,7 @@ def test_cpu_backend_drops_the_low_weight_bits_by_hand(tmp_path):
     w = np.array([[100, -1]])
     for bits, expected in ((4, [96, -32]), (8, [100, -2])):
         b = make_bundle(tmp_path / f"b{bits}", 2, [lif("n", 1, du=4095, dv=4095, vth=100000)], [("input", "n", w, 0)],
-                        numeric={"weight_bits": bits})
+                        numeric={"weight_bits": bits}, lava_rounds_weights=True)
         r = CPUBackend(b).run(np.array([[[1, 0], [0, 1], [0, 0]]], np.uint8), record=("n",), record_v=True)
         assert (r.currents["n"][0, 1:, 0] >> 6).tolist() == expected  # u = a << 6, cleared each step (du = 4095)
 

@@ -31,7 +31,8 @@ X = np.array([[[0], [0], [1], [0], [0]]], np.uint8)  # input spike at step 2 -> 
 ])
 @pytest.mark.parametrize("backend", ["cpu", pytest.param("lava", marks=needs_lava)])
 def test_sign_mode_is_honoured_by_both_backends(tmp_path, sign_mode, weight, kept, backend):
-    b = make_bundle(tmp_path / "b", 1, [lif("n", 1, du=4095, dv=4095, vth=0)], [("input", "n", [[weight]], 0, sign_mode)])
+    b = make_bundle(tmp_path / "b", 1, [lif("n", 1, du=4095, dv=4095, vth=0)], [("input", "n", [[weight]], 0, sign_mode)],
+                    lava_rounds_weights=True)
     if backend == "cpu":
         r = CPUBackend(b).run(X, record=("n",), record_v=True)
         assert r.currents["n"][0, :, 0].tolist() == [0, 0, 0, kept * 64, 0]
@@ -66,6 +67,16 @@ def _bundle(tmp_path, lif_kw=None, proj=None, numeric=None):
     (None, ("input", "n", [[2, 2], [0, 0]], -2), None, "weight_exp = -2 is outside 0..7 (a negative exponent"),
     (None, ("input", "n", [[2, 2], [0, 0]], 8), None, "weight_exp = 8 is outside 0..7"),
     (None, ("input", "n", [[2, 2], [0, 0]], 0, "mixed", 3), None, "delay = 3 is outside 1..1"),
+    # weights the chip cannot store: 8-bit weights under a 4-bit format ran silently (Lava truncates them)
+    (None, ("input", "n", [[32, 100], [0, 0]], 0), {"weight_bits": 4},
+     "weight 100 does not fit numeric.weight_bits = 4 (the chip would store 96)"),
+    (None, ("input", "n", [[2, 3], [0, 0]], 0), None, "weight 3 does not fit numeric.weight_bits = 8 (the chip would "
+     "store 2)"),
+    # a 9-bit single-sign weight: Lava zeroes every weight, the CPU backend kept them
+    (None, ("input", "n", [[2, 4], [0, 0]], 0, "excitatory"), {"weight_bits": 9},
+     "sign_mode excitatory with numeric.weight_bits 9: a single-sign weight has at most 8 bits"),
+    # a projection into the input population was dropped by the CPU backend and crashed Lava
+    (None, ("n", "input", [[2, 4], [6, 8]], 0), None, "targets the input population 'input'"),
 ])
 def test_out_of_range_fields_are_refused_with_the_field_and_range(tmp_path, capsys, lif_kw, proj, numeric, expected):
     path = _bundle(tmp_path, lif_kw, proj, numeric)
@@ -75,6 +86,22 @@ def test_out_of_range_fields_are_refused_with_the_field_and_range(tmp_path, caps
     assert main(["inspect", str(path)]) == 2
     err_text = capsys.readouterr().err
     assert expected in err_text and err_text.count("\n") == 1
+
+
+def test_a_bundle_for_an_unknown_chip_or_with_the_input_as_output_is_refused(tmp_path):
+    import json
+
+    from neuromotif.deploy.bundle import DIGEST_KEY, manifest_digest
+
+    for edit, expected in ((lambda m: (m.pop("chip_spec"), m.update(chip="loihi9")), "unknown chip 'loihi9'"),
+                           (lambda m: m["ports"].update(output="input"), "ports.output names the input population")):
+        path = _bundle(tmp_path / expected.split()[0], None, None, None)
+        manifest = json.loads((path / "manifest.json").read_text())
+        edit(manifest)
+        manifest[DIGEST_KEY] = manifest_digest(manifest)
+        (path / "manifest.json").write_text(json.dumps(manifest))
+        with pytest.raises(BundleError, match=expected):
+            read_bundle(path)
 
 
 def test_a_sound_hand_made_bundle_reads(tmp_path):

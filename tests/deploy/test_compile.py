@@ -183,3 +183,19 @@ def test_design_rule_messages_carry_units():
     assert "needs 1,300 compartments; allowed 1,024 compartments" in str(
         DesignRuleError("compartments per core", "a motif", 1300, 1024, "fix", "compartments"))
     assert "needs 3 chips; allowed 2 chips" in str(DesignRuleError("chips per system", "net", 3, 2, "fix", "chips"))
+
+
+def test_a_qat_model_compiled_for_another_number_format_gets_a_warning(tmp_path, capsys):
+    """Quantization-aware training learns the chip's rounding; compiling for a 4-bit chip throws that
+    away: said once, with what changed and the fix (it used to pass in silence)."""
+    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'cache'}", "train.qat_epochs=1"])
+    train_model(cfg, tmp_path / "run")
+    chip = yaml.safe_load((Path(__file__).parents[2] / "hw_models" / "chips" / "loihi2.yaml").read_text())
+    chip["numeric"]["weight_bits"] = 4
+    (tmp_path / "small4.yaml").write_text(yaml.safe_dump(chip))
+    capsys.readouterr()
+    compile_model(tmp_path / "run", str(tmp_path / "small4.yaml"), tmp_path / "b")
+    err = capsys.readouterr().err
+    assert "quantization-aware epochs for another number format (weight_bits 8 -> 4)" in err
+    compile_model(tmp_path / "run", "loihi2", tmp_path / "b2")   # the format it was trained for: no warning
+    assert "quantization-aware" not in capsys.readouterr().err
