@@ -54,6 +54,10 @@ def check_data_root(data_root: Path | None) -> None:
     if data_root is not None and not data_root.is_dir():
         raise InputError(f"--data-root {data_root}: the folder does not exist; give the folder that holds the "
                          "datasets (ROOT/NMNIST, ROOT/SHD, ...)")
+    env = os.environ.get("NEUROMOTIF_DATA")
+    if data_root is None and env and not Path(env).expanduser().is_dir():
+        raise InputError(f"NEUROMOTIF_DATA={env}: the folder does not exist; point it at the folder that holds the "
+                         "datasets (ROOT/NMNIST, ROOT/SHD, ...) or unset it")
 
 
 def load_cli_config(config: Path, overrides: tuple[str, ...], data_root: Path | None) -> Config:
@@ -78,20 +82,13 @@ def cli(quiet: bool) -> None:
 @click.option("--print", "show", is_flag=True, help="Print the parsed config with every default filled in.")
 def validate(config: Path, overrides: tuple[str, ...], data_root: Path | None, show: bool) -> None:
     """Check CONFIG (keys, values, dataset availability) without running anything."""
-    from neuromotif.hw_models import load_chip
-    from neuromotif.search.data import check_available
-
-    from neuromotif.estimate import check_fits, estimate_for
+    from neuromotif.stages import preflight
 
     cfg = load_cli_config(config, overrides, data_root)
-    check_available(cfg.data)
-    load_chip(cfg.compile.chip).cost_table(cfg.report.cost_table)
     if show:
         click.echo(dump_config(cfg), nl=False)
         return
-    est = estimate_for(cfg)
-    check_fits(est, "train")
-    check_fits(est, "compile")
+    est = preflight(cfg)  # the very checks every stage runs before it starts
     m = cfg.model
     stdout.print(f"[green]ok[/green]: {config} is valid: dataset {cfg.data.name}, model {m.kind} "
                  f"{m.hidden} (motif {m.motif_size}), search {'on' if cfg.search.enabled else 'off'}, "

@@ -22,6 +22,11 @@ COMPILE_BYTES_PER_SYNAPSE = 64
 COMPILE_BYTES_PER_NEURON = 1024
 BASE_BYTES = 400e6                        # Python, numpy, torch
 HEADROOM = 0.9                            # use at most this share of the available memory
+# training work per second, synapse-steps (sample x step x synapse): the quickstart trains 1,222 samples x 60 steps
+# x 124 k synapses in 1.55 s per epoch on the 2-core dev machine (5.9e9); rounded up, so estimates are lower bounds
+SYNAPSE_STEPS_PER_S = 1e10
+SEARCH_ITERATION_EPOCHS = 3                # a search iteration costs about three training epochs
+LONG_RUN_S = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,28 @@ def estimate(config: Config, inputs: int, classes: int, steps: int) -> Estimate:
 def compile_bytes(neurons: int, synapses: int) -> float:
     """Memory the compiler needs for a network of this size."""
     return BASE_BYTES + synapses * COMPILE_BYTES_PER_SYNAPSE + neurons * COMPILE_BYTES_PER_NEURON
+
+
+def training_seconds(config: Config, est: Estimate, steps: int) -> float:
+    """A lower bound on the time search and training take (``SYNAPSE_STEPS_PER_S``)."""
+    from neuromotif.search.data import DATASETS
+
+    samples = DATASETS[config.data.name].samples or 10_000
+    if config.data.max_samples:
+        samples = min(samples, 3 * config.data.max_samples)
+    epochs = config.train.epochs + (SEARCH_ITERATION_EPOCHS * config.search.epochs if config.search.enabled else 0)
+    return float(epochs) * samples * steps * est.synapses / SYNAPSE_STEPS_PER_S
+
+
+def long_run_warning(config: Config, est: Estimate, steps: int) -> str | None:
+    """A warning with the estimate when the run would take over a week, else None."""
+    seconds = training_seconds(config, est, steps)
+    if seconds <= LONG_RUN_S:
+        return None
+    days = seconds / 86400
+    when = f"{days / 365:.3g} years" if days > 365 else f"{days:.0f} days"
+    return (f"this run would train for at least {when} on this kind of machine (train.epochs {config.train.epochs:g}, "
+            f"search.epochs {config.search.epochs}, {est.synapses:,} synapses): lower train.epochs or the network size")
 
 
 def check_fits(est: Estimate, stage: str) -> None:

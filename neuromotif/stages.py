@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -163,26 +164,63 @@ def _config_changes(saved: Path, config: Config) -> str:
     return ", ".join(diffs[:3]) + (f" and {len(diffs) - 3} more" if len(diffs) > 3 else "")
 
 
-def architecture(config: Config, data, arch_file: Path | None):
-    """The architecture to train: ``--arch`` / ``model.arch`` if given, else built from ``model``."""
+def architecture(config: Config, info, arch_file: Path | None):
+    """The architecture to train (``info``: the dataset's ``DatasetInfo``): ``--arch`` / ``model.arch``
+    if given, else built from ``model``."""
     from neuromotif.search.arch import ArchSpec, build_arch
 
     path = arch_file or config.model.arch
     if path is not None:
         arch = ArchSpec.load(Path(path))
-        if (arch.inputs, arch.classes) != (data.info.channels, data.info.classes):
+        if (arch.inputs, arch.classes) != (info.channels, info.classes):
             raise InputError(f"{path}: architecture has {arch.inputs} inputs / {arch.classes} classes but dataset "
-                             f"{data.info.name} has {data.info.channels} / {data.info.classes}")
+                             f"{info.name} has {info.channels} / {info.classes}")
         return arch
-    return build_arch(config.model.kind, config.model.hidden, config.model.motif_size, data.info.channels,
-                      data.info.classes, config.model.neuron.params(), seed=config.seed)
+    return build_arch(config.model.kind, config.model.hidden, config.model.motif_size, info.channels,
+                      info.classes, config.model.neuron.params(), seed=config.seed)
+
+
+DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
+
+
+def preflight(config: Config, arch_file: Path | None = None):
+    """What every stage checks before any work, and exactly what `validate` checks: the dataset's files
+    (and that their first sample reads), the chip and every cost table the run uses, the device, the
+    architecture file, the memory; a warning with the estimate when the run would take over a week.
+    Returns the memory estimate."""
+    from neuromotif.estimate import check_fits, estimate_for, long_run_warning
+    from neuromotif.hw_models import load_chip
+    from neuromotif.search.data import check_available, dataset_info
+
+    check_available(config.data)
+    chip = load_chip(config.compile.chip)
+    for table in {config.report.cost_table, config.search.objective.cost_table, config.train.objective.cost_table}:
+        chip.cost_table(table)
+    if not DEVICE.match(config.train.device):
+        raise InputError(f"train.device {config.train.device!r} is not a device neuromotif runs on: use cpu, cuda "
+                         "or cuda:N")
+    if config.train.device.startswith("cuda"):
+        from neuromotif.search.train import resolve_device
+
+        resolve_device(config.train.device)
+    info = dataset_info(config.data)
+    if arch_file is not None or config.model.arch is not None:
+        architecture(config, info, arch_file)
+    est = estimate_for(config)
+    if config.train.device == "cpu":  # host memory bounds CPU runs only
+        check_fits(est, "train")
+    check_fits(est, "compile")
+    message = long_run_warning(config, est, info.timesteps)
+    if message:
+        warn(message)
+    return est
 
 
 def search_stage(config: Config, out: Path, force: bool = False):
     """HRMAS on ``config``: writes ``out/search/`` (resumes an interrupted search unless ``force``)."""
     from neuromotif.search.hrmas import run_search
 
-    _check_memory(config, "train")
+    preflight(config)
     join_group(config)
     if force and (out / "search").exists() and main_process():
         shutil.rmtree(out / "search")
@@ -201,16 +239,14 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     from neuromotif.search.data import load_dataset
     from neuromotif.search.model import RSNN
     from neuromotif.search.plasticity import from_config
-    from neuromotif.search.train import Trainer, evaluate, record_state_ranges, resolve_device, save_model
+    from neuromotif.search.train import Trainer, evaluate, record_state_ranges, save_model
 
-    resolve_device(config.train.device)  # fail fast on a bad --device, before loading data
-    # and on a bad chip: QAT rounds to its format (and the compile target's)
-    numeric = numeric_for_target(load_chip(config.compile.chip).numeric, config.compile.target)
-    _check_memory(config, "train")
+    preflight(config, arch_file)  # fail fast on a bad device, chip, dataset or architecture, before any work
+    numeric = numeric_for_target(load_chip(config.compile.chip).numeric, config.compile.target)  # QAT rounds to it
     join_group(config)
     prepare_run_dir(out, config, force)
     data = load_dataset(config.data, config.seed)
-    arch = architecture(config, data, arch_file)
+    arch = architecture(config, data.info, arch_file)
     model = RSNN(arch, seed=config.seed, numeric=numeric, max_profiles=config.compile.max_profiles)
     ip = from_config(config.search.ip) if config.train.ip else None
     cost = None
@@ -232,14 +268,6 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     mark_done(out / "train", epochs=trainer.epoch, model="model.pt", micro_batches=trainer.micro,
               threads=config.train.threads)
     return metrics
-
-
-def _check_memory(config: Config, stage: str) -> None:
-    """Refuse up front what would exhaust this machine's memory (host memory: CPU runs only)."""
-    from neuromotif.estimate import check_fits, estimate_for
-
-    if stage != "train" or config.train.device == "cpu":
-        check_fits(estimate_for(config), stage)
 
 
 def resolve_model_path(source: Path) -> Path:

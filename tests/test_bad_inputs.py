@@ -183,7 +183,13 @@ CASES: dict[str, Case] = {
     "negative seed": (lambda ws: ["train", CFG, "--seed", "-1"], 2, "Invalid value"),
     # ---- train / search / run -------------------------------------------------------------
     "no CUDA": (lambda ws: ["train", CFG, "--device", "cuda", "--out", str(ws.tmp / "o")], 2, "no CUDA device"),
-    "bad device": (lambda ws: ["train", CFG, "--device", "tpu9", "--out", str(ws.tmp / "o")], 2, "not a torch device"),
+    "bad device": (lambda ws: ["train", CFG, "--device", "tpu9", "--out", str(ws.tmp / "o")], 2,
+                   "is not a device neuromotif runs on"),
+    # validate runs the stage's own checks (it used to say valid where train refused)
+    "validate arch missing": (lambda ws: ["validate", CFG, "--set", f"model.arch={ws.tmp / 'none.yaml'}"], 2,
+                              "architecture file not found"),
+    "validate device foo": (lambda ws: ["validate", CFG, "--set", "train.device=foo"], 2,
+                            "train.device 'foo' is not a device"),
     "arch file missing": (lambda ws: ["train", CFG, "--arch", str(ws.tmp / "a.yaml"), "--out", str(ws.tmp / "o"),
                                       *sum((["--set", s] for s in TINY), [])], 2, "a.yaml"),
     "train 10^6 neurons": (lambda ws: ["train", CFG, "--set", "model.hidden=[1000000]", "--out", str(ws.tmp / "o")],
@@ -306,6 +312,20 @@ def test_bad_input(case, run_dir, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and word in err, err
     assert "Traceback" not in err and "Exception ignored" not in err
+
+
+def test_a_missing_data_folder_in_the_environment_is_refused_like_the_option(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NEUROMOTIF_DATA", str(tmp_path / "nonexistent"))
+    for argv in (["datasets"], ["validate", CFG]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "NEUROMOTIF_DATA=" in err and "does not exist" in err and err.count("\n") == 1
+
+
+def test_an_absurdly_long_run_is_validated_with_a_warning_and_the_estimate(capsys):
+    assert main(["validate", CFG, "--set", "train.epochs=1000000000000"]) == 0
+    err = capsys.readouterr().err
+    assert "would train for at least" in err and "years" in err and "lower train.epochs" in err
 
 
 def test_inspect_reads_a_bundle_that_records_no_source(run_dir, tmp_path, capsys):

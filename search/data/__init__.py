@@ -31,19 +31,20 @@ class DatasetEntry:
     kind: str  # "generated", "shipped" or "local folder"
     description: str
     binning: str
+    samples: int = 0  # about how many samples all splits hold (for run-time estimates)
 
 
 DATASETS: dict[str, DatasetEntry] = {
     "digits-saccade": DatasetEntry("digits-saccade", "generated", "scikit-learn 8x8 digits (real) as saccade events",
-                                   "200 ch (2x10x10), 60 steps"),
+                                   "200 ch (2x10x10), 60 steps", samples=1797),
     "letters-tts": DatasetEntry("letters-tts", "shipped", "SYNTHETIC spoken letters (espeak-ng, 80 voices)",
-                                "78 ch Lyon cochlea, 100 x 10 ms"),
-    "nmnist": DatasetEntry("nmnist", "local folder", "N-MNIST", "578 ch (2x17x17), 60 x 5 ms"),
-    "dvs-gesture": DatasetEntry("dvs-gesture", "local folder", "DVS128 Gesture", "2048 ch (2x32x32), 100 x 15 ms"),
-    "shd": DatasetEntry("shd", "local folder", "Spiking Heidelberg Digits", "700 ch, 100 x 10 ms"),
-    "ntidigits": DatasetEntry("ntidigits", "local folder", "N-TIDIGITS single digits", "64 ch, 100 x 10 ms"),
+                                "78 ch Lyon cochlea, 100 x 10 ms", samples=2808),
+    "nmnist": DatasetEntry("nmnist", "local folder", "N-MNIST", "578 ch (2x17x17), 60 x 5 ms", samples=70000),
+    "dvs-gesture": DatasetEntry("dvs-gesture", "local folder", "DVS128 Gesture", "2048 ch (2x32x32), 100 x 15 ms", samples=1342),
+    "shd": DatasetEntry("shd", "local folder", "Spiking Heidelberg Digits", "700 ch, 100 x 10 ms", samples=10420),
+    "ntidigits": DatasetEntry("ntidigits", "local folder", "N-TIDIGITS single digits", "64 ch, 100 x 10 ms", samples=8800),
     "ti46-alpha": DatasetEntry("ti46-alpha", "local folder", "TI46-Alpha spoken letters (LDC)",
-                               "78 ch Lyon cochlea, 100 x 10 ms"),
+                               "78 ch Lyon cochlea, 100 x 10 ms", samples=4160),
 }
 FIXED_FRAME = {"digits-saccade": "its steps are saccade sub-steps, not a time base",
                "letters-tts": "its frames are fixed at 10 ms", "ti46-alpha": "its frames are fixed at 10 ms"}
@@ -170,5 +171,9 @@ def check_available(cfg: DataConfig) -> None:
         ti46.audio_files(root, "train")
         ti46.audio_files(root, "test")
         return
-    for train in (True, False):
-        tonic_sets.open_split(tonic_sets.SPECS[cfg.name], root, train)
+    spec = tonic_sets.SPECS[cfg.name]
+    for train in (True, False):  # the files exist, and their first sample reads as the loader will read it
+        ds = tonic_sets.open_split(spec, root, train)
+        if len(ds):
+            split = "train" if train else "test"
+            tonic_sets.read_sample(spec, ds, 0, split, root, cfg.downsample or spec.downsample)

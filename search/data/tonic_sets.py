@@ -91,6 +91,25 @@ def _offline_class(spec: TonicSpec) -> type:
     return type(spec.tonic_class, (base,), {"download": refuse})
 
 
+def read_sample(spec: TonicSpec, ds, i: int, split: str, root: Path, downsample: int):
+    """Sample ``i``: (events, label, channel of each event, which events lie on the sensor), or
+    ``InputError`` naming the sample when it is unreadable or has no valid event."""
+    where = f"dataset {spec.name} ({split}) sample {i} under {root / spec.tonic_class}"
+    try:
+        events, target = ds[i]
+        if np.ndim(events) != 1:
+            raise ValueError(f"its events are not a list of events (shape {np.shape(events)})")
+        ch, valid = events_to_channels(spec, events, downsample)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError) as exc:
+        raise InputError(f"{where} is unreadable ({type(exc).__name__}: {str(exc)[:120]}): the file is "
+                         "damaged; restore it from the original archive") from None
+    if not valid.any():
+        raise InputError(f"{where} has no valid event ({len(valid)} events, all outside the "
+                         f"{spec.sensor[:2]} sensor or without a time): the file is empty or damaged; "
+                         "restore it from the original archive")
+    return events, target, ch, valid
+
+
 def open_split(spec: TonicSpec, root: Path, train: bool):
     """Construct the tonic dataset for one split, or raise ``InputError`` naming the files."""
     split = "train" if train else "test"
@@ -145,19 +164,7 @@ def build(spec: TonicSpec, root: Path, timesteps: int, dt_ms: float, downsample:
         labels = np.zeros(len(index), np.int64)
         bad = total = 0
         for k, i in enumerate(track(index, f"binning {spec.name} {split}", total=len(index))):
-            where = f"dataset {spec.name} ({split}) sample {int(i)} under {root / spec.tonic_class}"
-            try:
-                events, target = ds[int(i)]
-                if np.ndim(events) != 1:
-                    raise ValueError(f"its events are not a list of events (shape {np.shape(events)})")
-                ch, valid = events_to_channels(spec, events, downsample)
-            except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError) as exc:
-                raise InputError(f"{where} is unreadable ({type(exc).__name__}: {str(exc)[:120]}): the file is "
-                                 "damaged; restore it from the original archive") from None
-            if not valid.any():
-                raise InputError(f"{where} has no valid event ({len(valid)} events, all outside the "
-                                 f"{spec.sensor[:2]} sensor or without a time): the file is empty or damaged; "
-                                 "restore it from the original archive")
+            events, target, ch, valid = read_sample(spec, ds, int(i), split, root, downsample)
             bad, total = bad + int((~valid).sum()), total + len(valid)
             t = np.asarray(events["t"], np.float64)[valid]
             spikes[k] = bin_events(t - t.min(), ch[valid], channels, dt_ms * 1000, timesteps)

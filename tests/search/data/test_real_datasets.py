@@ -146,3 +146,14 @@ def test_an_shd_file_with_malformed_spikes_is_refused_in_one_line(tmp_path):
             f["spikes/units"] = (np.arange(40) % 700).astype(np.uint16)
     with pytest.raises(InputError, match="is unreadable .*not a list of events"):
         load_dataset(_cfg(tmp_path, "shd"))
+
+
+def test_validate_reads_the_first_sample_as_training_would(tmp_path):
+    """N-MNIST files whose events all lie off the sensor: `validate` used to say valid and `train` refused."""
+    from neuromotif.search.data import check_available
+
+    real_formats.write_nmnist(tmp_path / "data")
+    for path in (tmp_path / "data" / "NMNIST" / "Train").rglob("*.bin"):
+        path.write_bytes(bytes([255, 255, 0, 0, 0]))  # x = y = 255: outside the 34 x 34 sensor
+    with pytest.raises(InputError, match=r"dataset nmnist \(train\) sample 0 .* has no valid event"):
+        check_available(_cfg(tmp_path, "nmnist"))
