@@ -23,7 +23,7 @@ def tiny(tmp_path_factory):
 
 
 def _trainer(cfg, data, out):
-    return Trainer(RSNN(architecture(cfg, data, None), seed=cfg.seed), data, cfg.train, cfg.seed, out)
+    return Trainer(RSNN(architecture(cfg, data.info, None), seed=cfg.seed), data, cfg.train, cfg.seed, out)
 
 
 def test_resume_reproduces_the_uninterrupted_run(tiny, tmp_path):
