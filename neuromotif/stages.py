@@ -16,7 +16,7 @@ from typing import Any
 from neuromotif.config import Config, dump_config, load_config, save_config, saved_config
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
-from neuromotif.core.progress import warn
+from neuromotif.core.progress import note, warn
 
 RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json", "report.md",
                "report.html", "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png",
@@ -135,22 +135,32 @@ def _prepare_run_dir(out: Path, config: Config, force: bool) -> None:
                 target.unlink()
     if saved.exists() and saved.read_text() != dump_config(config):
         changed = _config_changes(saved, config)
-        if changed:
-            raise InputError(f"{out} holds a run with a different config ({saved}: {changed}); use --force to "
+        blocking = [c for c in changed if not c.startswith(LATER_STAGE_KEYS)]
+        if blocking:
+            shown = ", ".join(blocking[:3]) + (f" and {len(blocking) - 3} more" if len(blocking) > 3 else "")
+            raise InputError(f"{out} holds a run with a different config ({saved}: {shown}); use --force to "
                              "start over or choose another --out")
+        if changed:
+            note(f"{out}: the config changed only in settings of later stages ({', '.join(changed[:3])}); "
+                 "search and training are kept, and what those settings feed is recomputed")
     save_config(config, saved)
 
 
-def _config_changes(saved: Path, config: Config) -> str:
-    """What differs between the run's saved config and ``config``, read through today's schema, so
-    that keys added since the run was started (at their defaults) do not block its resumption.
-    Empty when nothing does."""
+# Keys that change nothing search or training computed: the simulation and the report recompute when
+# their recorded inputs differ, data.root / data.cache_dir only say where the same data lies.
+LATER_STAGE_KEYS = ("simulate.", "report.", "data.root ", "data.cache_dir ")
+
+
+def _config_changes(saved: Path, config: Config) -> list[str]:
+    """What differs between the run's saved config and ``config`` (``"key old -> new"``), read
+    through today's schema, so that keys added since the run was started (at their defaults) do not
+    block its resumption. Empty when nothing does."""
     import yaml
 
     try:
         before = yaml.safe_load(dump_config(load_config(saved)))
     except InputError:
-        return "it no longer validates"
+        return ["the saved config no longer validates"]
     after = yaml.safe_load(dump_config(config))
 
     def flat(tree: dict, prefix: str = "") -> dict:
@@ -160,8 +170,7 @@ def _config_changes(saved: Path, config: Config) -> str:
         return items
 
     a, b = flat(before), flat(after)
-    diffs = [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
-    return ", ".join(diffs[:3]) + (f" and {len(diffs) - 3} more" if len(diffs) > 3 else "")
+    return [f"{k} {a.get(k)!r} -> {b.get(k)!r}" for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 
 def architecture(config: Config, info, arch_file: Path | None):

@@ -44,7 +44,7 @@ def grid(axes: list[str]) -> list[Trial]:
         if not key.strip() or not options:
             raise InputError(f"--grid {axis!r}: needs a key and at least one value")
         keys.append(key.strip())
-        values.append(options)
+        values.append(_distinct(key.strip(), options))
     trials = []
     for combo in itertools.product(*values):
         name = "__".join(f"{k.split('.')[-1]}-{_slug(v)}" for k, v in zip(keys, combo)) or "default"
@@ -52,6 +52,23 @@ def grid(axes: list[str]) -> list[Trial]:
     if len({t.name for t in trials}) != len(trials):
         raise InputError("--grid values give two trials the same name; make the values distinct")
     return trials
+
+
+def _distinct(key: str, options: list[str]) -> list[str]:
+    """The values as the config schema reads them, each once (``1e-3`` and ``0.001`` are one trial)."""
+    from neuromotif.config import load_config
+
+    seen: dict[str, str] = {}
+    for option in options:
+        value = load_config(None, [f"{key}={option}"])
+        for part in key.split("."):
+            value = getattr(value, part)
+        normal = repr(value.model_dump() if hasattr(value, "model_dump") else value)
+        if normal in seen:
+            note(f"--grid {key}: {option} is the same value as {seen[normal]}; one trial")
+        else:
+            seen[normal] = option
+    return list(seen.values())
 
 
 def _split(raw: str) -> list[str]:

@@ -59,3 +59,11 @@ def test_a_sweep_on_local_ray_equals_the_same_runs_done_in_turn(tmp_path, capsys
                  "-q"]) == 0
     assert model.stat().st_mtime_ns == stamp             # finished trials are reused, never run twice
     assert "seed-0__lr-1e-3" in (tmp_path / "ray" / "sweep.md").read_text()
+
+
+def test_grid_values_are_read_by_the_schema_so_one_value_gives_one_trial():
+    """``--grid train.lr=1e-3,0.001`` used to run two identical trials."""
+    from neuromotif.sweep import grid
+
+    assert [t.overrides for t in grid(["train.lr=1e-3,0.001,3e-3"])] == [("train.lr=1e-3",), ("train.lr=3e-3",)]
+    assert len(grid(["model.hidden=[128],[ 128 ]", "seed=0,1"])) == 2

@@ -155,3 +155,24 @@ def test_a_chip_file_is_honoured_end_to_end_and_stale_results_are_never_mixed(ru
     err = capsys.readouterr().err
     assert "compiled for another chip" in err and "simulate: done already" not in err
     assert json.loads((run / "report.json").read_text())["energy"] == base["energy"]
+
+
+def test_settings_of_later_stages_do_not_invalidate_the_run(run_dir, tmp_path, capsys):
+    """After a Lava time-out the advice is to raise simulate.timeout_s: rerunning with it on the same
+    --out used to be refused as a different config (and --force threw the training away)."""
+    import shutil
+
+    out, sets = run_dir
+    run = tmp_path / "r"
+    shutil.copytree(out, run)
+    capsys.readouterr()
+    assert main(["run", QUICKSTART, "--out", str(run), *sets, "--set", "simulate.timeout_s=900",
+                 "--set", "report.timing=analytic"]) == 0
+    err = capsys.readouterr().err
+    assert "changed only in settings of later stages" in err
+    for stage in ("search", "train", "compile", "simulate"):
+        assert f"{stage}: done already" in err, stage
+    assert "report: done already" not in err  # the report's timing model changed: rebuilt
+    assert json.loads((run / "report.json").read_text())["latency"]["model"] == "analytic"
+    assert main(["run", QUICKSTART, "--out", str(run), *sets, "--set", "train.lr=0.1"]) == 2
+    assert "train.lr 0.003 -> 0.1" in capsys.readouterr().err
