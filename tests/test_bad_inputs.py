@@ -124,6 +124,27 @@ def _damage_sim(ws: WS, name: str, data: bytes | None) -> str:
     return str(run)
 
 
+def _unstorable_weights_bundle(ws: WS) -> str:
+    from neuromotif.deploy.synthetic_bundles import lif, make_bundle
+
+    make_bundle(ws.tmp / "b4", 2, [lif("n", 2, 100, 100, 10)], [("input", "n", [[32, 100], [0, 0]], 0)],
+                numeric={"weight_bits": 4}, read=False)  # 100 is not a 4-bit weight (the chip keeps 96)
+    return str(ws.tmp / "b4")
+
+
+def _nan_nir(ws: WS) -> str:
+    import nir
+    import numpy as np
+
+    graph = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lin": nir.Linear(weight=np.full((2, 2), np.nan)),
+                                "lif": nir.LIF(tau=np.full(2, 1e-2), r=np.ones(2), v_leak=np.zeros(2),
+                                               v_threshold=np.ones(2), v_reset=np.zeros(2)),
+                                "out": nir.Output(output_type=np.array([2]))},
+                         edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")])
+    nir.write(ws.tmp / "nan.nir", graph)
+    return str(ws.tmp / "nan.nir")
+
+
 def _sourceless_bundle(ws: WS) -> str:
     from neuromotif.deploy.synthetic_bundles import scml_bundle
 
@@ -167,6 +188,10 @@ CASES: dict[str, Case] = {
                             2, "not valid YAML"),
     # ---- usage -----------------------------------------------------------------------------
     "unknown verb": (lambda ws: ["bogus"], 2, "No such command"),
+    "bundle weights beyond weight_bits": (lambda ws: ["inspect", _unstorable_weights_bundle(ws)], 2,
+                                         "weight 100 does not fit numeric.weight_bits = 4"),
+    "nir NaN weight": (lambda ws: ["compile", _nan_nir(ws), "--dt", "1e-3", "--out", str(ws.tmp / "b")], 2,
+                       "weight holds NaN or inf"),
     "crosscheck damaged summary": (lambda ws: ["report", _damage_sim(ws, "summary.json", b"{not json"), "--crosscheck",
                                                "sana-fe"], 2, "summary.json is damaged"),
     # ---- export, sweep, pareto ----------------------------------------------------------------
