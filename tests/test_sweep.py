@@ -26,7 +26,7 @@ def test_grid_is_the_product_of_the_axes_with_readable_names():
 
 
 @pytest.mark.parametrize("axes,expected", [(["seed"], "write KEY=V1,V2"), (["seed="], "at least one value"),
-                                           (["train.lr=0.1,0.1"], "the same name"),
+                                           (["compile.chip=x/y.yaml,x_y.yaml"], "the same name"),
                                            (["train.lr=0.1,abc"], "train.lr")])
 def test_bad_grids_exit_2_before_any_trial_runs(tmp_path, capsys, axes, expected):
     args = ["sweep", QUICKSTART, "--out", str(tmp_path / "s"), *[a for x in axes for a in ("--grid", x)]]

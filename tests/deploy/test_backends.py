@@ -97,7 +97,7 @@ def test_edge_cases_match_lava(tmp_path):
     ]
     w_big = np.full((n, 8), 254)  # w_big // 2 = 127 is odd: Lava's mixed mode stores 126
     b = make_bundle(tmp_path / "b", 8, pops, [("input", "wrap", w_big, 7), ("input", "sat", w_big // 127, 0),
-                                              ("input", "clear", w_big // 2, 0)])
+                                              ("input", "clear", w_big // 2, 0)], lava_rounds_weights=True)
     x = np.ones((2, 20, 8), np.uint8)  # -524288 per step: saturates after 16 steps
     x[1, ::2] = 0
     cpu, lava = run_both(b, x)
