@@ -128,16 +128,6 @@ class SegmentTracker:
         self.path.unlink(missing_ok=True)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-
-
 def reap_orphans() -> list[str]:
     """Unlink the segments that sessions of dead neuromotif processes recorded and no live process
     maps; drop their registry files. Returns the names unlinked."""
@@ -151,7 +141,7 @@ def reap_orphans() -> list[str]:
         except (OSError, ValueError, KeyError, TypeError):
             path.unlink(missing_ok=True)
             continue
-        if not _pid_alive(owner):
+        if not _alive(owner):
             dead.append((path, segments))
     if not dead:
         return removed
@@ -173,9 +163,10 @@ def _shm_names() -> set[str]:
         return set()
 
 
-def _group_alive(pgid: int) -> bool:
+def _alive(pid: int, group: bool = False) -> bool:
+    """Does process ``pid`` (or, with ``group``, any process of group ``pid``) still exist?"""
     try:
-        os.killpg(pgid, 0)
+        (os.killpg if group else os.kill)(pid, 0)
         return True
     except ProcessLookupError:
         return False
@@ -191,14 +182,14 @@ def stop_group(proc: subprocess.Popen, shm_before: set[str], grace_s: float, see
     while proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     for sig, wait_s in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
-        if not _group_alive(pgid):
+        if not _alive(pgid, group=True):
             break
         try:
             os.killpg(pgid, sig)
         except ProcessLookupError:
             break
         end = time.monotonic() + wait_s
-        while _group_alive(pgid) and time.monotonic() < end:
+        while _alive(pgid, group=True) and time.monotonic() < end:
             proc.poll()  # reap the child so the group can empty
             time.sleep(0.02)
     proc.poll()
