@@ -21,12 +21,14 @@ def chip_dict(name: str = "loihi1") -> dict:
     return yaml.safe_load((CHIP_DIR / f"{name}.yaml").read_text())
 
 
-def tiny_chip(base: str = "loihi1", mesh=(2, 1, 1), max_chips: int = 16, **core) -> ChipSpec:
+def tiny_chip(base: str = "loihi1", mesh=(2, 1, 1), max_chips: int = 16, costs: dict | None = None,
+              **core) -> ChipSpec:
+    """``costs``: changes to ``SIMPLE_COSTS``."""
     d = copy.deepcopy(chip_dict(base))
     d["name"] = "tiny"
     d["max_chips"] = max_chips
     d["mesh"] = {"tiles_x": mesh[0], "tiles_y": mesh[1], "cores_per_tile": mesh[2]}
     d["core"].update(core)
-    d["cost_tables"] = {"simple": SIMPLE_COSTS}
+    d["cost_tables"] = {"simple": {**SIMPLE_COSTS, **(costs or {})}}
     d["default_cost_table"] = "simple"
     return chip_from_dict(d, "tiny")

@@ -88,3 +88,31 @@ def test_figures_are_built_without_files_and_save_as_png(tmp_path):
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert set(utilisation(mapping)) == {"compartments", "synapse_bits", "input_axons", "output_axons"}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["e.png", "p.png", "u.png"]  # atomic: no temporaries
+
+
+def test_two_chips_north_south_hops_and_spike_out_by_hand():
+    """in (host) -> a -> b -> c, one neuron per core, two cores per chip stacked north-south: a at
+    chip 0 (0,0), b at chip 0 (0,1), c at chip 1 (0,0). Every term the two-core test leaves at 0:
+    spike-out (11 pJ), north-south hops (7 pJ, 7 ns), a chip crossing (100 pJ, 100 ns), the
+    per-chip barrier (50 ns) and static power on two chips."""
+    net = Netlist((NetPopulation("in", 1, is_input=True), NetPopulation("a", 1), NetPopulation("b", 1),
+                   NetPopulation("c", 1)),
+                  (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b"), NetProjection("b->c", "b", "c")))
+    chip = tiny_chip(mesh=(1, 2, 1), max_compartments=1, costs={"spike_out": {"energy_pj": 11, "time_ns": 0},
+                                                                 "chip_barrier_ns": 50})
+    mapping = map_network(net, chip)
+    p = mapping.placement
+    assert p.router_xy.tolist() == [[0, 0], [0, 1], [0, 0]] and p.chip_of.tolist() == [0, 0, 1]
+    spikes = np.array([[1, 1, 1, 1]], float)      # in, a, b, c all spike in the one step
+    active = np.array([[0, 1, 1, 1]], float)
+    r = energy_latency(net, p, chip, Activity(spikes, active))
+    e = r["energy"]["breakdown"]
+    assert e["synops"] == pytest.approx(3e-12)                 # one synapse per core x 1 pJ
+    assert e["neuron_updates"] == pytest.approx(30e-12)        # 3 active x 10 pJ
+    # routing: in 2 (message; host and a share router (0,0)); a 2 + 7 (N-S hop) + 11 (spike out) = 20;
+    # b 2 + 7 + 100 (chip crossing) + 11 = 120; c 11 (spike out, no destination): 153 pJ
+    assert e["routing"] == pytest.approx(153e-12)
+    # step: busiest core 1 synop + 2 active + 1 message = 4 ns; longest route b->c 7 + 100 = 107 ns;
+    # barrier: 3 tiles (>= barrier_tiles_max 2) -> 20 ns, + 50 ns for the second chip = 70 ns
+    assert r["latency"]["per_inference_s"] == pytest.approx(181e-9)
+    assert e["static"] == pytest.approx(0.001 * 2 * 181e-9)    # 1 mW per chip x 2 chips x 181 ns
