@@ -250,7 +250,9 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     from neuromotif.search.plasticity import from_config
     from neuromotif.search.train import Trainer, evaluate, record_state_ranges, save_model
 
-    preflight(config, arch_file)  # fail fast on a bad device, chip, dataset or architecture, before any work
+    # fail fast on a bad device, chip, dataset or model.arch, before any work; ``arch_file`` may be the search's
+    # output, which rank 0 writes: it is read after prepare_run_dir's barrier (architecture() below)
+    preflight(config)
     numeric = numeric_for_target(load_chip(config.compile.chip).numeric, config.compile.target)  # QAT rounds to it
     join_group(config)
     prepare_run_dir(out, config, force)

@@ -273,8 +273,8 @@ class Search:
         return record
 
     def run(self, resume: bool = True, stop_after: int | None = None) -> ArchSpec:
-        if resume:
-            self.load()
+        if resume and self.load() and self.iteration:
+            note(f"search: resumed at iteration {self.iteration}/{self.config.search.epochs} from {self.checkpoint}")
         done = 0
         while (self.iteration < self.config.search.epochs and not self.stopped
                and (stop_after is None or done < stop_after)):

@@ -229,8 +229,8 @@ class Trainer:
 
     def fit(self, resume: bool = True, stop_after: int | None = None) -> dict[str, Any]:
         """Train to ``cfg.epochs`` (``stop_after`` epochs at most in this call: for tests)."""
-        if resume:
-            self.load_checkpoint()
+        if resume and self.load_checkpoint() and self.epoch:
+            note(f"training: resumed at epoch {self.epoch}/{self.cfg.epochs} from {self.checkpoint_path}")
         done_now = 0
         while self.epoch < self.cfg.epochs and (stop_after is None or done_now < stop_after):
             t0 = time.perf_counter()

@@ -137,3 +137,15 @@ def test_a_killed_run_at_the_default_micro_batches_resumes_identically_on_anothe
     _run("train", tmp_path / "killed", extra, 1)
     _assert_close(_weights(tmp_path / "straight" / "model.pt"), _weights(tmp_path / "killed" / "model.pt"))
     assert torch.load(tmp_path / "killed" / "model.pt", weights_only=False)["metrics"]["micro_batches"] == 2
+
+
+def test_the_whole_run_under_torchrun_equals_one_process(tmp_path):
+    """`neuromotif run` on 2 processes: every rank searches and trains, rank 0 alone compiles,
+    simulates and reports; model.pt equals the 1-process run with the same micro-batches (2)."""
+    extra = [f"data.cache_dir={tmp_path / 'cache'}", "search.enabled=true", "simulate.lava_samples=0",
+             "simulate.divergence_samples=0", "search.epochs=1", "train.epochs=1"]
+    _run("run", tmp_path / "one", extra, 1)
+    text = _run("run", tmp_path / "two", extra, 2)
+    assert text.count("done:") == 1                       # only rank 0 reports
+    assert (tmp_path / "two" / "report.json").exists()
+    _assert_close(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt"))

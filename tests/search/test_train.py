@@ -77,3 +77,23 @@ def test_damaged_checkpoint_is_refused_with_a_hint(tiny, tmp_path, capsys):
 
     with pytest.raises(InputError, match="use --force to start over"):
         _trainer(cfg, data, tmp_path / "r").fit(resume=True)
+
+
+def test_both_losses_by_hand():
+    """``count``: mean squared error of spike rates against 0.5 (true class) / 0.05 (others);
+    ``ce``: cross-entropy of the counts scaled by ce_scale / T. Two samples, three classes, T = 10."""
+    import math
+
+    from neuromotif.search.settings import TrainConfig
+    from neuromotif.search.train import loss_fn
+
+    counts = torch.tensor([[5.0, 0.0, 1.0], [2.0, 2.0, 0.0]])
+    labels = torch.tensor([0, 1])
+    # rates 0.5 0 0.1 | 0.2 0.2 0; targets 0.5 .05 .05 | .05 .5 .05
+    squares = [0.0, 0.05**2, 0.05**2, 0.15**2, 0.3**2, 0.05**2]
+    count = loss_fn(counts, labels, 10, TrainConfig(loss="count"))
+    assert float(count) == pytest.approx(sum(squares) / 6)
+    # ce_scale 10 / T 10 = 1: logits are the counts themselves
+    ce = loss_fn(counts, labels, 10, TrainConfig(loss="ce"))
+    by_hand = (-(5 - math.log(math.exp(5) + 1 + math.exp(1))) - (2 - math.log(2 * math.exp(2) + 1))) / 2
+    assert float(ce) == pytest.approx(by_hand)
