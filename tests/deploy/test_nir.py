@@ -190,9 +190,12 @@ def test_our_nir_runs_in_snntorch_and_norse(bundle, tmp_path):
     assert tuple(spikes.shape) == (4, b.manifest["classes"])
 
 
-def _tiny_graph(tau=np.full(2, 1e-2), thr=np.ones(2), w=np.eye(2)):
+def _tiny_graph(thr=None, w=None):
+    """input (2) -> Linear -> LIF (2) -> output; ``thr`` / ``w`` replace the threshold / weights."""
+    w = np.eye(2) if w is None else w
+    thr = np.ones(2) if thr is None else thr
     return nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lin": nir.Linear(weight=w),
-                               "lif": nir.LIF(tau=tau, r=np.ones(2), v_leak=np.zeros(2), v_threshold=thr,
+                               "lif": nir.LIF(tau=np.full(2, 1e-2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=thr,
                                               v_reset=np.zeros(2)),
                                "out": nir.Output(output_type=np.array([2]))},
                         edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")])
