@@ -303,8 +303,11 @@ def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: 
 
 @cli.command()
 @click.argument("bundle_dir", metavar="BUNDLE", type=click.Path(path_type=Path))
-@click.option("--backend", type=click.Choice(["cpu", "lava"]), default="cpu", show_default=True,
-              help="lava: also run every sample on Lava and check it spike for spike against the CPU backend.")
+@click.option("--backend", type=click.Choice(["cpu", "lava", "torch"]), default="cpu", show_default=True,
+              help="lava: also run every sample on Lava and check it spike for spike against the CPU backend; "
+                   "torch: the fixed point on torch (bit-identical to cpu), on --device.")
+@click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True,
+              help="Where the torch backend runs.")
 @click.option("--split", type=click.Choice(["train", "val", "test"]), default="test", show_default=True)
 @click.option("--samples", type=click.IntRange(min=1), default=None, help="First N samples of the split (default: all).")
 @click.option("--data-root", type=click.Path(path_type=Path, file_okay=False), default=None)
@@ -316,7 +319,7 @@ def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: 
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=None,
               help="Where to store the results (default: simulation/ beside the bundle, where `report` reads them).")
 @quiet_option
-def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, data_root: Path | None,
+def simulate(bundle_dir: Path, backend: str, device: str, split: str, samples: int | None, data_root: Path | None,
              timeout_s: float, divergence_samples: int, out: Path | None) -> None:
     """Run BUNDLE on a dataset split with the CPU backend (and Lava with --backend lava, checked
     spike for spike against the CPU backend) and store predictions, activity and rasters."""
@@ -326,7 +329,8 @@ def simulate(bundle_dir: Path, backend: str, split: str, samples: int | None, da
     out = out or Path(bundle_dir).parent / SIM_DIR
     n_lava = 1 << 62 if backend == "lava" else 0  # lava: every simulated sample
     r = simulate_bundle(Path(bundle_dir), out, split=split, samples=samples, lava_samples=n_lava,
-                        timeout_s=timeout_s, divergence_samples=divergence_samples, data_root=data_root)
+                        timeout_s=timeout_s, divergence_samples=divergence_samples, data_root=data_root,
+                        backend="torch" if backend == "torch" else "cpu", device=device)
     div = r.get("divergence")
     if div:
         table = Table(title="float / quantized / fixed point, per layer", title_justify="left")

@@ -113,8 +113,12 @@ def _torch_stages(model, split, n_div: int, names: list[str], train) -> tuple[di
 
 def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples: int | None = None,
                     lava_samples: int = 0, timeout_s: float = DEFAULT_TIMEOUT_S, divergence_samples: int = 0,
-                    config: Config | None = None, data_root: Path | None = None) -> dict[str, Any]:
+                    config: Config | None = None, data_root: Path | None = None, backend: str = "cpu",
+                    device: str = "cpu") -> dict[str, Any]:
     """Simulate ``bundle_dir`` on ``split`` (first ``samples``; all when None) and write ``out``.
+
+    ``backend``: what runs the fixed point over the split: ``cpu`` (numpy) or ``torch`` (on
+    ``device``, bit-identical); Lava, when asked, is checked against it.
 
     ``config``: the run's config, for the dataset (default: the config the bundle records).
     Returns the summary (also written to ``out/summary.json``).
@@ -145,7 +149,8 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     n_div = min(divergence_samples, n) if model_path is not None else 0
     # the first samples also keep rasters (and v for the divergence): each sample runs once
     head = min(n, max(1, lava_n, n_div))
-    cpu = make_backend("cpu", bundle)
+    cpu = make_backend(backend, bundle, **({"device": device} if backend == "torch" else {}))
+    summary["backend"] = backend if backend == "cpu" else f"{backend} ({device})"
     fixed, act_s, act_a, seconds, first_run = [], 0.0, 0.0, 0.0, None
     for start in [0, *range(head, n, CPU_CHUNK)] if n else []:
         stop = head if start == 0 else min(start + CPU_CHUNK, n)

@@ -8,7 +8,8 @@ table cannot go stale:
 - ``neuromotif/core`` (plumbing): nothing else of ours, no torch;
 - ``hw_models``: nothing of ours, no torch (outside tools and the backends use it);
 - ``deploy``: core and hw_models, no torch (bundles and backends run without torch);
-- ``search``: core, hw_models and of deploy only the numpy front end (float network, quantizer);
+- ``search``: core, hw_models and of deploy only the numpy front end (float network, quantizer) and
+  the backend interface (its torch backend returns a ``SimResult``);
 - the app, every module directly in ``neuromotif/``: anything; nothing below imports it.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ LAYERS = {
     "core": (ROOT / "neuromotif" / "core", (), False),
     "hw_models": (ROOT / "hw_models", (), False),
     "deploy": (ROOT / "deploy", ("core", "hw_models"), False),
-    "search": (ROOT / "search", ("core", "hw_models", "deploy.ir", "deploy.quantize"), True),
+    "search": (ROOT / "search", ("core", "hw_models", "deploy.ir", "deploy.quantize", "deploy.backends"), True),
 }
 BELOW_APP = tuple(LAYERS)
 
@@ -108,11 +109,13 @@ def test_importing_every_module_in_a_fresh_interpreter_pulls_in_nothing_forbidde
 
 
 def test_the_search_side_uses_only_the_compilers_numpy_front_end():
-    """search may hand the compiler a float network (``deploy.ir``) and reuse its quantizer
-    (``deploy.quantize``: the chip precision is the compiler's own rounding), nothing else of deploy."""
-    allowed = ("neuromotif.deploy.ir", "neuromotif.deploy.quantize")
+    """search may hand the compiler a float network (``deploy.ir``), reuse its quantizer
+    (``deploy.quantize``: the chip precision is the compiler's own rounding) and return the backend
+    interface's ``SimResult`` (its torch backend), nothing else of deploy: no backend module."""
+    allowed = ("neuromotif.deploy.ir", "neuromotif.deploy.quantize", "neuromotif.deploy.backends.SimResult")
+    packages = {"neuromotif.deploy", "neuromotif.deploy.backends"}  # the ``from`` part of an allowed import
     for name, path in modules_of("search").items():
-        deploy = [n for n in imported_names(path) if n.startswith("neuromotif.deploy")]
+        deploy = [n for n in imported_names(path) if n.startswith("neuromotif.deploy") and n not in packages]
         assert all(n.startswith(allowed) for n in deploy), (name, deploy)
 
 

@@ -2,7 +2,10 @@
 
 - ``cpu``: numpy, vectorised over samples, bit-identical to Lava (``cpu.py``);
 - ``lava``: Lava's bit-accurate Loihi process models, in a supervised child session (``lava.py``);
-- ``sanafe``: SANA-FE's Loihi 1 simulator, for its own energy and timing (``sanafe.py``, optional).
+- ``sanafe``: SANA-FE's Loihi 1 simulator, for its own energy and timing (``sanafe.py``, optional);
+- ``torch``: the CPU backend's integer dynamics on torch tensors, CPU or CUDA, bit for bit. It needs
+  torch, so it lives on the torch side (``neuromotif/search/torch_backend.py``); named here, it is
+  imported only when asked.
 
 A new backend is one module with a class ``__init__(bundle, **options)`` + ``run(...)`` and one
 line in ``BACKENDS``. Modules are imported only when their backend is made, so the CLI and the
@@ -23,6 +26,7 @@ BACKENDS: dict[str, tuple[str, str]] = {
     "cpu": ("neuromotif.deploy.backends.cpu", "CPUBackend"),
     "lava": ("neuromotif.deploy.backends.lava", "LavaBackend"),
     "sanafe": ("neuromotif.deploy.backends.sanafe", "SanafeBackend"),
+    "torch": ("neuromotif.search.torch_backend", "TorchBackend"),
 }
 
 

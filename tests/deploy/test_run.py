@@ -176,3 +176,14 @@ def test_settings_of_later_stages_do_not_invalidate_the_run(run_dir, tmp_path, c
     assert json.loads((run / "report.json").read_text())["latency"]["model"] == "analytic"
     assert main(["run", QUICKSTART, "--out", str(run), *sets, "--set", "train.lr=0.1"]) == 2
     assert "train.lr 0.003 -> 0.1" in capsys.readouterr().err
+
+
+def test_simulate_on_the_torch_backend_equals_the_cpu_backend(run_dir, tmp_path):
+    out, _ = run_dir
+    for backend in ("cpu", "torch"):
+        assert main(["simulate", str(out / "bundle"), "--backend", backend, "--divergence", "0", "-q",
+                     "--out", str(tmp_path / backend)]) == 0
+    for name in ("predictions.npz", "activity.npz", "rasters.npz"):
+        with np.load(tmp_path / "cpu" / name) as a, np.load(tmp_path / "torch" / name) as b:
+            assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files), name
+    assert json.loads((tmp_path / "torch" / "summary.json").read_text())["backend"] == "torch (cpu)"
