@@ -9,9 +9,9 @@ from neuromotif.deploy.synthetic_bundles import scml_bundle
 
 
 def test_registry_lists_every_backend_and_refuses_an_unknown_one(tmp_path):
-    assert set(BACKENDS) == {"cpu", "lava", "sanafe"}
+    assert set(BACKENDS) == {"cpu", "lava", "sanafe", "torch"}
     bundle = scml_bundle(tmp_path / "b", 32, motif_size=8, inputs=8, outputs=4)
-    with pytest.raises(ValueError, match="unknown backend 'gpu': choose one of cpu, lava, sanafe"):
+    with pytest.raises(ValueError, match="unknown backend 'gpu': choose one of cpu, lava, sanafe, torch"):
         make_backend("gpu", bundle)
 
 
