@@ -62,8 +62,8 @@ def _weights(bundle: Bundle, name: str) -> np.ndarray:
     lo, hi = formats.stored_weight_range(bundle.numeric)
     if w.min(initial=0) < lo or w.max(initial=0) > hi:
         raise NetxError(f"projection {name}: weight_exp {j.weight_exp} makes weights reach "
-                        f"{int(w.min())}..{int(w.max())}, outside netx's {lo}..{hi}: compile with "
-                        "--set compile.target=netx (weight exponent 0)")
+                        f"{int(w.min())}..{int(w.max())}, outside netx's {lo}..{hi}: compile it with "
+                        "`neuromotif compile RUN_OR_MODEL --target netx` (weight exponent 0)")
     return w
 
 

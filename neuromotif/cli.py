@@ -19,6 +19,7 @@ from rich.table import Table
 
 from neuromotif.config import Config, dump_config, load_config
 from neuromotif.core.errors import InputError, Terminated
+from neuromotif.hw_models.chip import TARGETS
 from neuromotif.hw_models.errors import HardwareModelError
 from neuromotif.core.progress import set_quiet
 from neuromotif.core.versions import tool_version
@@ -271,20 +272,26 @@ def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sa
 @click.option("--max-profiles", type=click.IntRange(min=1, max=32), default=None,
               help="Distinct neuron decay profiles per population (one Lava LIF process each; "
                    "default: the model's compile.max_profiles).")
+@click.option("--target", type=click.Choice(list(TARGETS)), default=None,
+              help="netx: weight exponents 0 only, so `neuromotif export --format netx` carries the bundle exactly "
+                   "(default: the model config's compile.target; loihi for NIR sources).")
+@click.option("--neurons-per-core", type=click.IntRange(min=1), default=None,
+              help="At most this many neurons per core (default: the model config's compile.neurons_per_core).")
 @click.option("--dt", type=float, default=None,
               help="NIR sources: seconds per chip step (default: the graph's metadata dt).")
 @click.option("--data", "data_name", default=None,
               help="NIR sources: the dataset `simulate` and `report` run the bundle on (e.g. digits-saccade).")
 @click.option("--data-root", type=click.Path(path_type=Path, file_okay=False), default=None)
 @quiet_option
-def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int | None, dt: float | None,
-                data_name: str | None, data_root: Path | None) -> None:
+def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: int | None, target: str | None,
+                neurons_per_core: int | None, dt: float | None, data_name: str | None, data_root: Path | None) -> None:
     """Quantize, map and check SOURCE (a model.pt, a run directory or a .nir graph) and write a bundle."""
     from neuromotif.stages import compile_checkpoint, compile_nir, resolve_model_path
 
     if Path(source).suffix == ".nir":
         out = out or Path(source).with_suffix("")
-        bundle, report = compile_nir(Path(source), chip, out, max_profiles, dt, data_name, data_root)
+        bundle, report = compile_nir(Path(source), chip, out, max_profiles, dt, data_name, data_root, neurons_per_core,
+                                     target or "loihi")
         for line in report.lines():
             stdout.print(f"  [yellow]approximation[/yellow] {line}")
         s = bundle.manifest["placement"]
@@ -295,7 +302,7 @@ def compile_cmd(source: Path, chip: str | None, out: Path | None, max_profiles: 
         raise InputError("--dt and --data apply to NIR sources (.nir) only; a model.pt records both")
     model_path = resolve_model_path(source)
     out = out or model_path.parent / "bundle"
-    bundle, _ = compile_checkpoint(model_path, chip, out, max_profiles)
+    bundle, _ = compile_checkpoint(model_path, chip, out, max_profiles, neurons_per_core, target)
     s = bundle.manifest["placement"]
     stdout.print(f"[green]compiled[/green] {model_path} for {s['chip']}: {s['cores']} cores on {s['chips']} chip(s), "
                  f"{s['totals']['synapses']:,} synapses -> {out}")
@@ -352,7 +359,7 @@ def simulate(bundle_dir: Path, backend: str, device: str, split: str, samples: i
 @cli.command()
 @click.argument("source", metavar="RUN_DIR_OR_BUNDLE", type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["nir", "netx"]), default="nir", show_default=True,
-              help="nir: a NIR graph; netx: lava-dl's HDF5 network (compile with --set compile.target=netx).")
+              help="nir: a NIR graph; netx: lava-dl's HDF5 network (compile with `neuromotif compile RUN --target netx`).")
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), default=None,
               help="Output file (default: network.nir beside the bundle).")
 @click.option("--dt", type=click.FloatRange(min=0, min_open=True), default=1e-3, show_default=True,

@@ -331,7 +331,8 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
 
 
 def compile_nir(source: Path, chip_name: str | None, out: Path, max_profiles: int | None, dt: float | None,
-                data_name: str | None, data_root: Path | None = None):
+                data_name: str | None, data_root: Path | None = None, neurons_per_core: int | None = None,
+                target: str = "loihi"):
     """A NIR graph -> float network (``deploy.nir_import``) -> bundle. ``data_name``: the dataset
     `simulate` and `report` will run it on (recorded in the bundle). Returns (bundle, import report)."""
     from dataclasses import asdict
@@ -339,6 +340,7 @@ def compile_nir(source: Path, chip_name: str | None, out: Path, max_profiles: in
     from neuromotif.config import load_config
     from neuromotif.deploy.bundle import sha256
     from neuromotif.deploy.compile import compile_network
+    from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
     from neuromotif.deploy.nir_import import nir_to_float_network, read_nir_graph
     from neuromotif.hw_models.chip import DEFAULT_CHIP
 
@@ -355,7 +357,8 @@ def compile_nir(source: Path, chip_name: str | None, out: Path, max_profiles: in
             raise InputError(f"--data {data_name}: the dataset has {info.channels} input channels, the NIR graph's "
                              f"Input has {net.population(net.input).size}; pick the dataset it was trained on")
         metadata.update(config=dump_config(config), data=asdict(info), timesteps=info.timesteps)
-    bundle, _ = compile_network(net, chip_name or DEFAULT_CHIP, out, max_profiles or 4, metadata)
+    bundle, _ = compile_network(net, chip_name or DEFAULT_CHIP, out, max_profiles or DEFAULT_MAX_PROFILES, metadata,
+                                neurons_per_core, target)
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     return bundle, report

@@ -103,6 +103,6 @@ def test_export_refusal_is_exit_2_one_line(tmp_path, capsys):
     _bundle(tmp_path, w_exp=2)
     assert main(["export", str(tmp_path / "b"), "--format", "netx", "--out", str(tmp_path / "n.net")]) == 2
     err = capsys.readouterr().err
-    assert "compile.target=netx" in err and len(err.strip().splitlines()) == 1
+    assert "neuromotif compile RUN_OR_MODEL --target netx" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "n.net").exists()
     check_netx(_bundle(tmp_path / "ok", bias=64))                       # a multiple of 2^6 is fine

@@ -187,3 +187,19 @@ def test_simulate_on_the_torch_backend_equals_the_cpu_backend(run_dir, tmp_path)
         with np.load(tmp_path / "cpu" / name) as a, np.load(tmp_path / "torch" / name) as b:
             assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files), name
     assert json.loads((tmp_path / "torch" / "summary.json").read_text())["backend"] == "torch (cpu)"
+
+
+def test_any_trained_run_reaches_netx_by_compile_target(run_dir, tmp_path, capsys):
+    """The export's advice is a command that works on the run: it used to say --set compile.target=netx,
+    which `compile` did not take and `run` refused as a different config."""
+    import shutil
+
+    out, _ = run_dir
+    run = tmp_path / "r"
+    shutil.copytree(out, run)
+    net = tmp_path / "n.net"
+    if main(["export", str(run), "--format", "netx", "--out", str(net)]) == 2:   # exponents > 0: refused ...
+        assert "neuromotif compile RUN_OR_MODEL --target netx" in capsys.readouterr().err
+    assert main(["compile", str(run), "--target", "netx", "-q"]) == 0               # ... and the advice works
+    assert json.loads((run / "bundle" / "manifest.json").read_text())["target"] == "netx"
+    assert main(["export", str(run), "--format", "netx", "--out", str(net)]) == 0 and net.exists()
