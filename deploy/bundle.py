@@ -133,6 +133,14 @@ class Projection:
     sign_mode: str = "mixed"
     delay: int = 1
 
+    def kept_weights(self, weight_bits: int) -> sp.csr_matrix:
+        """The weights as Lava's Sparse keeps them (``formats.lava_kept_weights``: clipped by sign mode,
+        low bits zeroed), int64 CSR, zeros dropped: what every backend computes with."""
+        w = self.weights.tocsr().astype(np.int64)
+        w.data = formats.lava_kept_weights(w.data, self.sign_mode, weight_bits)
+        w.eliminate_zeros()
+        return w
+
 
 @dataclass
 class Bundle:

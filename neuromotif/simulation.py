@@ -149,12 +149,12 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     n_div = min(divergence_samples, n) if model_path is not None else 0
     # the first samples also keep rasters (and v for the divergence): each sample runs once
     head = min(n, max(1, lava_n, n_div))
-    cpu = make_backend(backend, bundle, **({"device": device} if backend == "torch" else {}))
+    engine = make_backend(backend, bundle, **({"device": device} if backend == "torch" else {}))  # the fixed point
     summary["backend"] = backend if backend == "cpu" else f"{backend} ({device})"
     fixed, act_s, act_a, seconds, first_run = [], 0.0, 0.0, 0.0, None
     for start in [0, *range(head, n, CPU_CHUNK)] if n else []:
         stop = head if start == 0 else min(start + CPU_CHUNK, n)
-        r = cpu.run(part.spikes(np.arange(start, stop)), activity=True,
+        r = engine.run(part.spikes(np.arange(start, stop)), activity=True,
                     record=tuple(names) if start == 0 else (), record_v=start == 0 and n_div > 0)
         first_run = r if start == 0 else first_run
         fixed.append(predict(r.counts))

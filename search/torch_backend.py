@@ -3,7 +3,7 @@ on torch tensors, for GPUs.
 
 The neuron step is the one of ``hw_models.neurons`` run by ``ChipOps`` (float64 tensors holding
 integers: exact below 2^53; no gradient is recorded, so the straight-through terms add exactly 0).
-Weights are what Lava's Sparse keeps (``formats.lava_kept_weights``), times 2^(exponent + 6),
+Weights are what Lava's Sparse keeps (``Projection.kept_weights``), times 2^(exponent + 6),
 applied as dense float64 products (sparse CSR products past ``DENSE_MAX_ENTRIES``): every sum is
 an exact integer, so spikes, v and u equal the CPU backend's and Lava's, bit for bit. It lives on
 the torch side (``search/``) because it needs torch; the backend registry names it, and it is
@@ -41,8 +41,7 @@ class TorchBackend:
         self.incoming: dict[str, list[tuple[str, torch.Tensor]]] = {p.name: [] for p in self.neurons}
         max_current = {p.name: 0.0 for p in self.neurons}
         for j in bundle.projections:
-            w = j.weights.tocsr().astype(np.int64)
-            w.data = formats.lava_kept_weights(w.data, j.sign_mode, fmt.weight_bits)  # what Lava's Sparse keeps
+            w = j.kept_weights(fmt.weight_bits)
             shift = 2.0 ** (j.weight_exp + formats.STATE_SHIFT)
             scaled = (w.astype(np.float64) * shift).T.tocsr()  # [pre, post]
             max_current[j.post] += float(np.asarray(abs(w).sum(1)).max(initial=0)) * shift

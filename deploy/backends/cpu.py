@@ -39,14 +39,6 @@ MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost
 FLOAT32_EXACT = 1 << 24
 
 
-def stored_weights(w: sp.csr_matrix, sign_mode: str, weight_bits: int) -> sp.csr_matrix:
-    """What Lava's Sparse keeps of the weights (``formats.lava_kept_weights``), zeros dropped."""
-    w = w.copy()
-    w.data = formats.lava_kept_weights(w.data, sign_mode, weight_bits)
-    w.eliminate_zeros()
-    return w
-
-
 def motif_blocks(w: sp.csr_matrix, motif_size: int) -> np.ndarray | None:
     """A recurrent SC-ML projection as float32 blocks ``[K, 3m, m]`` (transposed for ``s @ W``),
     or None when it is not a ring of motifs (the general kernels take it)."""
@@ -178,7 +170,7 @@ class CPUBackend:
 
     def _synapses(self, proj) -> _Synapses:
         motif = self.bundle.population(proj.post).motif_size if proj.pre == proj.post else 1
-        return _Synapses(stored_weights(proj.weights.tocsr().astype(np.int64), proj.sign_mode, self.weight_bits),
+        return _Synapses(proj.kept_weights(self.weight_bits),
                          proj.weight_exp, motif)
 
     def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,

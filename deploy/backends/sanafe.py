@@ -18,7 +18,6 @@ import numpy as np
 
 from neuromotif.core.errors import InputError
 from neuromotif.deploy.backends import SimResult, refuse_options
-from neuromotif.deploy.backends.cpu import stored_weights
 from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import load_chip
 
@@ -100,7 +99,7 @@ def sanafe_network(bundle, placement, x: np.ndarray):
                                       "bias": float(p.bias_mant[i]) * 2.0 ** float(p.bias_exp[i]) / V_FRACTION})
             neuron.map_to_core(core_of(where[(p.name, i)]))
     for j in bundle.projections:
-        coo = stored_weights(j.weights.tocsr().astype(np.int64), j.sign_mode, bundle.numeric.weight_bits).tocoo()
+        coo = j.kept_weights(bundle.numeric.weight_bits).tocoo()
         groups[j.pre].connect_neurons_sparse(groups[j.post], {"weight": (coo.data * 2.0 ** j.weight_exp).tolist()},
                                              list(zip(coo.col.tolist(), coo.row.tolist())))
     return arch, net
