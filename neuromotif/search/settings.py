@@ -131,6 +131,10 @@ class SearchConfig(Section):
                                                          "near 0 every position starts at p_E = p_I (weight 0)")
     stop_entropy: Annotated[float, Field(ge=0)] | None = Field(None, description="stop early once the mean type "
                                                                "entropy (nats) falls below this")
+    init_perturbation: Annotated[float, Field(ge=0, le=1e-2)] = Field(0.0, description="relative noise on the "
+                                                                 "supernet's initial weights (w * (1 + e N(0, 1))); "
+                                                                 "0 = none. For stability tests: an answer that "
+                                                                 "changes under 1e-6 was decided by rounding")
     diagnostics: bool = Field(True, description="per iteration: accuracy drop of the architecture update and what "
                                                 "IP recovers (costs two extra validation passes)")
     ip: IPConfig = Field(default_factory=IPConfig)

@@ -54,9 +54,20 @@ def build_supernet(config: SearchJob, info) -> SuperNet:
         for h in config.model.hidden:
             if not any(h % m == 0 for m in sizes):
                 raise InputError(f"search.motif_sizes {sizes}: none divides the layer size {h}; add a divisor")
-    return SuperNet(info.channels, list(config.model.hidden), info.classes, sizes,
-                    config.model.neuron.params(), seed=config.seed,
-                    type_init_std=config.search.type_init_std, relaxation=config.search.relaxation)
+    net = SuperNet(info.channels, list(config.model.hidden), info.classes, sizes,
+                   config.model.neuron.params(), seed=config.seed,
+                   type_init_std=config.search.type_init_std, relaxation=config.search.relaxation)
+    if config.search.init_perturbation:
+        perturb_weights(net.weight_parameters(), config.search.init_perturbation, config.seed)
+    return net
+
+
+@torch.no_grad()
+def perturb_weights(params, relative: float, seed: int) -> None:
+    """w <- w * (1 + relative * N(0, 1)), from its own generator (the search's draws are unchanged)."""
+    gen = torch.Generator().manual_seed(10_007 + seed)
+    for p in params:
+        p.mul_(1 + relative * torch.randn(p.shape, generator=gen, dtype=p.dtype))
 
 
 class Search:
