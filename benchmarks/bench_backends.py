@@ -4,14 +4,15 @@ check that the spikes are identical; and compile time of a 10^6-neuron SC-ML net
 Bundles: untrained SC-ML networks (200 inputs -> N neurons, m = 16 -> 10 readout), T = 100,
 random input spikes (10 %), input weights scaled for a trained network's activity (~10 %).
 The 10^6-neuron network's readout listens to the last 1,024 neurons (a dense readout of 10^6
-neurons breaks the fan-in design rule, as it would on the chip). "Batched" = 256 samples: the CPU backend runs them as one
-vectorised batch; Lava runs them one after another in one runtime session (its fastest use), on
+neurons breaks the fan-in design rule, as it would on the chip). "Batched" = 256 samples: the CPU
+backend runs them as one vectorised batch; Lava runs them one after another in one runtime session (its fastest use), on
 fewer samples at large N (its time per sample is constant after start-up: 16 / 8 / 2 samples at
 N = 256 / 1024 / 4096), and the throughput ratio compares time per sample. The spikes of every
 sample Lava ran are compared with the CPU backend's.
 Targets: CPU >= 100x Lava on one sample, >= 1000x in batched throughput.
 Run: python benchmarks/bench_backends.py [--quick]
 """
+
 from __future__ import annotations
 
 import sys
@@ -27,7 +28,7 @@ STEPS, INPUTS, BATCH = 100, 200, 256
 QUICK_BATCH = 16
 
 
-INPUT_GAIN = 0.25       # with RECURRENT_GAIN, brings the untrained net's hidden spike rate to ~10 %
+INPUT_GAIN = 0.25  # with RECURRENT_GAIN, brings the untrained net's hidden spike rate to ~10 %
 RECURRENT_GAIN = 0.2
 READOUT_FAN_IN = 1024
 
@@ -53,10 +54,10 @@ def main() -> None:
     import torch
 
     from benchmarks.common import save, table
+    from neuromotif.core.progress import set_quiet
     from neuromotif.deploy.backends.cpu import CPUBackend
     from neuromotif.deploy.backends.lava import LavaBackend
     from neuromotif.deploy.divergence import spike_mismatches
-    from neuromotif.core.progress import set_quiet
 
     set_quiet(True)
     torch.set_num_threads(2)
@@ -90,31 +91,56 @@ def main() -> None:
             lava_batch_s = time.perf_counter() - t0
             head = {k: v[:lava_n] for k, v in all_cpu.spikes.items()}
             mismatches = spike_mismatches(one_cpu.spikes, one_lava.spikes) + spike_mismatches(head, all_lava.spikes)
-            row = {"neurons": n, "samples": batch, "lava_samples": lava_n, "steps": STEPS,
-                   "lava_processes": lava.process_count(),
-                   "cpu_one_sample_s": cpu_one_s, "lava_one_sample_s": lava_one_s,
-                   "one_sample_speedup": lava_one_s / cpu_one_s,
-                   "cpu_per_sample_batched_s": cpu_batch_s / batch, "lava_per_sample_batched_s": lava_batch_s / lava_n,
-                   "batched_throughput_speedup": (lava_batch_s / lava_n) / (cpu_batch_s / batch),
-                   "hidden_spike_rate": float(all_cpu.spikes[names[0]].mean()), "spike_mismatches": mismatches}
+            row = {
+                "neurons": n,
+                "samples": batch,
+                "lava_samples": lava_n,
+                "steps": STEPS,
+                "lava_processes": lava.process_count(),
+                "cpu_one_sample_s": cpu_one_s,
+                "lava_one_sample_s": lava_one_s,
+                "one_sample_speedup": lava_one_s / cpu_one_s,
+                "cpu_per_sample_batched_s": cpu_batch_s / batch,
+                "lava_per_sample_batched_s": lava_batch_s / lava_n,
+                "batched_throughput_speedup": (lava_batch_s / lava_n) / (cpu_batch_s / batch),
+                "hidden_spike_rate": float(all_cpu.spikes[names[0]].mean()),
+                "spike_mismatches": mismatches,
+            }
             rows.append(row)
-            print(f"N={n}: one sample CPU {cpu_one_s * 1e3:.1f} ms vs Lava {lava_one_s:.2f} s "
-                  f"({row['one_sample_speedup']:.0f}x); per sample in a batch: CPU {cpu_batch_s / batch * 1e3:.2f} ms "
-                  f"({batch}) vs Lava {lava_batch_s / lava_n:.2f} s ({lava_n}) "
-                  f"({row['batched_throughput_speedup']:.0f}x); mismatches {mismatches}", flush=True)
+            print(
+                f"N={n}: one sample CPU {cpu_one_s * 1e3:.1f} ms vs Lava {lava_one_s:.2f} s "
+                f"({row['one_sample_speedup']:.0f}x); per sample in a batch: CPU {cpu_batch_s / batch * 1e3:.2f} ms "
+                f"({batch}) vs Lava {lava_batch_s / lava_n:.2f} s ({lava_n}) "
+                f"({row['batched_throughput_speedup']:.0f}x); mismatches {mismatches}",
+                flush=True,
+            )
         t0 = time.perf_counter()
         big = bundle_for(62_500 * 16, Path(tmp) / "big", inputs=16)
         compile_s = time.perf_counter() - t0
-        print(f"compile 10^6-neuron SC-ML (16 inputs, m=16, loihi2): {compile_s:.1f} s, "
-              f"{big.manifest['placement']['cores']} cores, {big.manifest['placement']['chips']} chips")
+        print(
+            f"compile 10^6-neuron SC-ML (16 inputs, m=16, loihi2): {compile_s:.1f} s, "
+            f"{big.manifest['placement']['cores']} cores, {big.manifest['placement']['chips']} chips"
+        )
     print(table(rows, list(rows[0])))
-    targets = {"one_sample_100x": all(r["one_sample_speedup"] >= 100 for r in rows),
-               "batched_1000x": all(r["batched_throughput_speedup"] >= 1000 for r in rows),
-               "zero_mismatches": all(r["spike_mismatches"] == 0 for r in rows)}
+    targets = {
+        "one_sample_100x": all(r["one_sample_speedup"] >= 100 for r in rows),
+        "batched_1000x": all(r["batched_throughput_speedup"] >= 1000 for r in rows),
+        "zero_mismatches": all(r["spike_mismatches"] == 0 for r in rows),
+    }
     print("targets:", targets)
-    print("saved", save("bench_backends", {"rows": rows, "compile_1e6_s": compile_s,
-                                           "compile_1e6_cores": big.manifest["placement"]["cores"],
-                                           "targets": targets, "quick": quick}))
+    print(
+        "saved",
+        save(
+            "bench_backends",
+            {
+                "rows": rows,
+                "compile_1e6_s": compile_s,
+                "compile_1e6_cores": big.manifest["placement"]["cores"],
+                "targets": targets,
+                "quick": quick,
+            },
+        ),
+    )
 
 
 if __name__ == "__main__":

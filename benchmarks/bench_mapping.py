@@ -7,6 +7,7 @@ with serpentine + traffic-swap placement against naive contiguous filling with r
 placement. Targets: 10^6 neurons in < 60 s and < 4 GB, about linear growth.
 Run: python benchmarks/bench_mapping.py [--quick]
 """
+
 from __future__ import annotations
 
 import json
@@ -24,8 +25,8 @@ def measure(n: int) -> dict:
     from benchmarks.common import peak_rss_mb
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.mapper import map_network
-    from neuromotif.hw_models.placement import place, total_hop_traffic
     from neuromotif.hw_models.partition import partition
+    from neuromotif.hw_models.placement import place, total_hop_traffic
     from neuromotif.hw_models.synthetic_netlists import scml_net
 
     chip = load_chip("loihi2")
@@ -41,11 +42,20 @@ def measure(n: int) -> dict:
     naive = total_hop_traffic(net, place(net, naive_cores, chip, order="row-major", swaps=False))
     t_naive = time.perf_counter() - t0
     motif_rowmajor = total_hop_traffic(net, place(net, mapping.cores, chip, order="row-major", swaps=False))
-    return {"neurons": n, "synapses": int(net.csr(net.projections[1]).nnz) + 700 * n,
-            "build_s": t_build, "map_s": t_map, "naive_map_s": t_naive, "peak_rss_mb": peak_rss_mb(),
-            "cores": len(mapping.cores), "chips": mapping.placement.n_chips,
-            "hop_traffic_motif_aware": smart, "hop_traffic_motif_rowmajor": motif_rowmajor,
-            "hop_traffic_naive": naive, "naive_over_motif_aware": naive / smart if smart else float("nan")}
+    return {
+        "neurons": n,
+        "synapses": int(net.csr(net.projections[1]).nnz) + 700 * n,
+        "build_s": t_build,
+        "map_s": t_map,
+        "naive_map_s": t_naive,
+        "peak_rss_mb": peak_rss_mb(),
+        "cores": len(mapping.cores),
+        "chips": mapping.placement.n_chips,
+        "hop_traffic_motif_aware": smart,
+        "hop_traffic_motif_rowmajor": motif_rowmajor,
+        "hop_traffic_naive": naive,
+        "naive_over_motif_aware": naive / smart if smart else float("nan"),
+    }
 
 
 def main() -> None:
@@ -56,17 +66,34 @@ def main() -> None:
     for n in sizes:
         row = run_isolated("benchmarks.bench_mapping", "--one", str(n))
         rows.append(row)
-        print(f"N={n:>9,}: map {row['map_s']:.2f} s, peak {row['peak_rss_mb']:.0f} MB, {row['cores']} cores, "
-              f"{row['chips']} chips, hop traffic naive/motif-aware = {row['naive_over_motif_aware']:.2f}x", flush=True)
-    cols = ["neurons", "synapses", "map_s", "peak_rss_mb", "cores", "chips", "hop_traffic_naive",
-            "hop_traffic_motif_rowmajor", "hop_traffic_motif_aware", "naive_over_motif_aware"]
+        print(
+            f"N={n:>9,}: map {row['map_s']:.2f} s, peak {row['peak_rss_mb']:.0f} MB, {row['cores']} cores, "
+            f"{row['chips']} chips, hop traffic naive/motif-aware = {row['naive_over_motif_aware']:.2f}x",
+            flush=True,
+        )
+    cols = [
+        "neurons",
+        "synapses",
+        "map_s",
+        "peak_rss_mb",
+        "cores",
+        "chips",
+        "hop_traffic_naive",
+        "hop_traffic_motif_rowmajor",
+        "hop_traffic_motif_aware",
+        "naive_over_motif_aware",
+    ]
     print(table(rows, cols))
     big = rows[-1]
-    targets = {"1e6_under_60s": big["neurons"] >= 1_000_000 and big["map_s"] < 60,
-               "1e6_under_4GB": big["neurons"] >= 1_000_000 and big["peak_rss_mb"] < 4096}
+    targets = {
+        "1e6_under_60s": big["neurons"] >= 1_000_000 and big["map_s"] < 60,
+        "1e6_under_4GB": big["neurons"] >= 1_000_000 and big["peak_rss_mb"] < 4096,
+    }
     print("targets:", targets)
-    print("saved", save("bench_mapping", {"chip": "loihi2", "motif_size": 16, "inputs": 700, "rows": rows,
-                                          "targets": targets}))
+    print(
+        "saved",
+        save("bench_mapping", {"chip": "loihi2", "motif_size": 16, "inputs": 700, "rows": rows, "targets": targets}),
+    )
 
 
 if __name__ == "__main__":

@@ -16,8 +16,10 @@ Targets: within 5x of the roofline (fraction >= 0.2) at N >= 1024 and 10 % activ
 cost sublinear in N where the event-driven path applies (5 % activity, batch 1).
 Run: python benchmarks/bench_roofline.py [--quick]
 """
+
 from __future__ import annotations
 
+import itertools
 import sys
 import tempfile
 import time
@@ -91,8 +93,11 @@ def main() -> None:
     quick = "--quick" in sys.argv
     sizes = SIZES[:2] if quick else SIZES
     limits = machine_limits()
-    print(f"machine: float32 GEMM {limits['gemm_flops'] / 1e9:.1f} GFLOP/s, memory bandwidth "
-          f"{limits['bandwidth_bytes'] / 1e9:.1f} GB/s", flush=True)
+    print(
+        f"machine: float32 GEMM {limits['gemm_flops'] / 1e9:.1f} GFLOP/s, memory bandwidth "
+        f"{limits['bandwidth_bytes'] / 1e9:.1f} GB/s",
+        flush=True,
+    )
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         gains = {a: gain_for(a, Path(tmp)) for a in ACTIVITIES}
@@ -109,27 +114,54 @@ def main() -> None:
                 cpu.run(x[:1])
                 one = time.perf_counter() - t0
                 events, updates = work(bundle, result, x)
-                roof = max(2 * events / limits["gemm_flops"],
-                           (BYTES_PER_EVENT * events + BYTES_PER_UPDATE * updates) / limits["bandwidth_bytes"])
-                row = {"neurons": n, "target_activity": activity,
-                       "hidden_activity": float(result.spikes["scml0"].mean()),
-                       "events_per_sample": events / BATCH, "batch_s": seconds, "per_sample_ms": 1e3 * seconds / BATCH,
-                       "one_sample_ms": 1e3 * one, "effective_events_per_s": (events + updates) / seconds,
-                       "roofline_fraction": roof / seconds}
+                roof = max(
+                    2 * events / limits["gemm_flops"],
+                    (BYTES_PER_EVENT * events + BYTES_PER_UPDATE * updates) / limits["bandwidth_bytes"],
+                )
+                row = {
+                    "neurons": n,
+                    "target_activity": activity,
+                    "hidden_activity": float(result.spikes["scml0"].mean()),
+                    "events_per_sample": events / BATCH,
+                    "batch_s": seconds,
+                    "per_sample_ms": 1e3 * seconds / BATCH,
+                    "one_sample_ms": 1e3 * one,
+                    "effective_events_per_s": (events + updates) / seconds,
+                    "roofline_fraction": roof / seconds,
+                }
                 rows.append(row)
-                print(f"N={n} activity {row['hidden_activity']:.3f}: {row['per_sample_ms']:.2f} ms/sample batched, "
-                      f"{row['one_sample_ms']:.1f} ms one sample, {row['effective_events_per_s'] / 1e6:.0f} M events/s, "
-                      f"{100 * row['roofline_fraction']:.1f} % of the roofline", flush=True)
+                print(
+                    f"N={n} activity {row['hidden_activity']:.3f}: {row['per_sample_ms']:.2f} ms/sample batched, "
+                    f"{row['one_sample_ms']:.1f} ms one sample, {row['effective_events_per_s'] / 1e6:.0f} M events/s, "
+                    f"{100 * row['roofline_fraction']:.1f} % of the roofline",
+                    flush=True,
+                )
     print(table(rows, list(rows[0])))
     at10 = [r for r in rows if r["target_activity"] == 0.10 and r["neurons"] >= 1024]
     low = sorted((r for r in rows if r["target_activity"] == 0.05), key=lambda r: r["neurons"])
-    growth = [(b["one_sample_ms"] / a["one_sample_ms"]) / (b["neurons"] / a["neurons"]) for a, b in zip(low, low[1:])]
-    targets = {"within_5x_of_roofline_at_10pct_N_ge_1024": all(r["roofline_fraction"] >= 0.2 for r in at10),
-               "sublinear_per_sample_at_5pct": all(g < 1.0 for g in growth)}
+    growth = [
+        (b["one_sample_ms"] / a["one_sample_ms"]) / (b["neurons"] / a["neurons"]) for a, b in itertools.pairwise(low)
+    ]
+    targets = {
+        "within_5x_of_roofline_at_10pct_N_ge_1024": all(r["roofline_fraction"] >= 0.2 for r in at10),
+        "sublinear_per_sample_at_5pct": all(g < 1.0 for g in growth),
+    }
     print("per-sample cost growth / N growth at 5 % (one sample):", [round(g, 2) for g in growth])
     print("targets:", targets)
-    print("saved", save("bench_roofline", {"machine": limits, "rows": rows, "gains": gains,
-                                           "sublinear_growth_ratios": growth, "targets": targets, "quick": quick}))
+    print(
+        "saved",
+        save(
+            "bench_roofline",
+            {
+                "machine": limits,
+                "rows": rows,
+                "gains": gains,
+                "sublinear_growth_ratios": growth,
+                "targets": targets,
+                "quick": quick,
+            },
+        ),
+    )
 
 
 if __name__ == "__main__":

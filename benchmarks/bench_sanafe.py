@@ -10,6 +10,7 @@ Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
 Run: python benchmarks/bench_sanafe.py [--run RUN_DIR]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,24 +27,35 @@ STEPS = 50
 
 def _row(name: str, r: dict, seconds: float) -> dict:
     t = r["time"]
-    return {"case": name, "cores": r["cores"], "tiles": r["tiles"], "events_equal": r["events_equal"],
-            "spike_mismatches": r["dynamics"]["spike_mismatches"], "spike_entries": r["dynamics"]["entries"],
-            "sanafe_us": t["sanafe_s"] * 1e6, "pipeline_us": t["ours_pipeline_s"] * 1e6,
-            "analytic_us": t["ours_analytic_s"] * 1e6, "pipeline_ratio": t["pipeline_ratio"],
-            "analytic_ratio": t["analytic_ratio"], "within_10pct": abs(t["pipeline_ratio"] - 1) <= 0.10,
-            "energy_ratio": {k: v["ratio"] for k, v in r["energy_J"].items()}, "seconds": seconds, "detail": r}
+    return {
+        "case": name,
+        "cores": r["cores"],
+        "tiles": r["tiles"],
+        "events_equal": r["events_equal"],
+        "spike_mismatches": r["dynamics"]["spike_mismatches"],
+        "spike_entries": r["dynamics"]["entries"],
+        "sanafe_us": t["sanafe_s"] * 1e6,
+        "pipeline_us": t["ours_pipeline_s"] * 1e6,
+        "analytic_us": t["ours_analytic_s"] * 1e6,
+        "pipeline_ratio": t["pipeline_ratio"],
+        "analytic_ratio": t["analytic_ratio"],
+        "within_10pct": abs(t["pipeline_ratio"] - 1) <= 0.10,
+        "energy_ratio": {k: v["ratio"] for k, v in r["energy_J"].items()},
+        "seconds": seconds,
+        "detail": r,
+    }
 
 
 def main() -> None:
     import numpy as np
 
     from benchmarks.common import RESULTS, save, table
+    from neuromotif.core.io import atomic_write_text
     from neuromotif.deploy.compile import bundle_netlist
     from neuromotif.deploy.synthetic_bundles import scml_bundle
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.chip import with_core_limit
     from neuromotif.hw_models.mapper import map_network
-    from neuromotif.core.io import atomic_write_text
     from neuromotif.sanafe_crosscheck import crosscheck, crosscheck_run
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -62,18 +74,33 @@ def main() -> None:
             x = (np.random.default_rng(0).random((STEPS, bundle.input.size)) < 0.1).astype(np.float32)
             t0 = time.perf_counter()
             rows.append(_row(f"{name} (SC-ML {n})", crosscheck(bundle, placement, x), time.perf_counter() - t0))
-    columns = ["case", "cores", "tiles", "events_equal", "spike_mismatches", "sanafe_us", "pipeline_us",
-               "pipeline_ratio", "analytic_us", "analytic_ratio", "within_10pct"]
+    columns = [
+        "case",
+        "cores",
+        "tiles",
+        "events_equal",
+        "spike_mismatches",
+        "sanafe_us",
+        "pipeline_us",
+        "pipeline_ratio",
+        "analytic_us",
+        "analytic_ratio",
+        "within_10pct",
+    ]
     text = table(rows, columns)
     print(text)
     for note in notes:
         print(note)
     save("bench_sanafe", {"steps": STEPS, "rows": rows, "notes": notes})
-    atomic_write_text(RESULTS / "bench_sanafe.md",
-                      "# Our models against SANA-FE 2.2.9 (Loihi 1, detailed timing)\n\n"
-                      "Same bundle, placement and input spikes; our models run on SANA-FE's spikes, so the event "
-                      "counts must be equal. Ratios are ours / SANA-FE over the whole sample.\n\n"
-                      + text + "\n" + "".join(f"\n{n}\n" for n in notes))
+    atomic_write_text(
+        RESULTS / "bench_sanafe.md",
+        "# Our models against SANA-FE 2.2.9 (Loihi 1, detailed timing)\n\n"
+        "Same bundle, placement and input spikes; our models run on SANA-FE's spikes, so the event "
+        "counts must be equal. Ratios are ours / SANA-FE over the whole sample.\n\n"
+        + text
+        + "\n"
+        + "".join(f"\n{n}\n" for n in notes),
+    )
 
 
 if __name__ == "__main__":

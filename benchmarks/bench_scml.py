@@ -10,6 +10,7 @@ Peers install without pulling another torch: ``pip install --no-deps snntorch==1
 nirtorch`` and Norse 1.1.0 from its sdist with ``--no-deps --no-build-isolation``.
 Run: python benchmarks/bench_scml.py [--quick]
 """
+
 from __future__ import annotations
 
 import json
@@ -50,6 +51,7 @@ def measure(kind: str, n: int, m: int) -> dict:
                 spk, *state = lif(cur[:, t], *state)
                 out.append(spk)
             return torch.stack(out, 1)
+
         params = list(fc.parameters()) + list(lif.parameters())
     elif kind == "norse":
         from norse.torch import LIFRecurrent
@@ -59,9 +61,10 @@ def measure(kind: str, n: int, m: int) -> dict:
 
         def step():
             return lif(xt)[0]
+
         params = list(lif.parameters())
     else:
-        from neuromotif.search.arch import build_arch, NeuronParams
+        from neuromotif.search.arch import NeuronParams, build_arch
         from neuromotif.search.model import make_layer
 
         spec = build_arch("scml" if kind == "scml" else "dense", [n], m, INPUTS, 2, NeuronParams()).layers[0]
@@ -69,20 +72,26 @@ def measure(kind: str, n: int, m: int) -> dict:
 
         def step():
             return layer(x)["spikes"]
+
         params = list(layer.parameters())
     base = peak_rss_mb()
     times = []
-    for rep in range(3 if n <= 4096 or kind == "scml" else 2):
+    for _ in range(3 if n <= 4096 or kind == "scml" else 2):
         for p in params:
             p.grad = None
         t0 = time.perf_counter()
         out = step()
         out.sum().backward()
         times.append(time.perf_counter() - t0)
-    return {"kind": kind, "neurons": n, "motif": m if kind == "scml" else None,
-            "seconds_per_batch": statistics.median(times[1:]), "peak_rss_mb": peak_rss_mb(),
-            "rss_over_start_mb": peak_rss_mb() - base,
-            "recurrent_params": sum(p.numel() for p in params) - n * INPUTS}
+    return {
+        "kind": kind,
+        "neurons": n,
+        "motif": m if kind == "scml" else None,
+        "seconds_per_batch": statistics.median(times[1:]),
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_over_start_mb": peak_rss_mb() - base,
+        "recurrent_params": sum(p.numel() for p in params) - n * INPUTS,
+    }
 
 
 def main() -> None:
@@ -104,25 +113,48 @@ def main() -> None:
             r = run_isolated("benchmarks.bench_scml", "--one", kind, str(n), str(m), timeout=1800)
             per[(kind, m)] = r
             rows.append(r)
-            print(f"N={n:>5} {kind:<8} m={m or '-':<3} {r['seconds_per_batch']:.3f} s/batch, "
-                  f"+{r['rss_over_start_mb']:.0f} MB", flush=True)
+            print(
+                f"N={n:>5} {kind:<8} m={m or '-':<3} {r['seconds_per_batch']:.3f} s/batch, "
+                f"+{r['rss_over_start_mb']:.0f} MB",
+                flush=True,
+            )
         dense = per[("dense", 0)]
         scml = per[("scml", 8)]
-        for (kind, m), r in per.items():
+        for r in per.values():
             r["dense_over_this_time"] = dense["seconds_per_batch"] / r["seconds_per_batch"]
             r["dense_over_this_memory"] = dense["rss_over_start_mb"] / max(r["rss_over_start_mb"], 1e-9)
             r["this_over_scml8_time"] = r["seconds_per_batch"] / scml["seconds_per_batch"]
-    print(table(rows, ["kind", "neurons", "motif", "seconds_per_batch", "rss_over_start_mb", "recurrent_params",
-                       "dense_over_this_time", "this_over_scml8_time"]))
+    print(
+        table(
+            rows,
+            [
+                "kind",
+                "neurons",
+                "motif",
+                "seconds_per_batch",
+                "rss_over_start_mb",
+                "recurrent_params",
+                "dense_over_this_time",
+                "this_over_scml8_time",
+            ],
+        )
+    )
     at = {(r["kind"], r["motif"], r["neurons"]): r for r in rows}
     peers = [k for k, _ in kinds if k != "scml"]
-    targets = {f"scml_m{m}_5x_faster_than_{peer}_at_4096":
-               at.get((peer, None, 4096), {}).get("seconds_per_batch", 0)
-               >= 5 * at.get(("scml", m, 4096), {}).get("seconds_per_batch", float("inf"))
-               for m in (8, 16) for peer in peers}
+    targets = {
+        f"scml_m{m}_5x_faster_than_{peer}_at_4096": at.get((peer, None, 4096), {}).get("seconds_per_batch", 0)
+        >= 5 * at.get(("scml", m, 4096), {}).get("seconds_per_batch", float("inf"))
+        for m in (8, 16)
+        for peer in peers
+    }
     print("targets:", targets)
-    print("saved", save("bench_scml", {"batch": BATCH, "steps": STEPS, "inputs": INPUTS, "threads": 2,
-                                       "rows": rows, "targets": targets}))
+    print(
+        "saved",
+        save(
+            "bench_scml",
+            {"batch": BATCH, "steps": STEPS, "inputs": INPUTS, "threads": 2, "rows": rows, "targets": targets},
+        ),
+    )
 
 
 if __name__ == "__main__":

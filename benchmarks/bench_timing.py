@@ -5,6 +5,7 @@ spikes at 5 % per neuron-step, 100 steps, 1 sample).
 Target: a 10^5-neuron, 100-step run in seconds. Prints and saves benchmarks/results/bench_timing.json.
 Run: python benchmarks/bench_timing.py [--quick]
 """
+
 from __future__ import annotations
 
 import sys
@@ -33,8 +34,13 @@ def measure(n: int, chip_name: str) -> dict:
     spikes = (rng.random((STEPS, net.n_neurons)) < 0.05).astype(np.float64)
     active = np.ones_like(spikes)
     activity = Activity(spikes, active)
-    row = {"chip": chip_name, "neurons": n, "cores": len(mapping.cores), "tiles": mapping.placement.n_tiles,
-           "chips": mapping.placement.n_chips}
+    row = {
+        "chip": chip_name,
+        "neurons": n,
+        "cores": len(mapping.cores),
+        "tiles": mapping.placement.n_tiles,
+        "chips": mapping.placement.n_chips,
+    }
     for model in ("analytic", "pipeline"):
         t0 = time.perf_counter()
         r = energy_latency(net, mapping.placement, chip, activity, timing=model)
@@ -56,10 +62,13 @@ def main() -> None:
         for n in sizes:
             row = measure(n, chip)
             rows.append(row)
-            print(f"{chip} N={n:>7,}: {row['cores']} cores / {row['tiles']} tiles / {row['chips']} chips; step "
-                  f"analytic {row['analytic_step_us']:.2f} us, pipeline {row['pipeline_step_us']:.2f} us "
-                  f"(x{row['pipeline_over_analytic']:.2f}); bound by {row['bound_by']}; model time analytic "
-                  f"{row['analytic_s']:.2f} s, pipeline {row['pipeline_s']:.2f} s", flush=True)
+            print(
+                f"{chip} N={n:>7,}: {row['cores']} cores / {row['tiles']} tiles / {row['chips']} chips; step "
+                f"analytic {row['analytic_step_us']:.2f} us, pipeline {row['pipeline_step_us']:.2f} us "
+                f"(x{row['pipeline_over_analytic']:.2f}); bound by {row['bound_by']}; model time analytic "
+                f"{row['analytic_s']:.2f} s, pipeline {row['pipeline_s']:.2f} s",
+                flush=True,
+            )
     save("bench_timing", {"steps": STEPS, "rate": 0.05, "rows": rows})
 
 

@@ -5,6 +5,7 @@ Saves benchmarks/results/bench_torch_backend.json (with provenance).
 
 Run: python benchmarks/bench_torch_backend.py [--device cuda]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import save, table
 
 SIZES = [256, 1024, 4096]
@@ -36,7 +36,10 @@ def main() -> None:
         for n in SIZES:
             bundle = scml_bundle(Path(tmp) / f"b{n}", n, motif_size=16, inputs=64)
             x = (np.random.default_rng(0).random((args.samples, 100, 64)) < 0.1).astype(np.uint8)
-            backends = {"numpy": make_backend("cpu", bundle), "torch": make_backend("torch", bundle, device=args.device)}
+            backends = {
+                "numpy": make_backend("cpu", bundle),
+                "torch": make_backend("torch", bundle, device=args.device),
+            }
             times, spikes = {}, {}
             for name, backend in backends.items():
                 runs = []
@@ -46,13 +49,21 @@ def main() -> None:
                     runs.append(time.perf_counter() - t0)
                 times[name], spikes[name] = statistics.median(runs), r.spikes["h"]
             assert np.array_equal(spikes["numpy"], spikes["torch"]), f"N = {n}: spikes differ"
-            rows.append({"neurons": n, "numpy_ms_per_sample": 1e3 * times["numpy"] / args.samples,
-                         "torch_ms_per_sample": 1e3 * times["torch"] / args.samples,
-                         "torch_over_numpy": times["torch"] / times["numpy"], "identical_spikes": True,
-                         "hidden_rate": float(spikes["numpy"].mean())})
+            rows.append(
+                {
+                    "neurons": n,
+                    "numpy_ms_per_sample": 1e3 * times["numpy"] / args.samples,
+                    "torch_ms_per_sample": 1e3 * times["torch"] / args.samples,
+                    "torch_over_numpy": times["torch"] / times["numpy"],
+                    "identical_spikes": True,
+                    "hidden_rate": float(spikes["numpy"].mean()),
+                }
+            )
     print(table(rows, list(rows[0])))
-    print("saved", save("bench_torch_backend", {"device": args.device, "samples": args.samples, "steps": 100,
-                                                "rows": rows}))
+    print(
+        "saved",
+        save("bench_torch_backend", {"device": args.device, "samples": args.samples, "steps": 100, "rows": rows}),
+    )
 
 
 if __name__ == "__main__":

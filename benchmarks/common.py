@@ -1,4 +1,5 @@
 """Shared benchmark plumbing: run a measurement in a fresh process (clean peak memory), save JSON."""
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,13 @@ RESULTS = Path(__file__).parent / "results"
 
 def run_isolated(module: str, *args: str, timeout: float = 900) -> dict:
     """Run ``python -m module args`` and parse the JSON object it prints last."""
-    out = subprocess.run([sys.executable, "-m", module, *args], capture_output=True, text=True, timeout=timeout,
-                         cwd=Path(__file__).parents[1])
+    out = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=Path(__file__).parents[1],
+    )
     if out.returncode != 0:
         raise RuntimeError(f"{module} {args} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -47,8 +53,10 @@ def save(name: str, payload: dict) -> Path:
 
 def table(rows: list[dict], columns: list[str]) -> str:
     """A Markdown table of ``rows`` (floats to 3 significant digits)."""
+
     def fmt(v):
         return f"{v:.3g}" if isinstance(v, float) else str(v)
+
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines)

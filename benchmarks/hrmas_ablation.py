@@ -16,6 +16,7 @@ test accuracy over seeds and, against hrmas, the paired per-seed differences wit
 a paired t-test. Split long sweeps with --variants / --seeds (each part ~2 h on 2 cores).
 Run: python benchmarks/hrmas_ablation.py --dataset letters-tts [--seeds 0 1 2 3 4 --variants hrmas scml]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,8 +40,8 @@ VARIANTS = {
 
 
 def run_one(variant: str, seed: int, args, root: Path) -> dict:
-    from neuromotif.core.io import atomic_write_text
     from neuromotif.config import load_config
+    from neuromotif.core.io import atomic_write_text
     from neuromotif.search.hrmas import run_search
     from neuromotif.stages import train_model
 
@@ -49,9 +50,17 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
     if done.exists():
         return json.loads(done.read_text())
     spec = VARIANTS[variant]
-    sets = [f"data.name={args.dataset}", f"model.hidden=[{args.neurons}]", f"seed={seed}", f"train.epochs={args.epochs}",
-            *([f"data.max_samples={args.max_samples}"] if args.max_samples else []),
-            f"search.epochs={args.search_epochs}", f"train.threads={args.threads}", "report.plots=false", *spec["sets"]]
+    sets = [
+        f"data.name={args.dataset}",
+        f"model.hidden=[{args.neurons}]",
+        f"seed={seed}",
+        f"train.epochs={args.epochs}",
+        *([f"data.max_samples={args.max_samples}"] if args.max_samples else []),
+        f"search.epochs={args.search_epochs}",
+        f"train.threads={args.threads}",
+        "report.plots=false",
+        *spec["sets"],
+    ]
     cfg = load_config(None, sets)
     t0 = time.perf_counter()
     arch_file, motif = None, None
@@ -59,10 +68,15 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
         arch = run_search(cfg.search_job(), out)
         arch_file, motif = out / "search" / "architecture.yaml", arch.layers[0].motif_size
     metrics = train_model(cfg, out, arch_file)
-    result = {"variant": variant, "seed": seed, "test_accuracy": metrics["test_accuracy_float"],
-              "test_accuracy_quantized": metrics["test_accuracy_quantized"],
-              "best_val_accuracy": metrics["best_val_accuracy"], "motif_size": motif,
-              "seconds": time.perf_counter() - t0}
+    result = {
+        "variant": variant,
+        "seed": seed,
+        "test_accuracy": metrics["test_accuracy_float"],
+        "test_accuracy_quantized": metrics["test_accuracy_quantized"],
+        "best_val_accuracy": metrics["best_val_accuracy"],
+        "motif_size": motif,
+        "seconds": time.perf_counter() - t0,
+    }
     atomic_write_text(done, json.dumps(result, indent=2))
     return result
 
@@ -84,13 +98,23 @@ def paired_comparison(results: list[dict], reference: str = "hrmas") -> list[dic
         if len(seeds) < 2:
             continue
         a, b = [100 * ref[s] for s in seeds], [100 * other[s] for s in seeds]
-        diffs = [x - y for x, y in zip(a, b)]
+        diffs = [x - y for x, y in zip(a, b, strict=True)]
         wins, losses = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
         sign_p = binomtest(wins, wins + losses).pvalue if wins + losses else 1.0
         t_p = float(ttest_rel(a, b).pvalue) if any(diffs) else 1.0
-        out.append({"variant": variant, "n": len(seeds), "seeds": seeds, "diffs": diffs,
-                    "mean_diff": statistics.mean(diffs), "wins": wins, "losses": losses, "sign_p": float(sign_p),
-                    "t_p": t_p if t_p == t_p else 1.0})
+        out.append(
+            {
+                "variant": variant,
+                "n": len(seeds),
+                "seeds": seeds,
+                "diffs": diffs,
+                "mean_diff": statistics.mean(diffs),
+                "wins": wins,
+                "losses": losses,
+                "sign_p": float(sign_p),
+                "t_p": t_p if t_p == t_p else 1.0,
+            }
+        )
     return out
 
 
@@ -107,8 +131,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     parser.add_argument("--max-samples", type=int, default=0, help="cap per split; 0 = the full splits")
     parser.add_argument("--threads", type=int, default=1, help="torch threads per run")
-    parser.add_argument("--executor", choices=["local", "ray"], default="local",
-                        help="ray: one task per (variant, seed), on a local Ray or --address / $RAY_ADDRESS")
+    parser.add_argument(
+        "--executor",
+        choices=["local", "ray"],
+        default="local",
+        help="ray: one task per (variant, seed), on a local Ray or --address / $RAY_ADDRESS",
+    )
     parser.add_argument("--address", default=None, help="Ray cluster address (ray://host:10001)")
     parser.add_argument("--cpus-per-trial", type=float, default=1.0)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
@@ -119,9 +147,12 @@ def main() -> None:
     jobs = [(variant, seed) for seed in args.seeds for variant in args.variants]
 
     def show(r: dict) -> None:
-        print(f"{r['variant']:<12} seed {r['seed']}: test {r['test_accuracy']:.4f} (quantized "
-              f"{r['test_accuracy_quantized']:.4f}){'' if r['motif_size'] is None else ', motif ' + str(r['motif_size'])}"
-              f" in {r['seconds']:.0f} s", flush=True)
+        print(
+            f"{r['variant']:<12} seed {r['seed']}: test {r['test_accuracy']:.4f} (quantized "
+            f"{r['test_accuracy_quantized']:.4f}){'' if r['motif_size'] is None else ', motif ' + str(r['motif_size'])}"
+            f" in {r['seconds']:.0f} s",
+            flush=True,
+        )
 
     if args.executor == "ray":  # every (variant, seed) an independent Ray task, retried if its worker dies
         from neuromotif.sweep import map_tasks
@@ -134,32 +165,55 @@ def main() -> None:
     rows = []
     for variant in [v for v in VARIANTS if any(r["variant"] == v for r in results)]:
         acc = [r["test_accuracy"] for r in results if r["variant"] == variant]
-        rows.append({"variant": variant, "mean": statistics.mean(acc), "std": statistics.pstdev(acc) if len(acc) > 1 else 0.0,
-                     "runs": len(acc), "motif_sizes": [r["motif_size"] for r in results if r["variant"] == variant],
-                     "seconds": sum(r["seconds"] for r in results if r["variant"] == variant)})
-    lines = [f"HRMAS ablation on {args.dataset} ({args.neurons} recurrent neurons, {args.epochs} training epochs, "
-             f"training split capped at {args.max_samples or 'all'} samples, "
-             f"{args.search_epochs} search iterations); test accuracy over the finished seeds, mean +- std:", "",
-             "| variant | test accuracy (%) | seeds | motif size found | compute (s) |", "|---|---|---|---|---|"]
+        rows.append(
+            {
+                "variant": variant,
+                "mean": statistics.mean(acc),
+                "std": statistics.pstdev(acc) if len(acc) > 1 else 0.0,
+                "runs": len(acc),
+                "motif_sizes": [r["motif_size"] for r in results if r["variant"] == variant],
+                "seconds": sum(r["seconds"] for r in results if r["variant"] == variant),
+            }
+        )
+    lines = [
+        f"HRMAS ablation on {args.dataset} ({args.neurons} recurrent neurons, {args.epochs} training epochs, "
+        f"training split capped at {args.max_samples or 'all'} samples, "
+        f"{args.search_epochs} search iterations); test accuracy over the finished seeds, mean +- std:",
+        "",
+        "| variant | test accuracy (%) | seeds | motif size found | compute (s) |",
+        "|---|---|---|---|---|",
+    ]
     for r in rows:
         sizes = ", ".join(str(m) for m in r["motif_sizes"] if m is not None) or "-"
-        lines.append(f"| {r['variant']} | {100 * r['mean']:.2f} +- {100 * r['std']:.2f} | {r['runs']} | {sizes} | "
-                     f"{r['seconds']:.0f} |")
+        lines.append(
+            f"| {r['variant']} | {100 * r['mean']:.2f} +- {100 * r['std']:.2f} | {r['runs']} | {sizes} | "
+            f"{r['seconds']:.0f} |"
+        )
     paired = paired_comparison(results)
     if paired:
-        lines += ["", "Paired against hrmas (same seed): mean difference hrmas - variant, wins/losses, two-sided "
-                  "sign-test and paired t-test p-values:", "",
-                  "| variant | seeds | mean diff (pts) | per-seed diffs (pts) | wins/losses | sign p | t-test p |",
-                  "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "Paired against hrmas (same seed): mean difference hrmas - variant, wins/losses, two-sided "
+            "sign-test and paired t-test p-values:",
+            "",
+            "| variant | seeds | mean diff (pts) | per-seed diffs (pts) | wins/losses | sign p | t-test p |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for c in paired:
-            lines.append(f"| {c['variant']} | {c['n']} | {c['mean_diff']:+.2f} | "
-                         f"{', '.join(f'{d:+.1f}' for d in c['diffs'])} | {c['wins']}/{c['losses']} | "
-                         f"{c['sign_p']:.3f} | {c['t_p']:.3f} |")
+            lines.append(
+                f"| {c['variant']} | {c['n']} | {c['mean_diff']:+.2f} | "
+                f"{', '.join(f'{d:+.1f}' for d in c['diffs'])} | {c['wins']}/{c['losses']} | "
+                f"{c['sign_p']:.3f} | {c['t_p']:.3f} |"
+            )
     total = time.perf_counter() - t0
     lines += ["", f"Wall time of this invocation: {total / 60:.1f} min (finished runs are reused, not re-timed)."]
     atomic_write_text(root / "ablation.md", "\n".join(lines) + "\n")
-    atomic_write_text(root / "ablation.json", json.dumps({"args": vars(args), "rows": rows, "runs": results,
-                                                          "paired": paired, "wall_seconds": total}, indent=2))
+    atomic_write_text(
+        root / "ablation.json",
+        json.dumps(
+            {"args": vars(args), "rows": rows, "runs": results, "paired": paired, "wall_seconds": total}, indent=2
+        ),
+    )
     print("\n".join(lines))
 
 

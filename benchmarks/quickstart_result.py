@@ -3,6 +3,7 @@
 
 Run: python benchmarks/quickstart_result.py [--run runs/quickstart] [--wall SECONDS]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,12 +20,21 @@ def main() -> None:
     args = parser.parse_args()
     r = json.loads((args.run / "report.json").read_text())
     run = args.run.resolve()
-    row = {"run": str(run.relative_to(ROOT)) if run.is_relative_to(ROOT) else str(run), "demo_wall_s": args.wall, "dataset": r["dataset"], "chip": r["chip"], "seed": r["seed"],
-           "execution": r.get("execution"), "accuracy": r["accuracy"],
-           "cpu_vs_lava_spike_mismatches": r["agreement"]["cpu_vs_lava_spike_mismatches"],
-           "energy_uJ": r["energy"]["per_inference_J"] * 1e6, "latency_ms": r["latency"]["per_inference_s"] * 1e3,
-           "energy_static_fraction": r["energy"]["breakdown"]["static"] / r["energy"]["per_inference_J"],
-           "cores": r["resources"]["cores"], "motif_size": r["network"]["motif_size"]}
+    row = {
+        "run": str(run.relative_to(ROOT)) if run.is_relative_to(ROOT) else str(run),
+        "demo_wall_s": args.wall,
+        "dataset": r["dataset"],
+        "chip": r["chip"],
+        "seed": r["seed"],
+        "execution": r.get("execution"),
+        "accuracy": r["accuracy"],
+        "cpu_vs_lava_spike_mismatches": r["agreement"]["cpu_vs_lava_spike_mismatches"],
+        "energy_uJ": r["energy"]["per_inference_J"] * 1e6,
+        "latency_ms": r["latency"]["per_inference_s"] * 1e3,
+        "energy_static_fraction": r["energy"]["breakdown"]["static"] / r["energy"]["per_inference_J"],
+        "cores": r["resources"]["cores"],
+        "motif_size": r["network"]["motif_size"],
+    }
     print(json.dumps(row, indent=2))
     print("saved", save("quickstart", row))
 

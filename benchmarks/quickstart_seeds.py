@@ -7,6 +7,7 @@ under ``benchmarks/results/quickstart_seeds/`` (resumable: a rerun skips finishe
 
 Run: python benchmarks/quickstart_seeds.py [--seeds 5] [--parallel 2]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -15,19 +16,31 @@ import statistics
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 from common import RESULTS, ROOT, save
 
 OUT = RESULTS / "quickstart_seeds"
-METRICS = {"float accuracy (%)": ("accuracy", "float", 100), "fixed-point accuracy (%)": ("accuracy", "fixed_cpu", 100),
-           "energy (µJ)": ("energy", "per_inference_J", 1e6), "latency (ms)": ("latency", "per_inference_s", 1e3)}
+METRICS = {
+    "float accuracy (%)": ("accuracy", "float", 100),
+    "fixed-point accuracy (%)": ("accuracy", "fixed_cpu", 100),
+    "energy (µJ)": ("energy", "per_inference_J", 1e6),
+    "latency (ms)": ("latency", "per_inference_s", 1e3),
+}
 
 
 def run(name: str, sets: list[str]) -> dict:
     out = OUT / name
-    cmd = [sys.executable, "-m", "neuromotif", "run", str(ROOT / "configs" / "quickstart.yaml"), "--out", str(out),
-           "-q", *[a for s in sets for a in ("--set", s)]]
+    cmd = [
+        sys.executable,
+        "-m",
+        "neuromotif",
+        "run",
+        str(ROOT / "configs" / "quickstart.yaml"),
+        "--out",
+        str(out),
+        "-q",
+        *[a for s in sets for a in ("--set", s)],
+    ]
     done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"{name} failed:\n{done.stderr[-2000:]}")
@@ -44,8 +57,12 @@ def summary(rows: list[dict]) -> dict:
     out = {}
     for label in METRICS:
         values = [r[label] for r in rows]
-        out[label] = {"mean": statistics.fmean(values), "sd": statistics.stdev(values) if len(values) > 1 else None,
-                      "min": min(values), "max": max(values)}
+        out[label] = {
+            "mean": statistics.fmean(values),
+            "sd": statistics.stdev(values) if len(values) > 1 else None,
+            "min": min(values),
+            "max": max(values),
+        }
     return out
 
 
@@ -61,13 +78,22 @@ def main() -> None:
     seeds = [r for r in rows if r["run"].startswith("seed") and "threads2" not in r["run"]]
     two = next(r for r in rows if r["run"] == "seed0-threads2")
     one = next(r for r in rows if r["run"] == "seed0")
-    result = {"config": "configs/quickstart.yaml", "seeds": len(seeds), "runs": rows, "over_seeds": summary(seeds),
-              "threads_2_minus_1_seed0": {label: two[label] - one[label] for label in METRICS}}
-    lines = ["| quickstart, 5 seeds (1 torch thread) | mean ± sd | min | max | seed 0: 2 threads − 1 thread |",
-             "|---|---:|---:|---:|---:|"]
+    result = {
+        "config": "configs/quickstart.yaml",
+        "seeds": len(seeds),
+        "runs": rows,
+        "over_seeds": summary(seeds),
+        "threads_2_minus_1_seed0": {label: two[label] - one[label] for label in METRICS},
+    }
+    lines = [
+        "| quickstart, 5 seeds (1 torch thread) | mean ± sd | min | max | seed 0: 2 threads − 1 thread |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for label, s in result["over_seeds"].items():
-        lines.append(f"| {label} | {s['mean']:.2f} ± {s['sd']:.2f} | {s['min']:.2f} | {s['max']:.2f} | "
-                     f"{result['threads_2_minus_1_seed0'][label]:+.2f} |")
+        lines.append(
+            f"| {label} | {s['mean']:.2f} ± {s['sd']:.2f} | {s['min']:.2f} | {s['max']:.2f} | "
+            f"{result['threads_2_minus_1_seed0'][label]:+.2f} |"
+        )
     table = "\n".join(lines)
     print(table)
     from neuromotif.core.io import atomic_write_text

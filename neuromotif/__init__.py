@@ -14,6 +14,7 @@ repository):
 
 Importing this package imports none of its parts (``tests/test_layers.py`` checks it).
 """
+
 from __future__ import annotations
 
 

@@ -1,4 +1,5 @@
 """``python -m neuromotif``: the same command line as the ``neuromotif`` script."""
+
 import sys
 
 from neuromotif.cli import main

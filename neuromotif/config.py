@@ -5,6 +5,7 @@ and ``seed``. Every key has a default, so ``{}`` is a valid config (the embedded
 ``digits-saccade`` quickstart). Unknown keys are errors that name the full key path and the
 closest valid key. The parsed config, defaults filled in, is what a run directory saves.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -21,24 +22,54 @@ from neuromotif.core.settings import PosFloat, PosInt, Section
 from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP, TARGETS
-from neuromotif.search.settings import (DataConfig, IPConfig, ModelConfig, NeuronConfig, ObjectiveConfig,
-                                        SearchConfig, SearchJob, Target, TrainConfig)
+from neuromotif.search.settings import (
+    DataConfig,
+    IPConfig,
+    ModelConfig,
+    NeuronConfig,
+    ObjectiveConfig,
+    SearchConfig,
+    SearchJob,
+    Target,
+    TrainConfig,
+)
 
-__all__ = ["Config", "DataConfig", "IPConfig", "ModelConfig", "NeuronConfig", "ObjectiveConfig", "SearchConfig",
-           "SearchJob", "Target", "TrainConfig", "load_config", "validate", "dump_config", "save_config"]
+__all__ = [
+    "Config",
+    "DataConfig",
+    "IPConfig",
+    "ModelConfig",
+    "NeuronConfig",
+    "ObjectiveConfig",
+    "SearchConfig",
+    "SearchJob",
+    "Target",
+    "TrainConfig",
+    "load_config",
+    "validate",
+    "dump_config",
+    "save_config",
+]
+
 
 class CompileConfig(Section):
     """``chip``: a chip name or YAML path; its ``numeric`` section sets every bit width (weights,
     decays, threshold, bias) for quantization, QAT and both backends."""
 
     chip: str = DEFAULT_CHIP
-    max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(DEFAULT_MAX_PROFILES, description="decay profiles per population "
-                                                                       "(one Lava LIF process each)")
-    neurons_per_core: PosInt | None = Field(None, description="at most this many neurons per core (default: as "
-                                            "many as the chip's limits allow): more cores, shorter steps")
+    max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(
+        DEFAULT_MAX_PROFILES, description="decay profiles per population (one Lava LIF process each)"
+    )
+    neurons_per_core: PosInt | None = Field(
+        None,
+        description="at most this many neurons per core (default: as "
+        "many as the chip's limits allow): more cores, shorter steps",
+    )
     target: Literal[tuple(TARGETS)] = Field(  # type: ignore[valid-type]  # the registry in hw_models/chip.py
-        "loihi", description="netx: weight exponents 0 only, so the bundle "
-                                             "exports exactly to lava-dl netx (`neuromotif export --format netx`)")
+        "loihi",
+        description="netx: weight exponents 0 only, so the bundle "
+        "exports exactly to lava-dl netx (`neuromotif export --format netx`)",
+    )
 
 
 class SimulateConfig(Section):
@@ -109,8 +140,11 @@ def _format_error(err: dict[str, Any]) -> str:
         parent = _model_at(loc[:-1])
         valid = sorted(parent.model_fields) if parent else []
         close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.5)
-        hint = f"did you mean '{'.'.join(str(p) for p in loc[:-1] + (close[0],))}'?" if close \
+        hint = (
+            f"did you mean '{'.'.join(str(p) for p in loc[:-1] + (close[0],))}'?"
+            if close
             else f"valid keys here: {', '.join(valid)}"
+        )
         return f"unknown key '{key}': {hint}"
     message = err["msg"].removeprefix("Value error, ")
     got = err.get("input")
@@ -189,8 +223,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
-                raise DuplicateKeyError(f"key '{key}' is given twice (line {key_node.start_mark.line + 1}); "
-                                        "keep one")
+                raise DuplicateKeyError(f"key '{key}' is given twice (line {key_node.start_mark.line + 1}); keep one")
             seen.add(key)
         return super().construct_mapping(node, deep)
 
@@ -214,7 +247,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if raw is None:
         return {}
     if not isinstance(raw, dict):
-        raise InputError(f"{path}: a config must be a mapping of sections (data:, model:, ...), got {type(raw).__name__}")
+        raise InputError(
+            f"{path}: a config must be a mapping of sections (data:, model:, ...), got {type(raw).__name__}"
+        )
     return raw
 
 

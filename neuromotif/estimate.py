@@ -8,38 +8,41 @@ copies of every weight (value, gradient, two moments); the compiler about 56 byt
 and add the interpreter with torch (~0.4 GB). A run whose estimate exceeds the memory this
 machine has available is refused with the estimate and the knob to turn.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from neuromotif.core.memory import available_memory
 from neuromotif.config import Config
 from neuromotif.core.errors import InputError
+from neuromotif.core.memory import available_memory
 
-BPTT_BYTES = {"float": 40, "chip": 140}   # per neuron, time step and sample
-ADAM_BYTES_PER_WEIGHT = 16                # float32 value, gradient, two moments
+BPTT_BYTES = {"float": 40, "chip": 140}  # per neuron, time step and sample
+ADAM_BYTES_PER_WEIGHT = 16  # float32 value, gradient, two moments
 COMPILE_BYTES_PER_SYNAPSE = 64
 COMPILE_BYTES_PER_NEURON = 1024
-BASE_BYTES = 400e6                        # Python, numpy, torch
-HEADROOM = 0.9                            # use at most this share of the available memory
+BASE_BYTES = 400e6  # Python, numpy, torch
+HEADROOM = 0.9  # use at most this share of the available memory
 # training work per second, synapse-steps (sample x step x synapse): the quickstart trains 1,222 samples x 60 steps
 # x 124 k synapses in 1.55 s per epoch on the 2-core dev machine (5.9e9); rounded up, so estimates are lower bounds
 SYNAPSE_STEPS_PER_S = 1e10
-SEARCH_ITERATION_EPOCHS = 3                # a search iteration costs about three training epochs
+SEARCH_ITERATION_EPOCHS = 3  # a search iteration costs about three training epochs
 LONG_RUN_S = 7 * 24 * 3600
 
 
 @dataclass(frozen=True)
 class Estimate:
     neurons: int
-    weights: int          # trainable weights (upper bound: every motif position present)
-    synapses: int         # synapses the compiler handles (the same upper bound)
+    weights: int  # trainable weights (upper bound: every motif position present)
+    synapses: int  # synapses the compiler handles (the same upper bound)
     train_bytes: float
     compile_bytes: float
 
     def describe(self) -> str:
-        return (f"{self.neurons:,} neurons, <= {self.synapses:,} synapses; memory: training ~{_gb(self.train_bytes)}, "
-                f"compiling ~{_gb(self.compile_bytes)} (available {_gb(available_memory())})")
+        return (
+            f"{self.neurons:,} neurons, <= {self.synapses:,} synapses; memory: training ~{_gb(self.train_bytes)}, "
+            f"compiling ~{_gb(self.compile_bytes)} (available {_gb(available_memory())})"
+        )
 
 
 def _gb(n: float) -> str:
@@ -61,7 +64,9 @@ def estimate(config: Config, inputs: int, classes: int, steps: int) -> Estimate:
     weights += n_in * classes
     neurons = sum(hidden) + classes
     if config.search.enabled:  # the supernet holds every candidate size
-        weights += sum(n * 3 * size * len(config.search.motif_sizes) for n in hidden for size in config.search.motif_sizes)
+        weights += sum(
+            n * 3 * size * len(config.search.motif_sizes) for n in hidden for size in config.search.motif_sizes
+        )
     precision = "chip" if config.train.qat_epochs else "float"
     bptt = config.train.batch_size * steps * neurons * BPTT_BYTES[precision]
     if config.search.enabled:
@@ -93,8 +98,10 @@ def long_run_warning(config: Config, est: Estimate, steps: int) -> str | None:
         return None
     days = seconds / 86400
     when = f"{days / 365:.3g} years" if days > 365 else f"{days:.0f} days"
-    return (f"this run would train for at least {when} on this kind of machine (train.epochs {config.train.epochs:g}, "
-            f"search.epochs {config.search.epochs}, {est.synapses:,} synapses): lower train.epochs or the network size")
+    return (
+        f"this run would train for at least {when} on this kind of machine (train.epochs {config.train.epochs:g}, "
+        f"search.epochs {config.search.epochs}, {est.synapses:,} synapses): lower train.epochs or the network size"
+    )
 
 
 def check_fits(est: Estimate, stage: str) -> None:
@@ -102,10 +109,15 @@ def check_fits(est: Estimate, stage: str) -> None:
     need = est.train_bytes if stage == "train" else est.compile_bytes
     have = available_memory() * HEADROOM
     if need > have:
-        knob = ("lower train.batch_size, data.timesteps or model.hidden" if stage == "train"
-                else "lower model.hidden or use a sparser architecture (scml with smaller motifs)")
-        raise InputError(f"{stage} would need about {_gb(need)} of memory ({est.neurons:,} neurons, "
-                         f"<= {est.synapses:,} synapses) but {_gb(have)} is available: {knob}")
+        knob = (
+            "lower train.batch_size, data.timesteps or model.hidden"
+            if stage == "train"
+            else "lower model.hidden or use a sparser architecture (scml with smaller motifs)"
+        )
+        raise InputError(
+            f"{stage} would need about {_gb(need)} of memory ({est.neurons:,} neurons, "
+            f"<= {est.synapses:,} synapses) but {_gb(have)} is available: {knob}"
+        )
 
 
 def estimate_for(config: Config) -> Estimate:

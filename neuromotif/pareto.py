@@ -7,6 +7,7 @@ model (its ``report.json``), never from the proxy the training used. Writes ``pa
 (flat rows, the non-dominated ones marked), ``pareto.md`` (linked to each run) and
 ``pareto.png`` (fixed-point accuracy against energy, latency and cores).
 """
+
 from __future__ import annotations
 
 import json
@@ -17,7 +18,6 @@ from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
 from neuromotif.search.settings import OBJECTIVES
 from neuromotif.sweep import Trial, _slug, grid, run_sweep
-
 
 
 def trials(lambdas: list[str]) -> list[Trial]:
@@ -42,8 +42,11 @@ def trials(lambdas: list[str]) -> list[Trial]:
                 points.append((key, weight))
     out = [Trial("accuracy-only", ())]
     for key, weight in dict.fromkeys(points):
-        out.append(Trial(f"{key}-{_slug(repr(weight))}", (f"search.objective.{key}={weight}",
-                                                          f"train.objective.{key}={weight}")))
+        out.append(
+            Trial(
+                f"{key}-{_slug(repr(weight))}", (f"search.objective.{key}={weight}", f"train.objective.{key}={weight}")
+            )
+        )
     return out
 
 
@@ -53,25 +56,38 @@ def non_dominated(rows: list[dict[str, Any]], costs=("energy_uJ", "latency_ms", 
     flags = []
     for a in rows:
         dominated = any(
-            b is not a and b["accuracy_fixed"] >= a["accuracy_fixed"] and all(b[c] <= a[c] for c in costs)
+            b is not a
+            and b["accuracy_fixed"] >= a["accuracy_fixed"]
+            and all(b[c] <= a[c] for c in costs)
             and (b["accuracy_fixed"] > a["accuracy_fixed"] or any(b[c] < a[c] for c in costs))
-            for b in rows)
+            for b in rows
+        )
         flags.append(not dominated)
     return flags
 
 
-def run_pareto(config_path: Path, overrides: list[str], lambdas: list[str], out: Path, executor: str = "local",
-               address: str | None = None, cpus_per_trial: float = 1.0, data_root: Path | None = None,
-               axes: list[str] | None = None) -> list[dict]:
+def run_pareto(
+    config_path: Path,
+    overrides: list[str],
+    lambdas: list[str],
+    out: Path,
+    executor: str = "local",
+    address: str | None = None,
+    cpus_per_trial: float = 1.0,
+    data_root: Path | None = None,
+    axes: list[str] | None = None,
+) -> list[dict]:
     """``axes``: more settings to sweep with every weight (``--grid compile.neurons_per_core=256,64``:
     spreading a layer over more cores is the other way to buy latency)."""
     points = trials(lambdas)
     if axes:
         points = [Trial(f"{w.name}__{g.name}", w.overrides + g.overrides) for w in points for g in grid(axes)]
     rows = run_sweep(config_path, overrides, points, out, executor, address, cpus_per_trial, data_root=data_root)
-    for row, trial, front in zip(rows, points, non_dominated(rows)):
-        row["weights"] = {k.split(".")[-1]: float(v) for k, v in (o.split("=", 1) for o in trial.overrides
-                                                                 if o.startswith("train.objective."))}
+    for row, trial, front in zip(rows, points, non_dominated(rows), strict=True):
+        row["weights"] = {
+            k.split(".")[-1]: float(v)
+            for k, v in (o.split("=", 1) for o in trial.overrides if o.startswith("train.objective."))
+        }
         row["settings"] = {k: v for k, v in (o.split("=", 1) for o in trial.overrides if ".objective." not in o)}
         row["pareto"] = front
     base = rows[0]
@@ -82,30 +98,49 @@ def run_pareto(config_path: Path, overrides: list[str], lambdas: list[str], out:
     from neuromotif.hw_models.reference import blouw_kws
 
     total, parts = blouw_kws()
-    reference = {"name": "Blouw et al. 2019 keyword spotting, Loihi 1", "measured_J": parts["measured_J"],
-                 "our_model_J": total, "cores": parts["cores"]}
+    reference = {
+        "name": "Blouw et al. 2019 keyword spotting, Loihi 1",
+        "measured_J": parts["measured_J"],
+        "our_model_J": total,
+        "cores": parts["cores"],
+    }
     write_outputs(Path(out), rows, reference)
     return rows
 
 
 def write_outputs(out: Path, rows: list[dict[str, Any]], reference: dict[str, Any] | None = None) -> None:
-    flat = [{k: v for k, v in r.items() if not isinstance(v, (dict, list))}
-            | {"weights": r.get("weights", {}), "settings": r.get("settings", {})} for r in rows]
+    flat = [
+        {k: v for k, v in r.items() if not isinstance(v, (dict, list))}
+        | {"weights": r.get("weights", {}), "settings": r.get("settings", {})}
+        for r in rows
+    ]
     atomic_write_text(out / "pareto.json", json.dumps({"points": flat, "reference": reference}, indent=2))
-    lines = ["| # | point | weights | fixed-point accuracy (%) | Δ vs accuracy-only (pts) | µJ / inference | "
-             "× energy | ms / inference | × latency | cores | on the front |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| # | point | weights | fixed-point accuracy (%) | Δ vs accuracy-only (pts) | µJ / inference | "
+        "× energy | ms / inference | × latency | cores | on the front |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for number, r in enumerate(rows, 1):
-        w = ", ".join([f"{k} {v:g}" for k, v in r.get("weights", {}).items()]
-                      + [f"{k.split('.')[-1]} {v}" for k, v in r.get("settings", {}).items()]) or "-"
-        lines.append(f"| {number} | [{r['trial']}]({r['trial']}/report.md) | {w} | {100 * r['accuracy_fixed']:.2f} | "
-                     f"{r['accuracy_vs_accuracy_only_pts']:+.2f} | {r['energy_uJ']:.2f} | "
-                     f"{r['energy_vs_accuracy_only']:.2f} | {r['latency_ms']:.3f} | {r['latency_vs_accuracy_only']:.2f} | "
-                     f"{r['cores']} | {'yes' if r['pareto'] else ''} |")
+        w = (
+            ", ".join(
+                [f"{k} {v:g}" for k, v in r.get("weights", {}).items()]
+                + [f"{k.split('.')[-1]} {v}" for k, v in r.get("settings", {}).items()]
+            )
+            or "-"
+        )
+        lines.append(
+            f"| {number} | [{r['trial']}]({r['trial']}/report.md) | {w} | {100 * r['accuracy_fixed']:.2f} | "
+            f"{r['accuracy_vs_accuracy_only_pts']:+.2f} | {r['energy_uJ']:.2f} | "
+            f"{r['energy_vs_accuracy_only']:.2f} | {r['latency_ms']:.3f} | {r['latency_vs_accuracy_only']:.2f} | "
+            f"{r['cores']} | {'yes' if r['pareto'] else ''} |"
+        )
     if reference:
-        lines += ["", f"Reference: {reference['name']}: measured {reference['measured_J'] * 1e6:.0f} µJ per inference; "
-                  f"our cost model gives {reference['our_model_J'] * 1e6:.0f} µJ for it ({reference['cores']} cores), "
-                  "so the points above sit on the same scale as that published measurement."]
+        lines += [
+            "",
+            f"Reference: {reference['name']}: measured {reference['measured_J'] * 1e6:.0f} µJ per inference; "
+            f"our cost model gives {reference['our_model_J'] * 1e6:.0f} µJ for it ({reference['cores']} cores), "
+            "so the points above sit on the same scale as that published measurement.",
+        ]
     atomic_write_text(out / "pareto.md", "\n".join(lines) + "\n")
     _plot(out, rows)
 
@@ -113,21 +148,27 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], reference: dict[str, An
 def _plot(out: Path, rows: list[dict[str, Any]]) -> None:
     from matplotlib.figure import Figure
 
-    from neuromotif.hw_models.plots import WIDTH
     from neuromotif.core.plotting import save_figure
+    from neuromotif.hw_models.plots import WIDTH
 
     fig = Figure(figsize=(WIDTH, 3.0), layout="constrained")
     axes = fig.subplots(1, 3, sharey=True)
-    for ax, key, label in zip(axes, ("energy_uJ", "latency_ms", "cores"),
-                              ("energy per inference (µJ)", "latency per inference (ms)", "neuro cores")):
+    for ax, key, label in zip(
+        axes,
+        ("energy_uJ", "latency_ms", "cores"),
+        ("energy per inference (µJ)", "latency per inference (ms)", "neuro cores"),
+        strict=True,
+    ):
         front = [r for r in rows if r["pareto"]]
         rest = [r for r in rows if not r["pareto"]]
         ax.scatter([r[key] for r in rest], [100 * r["accuracy_fixed"] for r in rest], c="#999999", label="dominated")
-        ax.scatter([r[key] for r in front], [100 * r["accuracy_fixed"] for r in front], c="#C44E52",
-                   label="non-dominated")
+        ax.scatter(
+            [r[key] for r in front], [100 * r["accuracy_fixed"] for r in front], c="#C44E52", label="non-dominated"
+        )
         for number, r in enumerate(rows, 1):  # numbered as in pareto.md: trial names would not fit
-            ax.annotate(str(number), (r[key], 100 * r["accuracy_fixed"]), fontsize=7, xytext=(3, 3),
-                        textcoords="offset points")
+            ax.annotate(
+                str(number), (r[key], 100 * r["accuracy_fixed"]), fontsize=7, xytext=(3, 3), textcoords="offset points"
+            )
         ax.set(xlabel=label)
     axes[0].set(ylabel="fixed-point accuracy (%)")
     axes[0].legend(fontsize=7)

@@ -5,6 +5,7 @@ Everything is recomputed from what the run directory holds (config, the bundle, 
 report can be rebuilt, e.g. with another cost table (``--set report.cost_table=sana_fe``),
 without simulating again: this module never runs a backend or loads a dataset.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,23 +18,25 @@ from typing import Any
 import numpy as np
 
 from neuromotif.config import Config, dump_config, load_config
-from neuromotif.deploy.bundle import read_bundle
-from neuromotif.deploy.compile import bundle_netlist
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
+from neuromotif.core.versions import package_version
+from neuromotif.deploy.bundle import read_bundle
+from neuromotif.deploy.compile import bundle_netlist
 from neuromotif.report_html import pct as _pct
 from neuromotif.report_html import read_search_rows, render_html
 from neuromotif.simulation import SIM_DIR
-from neuromotif.core.versions import package_version
-
 
 
 def _execution(run_dir: Path, config: Config) -> dict[str, Any]:
     """How torch computed the run: threads, deterministic switch, the micro-batches training used."""
     done = run_dir / "train" / "done.json"
     trained = json.loads(done.read_text()) if done.is_file() else {}
-    return {"threads": config.train.threads, "deterministic": config.train.deterministic,
-            "micro_batches": trained.get("micro_batches")}
+    return {
+        "threads": config.train.threads,
+        "deterministic": config.train.deterministic,
+        "micro_batches": trained.get("micro_batches"),
+    }
 
 
 def report_inputs(run_dir: Path, config: Config) -> dict[str, str | None]:
@@ -41,8 +44,10 @@ def report_inputs(run_dir: Path, config: Config) -> dict[str, str | None]:
     from neuromotif.deploy.bundle import sha256
 
     summary = Path(run_dir) / SIM_DIR / "summary.json"
-    return {"simulation": sha256(summary) if summary.is_file() else None,
-            "config": hashlib.sha256(dump_config(config).encode()).hexdigest()}
+    return {
+        "simulation": sha256(summary) if summary.is_file() else None,
+        "config": hashlib.sha256(dump_config(config).encode()).hexdigest(),
+    }
 
 
 def report_current(run_dir: Path, config: Config) -> dict[str, Any] | None:
@@ -61,11 +66,19 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
 
     run_dir = Path(run_dir)
     sim = run_dir / SIM_DIR
-    for need in ("config.yaml", "bundle/manifest.json", f"{SIM_DIR}/summary.json", f"{SIM_DIR}/predictions.npz",
-                 f"{SIM_DIR}/activity.npz", f"{SIM_DIR}/rasters.npz"):
+    for need in (
+        "config.yaml",
+        "bundle/manifest.json",
+        f"{SIM_DIR}/summary.json",
+        f"{SIM_DIR}/predictions.npz",
+        f"{SIM_DIR}/activity.npz",
+        f"{SIM_DIR}/rasters.npz",
+    ):
         if not (run_dir / need).exists():
-            raise InputError(f"{run_dir} has no {need}: run `neuromotif run CONFIG --out {run_dir}` (or "
-                             f"`neuromotif simulate {run_dir / 'bundle'}`) first")
+            raise InputError(
+                f"{run_dir} has no {need}: run `neuromotif run CONFIG --out {run_dir}` (or "
+                f"`neuromotif simulate {run_dir / 'bundle'}`) first"
+            )
     config = config or load_config(run_dir / "config.yaml")
     bundle = read_bundle(run_dir / "bundle")
     chip = bundle.chip
@@ -78,45 +91,73 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     hidden = [p for p in bundle.neuron_populations if p.name != bundle.output.name]
     div = summary.get("divergence", {})
     report: dict[str, Any] = {
-        "dataset": {"name": config.data.name, "split": summary["split"], "samples": summary["samples"],
-                    "synthetic": bool(bundle.manifest.get("data", {}).get("synthetic", False))},
+        "dataset": {
+            "name": config.data.name,
+            "split": summary["split"],
+            "samples": summary["samples"],
+            "synthetic": bool(bundle.manifest.get("data", {}).get("synthetic", False)),
+        },
         "chip": chip.name,
         "seed": config.seed,
         "inputs": report_inputs(run_dir, config),
         "execution": _execution(run_dir, config),
         "versions": {name: package_version(name) for name in ("neuromotif", "torch", "numpy", "lava-nc")}
         | {"python": platform.python_version()},
-        "accuracy": {**{stage: summary["accuracy"].get(stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
-                     "lava_samples": int(summary.get("lava_samples", 0))},
-        "agreement": {"cpu_vs_lava_spike_mismatches": summary.get("cpu_vs_lava_spike_mismatches"),
-                      "lava_entries_compared": summary.get("lava_entries_compared"),
-                      "lava_spikes": summary.get("lava_spikes"),
-                      "quantized_vs_fixed_prediction_agreement": float((preds["quantized"] == preds["fixed_cpu"]).mean())
-                      if "quantized" in preds else None,
-                      "float_vs_fixed_spike_agreement": div.get("float_vs_fixed_spike_agreement"),
-                      "float_vs_fixed_prediction_agreement": float((preds["float"] == preds["fixed_cpu"]).mean())
-                      if "float" in preds else None,
-                      "per_layer": div.get("layers", {})},
-        "network": {"neurons": int(sum(p.size for p in bundle.neuron_populations)),
-                    "synapses": int(sum(j.weights.nnz for j in bundle.projections)),
-                    "motif_size": hidden[0].motif_size if hidden else None,
-                    "layers": [{"name": p.name, "neurons": p.size, "motif_size": p.motif_size} for p in hidden],
-                    "architecture": bundle.manifest["source"].get("arch_source"),
-                    "inputs": bundle.input.size, "classes": bundle.output.size},
-        "resources": {"cores": placement["cores"], "chips": placement["chips"], "tiles": placement["tiles"],
-                      "totals": placement["totals"], "per_core": placement["per_core"]},
-        "activity": {**{k: v for k, v in cost["activity"].items() if k != "per_core_synops"},
-                     "timesteps": cost["steps"]},
-        "energy": {"per_inference_J": cost["energy"]["per_inference_J"], "breakdown": cost["energy"]["breakdown"],
-                   "routing_by_hops_J": cost["energy"]["routing_by_hops_J"],
-                   "per_core_dynamic_J": cost["energy"]["per_core_J"],
-                   "per_step_dynamic_J": cost["energy"]["per_step_dynamic_J"],
-                   "cost_table": cost["cost_table"], "cost_table_source": cost["cost_table_source"],
-                   "assumption": cost["assumption"]},
-        "latency": {"per_step_s": cost["latency"]["mean_step_s"], "per_step_series_s": cost["latency"]["per_step_s"],
-                    "per_inference_s": cost["latency"]["per_inference_s"], "breakdown_s": cost["latency"]["breakdown_s"],
-                    "model": cost["latency"]["model"],
-                    **({"pipeline": cost["latency"]["pipeline"]} if "pipeline" in cost["latency"] else {})},
+        "accuracy": {
+            **{stage: summary["accuracy"].get(stage) for stage in ("float", "quantized", "fixed_cpu", "lava")},
+            "lava_samples": int(summary.get("lava_samples", 0)),
+        },
+        "agreement": {
+            "cpu_vs_lava_spike_mismatches": summary.get("cpu_vs_lava_spike_mismatches"),
+            "lava_entries_compared": summary.get("lava_entries_compared"),
+            "lava_spikes": summary.get("lava_spikes"),
+            "quantized_vs_fixed_prediction_agreement": float((preds["quantized"] == preds["fixed_cpu"]).mean())
+            if "quantized" in preds
+            else None,
+            "float_vs_fixed_spike_agreement": div.get("float_vs_fixed_spike_agreement"),
+            "float_vs_fixed_prediction_agreement": float((preds["float"] == preds["fixed_cpu"]).mean())
+            if "float" in preds
+            else None,
+            "per_layer": div.get("layers", {}),
+        },
+        "network": {
+            "neurons": int(sum(p.size for p in bundle.neuron_populations)),
+            "synapses": int(sum(j.weights.nnz for j in bundle.projections)),
+            "motif_size": hidden[0].motif_size if hidden else None,
+            "layers": [{"name": p.name, "neurons": p.size, "motif_size": p.motif_size} for p in hidden],
+            "architecture": bundle.manifest["source"].get("arch_source"),
+            "inputs": bundle.input.size,
+            "classes": bundle.output.size,
+        },
+        "resources": {
+            "cores": placement["cores"],
+            "chips": placement["chips"],
+            "tiles": placement["tiles"],
+            "totals": placement["totals"],
+            "per_core": placement["per_core"],
+        },
+        "activity": {
+            **{k: v for k, v in cost["activity"].items() if k != "per_core_synops"},
+            "timesteps": cost["steps"],
+        },
+        "energy": {
+            "per_inference_J": cost["energy"]["per_inference_J"],
+            "breakdown": cost["energy"]["breakdown"],
+            "routing_by_hops_J": cost["energy"]["routing_by_hops_J"],
+            "per_core_dynamic_J": cost["energy"]["per_core_J"],
+            "per_step_dynamic_J": cost["energy"]["per_step_dynamic_J"],
+            "cost_table": cost["cost_table"],
+            "cost_table_source": cost["cost_table_source"],
+            "assumption": cost["assumption"],
+        },
+        "latency": {
+            "per_step_s": cost["latency"]["mean_step_s"],
+            "per_step_series_s": cost["latency"]["per_step_s"],
+            "per_inference_s": cost["latency"]["per_inference_s"],
+            "breakdown_s": cost["latency"]["breakdown_s"],
+            "model": cost["latency"]["model"],
+            **({"pipeline": cost["latency"]["pipeline"]} if "pipeline" in cost["latency"] else {}),
+        },
         "quantization": {k: bundle.manifest["quantization"][k] for k in ("populations", "projections")},
         "overflow": bundle.manifest["overflow"],
         "search": _search_summary(search_rows),
@@ -125,8 +166,10 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     plots = _plots(run_dir, mapping, net, cost, report, rasters, bundle) if config.report.plots else []
     atomic_write_text(run_dir / "report.md", render_markdown(report, run_dir, plots))
     pareto = _read_pareto(run_dir / "pareto.json")
-    atomic_write_text(run_dir / "report.html", render_html(report, run_dir, plots, bundle.manifest["placement"]["limits"],
-                                                           search_rows, pareto))
+    atomic_write_text(
+        run_dir / "report.html",
+        render_html(report, run_dir, plots, bundle.manifest["placement"]["limits"], search_rows, pareto),
+    )
     return report
 
 
@@ -136,8 +179,10 @@ def read_simulation(sim: Path, bundle) -> tuple[dict[str, Any], dict[str, np.nda
     from neuromotif.hw_models.cost import Activity
 
     def damaged(name: str, why: str) -> InputError:
-        return InputError(f"{sim / name} is damaged ({why}): simulate again with `neuromotif simulate "
-                          f"{sim.parent / 'bundle'}` or `neuromotif run`")
+        return InputError(
+            f"{sim / name} is damaged ({why}): simulate again with `neuromotif simulate "
+            f"{sim.parent / 'bundle'}` or `neuromotif run`"
+        )
 
     try:
         summary = json.loads((sim / "summary.json").read_text())
@@ -147,8 +192,10 @@ def read_simulation(sim: Path, bundle) -> tuple[dict[str, Any], dict[str, np.nda
         raise damaged("summary.json", str(exc)) from None
     made_from = (summary.get("inputs") or {}).get("bundle")
     if made_from is not None and made_from != bundle.manifest.get("manifest_sha256"):
-        raise InputError(f"{sim} was simulated from another bundle than {sim.parent / 'bundle'} (recompiled since): "
-                         f"simulate again with `neuromotif simulate {sim.parent / 'bundle'}` or `neuromotif run`")
+        raise InputError(
+            f"{sim} was simulated from another bundle than {sim.parent / 'bundle'} (recompiled since): "
+            f"simulate again with `neuromotif simulate {sim.parent / 'bundle'}` or `neuromotif run`"
+        )
     n_all = sum(p.size for p in bundle.populations)
     try:
         with np.load(sim / "predictions.npz") as z:
@@ -196,27 +243,38 @@ def _read_pareto(path: Path) -> list[dict[str, Any]] | None:
 def _search_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not rows:
         return None
-    return {"iterations": len(rows), "chosen_motif_size": rows[-1]["chosen_motif_size"],
-            "size_probabilities": rows[-1]["size_probabilities"], "final_val_accuracy": rows[-1]["val_accuracy"],
-            "seconds": sum(r["seconds"] for r in rows)}
+    return {
+        "iterations": len(rows),
+        "chosen_motif_size": rows[-1]["chosen_motif_size"],
+        "size_probabilities": rows[-1]["size_probabilities"],
+        "final_val_accuracy": rows[-1]["val_accuracy"],
+        "seconds": sum(r["seconds"] for r in rows),
+    }
 
 
-def _plots(run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, Any],
-           rasters: dict[str, np.ndarray], bundle) -> list[str]:
+def _plots(
+    run_dir: Path, mapping, net, cost: dict[str, Any], report: dict[str, Any], rasters: dict[str, np.ndarray], bundle
+) -> list[str]:
+    from neuromotif.core.plotting import save_figure
     from neuromotif.figures import accuracy_figure, motif_pattern, network_figure, raster_figure
     from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation_figure
-    from neuromotif.core.plotting import save_figure
 
     pops = [(p.name, p.size, p.kind, p.motif_size) for p in bundle.populations]
     projs = [(j.pre, j.post, int(j.weights.nnz)) for j in bundle.projections]
-    motifs = {j.post: motif_pattern(j.weights, bundle.population(j.post).motif_size) for j in bundle.projections
-              if j.pre == j.post and bundle.population(j.post).motif_size > 1}
-    figures = {"network.png": network_figure(pops, projs, motifs),
-               "accuracy.png": accuracy_figure(report["accuracy"]),
-               "energy.png": energy_figure(cost),
-               "utilisation.png": utilisation_figure(mapping),
-               "placement.png": placement_figure(net, mapping, cost["activity"]["per_core_messages"],
-                                                 cost["activity"]["core_to_core_messages"])}
+    motifs = {
+        j.post: motif_pattern(j.weights, bundle.population(j.post).motif_size)
+        for j in bundle.projections
+        if j.pre == j.post and bundle.population(j.post).motif_size > 1
+    }
+    figures = {
+        "network.png": network_figure(pops, projs, motifs),
+        "accuracy.png": accuracy_figure(report["accuracy"]),
+        "energy.png": energy_figure(cost),
+        "utilisation.png": utilisation_figure(mapping),
+        "placement.png": placement_figure(
+            net, mapping, cost["activity"]["per_core_messages"], cost["activity"]["core_to_core_messages"]
+        ),
+    }
     if rasters:
         figures["raster.png"] = raster_figure(rasters, report["dataset"]["split"])
     if "pipeline" in cost["latency"]:
@@ -230,10 +288,16 @@ def _overflow_lines(overflow: dict[str, Any]) -> list[str]:
     if not overflow.get("checked"):
         return [f"Overflow: not checked ({overflow.get('reason')}).", ""]
     if not overflow["warnings"]:
-        return [f"Overflow: none predicted (u and v peaks on {overflow['samples']} training samples stay inside "
-                "the chip's u wrap and v saturation limits).", ""]
-    return ["**Overflow predicted** (from u / v peaks on the training data):", ""] + \
-        [f"- {w}" for w in overflow["warnings"]] + [""]
+        return [
+            f"Overflow: none predicted (u and v peaks on {overflow['samples']} training samples stay inside "
+            "the chip's u wrap and v saturation limits).",
+            "",
+        ]
+    return (
+        ["**Overflow predicted** (from u / v peaks on the training data):", ""]
+        + [f"- {w}" for w in overflow["warnings"]]
+        + [""]
+    )
 
 
 def _critical_path_lines(lat: dict[str, Any]) -> list[str]:
@@ -245,10 +309,14 @@ def _critical_path_lines(lat: dict[str, Any]) -> list[str]:
     parts = ", ".join(f"{name} {count}" for name, count in s["steps_bound_by"].items() if count)
     line = f"Critical path: of {steps} steps, bound by {parts}."
     if s["bounding_core"] is not None:
-        line += (f" Compute-bound steps are led by core {s['bounding_core']} ({s['bounding_core_steps']} steps, its "
-                 f"{s['bounding_pipeline']} pipeline).")
-    line += (f" Busiest mesh link: {s['max_link_messages_per_step']:.1f} messages in one step; barrier "
-             f"{s['barrier_ns']:.0f} ns per step.")
+        line += (
+            f" Compute-bound steps are led by core {s['bounding_core']} ({s['bounding_core_steps']} steps, its "
+            f"{s['bounding_pipeline']} pipeline)."
+        )
+    line += (
+        f" Busiest mesh link: {s['max_link_messages_per_step']:.1f} messages in one step; barrier "
+        f"{s['barrier_ns']:.0f} ns per step."
+    )
     return [line, ""]
 
 
@@ -257,63 +325,101 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
     synthetic = " (synthetic speech)" if r["dataset"]["synthetic"] else ""
     layers = ", ".join(f"{layer['name']} {layer['neurons']}" for layer in net["layers"])
     lines = [
-        f"# neuromotif report: {r['dataset']['name']} on {r['chip']}", "",
+        f"# neuromotif report: {r['dataset']['name']} on {r['chip']}",
+        "",
         f"Network: {net['architecture']}, {net['neurons']} neurons ({layers}; "
-        f"motif size {net['motif_size']}), {net['synapses']:,} synapses, {net['inputs']} inputs, {net['classes']} classes. "
+        f"motif size {net['motif_size']}), {net['synapses']:,} synapses, {net['inputs']} inputs, "
+        f"{net['classes']} classes. "
         f"Dataset {r['dataset']['name']}{synthetic}, {r['dataset']['samples']} {r['dataset']['split']} samples, "
-        f"seed {r['seed']}.", "",
-        "## Accuracy at each precision", "",
-        "| float | quantized | fixed point (CPU) | Lava |", "|---|---|---|---|",
+        f"seed {r['seed']}.",
+        "",
+        "## Accuracy at each precision",
+        "",
+        "| float | quantized | fixed point (CPU) | Lava |",
+        "|---|---|---|---|",
         f"| {_pct(a['float'])} | {_pct(a['quantized'])} | {_pct(a['fixed_cpu'])} | "
-        f"{_pct(a['lava'])} (first {a['lava_samples']} samples) |", "",
+        f"{_pct(a['lava'])} (first {a['lava_samples']} samples) |",
+        "",
         f"CPU vs Lava: **{r['agreement']['cpu_vs_lava_spike_mismatches']} spike mismatches** in "
         f"{r['agreement']['lava_entries_compared'] or 0:,} (sample, step, neuron) entries compared, holding "
-        f"{r['agreement']['lava_spikes'] or 0:,} spikes. \"quantized\" is the torch model in `chip` precision, which "
+        f'{r["agreement"]["lava_spikes"] or 0:,} spikes. "quantized" is the torch model in `chip` precision, which '
         f"computes the fixed point bit for bit: it predicts the same class as the fixed point for "
         f"{_pct(r['agreement']['quantized_vs_fixed_prediction_agreement'])} of samples; float and fixed point for "
-        f"{_pct(r['agreement']['float_vs_fixed_prediction_agreement'])}. Spike agreement per layer:", "",
-        "| layer | float = fixed | quantized = fixed | v RMS (float) | first diverging step |", "|---|---|---|---|---|",
+        f"{_pct(r['agreement']['float_vs_fixed_prediction_agreement'])}. Spike agreement per layer:",
+        "",
+        "| layer | float = fixed | quantized = fixed | v RMS (float) | first diverging step |",
+        "|---|---|---|---|---|",
     ]
     for name, d in r["agreement"]["per_layer"].items():
-        lines.append(f"| {name} | {_pct(d['float_vs_fixed_spike_agreement'])} | "
-                     f"{_pct(d['quantized_vs_fixed_spike_agreement'])} | {d['float_vs_fixed_v_rms']:.4f} | "
-                     f"{d['float_vs_fixed_first_diverging_step']} |")
+        lines.append(
+            f"| {name} | {_pct(d['float_vs_fixed_spike_agreement'])} | "
+            f"{_pct(d['quantized_vs_fixed_spike_agreement'])} | {d['float_vs_fixed_v_rms']:.4f} | "
+            f"{d['float_vs_fixed_first_diverging_step']} |"
+        )
     b = e["breakdown"]
-    lines += ["", "## Energy and latency (model, not a measurement)", "",
-              f"Per inference: **{e['per_inference_J'] * 1e6:.3f} µJ** and **{lat['per_inference_s'] * 1e3:.3f} ms** "
-              f"({r['activity']['timesteps']} steps, mean {lat['per_step_s'] * 1e6:.2f} µs per step).", "",
-              "| synaptic ops | neuron updates | routing | static | total |", "|---|---|---|---|---|",
-              f"| {b['synops'] * 1e6:.4f} µJ | {b['neuron_updates'] * 1e6:.4f} µJ | {b['routing'] * 1e6:.4f} µJ | "
-              f"{b['static'] * 1e6:.4f} µJ | {e['per_inference_J'] * 1e6:.4f} µJ |", "",
-              f"Timing model `{lat['model']}`:", "",
-              "| compute | routing | barrier | total |", "|---|---|---|---|",
-              f"| {lat['breakdown_s']['compute'] * 1e3:.4f} ms | {lat['breakdown_s']['routing'] * 1e3:.4f} ms | "
-              f"{lat['breakdown_s']['barrier'] * 1e3:.4f} ms | {lat['per_inference_s'] * 1e3:.4f} ms |", "",
-              *_critical_path_lines(lat),
-              f"Cost table `{e['cost_table']}`: {e['cost_table_source']}."
-              + (f" Assumption: {e['assumption']}" if e["assumption"] else ""), "",
-              f"Activity per inference: {r['activity']['spikes_per_inference']:.0f} spikes, "
-              f"{r['activity']['synops_per_inference']:.0f} synaptic ops, "
-              f"{r['activity']['input_spikes_per_inference']:.0f} input spikes, "
-              f"{r['activity']['messages_per_inference']:.0f} spike messages (one per spike and destination "
-              f"core; {r['activity']['input_messages_per_inference']:.0f} of them from the host's input spikes, "
-              "counted in the routing energy too).", "",
-              *_overflow_lines(r["overflow"]),
-              "## Resources", "",
-              f"{res['cores']} cores on {res['chips']} chip(s) ({res['tiles']} tiles): "
-              + ", ".join(f"{k} {v:,}" for k, v in res["totals"].items()) + ".", ""]
+    lines += [
+        "",
+        "## Energy and latency (model, not a measurement)",
+        "",
+        f"Per inference: **{e['per_inference_J'] * 1e6:.3f} µJ** and **{lat['per_inference_s'] * 1e3:.3f} ms** "
+        f"({r['activity']['timesteps']} steps, mean {lat['per_step_s'] * 1e6:.2f} µs per step).",
+        "",
+        "| synaptic ops | neuron updates | routing | static | total |",
+        "|---|---|---|---|---|",
+        f"| {b['synops'] * 1e6:.4f} µJ | {b['neuron_updates'] * 1e6:.4f} µJ | {b['routing'] * 1e6:.4f} µJ | "
+        f"{b['static'] * 1e6:.4f} µJ | {e['per_inference_J'] * 1e6:.4f} µJ |",
+        "",
+        f"Timing model `{lat['model']}`:",
+        "",
+        "| compute | routing | barrier | total |",
+        "|---|---|---|---|",
+        f"| {lat['breakdown_s']['compute'] * 1e3:.4f} ms | {lat['breakdown_s']['routing'] * 1e3:.4f} ms | "
+        f"{lat['breakdown_s']['barrier'] * 1e3:.4f} ms | {lat['per_inference_s'] * 1e3:.4f} ms |",
+        "",
+        *_critical_path_lines(lat),
+        f"Cost table `{e['cost_table']}`: {e['cost_table_source']}."
+        + (f" Assumption: {e['assumption']}" if e["assumption"] else ""),
+        "",
+        f"Activity per inference: {r['activity']['spikes_per_inference']:.0f} spikes, "
+        f"{r['activity']['synops_per_inference']:.0f} synaptic ops, "
+        f"{r['activity']['input_spikes_per_inference']:.0f} input spikes, "
+        f"{r['activity']['messages_per_inference']:.0f} spike messages (one per spike and destination "
+        f"core; {r['activity']['input_messages_per_inference']:.0f} of them from the host's input spikes, "
+        "counted in the routing energy too).",
+        "",
+        *_overflow_lines(r["overflow"]),
+        "## Resources",
+        "",
+        f"{res['cores']} cores on {res['chips']} chip(s) ({res['tiles']} tiles): "
+        + ", ".join(f"{k} {v:,}" for k, v in res["totals"].items())
+        + ".",
+        "",
+    ]
     if r["search"]:
         s = r["search"]
-        lines += ["## Search", "", f"HRMAS, {s['iterations']} iterations ({s['seconds']:.0f} s): motif size "
-                  f"{s['chosen_motif_size']} (probabilities {s['size_probabilities']}), supernet validation accuracy "
-                  f"{_pct(s['final_val_accuracy'])}. Plots: `search/motif_types.png`, `search/search_history.png`.", ""]
+        lines += [
+            "## Search",
+            "",
+            f"HRMAS, {s['iterations']} iterations ({s['seconds']:.0f} s): motif size "
+            f"{s['chosen_motif_size']} (probabilities {s['size_probabilities']}), supernet validation accuracy "
+            f"{_pct(s['final_val_accuracy'])}. Plots: `search/motif_types.png`, `search/search_history.png`.",
+            "",
+        ]
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]
-    lines += ["The same report as one self-contained page, with the search history, the quantization and "
-              "divergence tables and every core's design-rule headroom: [report.html](report.html).", "",
-              "## Reproduce", "", "```bash", f"neuromotif run {run_dir}/config.yaml --out {run_dir} --force", "```", "",
-              "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + ". "
-              f"Torch threads: {r['execution']['threads']} (deterministic algorithms "
-              f"{'on' if r['execution']['deterministic'] else 'off'}), training micro-batches per batch: "
-              f"{r['execution']['micro_batches'] or 'not recorded'}."]
+    lines += [
+        "The same report as one self-contained page, with the search history, the quantization and "
+        "divergence tables and every core's design-rule headroom: [report.html](report.html).",
+        "",
+        "## Reproduce",
+        "",
+        "```bash",
+        f"neuromotif run {run_dir}/config.yaml --out {run_dir} --force",
+        "```",
+        "",
+        "Versions: " + ", ".join(f"{k} {v}" for k, v in r["versions"].items() if v) + ". "
+        f"Torch threads: {r['execution']['threads']} (deterministic algorithms "
+        f"{'on' if r['execution']['deterministic'] else 'off'}), training micro-batches per batch: "
+        f"{r['execution']['micro_batches'] or 'not recorded'}.",
+    ]
     return "\n".join(lines) + "\n"

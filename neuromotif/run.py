@@ -4,6 +4,7 @@ Every stage leaves its result in the run directory and is skipped when that resu
 there and current, so an interrupted run resumes (search and training resume mid-way from
 their checkpoints); ``force`` starts over.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,15 @@ from neuromotif.config import Config
 from neuromotif.core.errors import InputError
 from neuromotif.core.progress import note
 from neuromotif.simulation import SIM_DIR, simulate_bundle, simulation_current, simulation_inputs
-from neuromotif.stages import (compile_checkpoint, join_group, main_process, prepare_run_dir, search_stage,
-                               stage_done, train_model)
+from neuromotif.stages import (
+    compile_checkpoint,
+    join_group,
+    main_process,
+    prepare_run_dir,
+    search_stage,
+    stage_done,
+    train_model,
+)
 
 
 def _search_done(out: Path) -> bool:
@@ -82,11 +90,21 @@ def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, An
         note("[3/5] compile: done already")
     else:
         note(f"[3/5] compile for {config.compile.chip}" + (f" ({stale})" if (out / "bundle").exists() else ""))
-        compile_checkpoint(out / "model.pt", config.compile.chip, out / "bundle", config.compile.max_profiles,
-                           config.compile.neurons_per_core, config.compile.target)
+        compile_checkpoint(
+            out / "model.pt",
+            config.compile.chip,
+            out / "bundle",
+            config.compile.max_profiles,
+            config.compile.neurons_per_core,
+            config.compile.target,
+        )
     s = config.simulate
-    settings = {"split": s.split, "samples": s.samples, "lava_samples": s.lava_samples,
-                "divergence_samples": s.divergence_samples}
+    settings = {
+        "split": s.split,
+        "samples": s.samples,
+        "lava_samples": s.lava_samples,
+        "divergence_samples": s.divergence_samples,
+    }
     if simulation_current(out / SIM_DIR, simulation_inputs(out / "bundle", config, **settings)):
         note("[4/5] simulate: done already")
     else:

@@ -15,6 +15,7 @@ component and time per step. SANA-FE models one Loihi 1 chip (8 x 4 tiles of 4 c
 placement must fit one chip; a Loihi 2 bundle is timed with Loihi 1's constants on both sides
 (the check compares models, not chips).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
+from neuromotif.core.errors import InputError
 from neuromotif.deploy.backends import make_backend
 from neuromotif.deploy.backends.sanafe import require_sanafe
-from neuromotif.core.errors import InputError
 
 COST_TABLE = "sana_fe"
 
@@ -35,9 +36,9 @@ def _activity(bundle, net, x: np.ndarray, rasters: dict[str, np.ndarray], active
 
     offsets = net.offsets()
     spikes = np.zeros((x.shape[0], net.n_neurons))
-    spikes[:, offsets[bundle.input.name]:offsets[bundle.input.name] + bundle.input.size] = x
+    spikes[:, offsets[bundle.input.name] : offsets[bundle.input.name] + bundle.input.size] = x
     for name, r in rasters.items():
-        spikes[:, offsets[name]:offsets[name] + r.shape[1]] = r
+        spikes[:, offsets[name] : offsets[name] + r.shape[1]] = r
     return Activity(spikes, np.asarray(active, np.float64), 1)
 
 
@@ -58,13 +59,18 @@ def model_on(bundle, net, placement, activity) -> dict[str, Any]:
     spike_out = counted["spikes_per_inference"] * table.spike_out.energy_pj * 1e-12  # ours: routing; SANA-FE: soma
     offsets = net.offsets()
     return {
-        "spikes": {p.name: int(spikes[:, offsets[p.name]:offsets[p.name] + p.size].sum()) for p in bundle.populations},
+        "spikes": {
+            p.name: int(spikes[:, offsets[p.name] : offsets[p.name] + p.size].sum()) for p in bundle.populations
+        },
         "neuron_updates": int(round(counted["active_updates_per_inference"])),
         "synaptic_events": int(round(counted["synops_per_inference"])),
         "messages": int(round(counted["messages_per_inference"])),
         "hops": int(round(float(spikes.sum(0) @ (routes.hops_ew + routes.hops_ns)))),
-        "energy_J": {"synapse": e["synops"], "soma": e["neuron_updates"] + spike_out,
-                     "network": e["routing"] - spike_out},
+        "energy_J": {
+            "synapse": e["synops"],
+            "soma": e["neuron_updates"] + spike_out,
+            "network": e["routing"] - spike_out,
+        },
         "per_step_s": pipeline["latency"]["per_step_s"],
         "per_step_analytic_s": analytic["latency"]["per_step_s"],
         "critical_path": pipeline["latency"]["pipeline"]["summary"],
@@ -88,30 +94,45 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     net = bundle_netlist(bundle)
     ours = model_on(bundle, net, placement, _activity(bundle, net, x, theirs["rasters"], run.activity_active))
     events = {f"spikes {name}": (ours["spikes"][name], theirs["spikes"][name]) for name in ours["spikes"]}
-    events |= {key.replace("_", " "): (ours[key], theirs[key])
-               for key in ("neuron_updates", "synaptic_events", "messages", "hops")}
+    events |= {
+        key.replace("_", " "): (ours[key], theirs[key])
+        for key in ("neuron_updates", "synaptic_events", "messages", "hops")
+    }
     t_ours, t_theirs = np.asarray(ours["per_step_s"]), np.asarray(theirs["per_step_s"])
     t_analytic = np.asarray(ours["per_step_analytic_s"])
     return {
         "steps": int(x.shape[0]),
         "cores": len(placement.cores),
         "tiles": int(placement.n_tiles),
-        "dynamics": {"spike_mismatches": spike_mismatches,
-                     "entries": int(sum(theirs["rasters"][n].size for n in names)),
-                     "our_spikes": int(sum(run.spikes[n][0].sum() for n in names)),
-                     "sanafe_spikes": int(sum(theirs["rasters"][n].sum() for n in names))},
+        "dynamics": {
+            "spike_mismatches": spike_mismatches,
+            "entries": int(sum(theirs["rasters"][n].size for n in names)),
+            "our_spikes": int(sum(run.spikes[n][0].sum() for n in names)),
+            "sanafe_spikes": int(sum(theirs["rasters"][n].sum() for n in names)),
+        },
         "events": {k: {"ours": int(a), "sanafe": int(b), "equal": int(a) == int(b)} for k, (a, b) in events.items()},
         "events_equal": all(int(a) == int(b) for k, (a, b) in events.items() if k != "neuron updates"),
-        "energy_J": {k: {"ours": ours["energy_J"][k], "sanafe": theirs["energy_J"][k],
-                         "ratio": ours["energy_J"][k] / theirs["energy_J"][k] if theirs["energy_J"][k] else None}
-                     for k in ("synapse", "soma", "network")},
-        "time": {"ours_pipeline_s": float(t_ours.sum()), "ours_analytic_s": float(t_analytic.sum()),
-                 "sanafe_s": float(t_theirs.sum()),
-                 "pipeline_ratio": float(t_ours.sum() / t_theirs.sum()),
-                 "analytic_ratio": float(t_analytic.sum() / t_theirs.sum()),
-                 "per_step_ratio_range": [float((t_ours / t_theirs).min()), float((t_ours / t_theirs).max())]},
-        "per_step_s": {"ours_pipeline": t_ours.tolist(), "ours_analytic": t_analytic.tolist(),
-                       "sanafe": t_theirs.tolist()},
+        "energy_J": {
+            k: {
+                "ours": ours["energy_J"][k],
+                "sanafe": theirs["energy_J"][k],
+                "ratio": ours["energy_J"][k] / theirs["energy_J"][k] if theirs["energy_J"][k] else None,
+            }
+            for k in ("synapse", "soma", "network")
+        },
+        "time": {
+            "ours_pipeline_s": float(t_ours.sum()),
+            "ours_analytic_s": float(t_analytic.sum()),
+            "sanafe_s": float(t_theirs.sum()),
+            "pipeline_ratio": float(t_ours.sum() / t_theirs.sum()),
+            "analytic_ratio": float(t_analytic.sum() / t_theirs.sum()),
+            "per_step_ratio_range": [float((t_ours / t_theirs).min()), float((t_ours / t_theirs).max())],
+        },
+        "per_step_s": {
+            "ours_pipeline": t_ours.tolist(),
+            "ours_analytic": t_analytic.tolist(),
+            "sanafe": t_theirs.tolist(),
+        },
         "critical_path": ours["critical_path"],
     }
 
@@ -137,8 +158,10 @@ def crosscheck_run(run_dir: Path, sample: int = 0) -> dict[str, Any]:
     try:
         split = json.loads((run_dir / "simulation" / "summary.json").read_text())["split"]
     except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
-        raise InputError(f"{run_dir / 'simulation' / 'summary.json'} is damaged ({type(exc).__name__}): simulate "
-                         f"again with `neuromotif simulate {run_dir / 'bundle'}` or `neuromotif run`") from None
+        raise InputError(
+            f"{run_dir / 'simulation' / 'summary.json'} is damaged ({type(exc).__name__}): simulate "
+            f"again with `neuromotif simulate {run_dir / 'bundle'}` or `neuromotif run`"
+        ) from None
     part = load_dataset(config.data, config.seed).split(split)
     if not 0 <= sample < len(part):
         raise InputError(f"--sample {sample} is outside the {split} split's {len(part)} samples")
@@ -149,10 +172,14 @@ def crosscheck_run(run_dir: Path, sample: int = 0) -> dict[str, Any]:
 def render(result: dict[str, Any]) -> str:
     """The side-by-side table as plain text (markdown)."""
     d = result["dynamics"]
-    lines = [f"SANA-FE cross-check: {result['steps']} steps, {result['cores']} cores on {result['tiles']} tiles",
-             f"dynamics: {d['spike_mismatches']} of {d['entries']} spike entries differ (ours {d['our_spikes']}, "
-             f"SANA-FE {d['sanafe_spikes']} spikes); the models below run on SANA-FE's spikes",
-             "", "| quantity | ours | SANA-FE | |", "|---|---:|---:|---|"]
+    lines = [
+        f"SANA-FE cross-check: {result['steps']} steps, {result['cores']} cores on {result['tiles']} tiles",
+        f"dynamics: {d['spike_mismatches']} of {d['entries']} spike entries differ (ours {d['our_spikes']}, "
+        f"SANA-FE {d['sanafe_spikes']} spikes); the models below run on SANA-FE's spikes",
+        "",
+        "| quantity | ours | SANA-FE | |",
+        "|---|---:|---:|---|",
+    ]
     for name, row in result["events"].items():
         verdict = "equal" if row["equal"] else ("each side's own dynamics" if name == "neuron updates" else "DIFFERENT")
         lines.append(f"| {name} | {row['ours']} | {row['sanafe']} | {verdict} |")
@@ -160,8 +187,12 @@ def render(result: dict[str, Any]) -> str:
         ratio = f"x{row['ratio']:.3f}" if row["ratio"] is not None else ""
         lines.append(f"| energy {name} (uJ) | {row['ours'] * 1e6:.4f} | {row['sanafe'] * 1e6:.4f} | {ratio} |")
     t = result["time"]
-    lines.append(f"| time, pipeline (us) | {t['ours_pipeline_s'] * 1e6:.2f} | {t['sanafe_s'] * 1e6:.2f} | "
-                 f"x{t['pipeline_ratio']:.3f} (steps x{t['per_step_ratio_range'][0]:.2f}..x{t['per_step_ratio_range'][1]:.2f}) |")
-    lines.append(f"| time, analytic (us) | {t['ours_analytic_s'] * 1e6:.2f} | {t['sanafe_s'] * 1e6:.2f} | "
-                 f"x{t['analytic_ratio']:.3f} |")
+    lines.append(
+        f"| time, pipeline (us) | {t['ours_pipeline_s'] * 1e6:.2f} | {t['sanafe_s'] * 1e6:.2f} | "
+        f"x{t['pipeline_ratio']:.3f} (steps x{t['per_step_ratio_range'][0]:.2f}..x{t['per_step_ratio_range'][1]:.2f}) |"
+    )
+    lines.append(
+        f"| time, analytic (us) | {t['ours_analytic_s'] * 1e6:.2f} | {t['sanafe_s'] * 1e6:.2f} | "
+        f"x{t['analytic_ratio']:.3f} |"
+    )
     return "\n".join(lines)

@@ -15,6 +15,7 @@ layer divergence, and one sample's rasters; it writes them to ``out`` (``simulat
 
 ``neuromotif report`` reads only these files: it never simulates.
 """
+
 from __future__ import annotations
 
 import json
@@ -24,10 +25,10 @@ from typing import Any
 import numpy as np
 
 from neuromotif.config import Config
-from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_save_npz, atomic_write_text
 from neuromotif.core.progress import note
+from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
 
 SIM_DIR = "simulation"
 CPU_CHUNK = 1024
@@ -40,8 +41,10 @@ def dataset_of(bundle, data_root: Path | None = None, seed: int | None = None):
 
     text = bundle.manifest.get("config")
     if not text:
-        raise InputError("the bundle records no training config, so its dataset is unknown: "
-                         "simulate a bundle compiled from a neuromotif model.pt")
+        raise InputError(
+            "the bundle records no training config, so its dataset is unknown: "
+            "simulate a bundle compiled from a neuromotif model.pt"
+        )
     cfg = saved_config(text, "bundle config", data_root)
     return load_dataset(cfg.data, cfg.seed if seed is None else seed), cfg
 
@@ -73,16 +76,23 @@ def simulation_inputs(bundle_dir: Path, config: Config, **settings: Any) -> dict
         manifest = json.loads((Path(bundle_dir) / "manifest.json").read_text())
     except (OSError, ValueError):
         return {"bundle": None}
-    return {"bundle": manifest.get("manifest_sha256"), "model": manifest.get("source", {}).get("sha256"),
-            "data": config.data.model_dump(mode="json", exclude={"cache_dir"}), "seed": config.seed,
-            "threads": config.train.threads, **settings}
+    return {
+        "bundle": manifest.get("manifest_sha256"),
+        "model": manifest.get("source", {}).get("sha256"),
+        "data": config.data.model_dump(mode="json", exclude={"cache_dir"}),
+        "seed": config.seed,
+        "threads": config.train.threads,
+        **settings,
+    }
 
 
 def simulation_current(sim_dir: Path, inputs: dict[str, Any]) -> bool:
     """Is ``sim_dir`` a finished simulation of exactly ``inputs``? (summary.json is written last.)"""
     try:
-        return inputs.get("bundle") is not None and \
-            json.loads((Path(sim_dir) / "summary.json").read_text()).get("inputs") == inputs
+        return (
+            inputs.get("bundle") is not None
+            and json.loads((Path(sim_dir) / "summary.json").read_text()).get("inputs") == inputs
+        )
     except (OSError, ValueError):
         return False
 
@@ -106,15 +116,27 @@ def _torch_stages(model, split, n_div: int, names: list[str], train) -> tuple[di
             for stage, precision in STAGES.items():
                 model.set_precision(precision)
                 out = model(x, record=True)["trace"]
-                traces[stage] = {name: (o["spikes"].numpy(), o["v"].numpy()) for name, o in zip(names, out)}
+                traces[stage] = {
+                    name: (o["spikes"].numpy(), o["v"].numpy()) for name, o in zip(names, out, strict=True)
+                }
         model.set_precision("float")
     return preds, traces
 
 
-def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples: int | None = None,
-                    lava_samples: int = 0, timeout_s: float = DEFAULT_TIMEOUT_S, divergence_samples: int = 0,
-                    config: Config | None = None, data_root: Path | None = None, backend: str = "cpu",
-                    device: str = "cpu") -> dict[str, Any]:
+def simulate_bundle(
+    bundle_dir: Path,
+    out: Path,
+    *,
+    split: str = "test",
+    samples: int | None = None,
+    lava_samples: int = 0,
+    timeout_s: float = DEFAULT_TIMEOUT_S,
+    divergence_samples: int = 0,
+    config: Config | None = None,
+    data_root: Path | None = None,
+    backend: str = "cpu",
+    device: str = "cpu",
+) -> dict[str, Any]:
     """Simulate ``bundle_dir`` on ``split`` (first ``samples``; all when None) and write ``out``.
 
     ``backend``: what runs the fixed point over the split: ``cpu`` (numpy) or ``torch`` (on
@@ -141,8 +163,14 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     names = [p.name for p in bundle.neuron_populations]
     preds: dict[str, np.ndarray] = {"labels": part.labels}
     summary: dict[str, Any] = {"split": split, "samples": n}
-    inputs = simulation_inputs(bundle_dir, config, split=split, samples=samples, lava_samples=lava_samples,
-                               divergence_samples=divergence_samples)
+    inputs = simulation_inputs(
+        bundle_dir,
+        config,
+        split=split,
+        samples=samples,
+        lava_samples=lava_samples,
+        divergence_samples=divergence_samples,
+    )
 
     model_path = source_model_path(Path(bundle_dir), bundle.manifest)
     lava_n = min(lava_samples, n)
@@ -154,8 +182,12 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
     fixed, act_s, act_a, seconds, first_run = [], 0.0, 0.0, 0.0, None
     for start in [0, *range(head, n, CPU_CHUNK)] if n else []:
         stop = head if start == 0 else min(start + CPU_CHUNK, n)
-        r = engine.run(part.spikes(np.arange(start, stop)), activity=True,
-                    record=tuple(names) if start == 0 else (), record_v=start == 0 and n_div > 0)
+        r = engine.run(
+            part.spikes(np.arange(start, stop)),
+            activity=True,
+            record=tuple(names) if start == 0 else (),
+            record_v=start == 0 and n_div > 0,
+        )
         first_run = r if start == 0 else first_run
         fixed.append(predict(r.counts))
         act_s, act_a, seconds = act_s + r.activity_spikes, act_a + r.activity_active, seconds + r.seconds
@@ -171,14 +203,16 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
         lava = make_backend("lava", bundle, timeout_s=timeout_s).run(x, record=tuple(names))
         ref = {k: v[:lava_n] for k, v in first_run.spikes.items()}
         preds["lava"] = predict(lava.counts)
-        summary.update(lava_seconds=lava.seconds, cpu_vs_lava_spike_mismatches=spike_mismatches(ref, lava.spikes),
-                       lava_entries_compared=int(sum(v.size for v in ref.values())),
-                       lava_spikes=int(sum(v.sum() for v in ref.values())))
+        summary.update(
+            lava_seconds=lava.seconds,
+            cpu_vs_lava_spike_mismatches=spike_mismatches(ref, lava.spikes),
+            lava_entries_compared=int(sum(v.size for v in ref.values())),
+            lava_spikes=int(sum(v.sum() for v in ref.values())),
+        )
 
     summary["model"] = str(model_path) if model_path else None
     if model_path is None:
-        note("simulate: the bundle's model.pt was not found (or changed since compiling): "
-             "no float / quantized stages")
+        note("simulate: the bundle's model.pt was not found (or changed since compiling): no float / quantized stages")
     else:
         from neuromotif.search.train import load_model
 
@@ -189,8 +223,9 @@ def simulate_bundle(bundle_dir: Path, out: Path, *, split: str = "test", samples
         if n_div:
             summary["divergence"] = divergence(traces, bundle, first_run.head(n_div))
 
-    summary["accuracy"] = {k: float((v == part.labels[: len(v)]).mean()) if len(v) else None
-                           for k, v in preds.items() if k != "labels"}
+    summary["accuracy"] = {
+        k: float((v == part.labels[: len(v)]).mean()) if len(v) else None for k, v in preds.items() if k != "labels"
+    }
     out = Path(out)
     atomic_save_npz(out / "predictions.npz", **preds)
     atomic_save_npz(out / "activity.npz", spikes=act_s, active=act_a, samples=np.int64(n))

@@ -4,6 +4,7 @@ them; each CLI verb calls one.
 A run directory is resumable: the saved ``config.yaml`` must match the config asked for,
 unless ``force``. Torch and the search package are imported inside the stages that need them.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,9 +19,23 @@ from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
 from neuromotif.core.progress import note, warn
 
-RUN_OUTPUTS = ("model.pt", "train", "config.yaml", "search", "bundle", "simulation", "report.json", "report.md",
-               "report.html", "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png",
-               "network.png")
+RUN_OUTPUTS = (
+    "model.pt",
+    "train",
+    "config.yaml",
+    "search",
+    "bundle",
+    "simulation",
+    "report.json",
+    "report.md",
+    "report.html",
+    "raster.png",
+    "accuracy.png",
+    "energy.png",
+    "utilisation.png",
+    "placement.png",
+    "network.png",
+)
 
 
 LOCK_NAME = ".lock"
@@ -138,11 +153,15 @@ def _prepare_run_dir(out: Path, config: Config, force: bool) -> None:
         blocking = [c for c in changed if not c.startswith(LATER_STAGE_KEYS)]
         if blocking:
             shown = ", ".join(blocking[:3]) + (f" and {len(blocking) - 3} more" if len(blocking) > 3 else "")
-            raise InputError(f"{out} holds a run with a different config ({saved}: {shown}); use --force to "
-                             "start over or choose another --out")
+            raise InputError(
+                f"{out} holds a run with a different config ({saved}: {shown}); use --force to "
+                "start over or choose another --out"
+            )
         if changed:
-            note(f"{out}: the config changed only in settings of later stages ({', '.join(changed[:3])}); "
-                 "search and training are kept, and what those settings feed is recomputed")
+            note(
+                f"{out}: the config changed only in settings of later stages ({', '.join(changed[:3])}); "
+                "search and training are kept, and what those settings feed is recomputed"
+            )
     save_config(config, saved)
 
 
@@ -182,11 +201,20 @@ def architecture(config: Config, info, arch_file: Path | None):
     if path is not None:
         arch = ArchSpec.load(Path(path))
         if (arch.inputs, arch.classes) != (info.channels, info.classes):
-            raise InputError(f"{path}: architecture has {arch.inputs} inputs / {arch.classes} classes but dataset "
-                             f"{info.name} has {info.channels} / {info.classes}")
+            raise InputError(
+                f"{path}: architecture has {arch.inputs} inputs / {arch.classes} classes but dataset "
+                f"{info.name} has {info.channels} / {info.classes}"
+            )
         return arch
-    return build_arch(config.model.kind, config.model.hidden, config.model.motif_size, info.channels,
-                      info.classes, config.model.neuron.params(), seed=config.seed)
+    return build_arch(
+        config.model.kind,
+        config.model.hidden,
+        config.model.motif_size,
+        info.channels,
+        info.classes,
+        config.model.neuron.params(),
+        seed=config.seed,
+    )
 
 
 DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
@@ -206,8 +234,9 @@ def preflight(config: Config, arch_file: Path | None = None):
     for table in {config.report.cost_table, config.search.objective.cost_table, config.train.objective.cost_table}:
         chip.cost_table(table)
     if not DEVICE.match(config.train.device):
-        raise InputError(f"train.device {config.train.device!r} is not a device neuromotif runs on: use cpu, cuda "
-                         "or cuda:N")
+        raise InputError(
+            f"train.device {config.train.device!r} is not a device neuromotif runs on: use cpu, cuda or cuda:N"
+        )
     if config.train.device.startswith("cuda"):
         from neuromotif.search.train import resolve_device
 
@@ -264,20 +293,25 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     if config.train.objective.active:
         from neuromotif.search.cost_proxy import rsnn_proxy
 
-        cost = rsnn_proxy(model, config.compile.chip, config.train.objective.cost_table,
-                          config.compile.neurons_per_core)[1]
+        cost = rsnn_proxy(
+            model, config.compile.chip, config.train.objective.cost_table, config.compile.neurons_per_core
+        )[1]
     trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window, cost=cost)
     summary = trainer.fit(resume=True)
     best = trainer.best_model()
-    metrics = {**summary,
-               "test_accuracy_float": evaluate(best, data.test, trainer.device, "float")["accuracy"],
-               "test_accuracy_quantized": evaluate(best, data.test, trainer.device, "chip")["accuracy"],
-               "neurons": sum(s.neurons for s in arch.layers), "arch_source": arch.source,
-               "micro_batches": trainer.micro}
+    metrics = {
+        **summary,
+        "test_accuracy_float": evaluate(best, data.test, trainer.device, "float")["accuracy"],
+        "test_accuracy_quantized": evaluate(best, data.test, trainer.device, "chip")["accuracy"],
+        "neurons": sum(s.neurons for s in arch.layers),
+        "arch_source": arch.source,
+        "micro_batches": trainer.micro,
+    }
     ranges = record_state_ranges(best, data.train, trainer.device)  # the compiler predicts overflow from them
     save_model(out / "model.pt", best, dump_config(config), data, metrics, trainer.history, ranges)
-    mark_done(out / "train", epochs=trainer.epoch, model="model.pt", micro_batches=trainer.micro,
-              threads=config.train.threads)
+    mark_done(
+        out / "train", epochs=trainer.epoch, model="model.pt", micro_batches=trainer.micro, threads=config.train.threads
+    )
     return metrics
 
 
@@ -287,22 +321,29 @@ def resolve_model_path(source: Path) -> Path:
     source = Path(source)
     path = source / "model.pt" if source.is_dir() else source
     if not path.is_file():
-        raise InputError(f"no model to compile at {source}: give a model.pt or a run directory containing one "
-                         "(train one with `neuromotif train`)")
+        raise InputError(
+            f"no model to compile at {source}: give a model.pt or a run directory containing one "
+            "(train one with `neuromotif train`)"
+        )
     return path.resolve()
 
 
-def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profiles: int | None = None,
-                       neurons_per_core: int | None = None, target: str | None = None):
+def compile_checkpoint(
+    source: Path,
+    chip_name: str | None,
+    out: Path,
+    max_profiles: int | None = None,
+    neurons_per_core: int | None = None,
+    target: str | None = None,
+):
     """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
     the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
     when it was trained). Prints the overflow warnings. Returns (bundle, mapping)."""
     from neuromotif.deploy.bundle import sha256
     from neuromotif.deploy.compile import compile_network
+    from neuromotif.estimate import Estimate, check_fits, compile_bytes
     from neuromotif.search.export import to_float_network
     from neuromotif.search.train import load_model
-
-    from neuromotif.estimate import Estimate, check_fits, compile_bytes
 
     model_path = resolve_model_path(source)
     model, payload = load_model(model_path)
@@ -313,26 +354,50 @@ def compile_checkpoint(source: Path, chip_name: str | None, out: Path, max_profi
     saved = trained.compile
     chip_name = chip_name or saved.chip
     data = payload.get("data", {})
-    metadata = {"source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
-                "timesteps": data.get("timesteps"), "data": data, "config": payload.get("config"),
-                "state_ranges": payload.get("state_ranges")}
+    metadata = {
+        "source": {"checkpoint": str(model_path), "sha256": sha256(model_path)},
+        "timesteps": data.get("timesteps"),
+        "data": data,
+        "config": payload.get("config"),
+        "state_ranges": payload.get("state_ranges"),
+    }
     if neurons_per_core is None:
         neurons_per_core = saved.neurons_per_core
-    bundle, mapping = compile_network(to_float_network(model), chip_name, out, max_profiles or model.max_profiles,
-                                      metadata, neurons_per_core, target or saved.target)
+    bundle, mapping = compile_network(
+        to_float_network(model),
+        chip_name,
+        out,
+        max_profiles or model.max_profiles,
+        metadata,
+        neurons_per_core,
+        target or saved.target,
+    )
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     if trained.train.qat_epochs and model.numeric is not None and bundle.numeric != model.numeric:
-        changed = ", ".join(f"{k} {getattr(model.numeric, k)} -> {getattr(bundle.numeric, k)}"
-                            for k in vars(model.numeric) if getattr(model.numeric, k) != getattr(bundle.numeric, k))
-        warn(f"the model was trained with quantization-aware epochs for another number format ({changed}); what QAT "
-             f"learned does not carry over: retrain it with --set compile.chip={chip_name} to keep its accuracy")
+        changed = ", ".join(
+            f"{k} {getattr(model.numeric, k)} -> {getattr(bundle.numeric, k)}"
+            for k in vars(model.numeric)
+            if getattr(model.numeric, k) != getattr(bundle.numeric, k)
+        )
+        warn(
+            f"the model was trained with quantization-aware epochs for another number format ({changed}); what QAT "
+            f"learned does not carry over: retrain it with --set compile.chip={chip_name} to keep its accuracy"
+        )
     return bundle, mapping
 
 
-def compile_nir(source: Path, chip_name: str | None, out: Path, max_profiles: int | None, dt: float | None,
-                data_name: str | None, data_root: Path | None = None, neurons_per_core: int | None = None,
-                target: str = "loihi"):
+def compile_nir(
+    source: Path,
+    chip_name: str | None,
+    out: Path,
+    max_profiles: int | None,
+    dt: float | None,
+    data_name: str | None,
+    data_root: Path | None = None,
+    neurons_per_core: int | None = None,
+    target: str = "loihi",
+):
     """A NIR graph -> float network (``deploy.nir_import``) -> bundle. ``data_name``: the dataset
     `simulate` and `report` will run it on (recorded in the bundle). Returns (bundle, import report)."""
     from dataclasses import asdict
@@ -340,25 +405,30 @@ def compile_nir(source: Path, chip_name: str | None, out: Path, max_profiles: in
     from neuromotif.config import load_config
     from neuromotif.deploy.bundle import sha256
     from neuromotif.deploy.compile import compile_network
-    from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
     from neuromotif.deploy.nir_import import nir_to_float_network, read_nir_graph
+    from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
     from neuromotif.hw_models.chip import DEFAULT_CHIP
 
     graph = read_nir_graph(source)
     net, report = nir_to_float_network(graph, dt, source=f"nir ({Path(source).name})")
-    metadata: dict = {"source": {"checkpoint": None, "nir": str(Path(source).resolve()), "sha256": sha256(source)},
-                      "nir_import": {"dt": report.dt, "approximations": report.items}}
+    metadata: dict = {
+        "source": {"checkpoint": None, "nir": str(Path(source).resolve()), "sha256": sha256(source)},
+        "nir_import": {"dt": report.dt, "approximations": report.items},
+    }
     if data_name is not None:
         from neuromotif.search.data import dataset_info
 
         config = load_config(None, [f"data.name={data_name}", *([f"data.root={data_root}"] if data_root else [])])
         info = dataset_info(config.data)
         if info.channels != net.population(net.input).size:
-            raise InputError(f"--data {data_name}: the dataset has {info.channels} input channels, the NIR graph's "
-                             f"Input has {net.population(net.input).size}; pick the dataset it was trained on")
+            raise InputError(
+                f"--data {data_name}: the dataset has {info.channels} input channels, the NIR graph's "
+                f"Input has {net.population(net.input).size}; pick the dataset it was trained on"
+            )
         metadata.update(config=dump_config(config), data=asdict(info), timesteps=info.timesteps)
-    bundle, _ = compile_network(net, chip_name or DEFAULT_CHIP, out, max_profiles or DEFAULT_MAX_PROFILES, metadata,
-                                neurons_per_core, target)
+    bundle, _ = compile_network(
+        net, chip_name or DEFAULT_CHIP, out, max_profiles or DEFAULT_MAX_PROFILES, metadata, neurons_per_core, target
+    )
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     return bundle, report

@@ -9,6 +9,7 @@ task per trial (``cpus_per_trial`` cores each, retried up to ``retries`` times),
 the summary (``sweep.json``, ``sweep.md``) as each trial finishes. Single runs never go
 through Ray: its start-up (seconds) only pays off for runs of minutes.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -16,9 +17,10 @@ import json
 import os
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
@@ -47,8 +49,8 @@ def grid(axes: list[str]) -> list[Trial]:
         values.append(_distinct(key.strip(), options))
     trials = []
     for combo in itertools.product(*values):
-        name = "__".join(f"{k.split('.')[-1]}-{_slug(v)}" for k, v in zip(keys, combo)) or "default"
-        trials.append(Trial(name, tuple(f"{k}={v}" for k, v in zip(keys, combo))))
+        name = "__".join(f"{k.split('.')[-1]}-{_slug(v)}" for k, v in zip(keys, combo, strict=True)) or "default"
+        trials.append(Trial(name, tuple(f"{k}={v}" for k, v in zip(keys, combo, strict=True))))
     if len({t.name for t in trials}) != len(trials):
         raise InputError("--grid values give two trials the same name; make the values distinct")
     return trials
@@ -89,8 +91,9 @@ def _slug(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9.+-]+", "_", value).strip("_") or "x"
 
 
-def run_trial(config_path: str | None, base_overrides: tuple[str, ...], trial: Trial, root: str,
-              data_root: str | None = None) -> dict[str, Any]:
+def run_trial(
+    config_path: str | None, base_overrides: tuple[str, ...], trial: Trial, root: str, data_root: str | None = None
+) -> dict[str, Any]:
     """One trial, as `neuromotif run` does it; returns its summary row (runs in a Ray worker too)."""
     from neuromotif.config import load_config
     from neuromotif.run import run_pipeline
@@ -120,31 +123,50 @@ def check_trials(config_path: Path | None, base: list[str], trials: list[Trial],
 
 def summary_row(trial: Trial, out: Path, report: dict[str, Any], seconds: float) -> dict[str, Any]:
     a = report["accuracy"]
-    return {"trial": trial.name, "overrides": list(trial.overrides), "run_dir": str(out), "status": "done",
-            "accuracy_float": a["float"], "accuracy_fixed": a["fixed_cpu"],
-            "energy_uJ": report["energy"]["per_inference_J"] * 1e6,
-            "latency_ms": report["latency"]["per_inference_s"] * 1e3, "cores": report["resources"]["cores"],
-            "seconds": seconds}
+    return {
+        "trial": trial.name,
+        "overrides": list(trial.overrides),
+        "run_dir": str(out),
+        "status": "done",
+        "accuracy_float": a["float"],
+        "accuracy_fixed": a["fixed_cpu"],
+        "energy_uJ": report["energy"]["per_inference_J"] * 1e6,
+        "latency_ms": report["latency"]["per_inference_s"] * 1e3,
+        "cores": report["resources"]["cores"],
+        "seconds": seconds,
+    }
 
 
 def write_summary(root: Path, rows: dict[str, dict[str, Any]], trials: list[Trial]) -> None:
     ordered = [rows.get(t.name, {"trial": t.name, "overrides": list(t.overrides), "status": "pending"}) for t in trials]
     atomic_write_text(root / "sweep.json", json.dumps({"trials": ordered}, indent=2))
-    lines = ["| trial | overrides | status | float (%) | fixed point (%) | µJ / inference | ms / inference | cores |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| trial | overrides | status | float (%) | fixed point (%) | µJ / inference | ms / inference | cores |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in ordered:
         if r["status"] == "done":
-            lines.append(f"| [{r['trial']}]({r['trial']}/report.md) | {' '.join(r['overrides'])} | done | "
-                         f"{100 * r['accuracy_float']:.2f} | {100 * r['accuracy_fixed']:.2f} | {r['energy_uJ']:.2f} | "
-                         f"{r['latency_ms']:.3f} | {r['cores']} |")
+            lines.append(
+                f"| [{r['trial']}]({r['trial']}/report.md) | {' '.join(r['overrides'])} | done | "
+                f"{100 * r['accuracy_float']:.2f} | {100 * r['accuracy_fixed']:.2f} | {r['energy_uJ']:.2f} | "
+                f"{r['latency_ms']:.3f} | {r['cores']} |"
+            )
         else:
             lines.append(f"| {r['trial']} | {' '.join(r['overrides'])} | {r['status']} | | | | | |")
     atomic_write_text(root / "sweep.md", "\n".join(lines) + "\n")
 
 
-def run_sweep(config_path: Path | None, base_overrides: list[str], trials: list[Trial], root: Path,
-              executor: str = "local", address: str | None = None, cpus_per_trial: float = 1.0,
-              retries: int = 2, data_root: Path | None = None) -> list[dict[str, Any]]:
+def run_sweep(
+    config_path: Path | None,
+    base_overrides: list[str],
+    trials: list[Trial],
+    root: Path,
+    executor: str = "local",
+    address: str | None = None,
+    cpus_per_trial: float = 1.0,
+    retries: int = 2,
+    data_root: Path | None = None,
+) -> list[dict[str, Any]]:
     """Every trial to completion (``local``: one after another here; ``ray``: as Ray tasks)."""
     check_trials(config_path, base_overrides, trials, data_root)
     root = Path(root).resolve()
@@ -181,8 +203,14 @@ def ray_init(address: str | None, cpus: float | None = None):
     return ray
 
 
-def map_tasks(fn: Callable, items: list, on_done: Callable[[int, Any], None], address: str | None = None,
-              cpus_per_task: float = 1.0, retries: int = 2) -> list:
+def map_tasks(
+    fn: Callable,
+    items: list,
+    on_done: Callable[[int, Any], None],
+    address: str | None = None,
+    cpus_per_task: float = 1.0,
+    retries: int = 2,
+) -> list:
     """``fn(item)`` for every item as Ray tasks (retried when a worker dies); ``on_done(i, result)``
     as each finishes. The engine under the sweeps and the HRMAS ablation."""
     ray = ray_init(address)

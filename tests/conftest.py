@@ -4,6 +4,7 @@ In CI (``CI=true``) a skipped test is a failure: every dependency the tests skip
 the peers of ``make peers``, Chromium) is installed by the README's test command, so a skip there
 means a missing install step, not an optional extra. Outside CI a skip stays a skip, with its reason.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,5 +21,7 @@ def pytest_runtest_makereport(item, call):
     if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
         reason = report.longrepr[-1] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         report.outcome = "failed"
-        report.longrepr = f"skipped in CI ({reason}): the README's setup installs every test dependency, so a " \
-                          "skip here is a missing install step"
+        report.longrepr = (
+            f"skipped in CI ({reason}): the README's setup installs every test dependency, so a "
+            "skip here is a missing install step"
+        )

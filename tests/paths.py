@@ -1,4 +1,5 @@
 """Absolute paths from the repository root, so the suite runs from any working directory."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -7,6 +7,7 @@ Also: with ``renameat2(RENAME_EXCHANGE)`` there is no moment without the target;
 swap (filesystems without it) has one, and a crash inside it is repaired by the clean-up (it used
 to delete the moved-aside ``.NAME.old`` and with it the only copy).
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 
 from neuromotif.core.io import remove_stale_temporaries
 
-CHILD = r'''
+CHILD = r"""
 import os, sys
 from pathlib import Path
 import neuromotif.core.io as io
@@ -43,7 +44,7 @@ else:
         (tmp / "a").write_text("new")
         (tmp / "b").write_text("new")
 print("completed")
-'''
+"""
 
 
 def _prepare(target: Path, kind: str) -> None:
@@ -72,11 +73,15 @@ def test_a_crash_at_every_step_leaves_the_old_or_the_new_content(tmp_path, kind,
         folder.mkdir()
         target = folder / "out"
         _prepare(target, kind)
-        done = subprocess.run([sys.executable, "-c", CHILD, str(target), kind, mode, str(step)],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD, str(target), kind, mode, str(step)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode in (0, 9), done.stderr
-        gaps += not target.exists()                      # seen before any repair
-        remove_stale_temporaries(folder)                 # what every run does at start-up
+        gaps += not target.exists()  # seen before any repair
+        remove_stale_temporaries(folder)  # what every run does at start-up
         outcomes.append(_content(target, kind))
         assert [p.name for p in folder.iterdir()] == ["out"], "a temporary survived the clean-up"
         if done.returncode == 0:

@@ -5,11 +5,11 @@ Table-driven: each case prepares its input in a scratch folder (copies of a real
 bundle and simulation, damaged on purpose) and gives the argv, the exit code and a word the
 message must contain.
 """
+
 from __future__ import annotations
 
 import collections
 import dis
-
 import json
 import shutil
 import subprocess
@@ -35,8 +35,7 @@ def run_dir(tmp_path_factory):
     """A real run directory: model.pt, bundle/, simulation/ (report-ready)."""
     out = tmp_path_factory.mktemp("corpus") / "run"
     sets = [a for s in TINY + [f"data.cache_dir={out.parent / 'cache'}"] for a in ("--set", s)]
-    assert main(["train", QUICKSTART, "--out", str(out), "-q", "--set", "search.enabled=false",
-                 *sets]) == 0
+    assert main(["train", QUICKSTART, "--out", str(out), "-q", "--set", "search.enabled=false", *sets]) == 0
     assert main(["compile", str(out), "-q"]) == 0
     assert main(["simulate", str(out / "bundle"), "--samples", "8", "--divergence", "0", "-q"]) == 0
     assert main(["report", str(out), "-q", "--set", "report.plots=false"]) == 0
@@ -127,8 +126,14 @@ def _damage_sim(ws: WS, name: str, data: bytes | None) -> str:
 def _unstorable_weights_bundle(ws: WS) -> str:
     from neuromotif.deploy.synthetic_bundles import lif, make_bundle
 
-    make_bundle(ws.tmp / "b4", 2, [lif("n", 2, 100, 100, 10)], [("input", "n", [[32, 100], [0, 0]], 0)],
-                numeric={"weight_bits": 4}, read=False)  # 100 is not a 4-bit weight (the chip keeps 96)
+    make_bundle(
+        ws.tmp / "b4",
+        2,
+        [lif("n", 2, 100, 100, 10)],
+        [("input", "n", [[32, 100], [0, 0]], 0)],
+        numeric={"weight_bits": 4},
+        read=False,
+    )  # 100 is not a 4-bit weight (the chip keeps 96)
     return str(ws.tmp / "b4")
 
 
@@ -136,11 +141,17 @@ def _nan_nir(ws: WS) -> str:
     import nir
     import numpy as np
 
-    graph = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lin": nir.Linear(weight=np.full((2, 2), np.nan)),
-                                "lif": nir.LIF(tau=np.full(2, 1e-2), r=np.ones(2), v_leak=np.zeros(2),
-                                               v_threshold=np.ones(2), v_reset=np.zeros(2)),
-                                "out": nir.Output(output_type=np.array([2]))},
-                         edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")])
+    graph = nir.NIRGraph(
+        nodes={
+            "in": nir.Input(input_type=np.array([2])),
+            "lin": nir.Linear(weight=np.full((2, 2), np.nan)),
+            "lif": nir.LIF(
+                tau=np.full(2, 1e-2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)
+            ),
+            "out": nir.Output(output_type=np.array([2])),
+        },
+        edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")],
+    )
     nir.write(ws.tmp / "nan.nir", graph)
     return str(ws.tmp / "nan.nir")
 
@@ -173,56 +184,112 @@ CASES: dict[str, Case] = {
     "--set into a value": (lambda ws: ["validate", CFG, "--set", "seed.x=1"], 2, "is not a section"),
     "motif does not divide": (lambda ws: ["validate", CFG, "--set", "model.hidden=[100]"], 2, "not a multiple"),
     "unknown dataset": (lambda ws: ["validate", CFG, "--set", "data.name=mnist"], 2, "data.name"),
-    "local dataset, no root": (lambda ws: ["validate", CFG, "--set", "data.name=nmnist", "--set", "data.root=null"],
-                               2, "local folder"),
+    "local dataset, no root": (
+        lambda ws: ["validate", CFG, "--set", "data.name=nmnist", "--set", "data.root=null"],
+        2,
+        "local folder",
+    ),
     "--data-root missing": (lambda ws: ["validate", CFG, "--data-root", "/nonexistent"], 2, "does not exist"),
-    "dataset files missing": (lambda ws: ["validate", CFG, "--set", "data.name=shd", "--data-root", str(ws.tmp)],
-                              2, "shd_train.h5"),
+    "dataset files missing": (
+        lambda ws: ["validate", CFG, "--set", "data.name=shd", "--data-root", str(ws.tmp)],
+        2,
+        "shd_train.h5",
+    ),
     "dt for digits": (lambda ws: ["validate", CFG, "--set", "data.dt_ms=5"], 2, "does not apply"),
     "unknown chip": (lambda ws: ["validate", CFG, "--set", "compile.chip=loihi9"], 2, "unknown chip"),
     "unknown cost table": (lambda ws: ["validate", CFG, "--set", "report.cost_table=cheap"], 2, "no cost table"),
     "ranges reversed": (lambda ws: ["validate", CFG, "--set", "search.ip.gain_range=[4, 1]"], 2, "gain_range"),
     "a million neurons": (lambda ws: ["validate", CFG, "--set", "model.hidden=[1000000]"], 2, "would need about"),
     "a billion neurons": (lambda ws: ["validate", CFG, "--set", "model.hidden=[1000000000]"], 2, "lower"),
-    "chip file malformed": (lambda ws: ["validate", CFG, "--set", f"compile.chip={ws.file('name: [', 'c.yaml')}"],
-                            2, "not valid YAML"),
+    "chip file malformed": (
+        lambda ws: ["validate", CFG, "--set", f"compile.chip={ws.file('name: [', 'c.yaml')}"],
+        2,
+        "not valid YAML",
+    ),
     # ---- usage -----------------------------------------------------------------------------
     "unknown verb": (lambda ws: ["bogus"], 2, "No such command"),
-    "bundle weights beyond weight_bits": (lambda ws: ["inspect", _unstorable_weights_bundle(ws)], 2,
-                                         "weight 100 does not fit numeric.weight_bits = 4"),
-    "nir NaN weight": (lambda ws: ["compile", _nan_nir(ws), "--dt", "1e-3", "--out", str(ws.tmp / "b")], 2,
-                       "weight holds NaN or inf"),
-    "crosscheck damaged summary": (lambda ws: ["report", _damage_sim(ws, "summary.json", b"{not json"), "--crosscheck",
-                                               "sana-fe"], 2, "summary.json is damaged"),
+    "bundle weights beyond weight_bits": (
+        lambda ws: ["inspect", _unstorable_weights_bundle(ws)],
+        2,
+        "weight 100 does not fit numeric.weight_bits = 4",
+    ),
+    "nir NaN weight": (
+        lambda ws: ["compile", _nan_nir(ws), "--dt", "1e-3", "--out", str(ws.tmp / "b")],
+        2,
+        "weight holds NaN or inf",
+    ),
+    "crosscheck damaged summary": (
+        lambda ws: ["report", _damage_sim(ws, "summary.json", b"{not json"), "--crosscheck", "sana-fe"],
+        2,
+        "summary.json is damaged",
+    ),
     # ---- export, sweep, pareto ----------------------------------------------------------------
     "export missing bundle": (lambda ws: ["export", "/nonexistent", "--format", "nir"], 2, "bundle not found"),
     "export unknown format": (lambda ws: ["export", str(ws.bundle()), "--format", "pdf"], 2, "'pdf' is not one of"),
-    "sweep grid without values": (lambda ws: ["sweep", CFG, "--grid", "train.lr", "--out", str(ws.tmp / "s")], 2,
-                                  "write KEY=V1,V2"),
-    "sweep grid bad value": (lambda ws: ["sweep", CFG, "--grid", "train.lr=abc", "--out", str(ws.tmp / "s")], 2,
-                             "train.lr"),
-    "pareto unknown objective": (lambda ws: ["pareto", CFG, "--lambdas", "power=1", "--out", str(ws.tmp / "p")], 2,
-                                 "unknown objective 'power'"),
+    "sweep grid without values": (
+        lambda ws: ["sweep", CFG, "--grid", "train.lr", "--out", str(ws.tmp / "s")],
+        2,
+        "write KEY=V1,V2",
+    ),
+    "sweep grid bad value": (
+        lambda ws: ["sweep", CFG, "--grid", "train.lr=abc", "--out", str(ws.tmp / "s")],
+        2,
+        "train.lr",
+    ),
+    "pareto unknown objective": (
+        lambda ws: ["pareto", CFG, "--lambdas", "power=1", "--out", str(ws.tmp / "p")],
+        2,
+        "unknown objective 'power'",
+    ),
     "unknown option": (lambda ws: ["validate", CFG, "--frobnicate"], 2, "No such option"),
     "missing argument": (lambda ws: ["compile"], 2, "Missing argument"),
     "negative seed": (lambda ws: ["train", CFG, "--seed", "-1"], 2, "Invalid value"),
     # ---- train / search / run -------------------------------------------------------------
     "no CUDA": (lambda ws: ["train", CFG, "--device", "cuda", "--out", str(ws.tmp / "o")], 2, "no CUDA device"),
-    "bad device": (lambda ws: ["train", CFG, "--device", "tpu9", "--out", str(ws.tmp / "o")], 2,
-                   "is not a device neuromotif runs on"),
+    "bad device": (
+        lambda ws: ["train", CFG, "--device", "tpu9", "--out", str(ws.tmp / "o")],
+        2,
+        "is not a device neuromotif runs on",
+    ),
     # validate runs the stage's own checks (it used to say valid where train refused)
-    "validate arch missing": (lambda ws: ["validate", CFG, "--set", f"model.arch={ws.tmp / 'none.yaml'}"], 2,
-                              "architecture file not found"),
-    "validate device foo": (lambda ws: ["validate", CFG, "--set", "train.device=foo"], 2,
-                            "train.device 'foo' is not a device"),
-    "arch file missing": (lambda ws: ["train", CFG, "--arch", str(ws.tmp / "a.yaml"), "--out", str(ws.tmp / "o"),
-                                      *sum((["--set", s] for s in TINY), [])], 2, "a.yaml"),
-    "train 10^6 neurons": (lambda ws: ["train", CFG, "--set", "model.hidden=[1000000]", "--out", str(ws.tmp / "o")],
-                           2, "lower train.batch_size"),
-    "search 10^6 neurons": (lambda ws: ["search", CFG, "--set", "model.hidden=[1000000]", "--out", str(ws.tmp / "o")],
-                            2, "would need"),
-    "run dir of another config": (lambda ws: ["run", CFG, "--out", str(ws.copy_run()), "--set", "seed=9"], 2,
-                                  "different config"),
+    "validate arch missing": (
+        lambda ws: ["validate", CFG, "--set", f"model.arch={ws.tmp / 'none.yaml'}"],
+        2,
+        "architecture file not found",
+    ),
+    "validate device foo": (
+        lambda ws: ["validate", CFG, "--set", "train.device=foo"],
+        2,
+        "train.device 'foo' is not a device",
+    ),
+    "arch file missing": (
+        lambda ws: [
+            "train",
+            CFG,
+            "--arch",
+            str(ws.tmp / "a.yaml"),
+            "--out",
+            str(ws.tmp / "o"),
+            *sum((["--set", s] for s in TINY), []),
+        ],
+        2,
+        "a.yaml",
+    ),
+    "train 10^6 neurons": (
+        lambda ws: ["train", CFG, "--set", "model.hidden=[1000000]", "--out", str(ws.tmp / "o")],
+        2,
+        "lower train.batch_size",
+    ),
+    "search 10^6 neurons": (
+        lambda ws: ["search", CFG, "--set", "model.hidden=[1000000]", "--out", str(ws.tmp / "o")],
+        2,
+        "would need",
+    ),
+    "run dir of another config": (
+        lambda ws: ["run", CFG, "--out", str(ws.copy_run()), "--set", "seed=9"],
+        2,
+        "different config",
+    ),
     "out under a file": (lambda ws: ["train", CFG, "--out", ws.file("x", "plain") + "/run"], 2, "cannot write"),
     # ---- compile ---------------------------------------------------------------------------
     "no model": (lambda ws: ["compile", str(ws.tmp / "nothing")], 2, "no model to compile"),
@@ -230,66 +297,157 @@ CASES: dict[str, Case] = {
     "model missing a tensor": (lambda ws: ["compile", _missing_tensor(ws)], 2, "damaged model checkpoint"),
     "model with NaN weights": (lambda ws: ["compile", _nonfinite_weights(ws)], 2, "non-finite"),
     "compile unknown chip": (lambda ws: ["compile", str(ws.copy_run()), "--chip", "loihi9"], 2, "unknown chip"),
-    "chip list_max_synapses 0": (lambda ws: ["compile", str(ws.copy_run()), "--chip",
-                                             ws.chip(lambda c: c["synapses"].update(list_max_synapses=0))],
-                                 2, "list_max_synapses = 0"),
-    "chip memory -5": (lambda ws: ["compile", str(ws.copy_run()), "--chip",
-                                   ws.chip(lambda c: c["core"].update(shared_memory_bits=-5))],
-                       2, "shared_memory_bits = -5"),
-    "chip missing field": (lambda ws: ["compile", str(ws.copy_run()), "--chip",
-                                       ws.chip(lambda c: c["core"].pop("max_compartments"))], 2, "missing field"),
-    "chip weight bits 12": (lambda ws: ["compile", str(ws.copy_run()), "--chip",
-                                        ws.chip(lambda c: c["numeric"].update(weight_bits=12))], 2, "weight_bits = 12"),
-    "chip too small": (lambda ws: ["compile", str(ws.copy_run()), "--chip",
-                                   ws.chip(lambda c: c["core"].update(max_compartments=2))], 2, "compartments"),
+    "chip list_max_synapses 0": (
+        lambda ws: [
+            "compile",
+            str(ws.copy_run()),
+            "--chip",
+            ws.chip(lambda c: c["synapses"].update(list_max_synapses=0)),
+        ],
+        2,
+        "list_max_synapses = 0",
+    ),
+    "chip memory -5": (
+        lambda ws: [
+            "compile",
+            str(ws.copy_run()),
+            "--chip",
+            ws.chip(lambda c: c["core"].update(shared_memory_bits=-5)),
+        ],
+        2,
+        "shared_memory_bits = -5",
+    ),
+    "chip missing field": (
+        lambda ws: ["compile", str(ws.copy_run()), "--chip", ws.chip(lambda c: c["core"].pop("max_compartments"))],
+        2,
+        "missing field",
+    ),
+    "chip weight bits 12": (
+        lambda ws: ["compile", str(ws.copy_run()), "--chip", ws.chip(lambda c: c["numeric"].update(weight_bits=12))],
+        2,
+        "weight_bits = 12",
+    ),
+    "chip too small": (
+        lambda ws: ["compile", str(ws.copy_run()), "--chip", ws.chip(lambda c: c["core"].update(max_compartments=2))],
+        2,
+        "compartments",
+    ),
     "max profiles 0": (lambda ws: ["compile", str(ws.copy_run()), "--max-profiles", "0"], 2, "Invalid value"),
-    "bundle out under a file": (lambda ws: ["compile", str(ws.copy_run()), "--out", ws.file("x", "f") + "/b"], 2,
-                                "cannot write"),
+    "bundle out under a file": (
+        lambda ws: ["compile", str(ws.copy_run()), "--out", ws.file("x", "f") + "/b"],
+        2,
+        "cannot write",
+    ),
     # ---- simulate / inspect: bundles --------------------------------------------------------
     "bundle missing": (lambda ws: ["simulate", str(ws.tmp / "none")], 2, "bundle not found"),
     "not a bundle": (lambda ws: ["inspect", str(ws.tmp)], 2, "no manifest.json"),
-    "manifest not JSON": (lambda ws: ["inspect", str(_write(ws.bundle(), "manifest.json", b"{no"))], 2,
-                          "not valid JSON"),
-    "manifest edited": (lambda ws: ["simulate", str(ws.edit_manifest(
-        ws.bundle(), lambda m: m["populations"][1].update(vth=m["populations"][1]["vth"] + 1), redigest=False))],
-        2, "changed after compiling"),
-    "manifest without ports": (lambda ws: ["inspect", str(ws.edit_manifest(ws.bundle(), lambda m: m.pop("ports"),
-                                                                           redigest=True))], 2, "'ports'"),
-    "populations not a list": (lambda ws: ["inspect", str(ws.edit_manifest(
-        ws.bundle(), lambda m: m.update(populations={"a": 1}), redigest=True))], 2, "'populations'"),
-    "population size wrong": (lambda ws: ["inspect", str(ws.edit_manifest(ws.bundle(), _pop_sizes, redigest=True))],
-                              2, "values for"),
+    "manifest not JSON": (
+        lambda ws: ["inspect", str(_write(ws.bundle(), "manifest.json", b"{no"))],
+        2,
+        "not valid JSON",
+    ),
+    "manifest edited": (
+        lambda ws: [
+            "simulate",
+            str(
+                ws.edit_manifest(
+                    ws.bundle(),
+                    lambda m: m["populations"][1].update(vth=m["populations"][1]["vth"] + 1),
+                    redigest=False,
+                )
+            ),
+        ],
+        2,
+        "changed after compiling",
+    ),
+    "manifest without ports": (
+        lambda ws: ["inspect", str(ws.edit_manifest(ws.bundle(), lambda m: m.pop("ports"), redigest=True))],
+        2,
+        "'ports'",
+    ),
+    "populations not a list": (
+        lambda ws: [
+            "inspect",
+            str(ws.edit_manifest(ws.bundle(), lambda m: m.update(populations={"a": 1}), redigest=True)),
+        ],
+        2,
+        "'populations'",
+    ),
+    "population size wrong": (
+        lambda ws: ["inspect", str(ws.edit_manifest(ws.bundle(), _pop_sizes, redigest=True))],
+        2,
+        "values for",
+    ),
     "truncated npz": (lambda ws: ["simulate", _truncate(ws)], 2, "damaged"),
-    "array checksum": (lambda ws: ["inspect", str(_write(ws.bundle(), "placement.npz", b"\0" * 9))], 2,
-                       "checksum mismatch"),
+    "array checksum": (
+        lambda ws: ["inspect", str(_write(ws.bundle(), "placement.npz", b"\0" * 9))],
+        2,
+        "checksum mismatch",
+    ),
     "array missing": (lambda ws: ["inspect", str(_unlink(ws.bundle(), "placement.npz"))], 2, "is missing"),
-    "foreign format": (lambda ws: ["inspect", str(ws.edit_manifest(ws.bundle(), lambda m: m.update(format="x"),
-                                                                   redigest=True))], 2, "not a neuromotif bundle"),
-    "old format version": (lambda ws: ["inspect", str(ws.edit_manifest(
-        ws.bundle(), lambda m: m.update(format_version=1), redigest=True))], 2, "format version 1"),
-    "vth out of range": (lambda ws: ["inspect", str(ws.edit_manifest(
-        ws.bundle(), lambda m: m["populations"][1].update(vth=1 << 20), redigest=True))], 2, "vth = 1048576"),
+    "foreign format": (
+        lambda ws: ["inspect", str(ws.edit_manifest(ws.bundle(), lambda m: m.update(format="x"), redigest=True))],
+        2,
+        "not a neuromotif bundle",
+    ),
+    "old format version": (
+        lambda ws: ["inspect", str(ws.edit_manifest(ws.bundle(), lambda m: m.update(format_version=1), redigest=True))],
+        2,
+        "format version 1",
+    ),
+    "vth out of range": (
+        lambda ws: [
+            "inspect",
+            str(ws.edit_manifest(ws.bundle(), lambda m: m["populations"][1].update(vth=1 << 20), redigest=True)),
+        ],
+        2,
+        "vth = 1048576",
+    ),
     "samples 0": (lambda ws: ["simulate", str(ws.bundle()), "--samples", "0"], 2, "Invalid value"),
     "timeout 0": (lambda ws: ["simulate", str(ws.bundle()), "--timeout", "0"], 2, "Invalid value"),
     "split bogus": (lambda ws: ["simulate", str(ws.bundle()), "--split", "dev"], 2, "Invalid value"),
-    "simulate --data-root missing": (lambda ws: ["simulate", str(ws.bundle()), "--data-root", "/nonexistent"], 2,
-                                     "does not exist"),
+    "simulate --data-root missing": (
+        lambda ws: ["simulate", str(ws.bundle()), "--data-root", "/nonexistent"],
+        2,
+        "does not exist",
+    ),
     # ---- report ----------------------------------------------------------------------------
     "report: not a run": (lambda ws: ["report", str(ws.tmp)], 2, "is not a run directory"),
-    "report: bad summary": (lambda ws: ["report", _damage_sim(ws, "summary.json", b"[1, 2]")], 2,
-                            "summary.json is damaged"),
-    "report: garbage predictions": (lambda ws: ["report", _damage_sim(ws, "predictions.npz", b"garbage")], 2,
-                                    "predictions.npz is damaged"),
-    "report: activity missing": (lambda ws: ["report", _damage_sim(ws, "activity.npz", None)], 2,
-                                 "has no simulation/activity.npz"),
-    "report: rasters garbage": (lambda ws: ["report", _damage_sim(ws, "rasters.npz", b"PK\x03\x04xx")], 2,
-                                "rasters.npz is damaged"),
-    "report: damaged pareto.json": (lambda ws: ["report", _damage_sim(ws, "../pareto.json", b"{\"points\": 3}")], 2,
-                                    "pareto.json is damaged"),
-    "report: --set a train key": (lambda ws: ["report", str(ws.copy_run()), "--set", "train.lr=1"], 2,
-                                  "takes only report"),
-    "report: unknown cost table": (lambda ws: ["report", str(ws.copy_run()), "--set", "report.cost_table=x"], 2,
-                                   "no cost table"),
+    "report: bad summary": (
+        lambda ws: ["report", _damage_sim(ws, "summary.json", b"[1, 2]")],
+        2,
+        "summary.json is damaged",
+    ),
+    "report: garbage predictions": (
+        lambda ws: ["report", _damage_sim(ws, "predictions.npz", b"garbage")],
+        2,
+        "predictions.npz is damaged",
+    ),
+    "report: activity missing": (
+        lambda ws: ["report", _damage_sim(ws, "activity.npz", None)],
+        2,
+        "has no simulation/activity.npz",
+    ),
+    "report: rasters garbage": (
+        lambda ws: ["report", _damage_sim(ws, "rasters.npz", b"PK\x03\x04xx")],
+        2,
+        "rasters.npz is damaged",
+    ),
+    "report: damaged pareto.json": (
+        lambda ws: ["report", _damage_sim(ws, "../pareto.json", b'{"points": 3}')],
+        2,
+        "pareto.json is damaged",
+    ),
+    "report: --set a train key": (
+        lambda ws: ["report", str(ws.copy_run()), "--set", "train.lr=1"],
+        2,
+        "takes only report",
+    ),
+    "report: unknown cost table": (
+        lambda ws: ["report", str(ws.copy_run()), "--set", "report.cost_table=x"],
+        2,
+        "no cost table",
+    ),
     # ---- datasets ----------------------------------------------------------------------------
     "datasets root missing": (lambda ws: ["datasets", "--data-root", "/nonexistent"], 2, "does not exist"),
     "datasets root is a file": (lambda ws: ["datasets", "--data-root", ws.file("x", "f")], 2, "is a file"),
@@ -322,8 +480,20 @@ def test_the_corpus_is_large_and_covers_every_verb():
     counts = collections.Counter(verb_of(build) for build, _, _ in CASES.values())
     assert set(counts) - {"bogus"} <= set(cli.commands), set(counts) - set(cli.commands)  # bogus: the unknown verb
     assert len(CASES) >= 60
-    for verb in ("validate", "train", "search", "run", "compile", "simulate", "inspect", "report", "datasets",
-                 "export", "sweep", "pareto"):
+    for verb in (
+        "validate",
+        "train",
+        "search",
+        "run",
+        "compile",
+        "simulate",
+        "inspect",
+        "report",
+        "datasets",
+        "export",
+        "sweep",
+        "pareto",
+    ):
         assert counts[verb] >= 1, f"no bad-input case for `neuromotif {verb}`"
 
 
@@ -362,10 +532,18 @@ def test_inspect_reads_a_bundle_that_records_no_source(run_dir, tmp_path, capsys
 def test_a_second_run_on_a_locked_run_dir_stops_at_once(run_dir, tmp_path, capsys):
     """Another process holds the run directory: exit 2 at once, naming the holder."""
     target = WS(run_dir, tmp_path).copy_run()
-    holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from neuromotif.stages import lock_run_dir; "
-        f"lock_run_dir(Path({str(target)!r})); print('held', flush=True); time.sleep(120)")],
-        stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            (
+                "import sys, time; from pathlib import Path; from neuromotif.stages import lock_run_dir; "
+                f"lock_run_dir(Path({str(target)!r})); print('held', flush=True); time.sleep(120)"
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "held"
         t0 = time.monotonic()
@@ -438,7 +616,7 @@ def test_a_run_started_before_a_config_key_existed_resumes_and_a_real_change_is_
 
     config = load_config(None, ["train.epochs=3"])
     old = yaml.safe_load(dump_config(config))
-    del old["train"]["micro_batches"], old["compile"]["target"]          # as an older version saved it
+    del old["train"]["micro_batches"], old["compile"]["target"]  # as an older version saved it
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(old))
     prepare_run_dir(tmp_path, config, force=False)
     assert (tmp_path / "config.yaml").read_text() == dump_config(config)

@@ -4,6 +4,7 @@ Every fault is bad input or a bad environment, never a bug: exit 2 with one line
 path and the fix (or, for the cache, a one-line warning and the run goes on), no traceback,
 and no half-written file replaces a good one.
 """
+
 from __future__ import annotations
 
 import errno
@@ -13,13 +14,13 @@ import h5py
 import numpy as np
 import pytest
 
-from neuromotif.core import io
 from neuromotif.cli import main
 from neuromotif.config import DataConfig
+from neuromotif.core import io
 from neuromotif.core.errors import InputError
 from neuromotif.search.data import load_dataset
-from tests.search.data import real_formats
 from tests.paths import QUICKSTART
+from tests.search.data import real_formats
 
 
 def _failing_replace(code: int):
@@ -29,11 +30,14 @@ def _failing_replace(code: int):
         if str(dst).endswith(("config.yaml", "report.json", "c.txt")):
             raise OSError(code, os.strerror(code), str(dst))
         return real(src, dst, *a, **k)
+
     return replace
 
 
-@pytest.mark.parametrize("code,word", [(errno.ENOSPC, "no space left"), (errno.EROFS, "Read-only file system"),
-                                        (errno.EACCES, "Permission denied")])
+@pytest.mark.parametrize(
+    "code,word",
+    [(errno.ENOSPC, "no space left"), (errno.EROFS, "Read-only file system"), (errno.EACCES, "Permission denied")],
+)
 def test_unwritable_output_is_exit_2_naming_the_path(tmp_path, capsys, monkeypatch, code, word):
     monkeypatch.setattr(io.os, "replace", _failing_replace(code))
     assert main(["train", QUICKSTART, "--out", str(tmp_path / "run"), "-q"]) == 2

@@ -1,6 +1,7 @@
 """Interrupting a stage loses nothing: Ctrl-C (exit 130, one line) or SIGKILL in the middle of
 `train`, `search` or `run`, then the same command again, ends with exactly the result of an
 uninterrupted run (model.pt tensors, architecture.yaml)."""
+
 from __future__ import annotations
 
 import os
@@ -16,9 +17,19 @@ import torch
 from tests.paths import QUICKSTART
 
 pytestmark = pytest.mark.slow
-TINY = ["data.max_samples=256", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=6",
-        "search.motif_sizes=[4, 8]", "search.epochs=4", "search.ip.window=1", "simulate.lava_samples=0",
-        "simulate.divergence_samples=0", "report.plots=false"]
+TINY = [
+    "data.max_samples=256",
+    "model.hidden=[32]",
+    "model.motif_size=8",
+    "train.batch_size=32",
+    "train.epochs=6",
+    "search.motif_sizes=[4, 8]",
+    "search.epochs=4",
+    "search.ip.window=1",
+    "simulate.lava_samples=0",
+    "simulate.divergence_samples=0",
+    "report.plots=false",
+]
 
 
 def _cmd(verb: str, out: Path, cache: Path, quiet: bool = True) -> list[str]:
@@ -30,20 +41,31 @@ def _cmd(verb: str, out: Path, cache: Path, quiet: bool = True) -> list[str]:
 
 def _result(out: Path, verb: str):
     if verb == "search":
-        return (out / "search" / "architecture.yaml").read_text(), \
-            torch.load(out / "search" / "checkpoint.pt", weights_only=False)["net"]
+        return (out / "search" / "architecture.yaml").read_text(), torch.load(
+            out / "search" / "checkpoint.pt", weights_only=False
+        )["net"]
     return None, torch.load(out / "model.pt", weights_only=False)["state_dict"]
 
 
-@pytest.mark.parametrize("verb,sig,checkpoint", [("train", signal.SIGINT, "train/checkpoint.pt"),
-                                                 ("search", signal.SIGKILL, "search/checkpoint.pt"),
-                                                 ("run", signal.SIGKILL, "train/checkpoint.pt")])
+@pytest.mark.parametrize(
+    "verb,sig,checkpoint",
+    [
+        ("train", signal.SIGINT, "train/checkpoint.pt"),
+        ("search", signal.SIGKILL, "search/checkpoint.pt"),
+        ("run", signal.SIGKILL, "train/checkpoint.pt"),
+    ],
+)
 def test_an_interrupted_stage_resumes_to_the_uninterrupted_result(tmp_path, verb, sig, checkpoint):
     cache = tmp_path / "cache"
     straight = subprocess.run(_cmd(verb, tmp_path / "straight", cache), capture_output=True, text=True, timeout=600)
     assert straight.returncode == 0, straight.stderr
-    job = subprocess.Popen(_cmd(verb, tmp_path / "cut", cache), stdout=subprocess.PIPE,
-                           stderr=subprocess.PIPE, text=True, start_new_session=True)
+    job = subprocess.Popen(
+        _cmd(verb, tmp_path / "cut", cache),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 300
     while not (tmp_path / "cut" / checkpoint).exists():
         assert job.poll() is None and time.monotonic() < deadline, "the stage ended before it could be cut"
@@ -54,8 +76,9 @@ def test_an_interrupted_stage_resumes_to_the_uninterrupted_result(tmp_path, verb
         assert job.returncode == 130 and "interrupted" in err and err.count("\n") == 1, err
     else:
         assert job.returncode == -signal.SIGKILL
-    resumed = subprocess.run(_cmd(verb, tmp_path / "cut", cache, quiet=False), capture_output=True, text=True,
-                             timeout=600)
+    resumed = subprocess.run(
+        _cmd(verb, tmp_path / "cut", cache, quiet=False), capture_output=True, text=True, timeout=600
+    )
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed at" in resumed.stderr  # continued from the checkpoint (a restart would match too: deterministic)
     arch_a, weights_a = _result(tmp_path / "straight", verb)

@@ -12,6 +12,7 @@ table cannot go stale:
   the backend interface (its torch backend returns a ``SimResult``);
 - the app, every module directly in ``neuromotif/``: anything; nothing below imports it.
 """
+
 from __future__ import annotations
 
 import ast
@@ -28,7 +29,11 @@ LAYERS = {
     "core": (ROOT / "neuromotif" / "core", (), False),
     "hw_models": (ROOT / "neuromotif" / "hw_models", (), False),
     "deploy": (ROOT / "neuromotif" / "deploy", ("core", "hw_models"), False),
-    "search": (ROOT / "neuromotif" / "search", ("core", "hw_models", "deploy.ir", "deploy.quantize", "deploy.backends"), True),
+    "search": (
+        ROOT / "neuromotif" / "search",
+        ("core", "hw_models", "deploy.ir", "deploy.quantize", "deploy.backends"),
+        True,
+    ),
 }
 BELOW_APP = tuple(LAYERS)
 
@@ -101,9 +106,11 @@ def test_no_forbidden_import_anywhere_in_the_source(part):
 @pytest.mark.parametrize("part", ["core", "hw_models", "deploy"])
 def test_importing_every_module_in_a_fresh_interpreter_pulls_in_nothing_forbidden(part):
     names = list(modules_of(part))
-    code = ("import importlib, json, sys\n"
-            f"for name in {names!r}:\n    importlib.import_module(name)\n"
-            "print(json.dumps(sorted(sys.modules)))")
+    code = (
+        "import importlib, json, sys\n"
+        f"for name in {names!r}:\n    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     loaded = json.loads(out.stdout)
@@ -125,8 +132,10 @@ def test_the_search_side_uses_only_the_compilers_numpy_front_end():
 
 def test_cli_and_dataset_listing_load_no_torch():
     """``neuromotif --help``, ``validate`` and ``datasets`` stay instant: torch loads only in the verbs that train."""
-    code = ("import json, sys\nimport neuromotif.cli, neuromotif.search.data, neuromotif.config\n"
-            "print(json.dumps(sorted(sys.modules)))")
+    code = (
+        "import json, sys\nimport neuromotif.cli, neuromotif.search.data, neuromotif.config\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert not hits(json.loads(out.stdout), ("torch",))

@@ -1,4 +1,5 @@
 """Memory checks see the container's limit, not only the host's (cgroup v2 and v1)."""
+
 from __future__ import annotations
 
 from neuromotif.core.memory import cgroup_available

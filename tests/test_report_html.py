@@ -1,5 +1,6 @@
 """report.html: self-contained, complete, and rendered by a real browser with every image loaded;
 the figures' ticks count in whole numbers where the axis counts things."""
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,19 @@ from matplotlib.figure import Figure
 from neuromotif.cli import main
 from tests.paths import QUICKSTART
 
-TINY = ["data.max_samples=64", "model.hidden=[16]", "search.enabled=true", "search.motif_sizes=[4, 8]",
-        "search.epochs=3", "search.ip.window=1", "train.epochs=1", "train.batch_size=32", "simulate.lava_samples=0",
-        "simulate.divergence_samples=4", "compile.chip=loihi1"]
+TINY = [
+    "data.max_samples=64",
+    "model.hidden=[16]",
+    "search.enabled=true",
+    "search.motif_sizes=[4, 8]",
+    "search.epochs=3",
+    "search.ip.window=1",
+    "train.epochs=1",
+    "train.batch_size=32",
+    "simulate.lava_samples=0",
+    "simulate.divergence_samples=4",
+    "compile.chip=loihi1",
+]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
 
 
@@ -33,15 +44,24 @@ def test_report_html_is_self_contained_and_complete(run_dir, capsys):
     page = (run_dir / "report.html").read_text()
     assert not re.search(r"""(src|href)=["']?(https?:|//|file:)""", page)  # nothing fetched from anywhere
     assert not re.search(r"""<img[^>]+src=["'](?!data:image/png;base64,)""", page)  # every image embedded
-    for section in ("Accuracy at each precision", "layer by layer", "Energy and latency", "design-rule headroom",
-                    "Quantization", "Search (HRMAS)", "Reproduce"):
+    for section in (
+        "Accuracy at each precision",
+        "layer by layer",
+        "Energy and latency",
+        "design-rule headroom",
+        "Quantization",
+        "Search (HRMAS)",
+        "Reproduce",
+    ):
         assert section in page, section
     assert page.count("<img") == 8  # network, accuracy, energy, utilisation, placement, raster, two search plots
     assert "report.html" in (run_dir / "report.md").read_text()
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="no headless Chromium here (Debian: apt-get install chromium; "
-                                               "make setup installs it when it can)")
+@pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no headless Chromium here (Debian: apt-get install chromium; make setup installs it when it can)",
+)
 def test_report_renders_in_a_real_browser_with_every_image(run_dir, tmp_path):
     uri = (run_dir / "report.html").resolve().as_uri()
     flags = ["--headless=new", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--virtual-time-budget=5000"]
@@ -52,8 +72,9 @@ def test_report_renders_in_a_real_browser_with_every_image(run_dir, tmp_path):
     height = int(re.search(r'data-page-height="(\d+)"', body).group(1))
     assert 2000 < height < 40000  # a sane page: neither collapsed nor blown up
     shot = tmp_path / "report.png"
-    subprocess.run([CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", uri], capture_output=True,
-                   timeout=120)
+    subprocess.run(
+        [CHROMIUM, *flags, "--window-size=1200,1600", f"--screenshot={shot}", uri], capture_output=True, timeout=120
+    )
     from matplotlib.image import imread
 
     pixels = imread(shot)
@@ -129,8 +150,10 @@ def test_placement_shows_every_chip_or_an_overview(chips_wanted, overview):
 def test_a_pareto_front_in_the_run_directory_shows_in_the_page(run_dir):
     import json
 
-    points = [{"lambda_energy": 0.0, "fixed_accuracy": 0.95, "energy_J": 5e-5, "non_dominated": True},
-              {"lambda_energy": 1.0, "fixed_accuracy": 0.93, "energy_J": 2e-5, "non_dominated": True}]
+    points = [
+        {"lambda_energy": 0.0, "fixed_accuracy": 0.95, "energy_J": 5e-5, "non_dominated": True},
+        {"lambda_energy": 1.0, "fixed_accuracy": 0.93, "energy_J": 2e-5, "non_dominated": True},
+    ]
     (run_dir / "pareto.json").write_text(json.dumps({"points": points}))
     try:
         assert main(["report", str(run_dir), "-q"]) == 0

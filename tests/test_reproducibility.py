@@ -1,4 +1,5 @@
 """The same inputs give the same answer: the thread count is the config's, not the environment's."""
+
 from __future__ import annotations
 
 import os
@@ -11,19 +12,44 @@ import torch
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-TINY = ["data.max_samples=128", "model.hidden=[64]", "search.enabled=true", "search.motif_sizes=[4, 8]",
-        "search.epochs=2", "search.ip.window=1", "train.epochs=2", "train.batch_size=32", "simulate.lava_samples=0",
-        "simulate.divergence_samples=0", "report.plots=false"]
+TINY = [
+    "data.max_samples=128",
+    "model.hidden=[64]",
+    "search.enabled=true",
+    "search.motif_sizes=[4, 8]",
+    "search.epochs=2",
+    "search.ip.window=1",
+    "train.epochs=2",
+    "train.batch_size=32",
+    "simulate.lava_samples=0",
+    "simulate.divergence_samples=0",
+    "report.plots=false",
+]
 
 
 def _run(out: Path, cache: Path, omp: str, *extra: str) -> tuple[dict, str]:
     sets = [a for s in [*TINY, f"data.cache_dir={cache}", *extra] for a in ("--set", s)]
-    done = subprocess.run([sys.executable, "-m", "neuromotif", "run", str(ROOT / "configs" / "quickstart.yaml"),
-                           "--out", str(out), "-q", *sets], env={**os.environ, "OMP_NUM_THREADS": omp},
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "neuromotif",
+            "run",
+            str(ROOT / "configs" / "quickstart.yaml"),
+            "--out",
+            str(out),
+            "-q",
+            *sets,
+        ],
+        env={**os.environ, "OMP_NUM_THREADS": omp},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr
-    return torch.load(out / "model.pt", weights_only=False)["state_dict"], \
-        (out / "search" / "architecture.yaml").read_text()
+    return torch.load(out / "model.pt", weights_only=False)["state_dict"], (
+        out / "search" / "architecture.yaml"
+    ).read_text()
 
 
 def _same(a: dict, b: dict) -> bool:

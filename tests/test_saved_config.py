@@ -1,4 +1,5 @@
 """The config a model.pt or bundle recorded is read through the schema, like any config."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,10 @@ def test_recorded_config_gets_todays_defaults_and_a_data_root(tmp_path):
     assert cfg.data.root == tmp_path and saved_config(None, "x").compile.target == "loihi"
 
 
-@pytest.mark.parametrize("text,message", [("data: [", "not readable YAML"), ("- 1\n", "not a mapping"),
-                                          ("compile: {bogus: 1}\n", "compile.bogus")])
+@pytest.mark.parametrize(
+    "text,message",
+    [("data: [", "not readable YAML"), ("- 1\n", "not a mapping"), ("compile: {bogus: 1}\n", "compile.bogus")],
+)
 def test_a_damaged_recorded_config_is_one_line_naming_its_source(text, message):
     with pytest.raises(InputError, match=message) as exc:
         saved_config(text, "run/model.pt config")

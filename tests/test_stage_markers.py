@@ -1,4 +1,5 @@
 """Stages are done when they say so (a marker written at their end), not by counting history lines."""
+
 from __future__ import annotations
 
 import json

@@ -1,5 +1,6 @@
 """Sweeps: grid parsing, bad grids refused up front, and a 4-trial sweep on a local Ray equal to
 the same 4 runs done one after another (and resumed, not repeated, when run again)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,17 @@ from neuromotif.cli import main
 from neuromotif.sweep import grid
 from tests.paths import QUICKSTART
 
-TINY = ["data.max_samples=64", "model.hidden=[16]", "model.motif_size=8", "train.batch_size=32", "train.epochs=1",
-        "search.enabled=false", "simulate.lava_samples=0", "simulate.divergence_samples=0", "report.plots=false"]
+TINY = [
+    "data.max_samples=64",
+    "model.hidden=[16]",
+    "model.motif_size=8",
+    "train.batch_size=32",
+    "train.epochs=1",
+    "search.enabled=false",
+    "simulate.lava_samples=0",
+    "simulate.divergence_samples=0",
+    "report.plots=false",
+]
 
 
 def _sets(cache) -> list[str]:
@@ -20,14 +30,24 @@ def _sets(cache) -> list[str]:
 
 def test_grid_is_the_product_of_the_axes_with_readable_names():
     trials = grid(["seed=0,1", "model.hidden=[64],[128, 64]"])
-    assert [t.name for t in trials] == ["seed-0__hidden-64", "seed-0__hidden-128_64", "seed-1__hidden-64",
-                                        "seed-1__hidden-128_64"]
+    assert [t.name for t in trials] == [
+        "seed-0__hidden-64",
+        "seed-0__hidden-128_64",
+        "seed-1__hidden-64",
+        "seed-1__hidden-128_64",
+    ]
     assert trials[1].overrides == ("seed=0", "model.hidden=[128, 64]")
 
 
-@pytest.mark.parametrize("axes,expected", [(["seed"], "write KEY=V1,V2"), (["seed="], "at least one value"),
-                                           (["compile.chip=x/y.yaml,x_y.yaml"], "the same name"),
-                                           (["train.lr=0.1,abc"], "train.lr")])
+@pytest.mark.parametrize(
+    "axes,expected",
+    [
+        (["seed"], "write KEY=V1,V2"),
+        (["seed="], "at least one value"),
+        (["compile.chip=x/y.yaml,x_y.yaml"], "the same name"),
+        (["train.lr=0.1,abc"], "train.lr"),
+    ],
+)
 def test_bad_grids_exit_2_before_any_trial_runs(tmp_path, capsys, axes, expected):
     args = ["sweep", QUICKSTART, "--out", str(tmp_path / "s"), *[a for x in axes for a in ("--grid", x)]]
     assert main(args) == 2
@@ -42,22 +62,21 @@ def test_a_sweep_on_local_ray_equals_the_same_runs_done_in_turn(tmp_path, capsys
     axes = ["--grid", "seed=0,1", "--grid", "train.lr=1e-3,3e-3"]
     sets = _sets(tmp_path / "cache")
     assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "local"), "-q"]) == 0
-    assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray",
-                 "-q"]) == 0
+    assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray", "-q"]) == 0
     local = json.loads((tmp_path / "local" / "sweep.json").read_text())["trials"]
     on_ray = json.loads((tmp_path / "ray" / "sweep.json").read_text())["trials"]
     assert len(local) == 4 and [t["status"] for t in on_ray] == ["done"] * 4
-    for a, b in zip(local, on_ray):
-        assert {k: v for k, v in a.items() if k not in ("seconds", "run_dir")} == \
-            {k: v for k, v in b.items() if k not in ("seconds", "run_dir")}
+    for a, b in zip(local, on_ray, strict=True):
+        assert {k: v for k, v in a.items() if k not in ("seconds", "run_dir")} == {
+            k: v for k, v in b.items() if k not in ("seconds", "run_dir")
+        }
         ra = json.loads((tmp_path / "local" / a["trial"] / "report.json").read_text())
         rb = json.loads((tmp_path / "ray" / b["trial"] / "report.json").read_text())
         assert ra["accuracy"] == rb["accuracy"] and ra["energy"] == rb["energy"]
     model = tmp_path / "ray" / on_ray[0]["trial"] / "model.pt"
     stamp = model.stat().st_mtime_ns
-    assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray",
-                 "-q"]) == 0
-    assert model.stat().st_mtime_ns == stamp             # finished trials are reused, never run twice
+    assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray", "-q"]) == 0
+    assert model.stat().st_mtime_ns == stamp  # finished trials are reused, never run twice
     assert "seed-0__lr-1e-3" in (tmp_path / "ray" / "sweep.md").read_text()
 
 

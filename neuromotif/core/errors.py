@@ -3,6 +3,7 @@
 The CLI prints an ``InputError`` as one line and exits with code 2; anything else is an
 internal error (exit 1). Messages name the problem and the fix.
 """
+
 from __future__ import annotations
 
 

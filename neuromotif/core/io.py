@@ -3,6 +3,7 @@
 Everything neuromotif writes (caches, checkpoints, bundles, reports, plots) goes through here,
 and every output gets the same permissions (the umask's, not ``mkstemp``'s private 0600/0700).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -18,8 +19,16 @@ import numpy as np
 from neuromotif.core.errors import InputError
 
 # errors that mean "this place cannot take the output" (bad input: exit 2), not a bug
-WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOTDIR, errno.EISDIR,
-                errno.ENAMETOOLONG}
+WRITE_ERRNOS = {
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.EROFS,
+    errno.EACCES,
+    errno.EPERM,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.ENAMETOOLONG,
+}
 
 
 class OutputError(InputError):
@@ -43,8 +52,10 @@ def output_error(target: Path, exc: BaseException, written: Path | None = None) 
     code = getattr(exc, "errno", None)
     if code in (errno.ENOSPC, errno.EDQUOT) or (free is not None and free < 1 << 20):
         need = _size(written) if written is not None else 0
-        return OutputError(f"no space left to write {target}: it needs more than {need / 1e6:.1f} MB and "
-                           f"{(free or 0) / 1e6:.1f} MB are free there; free some space or choose another --out")
+        return OutputError(
+            f"no space left to write {target}: it needs more than {need / 1e6:.1f} MB and "
+            f"{(free or 0) / 1e6:.1f} MB are free there; free some space or choose another --out"
+        )
     blocker = next((p for p in target.parents if p.exists()), None)
     if blocker is not None and not blocker.is_dir():
         reason = f"{blocker} is a file, not a folder"
@@ -184,14 +195,15 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     if not folder.is_dir():
         return removed
     for old in list(folder.glob(".*.old")):
-        original = folder / old.name[1:-len(".old")]
+        original = folder / old.name[1 : -len(".old")]
         if old.is_dir() and not original.exists():
             os.replace(old, original)
     for entry in folder.iterdir():
         name = entry.name
-        stale = (name.startswith(".") and (name.endswith(".tmp") or name.endswith(".old")
-                                           or (entry.is_dir() and name.count(".") >= 2))) \
-            or (name.startswith("tmp") and name.endswith(".png") and entry.is_file() and entry.stat().st_size == 0)
+        stale = (
+            name.startswith(".")
+            and (name.endswith(".tmp") or name.endswith(".old") or (entry.is_dir() and name.count(".") >= 2))
+        ) or (name.startswith("tmp") and name.endswith(".png") and entry.is_file() and entry.stat().st_size == 0)
         if stale:
             shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
             removed.append(entry)

@@ -2,6 +2,7 @@
 container's cgroup limit minus its usage (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``).
 A run that fits the host but not its container is killed by the kernel with no message, so every
 memory check asks here."""
+
 from __future__ import annotations
 
 import os
@@ -33,8 +34,10 @@ def host_available() -> float:
 
 def cgroup_available(v2: Path = CGROUP_V2, v1: Path = CGROUP_V1) -> float | None:
     """The container's limit minus its usage, or None without a limit."""
-    for limit_file, usage_file in ((v2 / "memory.max", v2 / "memory.current"),
-                                   (v1 / "memory.limit_in_bytes", v1 / "memory.usage_in_bytes")):
+    for limit_file, usage_file in (
+        (v2 / "memory.max", v2 / "memory.current"),
+        (v1 / "memory.limit_in_bytes", v1 / "memory.usage_in_bytes"),
+    ):
         limit = _read_int(limit_file)
         if limit is not None and limit < 1 << 60:  # v1 writes "no limit" as a huge number
             return float(max(limit - (_read_int(usage_file) or 0), 0))

@@ -4,6 +4,7 @@ Figures are built with matplotlib's object API (``matplotlib.figure.Figure``), n
 global state, so nothing needs a display, a backend switch or closing (``hw_models.plots``
 builds its figures the same way; this module only writes them).
 """
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Progress bars (rich) that respect ``--quiet`` and stay off in non-terminals' logs."""
+
 from __future__ import annotations
 
 import contextlib
@@ -24,8 +25,13 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
     if _QUIET or not sys.stderr.isatty():
         yield from items
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         yield from progress.track(items, total=total, description=description)
 
@@ -48,8 +54,13 @@ def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]
     if _QUIET or not sys.stderr.isatty():
         yield lambda i: None
         return
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn(), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+    )
     with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
         task = progress.add_task(description, total=total)
         yield lambda i: progress.update(task, completed=i)

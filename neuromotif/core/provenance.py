@@ -1,6 +1,7 @@
 """Where a result came from, recorded the same way by every result file: the code (git commit and
 whether the tree had uncommitted changes), the command, the machine (CPU model, cores, torch
 threads), the library versions, the date and the wall time."""
+
 from __future__ import annotations
 
 import os
@@ -39,10 +40,17 @@ def provenance(started: float | None = None, command: list[str] | None = None) -
     """The record; ``started``: ``time.time()`` when the work began (for the wall time)."""
     torch = sys.modules.get("torch")
     status = _git("status", "--porcelain", "--untracked-files=no")
-    return {"commit": _git("rev-parse", "HEAD"), "dirty": bool(status) if status is not None else None,
-            "command": " ".join(command if command is not None else sys.argv),
-            "machine": {"cpu": cpu_model(), "cores": os.cpu_count(), "arch": platform.machine(),
-                        "torch_threads": torch.get_num_threads() if torch is not None else None},
-            "versions": {"python": platform.python_version(), **{p: package_version(p) for p in PACKAGES}},
-            "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "wall_s": round(time.time() - started, 3) if started is not None else None}
+    return {
+        "commit": _git("rev-parse", "HEAD"),
+        "dirty": bool(status) if status is not None else None,
+        "command": " ".join(command if command is not None else sys.argv),
+        "machine": {
+            "cpu": cpu_model(),
+            "cores": os.cpu_count(),
+            "arch": platform.machine(),
+            "torch_threads": torch.get_num_threads() if torch is not None else None,
+        },
+        "versions": {"python": platform.python_version(), **{p: package_version(p) for p in PACKAGES}},
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "wall_s": round(time.time() - started, 3) if started is not None else None,
+    }

@@ -1,5 +1,6 @@
 """The base of every settings section: strict pydantic models (unknown keys, inf and nan refused)
 and the value types they share. Each layer defines the sections it owns on top of this."""
+
 from __future__ import annotations
 
 from typing import Annotated

@@ -1,4 +1,5 @@
 """Installed package versions, looked up in one place (reports, bundles, ``--version``)."""
+
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version

@@ -12,6 +12,7 @@ projections carry (post x pre) integer weights in CSR (mixed sign, multiples of
 2^(9 - weight_bits)), a ``weight_exp`` and a one-step delay; ``numeric`` gives the bit widths
 (weights, u, v, decays, threshold, bias) both backends compute with.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -27,10 +28,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_directory
+from neuromotif.core.versions import tool_version
 from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import ChipSpec, ChipSpecError, NumericFormat, load_chip, section_from_dict
 from neuromotif.hw_models.neurons import INPUT_KIND, neuron_model, population_kinds
-from neuromotif.core.versions import tool_version
 
 FORMAT = "neuromotif-bundle"
 FORMAT_VERSION = 2  # 2: the chip's numeric format is part of the bundle
@@ -191,8 +192,13 @@ def sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def write_bundle(out: Path, manifest: dict[str, Any], populations: list[Population], projections: list[Projection],
-                 neuron_core: dict[str, np.ndarray]) -> Path:
+def write_bundle(
+    out: Path,
+    manifest: dict[str, Any],
+    populations: list[Population],
+    projections: list[Projection],
+    neuron_core: dict[str, np.ndarray],
+) -> Path:
     """Write atomically: build in a temporary sibling directory, then swap it into place."""
     with atomic_directory(out) as tmp:
         files: dict[str, str] = {}
@@ -207,21 +213,44 @@ def write_bundle(out: Path, manifest: dict[str, Any], populations: list[Populati
         for p in populations:
             entry = {"name": p.name, "size": p.size, "kind": p.kind, "motif_size": p.motif_size}
             if p.kind != INPUT_KIND:
-                entry.update(vth=int(p.vth), scale=float(p.scale), profiles=int(p.profiles.max() + 1),
-                             file=save(f"pop_{p.name}.npz", du=p.du, dv=p.dv, bias_mant=p.bias_mant,
-                                       bias_exp=p.bias_exp))
+                entry.update(
+                    vth=int(p.vth),
+                    scale=float(p.scale),
+                    profiles=int(p.profiles.max() + 1),
+                    file=save(f"pop_{p.name}.npz", du=p.du, dv=p.dv, bias_mant=p.bias_mant, bias_exp=p.bias_exp),
+                )
             pops.append(entry)
         projs = []
         for j in projections:
             w = j.weights.tocsr()
-            projs.append({"name": j.name, "pre": j.pre, "post": j.post, "weight_exp": int(j.weight_exp),
-                          "sign_mode": j.sign_mode, "delay": j.delay, "nnz": int(w.nnz), "shape": list(w.shape),
-                          "file": save(f"proj_{j.name.replace('>', '_').replace('-', '_')}.npz",
-                                       data=w.data.astype(np.int16), indices=w.indices.astype(np.int32),
-                                       indptr=w.indptr.astype(np.int64))})
+            projs.append(
+                {
+                    "name": j.name,
+                    "pre": j.pre,
+                    "post": j.post,
+                    "weight_exp": int(j.weight_exp),
+                    "sign_mode": j.sign_mode,
+                    "delay": j.delay,
+                    "nnz": int(w.nnz),
+                    "shape": list(w.shape),
+                    "file": save(
+                        f"proj_{j.name.replace('>', '_').replace('-', '_')}.npz",
+                        data=w.data.astype(np.int16),
+                        indices=w.indices.astype(np.int32),
+                        indptr=w.indptr.astype(np.int64),
+                    ),
+                }
+            )
         save("placement.npz", **{f"core_{k}": v for k, v in neuron_core.items()})
-        full = {"format": FORMAT, "format_version": FORMAT_VERSION, "tool_version": tool_version(), **manifest,
-                "populations": pops, "projections": projs, "checksums": files}
+        full = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "tool_version": tool_version(),
+            **manifest,
+            "populations": pops,
+            "projections": projs,
+            "checksums": files,
+        }
         full = json.loads(json.dumps(full, default=_json_default))  # plain JSON types, as a reader will see them
         full[DIGEST_KEY] = manifest_digest(full)
         (tmp / "manifest.json").write_text(json.dumps(full, indent=2))
@@ -279,20 +308,26 @@ def _read_bundle(path: Path, lava_rounds_weights: bool = False) -> Bundle:
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise BundleError(f"{manifest_path} is damaged: not valid JSON; recompile the bundle") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise BundleError(f"{path} is not a neuromotif bundle (format {manifest.get('format') if isinstance(manifest, dict) else None!r})")
+        found = manifest.get("format") if isinstance(manifest, dict) else None
+        raise BundleError(f"{path} is not a neuromotif bundle (format {found!r})")
     if manifest.get("format_version") != FORMAT_VERSION:
-        raise BundleError(f"{path}: bundle format version {manifest.get('format_version')} is not supported "
-                          f"(this neuromotif reads {FORMAT_VERSION}): recompile it")
+        raise BundleError(
+            f"{path}: bundle format version {manifest.get('format_version')} is not supported "
+            f"(this neuromotif reads {FORMAT_VERSION}): recompile it"
+        )
     if manifest.get(DIGEST_KEY) != manifest_digest(manifest):
-        raise BundleError(f"{path} is damaged: manifest.json was changed after compiling (its digest does not "
-                          "match); recompile the bundle")
+        raise BundleError(
+            f"{path} is damaged: manifest.json was changed after compiling (its digest does not "
+            "match); recompile the bundle"
+        )
     try:
         ManifestSchema.model_validate(manifest)
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(p) for p in err["loc"]) or "manifest"
-        raise BundleError(f"{path} is damaged: manifest.json field '{where}': {err['msg']}; recompile the bundle") \
-            from None
+        raise BundleError(
+            f"{path} is damaged: manifest.json field '{where}': {err['msg']}; recompile the bundle"
+        ) from None
     for name, digest in manifest["checksums"].items():
         file = path / name
         if not file.is_file():
@@ -313,8 +348,17 @@ def _read_bundle(path: Path, lava_rounds_weights: bool = False) -> Bundle:
         for entry in manifest["projections"]:
             with np.load(path / entry["file"]) as z:
                 w = sp.csr_matrix((z["data"].astype(np.int64), z["indices"], z["indptr"]), shape=tuple(entry["shape"]))
-            projections.append(Projection(entry["name"], entry["pre"], entry["post"], w, int(entry["weight_exp"]),
-                                          entry["sign_mode"], int(entry["delay"])))
+            projections.append(
+                Projection(
+                    entry["name"],
+                    entry["pre"],
+                    entry["post"],
+                    w,
+                    int(entry["weight_exp"]),
+                    entry["sign_mode"],
+                    int(entry["delay"]),
+                )
+            )
         with np.load(path / "placement.npz") as z:
             neuron_core = {k.removeprefix("core_"): z[k] for k in z.files}
         bundle = Bundle(manifest, populations, projections, neuron_core)
@@ -332,9 +376,11 @@ def _read_bundle(path: Path, lava_rounds_weights: bool = False) -> Bundle:
 def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path, lava_rounds_weights: bool = False) -> None:
     """Refuse any field value the backends would not both honour the same way, naming the field,
     the value and the allowed range (one line, ``BundleError``)."""
+
     def refuse(where: str, field_name: str, value, allowed: str, why: str = "") -> None:
-        raise BundleError(f"{path}: {where}: {field_name} = {value} is outside {allowed}{why}; "
-                          "recompile the bundle or fix the field")
+        raise BundleError(
+            f"{path}: {where}: {field_name} = {value} is outside {allowed}{why}; recompile the bundle or fix the field"
+        )
 
     def within(where: str, field_name: str, values: np.ndarray, lo: int, hi: int, why: str = "") -> None:
         values = np.asarray(values)
@@ -351,8 +397,10 @@ def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path, lava_rounds_wei
             continue
         for field_name in neuron_model(pop.kind).fixed_fields:
             if getattr(pop, field_name).shape != (pop.size,):
-                raise BundleError(f"{path}: {where}: {field_name} has {getattr(pop, field_name).size} values for "
-                                  f"{pop.size} neurons; recompile the bundle")
+                raise BundleError(
+                    f"{path}: {where}: {field_name} has {getattr(pop, field_name).size} values for "
+                    f"{pop.size} neurons; recompile the bundle"
+                )
         within(where, "du", pop.du, 0, formats.decay_max())
         within(where, "dv", pop.dv, 0, formats.decay_max())
         within(where, "vth", np.array([pop.vth]), 0, formats.vth_max(fmt))
@@ -369,29 +417,51 @@ def check_fields(bundle: Bundle, fmt: NumericFormat, path: Path, lava_rounds_wei
     for j in bundle.projections:
         where = f"projection {j.name}"
         if j.pre not in names or j.post not in names:
-            raise BundleError(f"{path}: {where} connects unknown populations {j.pre!r} -> {j.post!r}; "
-                              "recompile the bundle")
+            raise BundleError(
+                f"{path}: {where} connects unknown populations {j.pre!r} -> {j.post!r}; recompile the bundle"
+            )
         if j.weights.shape != (names[j.post].size, names[j.pre].size):
-            raise BundleError(f"{path}: {where}: weights are {j.weights.shape}, expected (post, pre) = "
-                              f"({names[j.post].size}, {names[j.pre].size}); recompile the bundle")
+            raise BundleError(
+                f"{path}: {where}: weights are {j.weights.shape}, expected (post, pre) = "
+                f"({names[j.post].size}, {names[j.pre].size}); recompile the bundle"
+            )
         if names[j.post].kind == INPUT_KIND:
-            raise BundleError(f"{path}: {where} targets the input population {j.post!r}: a projection must end on "
-                              "a neuron population; recompile the bundle")
+            raise BundleError(
+                f"{path}: {where} targets the input population {j.post!r}: a projection must end on "
+                "a neuron population; recompile the bundle"
+            )
         if j.sign_mode not in formats.SIGN_MODES:
             refuse(where, "sign_mode", repr(j.sign_mode), " or ".join(map(repr, formats.SIGN_MODES)))
         if j.sign_mode != "mixed" and fmt.weight_bits > formats.LAVA_WEIGHT_BITS - 1:
-            raise BundleError(f"{path}: {where}: sign_mode {j.sign_mode} with numeric.weight_bits {fmt.weight_bits}: "
-                              f"a single-sign weight has at most {formats.LAVA_WEIGHT_BITS - 1} bits (Lava zeroes "
-                              "every weight); use mixed sign or fewer weight bits")
+            raise BundleError(
+                f"{path}: {where}: sign_mode {j.sign_mode} with numeric.weight_bits {fmt.weight_bits}: "
+                f"a single-sign weight has at most {formats.LAVA_WEIGHT_BITS - 1} bits (Lava zeroes "
+                "every weight); use mixed sign or fewer weight bits"
+            )
         within(where, "weights", j.weights.data, *formats.sign_range(j.sign_mode), f" for sign_mode {j.sign_mode}")
         kept = formats.lava_kept_weights(j.weights.data, j.sign_mode, fmt.weight_bits)
         if not lava_rounds_weights and (kept != j.weights.data).any():
             bad = int(j.weights.data[kept != j.weights.data][0])
-            raise BundleError(f"{path}: {where}: weight {bad} does not fit numeric.weight_bits = {fmt.weight_bits} "
-                              f"(the chip would store {int(formats.lava_kept_weights(np.array([bad]), j.sign_mode, fmt.weight_bits)[0])}); "
-                              "recompile the bundle for this chip")
-        within(where, "weight_exp", np.array([j.weight_exp]), 0, fmt.weight_exp_max,
-               " (a negative exponent floors each partial sum, so its result would depend on how a "
-               "backend splits the projection)")
-        within(where, "delay", np.array([j.delay]), 1, 1, " (only the one-step hop of every projection is "
-               "supported; longer synaptic delays are not)")
+            raise BundleError(
+                f"{path}: {where}: weight {bad} does not fit numeric.weight_bits = {fmt.weight_bits} "
+                f"(the chip would store "
+                f"{int(formats.lava_kept_weights(np.array([bad]), j.sign_mode, fmt.weight_bits)[0])}); "
+                "recompile the bundle for this chip"
+            )
+        within(
+            where,
+            "weight_exp",
+            np.array([j.weight_exp]),
+            0,
+            fmt.weight_exp_max,
+            " (a negative exponent floors each partial sum, so its result would depend on how a "
+            "backend splits the projection)",
+        )
+        within(
+            where,
+            "delay",
+            np.array([j.delay]),
+            1,
+            1,
+            " (only the one-step hop of every projection is supported; longer synaptic delays are not)",
+        )

@@ -5,6 +5,7 @@ imported graph), so this package needs no torch. The chip's numeric format drive
 quantization and is recorded in the bundle, which both backends read. A design-rule failure
 stops compilation with its message (exit code 2 in the CLI).
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -19,18 +20,25 @@ from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES, quantize_network
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.chip import numeric_for_target, with_core_limit
 from neuromotif.hw_models.mapper import Mapping, map_network
-from neuromotif.hw_models.netlist import NetPopulation, NetProjection, Netlist
+from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from neuromotif.hw_models.neurons import INPUT_KIND
 
 
-
-def to_netlist(populations: list[Population], projections: list[Projection], weight_bits: int,
-               rate: float = 0.05) -> Netlist:
+def to_netlist(
+    populations: list[Population], projections: list[Projection], weight_bits: int, rate: float = 0.05
+) -> Netlist:
     """The bundle's network as hw_models sees it (structure only)."""
-    pops = tuple(NetPopulation(p.name, p.size, motif_size=p.motif_size if p.kind != INPUT_KIND else 1,
-                               is_input=p.kind == INPUT_KIND, rate=rate,
-                               compartment_profile=p.profiles if p.kind != INPUT_KIND else None)
-                 for p in populations)
+    pops = tuple(
+        NetPopulation(
+            p.name,
+            p.size,
+            motif_size=p.motif_size if p.kind != INPUT_KIND else 1,
+            is_input=p.kind == INPUT_KIND,
+            rate=rate,
+            compartment_profile=p.profiles if p.kind != INPUT_KIND else None,
+        )
+        for p in populations
+    )
     projs = tuple(NetProjection(j.name, j.pre, j.post, j.weights, weight_bits=weight_bits) for j in projections)
     return Netlist(pops, projs)
 
@@ -39,9 +47,15 @@ def bundle_netlist(bundle: Bundle) -> Netlist:
     return to_netlist(bundle.populations, bundle.projections, bundle.numeric.weight_bits)
 
 
-def compile_network(net: FloatNetwork, chip_name: str, out: Path, max_profiles: int = DEFAULT_MAX_PROFILES,
-                    metadata: dict[str, Any] | None = None, neurons_per_core: int | None = None,
-                    target: str = "loihi") -> tuple[Bundle, Mapping]:
+def compile_network(
+    net: FloatNetwork,
+    chip_name: str,
+    out: Path,
+    max_profiles: int = DEFAULT_MAX_PROFILES,
+    metadata: dict[str, Any] | None = None,
+    neurons_per_core: int | None = None,
+    target: str = "loihi",
+) -> tuple[Bundle, Mapping]:
     """Quantize ``net`` for ``chip_name``, map and check it, write the bundle to ``out``.
 
     ``metadata``: what the bundle records about where the network came from (``source``,

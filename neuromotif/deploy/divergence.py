@@ -5,6 +5,7 @@ membrane RMS error in threshold units (fixed-point v / ``formats.fixed_unit(scal
 which any spike differs. The float traces come from whoever ran the float model (the app
 layer runs torch); this module only compares arrays, so it needs no torch.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -45,8 +46,12 @@ def divergence(traces: dict[str, dict[str, Trace]], bundle: Bundle, fixed: SimRe
             row[f"{precision}_vs_fixed_first_diverging_step"] = first_divergence(s, fx_s)
         if {"float", "quantized"} <= set(precisions):
             row["float_vs_quantized_spike_agreement"] = float(
-                (traces["float"][pop.name][0] == traces["quantized"][pop.name][0]).mean())
+                (traces["float"][pop.name][0] == traces["quantized"][pop.name][0]).mean()
+            )
         layers[pop.name] = row
-    overall = float(np.mean([r["float_vs_fixed_spike_agreement"] for r in layers.values()])) \
-        if "float" in precisions else None
+    overall = (
+        float(np.mean([r["float_vs_fixed_spike_agreement"] for r in layers.values()]))
+        if "float" in precisions
+        else None
+    )
     return {"samples": int(fixed.samples), "layers": layers, "float_vs_fixed_spike_agreement": overall}

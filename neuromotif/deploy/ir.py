@@ -12,6 +12,7 @@ neuron, gains already folded into the weights. The dynamics are the chip's LIF (
 Small typed dataclasses, checked at construction, so a malformed network fails where it is
 made, not deep in the quantizer.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -50,11 +51,13 @@ class FloatPopulation:
 
     def __post_init__(self) -> None:
         if self.kind not in population_kinds():
-            raise ValueError(f"population {self.name}: kind must be one of {', '.join(population_kinds())}, "
-                             f"got {self.kind!r}")
+            raise ValueError(
+                f"population {self.name}: kind must be one of {', '.join(population_kinds())}, got {self.kind!r}"
+            )
         if self.size < 1 or self.motif_size < 1 or self.size % self.motif_size:
-            raise ValueError(f"population {self.name}: size {self.size} must be >= 1 and a multiple of "
-                             f"motif_size {self.motif_size}")
+            raise ValueError(
+                f"population {self.name}: size {self.size} must be >= 1 and a multiple of motif_size {self.motif_size}"
+            )
         if self.kind != INPUT_KIND:
             for name in ("du", "dv", "bias"):
                 value = np.broadcast_to(np.asarray(getattr(self, name), np.float64), (self.size,)).copy()
@@ -104,8 +107,10 @@ class FloatNetwork:
             if j.pre not in sizes or j.post not in sizes:
                 raise ValueError(f"projection {j.name}: unknown population {j.pre!r} or {j.post!r}")
             if j.weights.shape != (sizes[j.post], sizes[j.pre]):
-                raise ValueError(f"projection {j.name}: weights are {j.weights.shape}, expected "
-                                 f"(post {sizes[j.post]}, pre {sizes[j.pre]})")
+                raise ValueError(
+                    f"projection {j.name}: weights are {j.weights.shape}, expected "
+                    f"(post {sizes[j.post]}, pre {sizes[j.pre]})"
+                )
 
     def population(self, name: str) -> FloatPopulation:
         return next(p for p in self.populations if p.name == name)

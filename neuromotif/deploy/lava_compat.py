@@ -9,6 +9,7 @@ the source before compiling it. On Python 3.10 the hook is not installed.
 Use ``import_lava()`` before any ``lava`` import; it raises ``LavaMissingError`` (an
 ``InputError``: exit code 2 in the CLI) with the install command when Lava is absent.
 """
+
 from __future__ import annotations
 
 import importlib.abc
@@ -22,8 +23,10 @@ from neuromotif.core.errors import InputError
 
 PATCHED_MODULE = "lava.magma.compiler.var_model"
 _MUTABLE_DEFAULT = re.compile(r"^(\s+\w+\s*:\s*ByteEncoder\s*=\s*)ByteEncoder\(\)\s*$", re.MULTILINE)
-INSTALL_HINT = ("pip install --no-deps --ignore-requires-python lava-nc==0.10.0 "
-                "'numpy<2' scipy 'networkx<=2.8.7' asteval scikit-learn (or run `make setup`)")
+INSTALL_HINT = (
+    "pip install --no-deps --ignore-requires-python lava-nc==0.10.0 "
+    "'numpy<2' scipy 'networkx<=2.8.7' asteval scikit-learn (or run `make setup`)"
+)
 
 
 class LavaMissingError(InputError):

@@ -14,6 +14,7 @@ So a bundle exports exactly only when:
   - sign modes are mixed and weights 8-bit (netx's Dense).
 Anything else is refused naming the field and value (``NetxError``), never exported inexactly.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,13 +22,13 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from neuromotif.deploy.bundle import Bundle
 from neuromotif.core.errors import InputError
+from neuromotif.deploy.bundle import Bundle
 from neuromotif.hw_models import formats
 
-NETX_BIAS_EXP = 6        # netx's fixed bias exponent
+NETX_BIAS_EXP = 6  # netx's fixed bias exponent
 NETX_BIAS_MANT_BITS = 13  # netx's signed bias mantissa
-NETX_WEIGHT_BITS = 8      # netx's Dense stores 8-bit weights: -256..254 as Lava keeps them (formats)
+NETX_WEIGHT_BITS = 8  # netx's Dense stores 8-bit weights: -256..254 as Lava keeps them (formats)
 
 
 class NetxError(InputError):
@@ -61,17 +62,21 @@ def _weights(bundle: Bundle, name: str) -> np.ndarray:
     w = j.weights.toarray().astype(np.int64) << j.weight_exp
     lo, hi = formats.stored_weight_range(bundle.numeric)
     if w.min(initial=0) < lo or w.max(initial=0) > hi:
-        raise NetxError(f"projection {name}: weight_exp {j.weight_exp} makes weights reach "
-                        f"{int(w.min())}..{int(w.max())}, outside netx's {lo}..{hi}: compile it with "
-                        "`neuromotif compile RUN_OR_MODEL --target netx` (weight exponent 0)")
+        raise NetxError(
+            f"projection {name}: weight_exp {j.weight_exp} makes weights reach "
+            f"{int(w.min())}..{int(w.max())}, outside netx's {lo}..{hi}: compile it with "
+            "`neuromotif compile RUN_OR_MODEL --target netx` (weight exponent 0)"
+        )
     return w
 
 
 def check_netx(bundle: Bundle) -> list[str]:
     """Refuse (``NetxError``) what netx cannot express; returns the chain of populations."""
     if bundle.manifest["numeric"]["weight_bits"] != NETX_WEIGHT_BITS:
-        raise NetxError(f"numeric.weight_bits = {bundle.manifest['numeric']['weight_bits']}: netx's Dense stores 8-bit "
-                        "weights; compile for an 8-bit chip")
+        raise NetxError(
+            f"numeric.weight_bits = {bundle.manifest['numeric']['weight_bits']}: netx's Dense stores 8-bit "
+            "weights; compile for an 8-bit chip"
+        )
     order = _chain(bundle)
     for j in bundle.projections:
         _weights(bundle, j.name)
@@ -80,11 +85,15 @@ def check_netx(bundle: Bundle) -> list[str]:
         bias = pop.bias_mant.astype(np.int64) << pop.bias_exp.astype(np.int64)
         if np.any(bias % (1 << NETX_BIAS_EXP)):
             bad = int(np.flatnonzero(bias % (1 << NETX_BIAS_EXP))[0])
-            raise NetxError(f"population {name}: bias {int(bias[bad])} (neuron {bad}) is not a multiple of "
-                            f"2^{NETX_BIAS_EXP}, netx's fixed bias exponent")
+            raise NetxError(
+                f"population {name}: bias {int(bias[bad])} (neuron {bad}) is not a multiple of "
+                f"2^{NETX_BIAS_EXP}, netx's fixed bias exponent"
+            )
         if np.any(np.abs(bias >> NETX_BIAS_EXP) >= 1 << (NETX_BIAS_MANT_BITS - 1)):
-            raise NetxError(f"population {name}: a bias needs more than netx's {NETX_BIAS_MANT_BITS}-bit mantissa "
-                            f"at exponent {NETX_BIAS_EXP}")
+            raise NetxError(
+                f"population {name}: a bias needs more than netx's {NETX_BIAS_MANT_BITS}-bit mantissa "
+                f"at exponent {NETX_BIAS_EXP}"
+            )
     return order
 
 

@@ -15,6 +15,7 @@ chip's one-step delay on every projection, dv = 0 (no leak; written as a finite 
 ``NO_LEAK_TAU`` steps), the 24-bit wrap of u and saturation of v, and integer truncation in
 the decays (a NIR simulator integrates in floats).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -34,11 +35,13 @@ def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):
     """The bundle as a ``nir.NIRGraph`` and a list of notes on what NIR does not express."""
     import nir
 
-    notes = ["every projection delays spikes by one chip step; NIR edges have no delay "
-             "(metadata neuromotif.hop_delay_steps = 1)",
-             f"u wraps at {bundle.numeric.u_bits} bits and v saturates at {bundle.numeric.v_bits} bits on the chip; "
-             "NIR simulators do neither",
-             "the chip truncates decays to integers; NIR simulators integrate in floating point"]
+    notes = [
+        "every projection delays spikes by one chip step; NIR edges have no delay "
+        "(metadata neuromotif.hop_delay_steps = 1)",
+        f"u wraps at {bundle.numeric.u_bits} bits and v saturates at {bundle.numeric.v_bits} bits on the chip; "
+        "NIR simulators do neither",
+        "the chip truncates decays to integers; NIR simulators integrate in floating point",
+    ]
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
     inp = bundle.manifest["ports"]["input"]
@@ -50,14 +53,22 @@ def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):
         du = pop.du.astype(np.float64)
         dv = pop.dv.astype(np.float64)
         if np.any(dv == 0):
-            notes.append(f"{pop.name}: {int((dv == 0).sum())} neurons have dv = 0 (no leak), written as tau_mem = "
-                         f"{NO_LEAK_TAU:g} dt")
+            notes.append(
+                f"{pop.name}: {int((dv == 0).sum())} neurons have dv = 0 (no leak), written as tau_mem = "
+                f"{NO_LEAK_TAU:g} dt"
+            )
         tau_syn = DECAY_ONE * dt / (du + 1)
         tau_mem = np.where(dv > 0, DECAY_ONE * dt / np.maximum(dv, 1e-300), NO_LEAK_TAU * dt)
-        bias = (pop.bias_mant.astype(np.float64) * 2.0 ** pop.bias_exp.astype(np.float64))
+        bias = pop.bias_mant.astype(np.float64) * 2.0 ** pop.bias_exp.astype(np.float64)
         nodes[pop.name] = nir.CubaLIF(
-            tau_syn=tau_syn, tau_mem=tau_mem, r=tau_mem / dt, w_in=tau_syn / dt, v_leak=bias * tau_mem / dt,
-            v_threshold=np.full(pop.size, formats.fixed_threshold(pop.vth)), v_reset=np.zeros(pop.size))
+            tau_syn=tau_syn,
+            tau_mem=tau_mem,
+            r=tau_mem / dt,
+            w_in=tau_syn / dt,
+            v_leak=bias * tau_mem / dt,
+            v_threshold=np.full(pop.size, formats.fixed_threshold(pop.vth)),
+            v_reset=np.zeros(pop.size),
+        )
     for j in bundle.projections:
         name = f"{j.pre}->{j.post}"
         w = j.weights.toarray().astype(np.float64) * 2.0 ** (STATE_SHIFT + j.weight_exp)
@@ -68,9 +79,15 @@ def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):
     edges.append((out, "output"))
     nodes = {("input" if k == inp else k): v for k, v in nodes.items()}
     edges = [("input" if a == inp else a, "input" if b == inp else b) for a, b in edges]
-    metadata = {"dt": dt, "neuromotif": {"hop_delay_steps": 1, "chip": bundle.manifest["chip"],
-                                         "units": "fixed-point (v in chip units)",
-                                         "prediction_rule": bundle.manifest.get("prediction_rule", "")}}
+    metadata = {
+        "dt": dt,
+        "neuromotif": {
+            "hop_delay_steps": 1,
+            "chip": bundle.manifest["chip"],
+            "units": "fixed-point (v in chip units)",
+            "prediction_rule": bundle.manifest.get("prediction_rule", ""),
+        },
+    }
     return nir.NIRGraph(nodes=nodes, edges=edges, metadata=metadata), notes
 
 

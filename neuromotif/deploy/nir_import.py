@@ -18,6 +18,7 @@ state only), NIR Delay (the chip delays every hop by one step; other delays are 
 the one-step delay per feed-forward hop that NIR graphs do not have. The quantizer's own
 rounding (decays, weights) is in the bundle's quantization report as for any network.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,17 +28,20 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from neuromotif.deploy.ir import INPUT_KIND, FloatNetwork, FloatPopulation, FloatProjection
 from neuromotif.core.errors import InputError
+from neuromotif.deploy.ir import INPUT_KIND, FloatNetwork, FloatPopulation, FloatProjection
 
 NEURON_TYPES = ("CubaLIF", "LIF")
 EDGE_TYPES = ("Linear", "Affine", "Scale", "Delay", "Input", "Output", "Identity")
-REFUSED_HINT = {"LI": "the chip predicts from spike counts: replace the LI readout by a LIF",
-                "CubaLI": "the chip predicts from spike counts: replace the CubaLI readout by a CubaLIF",
-                "IF": "give it a membrane leak (a LIF with a long tau) or export it as a LIF",
-                "I": "integrators need a neuron after them",
-                "Conv1d": "flatten it into a Linear before exporting", "Conv2d": "flatten it into a Linear first",
-                "Threshold": "fold it into a LIF's threshold"}
+REFUSED_HINT = {
+    "LI": "the chip predicts from spike counts: replace the LI readout by a LIF",
+    "CubaLI": "the chip predicts from spike counts: replace the CubaLI readout by a CubaLIF",
+    "IF": "give it a membrane leak (a LIF with a long tau) or export it as a LIF",
+    "I": "integrators need a neuron after them",
+    "Conv1d": "flatten it into a Linear before exporting",
+    "Conv2d": "flatten it into a Linear first",
+    "Threshold": "fold it into a LIF's threshold",
+}
 
 
 @dataclass
@@ -64,8 +68,9 @@ def read_nir_graph(path: Path):
     try:
         graph = nir.read(str(path))
     except Exception as exc:  # h5py/nir raise many kinds on a damaged file
-        raise InputError(f"{path} is not a readable NIR graph ({type(exc).__name__}: {exc}); "
-                         "write it with nir.write") from None
+        raise InputError(
+            f"{path} is not a readable NIR graph ({type(exc).__name__}: {exc}); write it with nir.write"
+        ) from None
     _check_finite(graph, path)
     return graph
 
@@ -84,19 +89,23 @@ def _check_size(path: Path) -> None:
     need = 0.0
     try:
         with h5py.File(path, "r") as f:
+
             def visit(name, obj):
                 nonlocal need
                 if isinstance(obj, h5py.Dataset):
                     need += obj.size * obj.dtype.itemsize
                     if name.split("/")[-1] == "shape" and obj.dtype.kind in "iu" and obj.size <= 8:
                         need += float(np.prod(obj[()], dtype=np.float64)) * BYTES_PER_NEURON  # a declared size
+
             f.visititems(visit)
     except OSError as exc:
         raise InputError(f"{path} is not a readable NIR graph (OSError: {exc}); write it with nir.write") from None
     have = available_memory()
     if need > 0.8 * have:
-        raise InputError(f"{path} would need about {need / 1e9:.1f} GB of memory to import and "
-                         f"{have / 1e9:.1f} GB are available: import a smaller network")
+        raise InputError(
+            f"{path} would need about {need / 1e9:.1f} GB of memory to import and "
+            f"{have / 1e9:.1f} GB are available: import a smaller network"
+        )
 
 
 def _check_finite(graph, path: Path) -> None:
@@ -166,11 +175,14 @@ def _edge_map(name: str, node, report: ImportReport) -> tuple[Any, np.ndarray | 
         return np.asarray(node.scale, np.float64), None
     if kind == "Delay":
         d = np.asarray(node.delay, np.float64)
-        report.add(name, "NIR Delay dropped: the chip delays every hop by exactly one step",
-                   f"delays {np.unique(d).tolist()}")
+        report.add(
+            name, "NIR Delay dropped: the chip delays every hop by exactly one step", f"delays {np.unique(d).tolist()}"
+        )
         if np.any(d > 1):
-            raise InputError(f"NIR node {name!r} (Delay): delays {np.unique(d).tolist()} steps; the chip carries "
-                             "one step per hop: remove the Delay or fold it into the model")
+            raise InputError(
+                f"NIR node {name!r} (Delay): delays {np.unique(d).tolist()} steps; the chip carries "
+                "one step per hop: remove the Delay or fold it into the model"
+            )
         return None, None
     return None, None  # Input / Output pass-through
 
@@ -211,8 +223,10 @@ def _population(name: str, node, dt: float, report: ImportReport) -> tuple[Float
         gain = arr("r") * dv
     for key, value in (("du", du), ("dv", dv)):
         if np.any(value > 1):
-            raise InputError(f"NIR node {name!r}: dt/tau = {value.max():.3g} > 1 for {key}: the Euler step is unstable;"
-                             f" use a smaller --dt (now {dt})")
+            raise InputError(
+                f"NIR node {name!r}: dt/tau = {value.max():.3g} > 1 for {key}: the Euler step is unstable;"
+                f" use a smaller --dt (now {dt})"
+            )
     bias = arr("v_leak") * dv
     vth_all = arr("v_threshold")
     if np.any(vth_all <= 0):
@@ -222,11 +236,17 @@ def _population(name: str, node, dt: float, report: ImportReport) -> tuple[Float
         # per-neuron thresholds: scale each neuron's inputs and bias instead (v / vth is what matters)
         factor = vth / vth_all
         gain, bias = gain * factor, bias * factor
-        report.add(name, "per-neuron thresholds folded into input weights and bias (one threshold per population); "
-                   "v is scaled per neuron", f"thresholds {vth_all.min():.4g}..{vth_all.max():.4g}")
+        report.add(
+            name,
+            "per-neuron thresholds folded into input weights and bias (one threshold per population); "
+            "v is scaled per neuron",
+            f"thresholds {vth_all.min():.4g}..{vth_all.max():.4g}",
+        )
     v_reset = arr("v_reset")
     if np.any(v_reset != 0):
-        report.add(name, "v_reset is not 0: the chip resets to 0", f"max |v_reset| / vth = {np.abs(v_reset).max() / vth:.3g}")
+        report.add(
+            name, "v_reset is not 0: the chip resets to 0", f"max |v_reset| / vth = {np.abs(v_reset).max() / vth:.3g}"
+        )
     # the compiler's float units are threshold units (vth = 1): it picks the fixed-point scale itself
     pop = FloatPopulation(name, n, vth=1.0, du=du, dv=dv, bias=bias / vth)
     return pop, gain / vth
@@ -239,8 +259,10 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
     if dt is None:
         dt = (graph.metadata or {}).get("dt")
         if dt is None:
-            raise InputError("the NIR graph records no dt in its metadata: give the chip's time step with --dt "
-                             "(snnTorch exports use 1e-4)")
+            raise InputError(
+                "the NIR graph records no dt in its metadata: give the chip's time step with --dt "
+                "(snnTorch exports use 1e-4)"
+            )
     dt = float(np.asarray(dt))
     if not (np.isfinite(dt) and dt > 0):
         raise InputError(f"--dt {dt}: must be a positive number of seconds")
@@ -249,13 +271,17 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
     for name, node in nodes.items():
         kind = type(node).__name__
         if kind not in NEURON_TYPES + EDGE_TYPES:
-            hint = REFUSED_HINT.get(kind, "neuromotif imports Input, Output, Linear, Affine, Scale, Delay, LIF, CubaLIF")
+            hint = REFUSED_HINT.get(
+                kind, "neuromotif imports Input, Output, Linear, Affine, Scale, Delay, LIF, CubaLIF"
+            )
             raise InputError(f"NIR node {name!r} has type {kind}, which the chip cannot run: {hint}")
     top_inputs = [n for n, v in graph.nodes.items() if isinstance(v, nir.Input)]
     top_outputs = [n for n, v in graph.nodes.items() if isinstance(v, nir.Output)]
     if len(top_inputs) != 1 or len(top_outputs) != 1:
-        raise InputError(f"the NIR graph has {len(top_inputs)} Input and {len(top_outputs)} Output nodes at its top "
-                         "level; neuromotif needs exactly one of each")
+        raise InputError(
+            f"the NIR graph has {len(top_inputs)} Input and {len(top_outputs)} Output nodes at its top "
+            "level; neuromotif needs exactly one of each"
+        )
     inp = top_inputs[0]
     pops: dict[str, FloatPopulation] = {inp: FloatPopulation("input", _shape_of(graph.nodes[inp]), INPUT_KIND)}
     gains: dict[str, np.ndarray] = {}
@@ -280,15 +306,19 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
                 elif isinstance(linear, np.ndarray):
                     linear = sp.diags(np.broadcast_to(linear, (pops[origin].size,)))
                 if linear.shape != (pops[nxt].size, pops[origin].size):
-                    raise InputError(f"NIR path {origin!r} -> {nxt!r}: weights are {linear.shape}, expected "
-                                     f"({pops[nxt].size}, {pops[origin].size}) (post x pre)")
+                    raise InputError(
+                        f"NIR path {origin!r} -> {nxt!r}: weights are {linear.shape}, expected "
+                        f"({pops[nxt].size}, {pops[origin].size}) (post x pre)"
+                    )
                 key = (origin, nxt)
                 weights[key] = linear if key not in weights else weights[key] + linear
                 if bias is not None:
                     biases[nxt] = biases.get(nxt, 0) + bias
             elif nxt in seen:
-                raise InputError(f"NIR graph has a cycle without a neuron node through {nxt!r}; every recurrent "
-                                 "loop must pass through a LIF or CubaLIF")
+                raise InputError(
+                    f"NIR graph has a cycle without a neuron node through {nxt!r}; every recurrent "
+                    "loop must pass through a LIF or CubaLIF"
+                )
             elif nxt == top_outputs[0]:
                 outputs.append(origin)
             else:
@@ -303,7 +333,9 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
     for origin in pops:
         walk(origin, origin, None, None, (origin,))
     if len(set(outputs)) != 1:
-        raise InputError(f"the NIR Output must be fed by exactly one neuron node, found {sorted(set(outputs)) or 'none'}")
+        raise InputError(
+            f"the NIR Output must be fed by exactly one neuron node, found {sorted(set(outputs)) or 'none'}"
+        )
     names = {key: ("input" if key == inp else key.replace(".", "_")) for key in pops}
     projections = []
     for (pre, post), w in weights.items():
@@ -313,16 +345,22 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
         pop = pops[post]
         extra = np.asarray(b, np.float64) * gains[post] / pop.du
         pop.bias = pop.bias + extra
-        report.add(post, "Affine bias folded into the neuron bias (exact in steady state, not in transients)",
-                   f"max |bias| {np.abs(extra).max():.4g} vth units")
+        report.add(
+            post,
+            "Affine bias folded into the neuron bias (exact in steady state, not in transients)",
+            f"max |bias| {np.abs(extra).max():.4g} vth units",
+        )
     population_list = []
     for key, pop in pops.items():
         pop.name = names[key]
         population_list.append(pop)
     hops = _hops(weights, inp, outputs[0])
     if hops:
-        report.add("graph", "every projection delays by one chip step (NIR has no such delay)",
-                   f"{hops} steps from input to output")
+        report.add(
+            "graph",
+            "every projection delays by one chip step (NIR has no such delay)",
+            f"{hops} steps from input to output",
+        )
     net = FloatNetwork(population_list, projections, "input", names[outputs[0]], source=source)
     return net, report
 

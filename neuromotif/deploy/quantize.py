@@ -9,6 +9,7 @@ per-neuron dv clustered into at most ``max_profiles`` values (one Lava LIF proce
 profile); vth and bias to their bit widths. Reports per projection: exponent, clip fraction,
 relative error. Every limit comes from the ``NumericFormat`` passed in (the chip's YAML).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from neuromotif.deploy.bundle import Population, Projection
 from neuromotif.deploy.ir import INPUT_KIND, FloatNetwork, FloatPopulation, FloatProjection
 from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import NumericFormat
-
 
 DEFAULT_MAX_PROFILES = 4  # decay profiles per population (one Lava LIF process each): the compiler's default
 
@@ -44,10 +44,12 @@ def quantize_weights(w: np.ndarray, scale: float, fmt: NumericFormat) -> tuple[n
     realised = formats.quantize_weight(w, scale, e, fmt)
     raw = np.abs(w) * (scale / 2 ** (e + formats.weight_shift(fmt)))
     nz = w != 0
-    report = {"weight_exp": e,
-              "clip_fraction": float((raw[nz] > formats.mantissa_range(fmt)[1] + 0.5).mean()) if nz.any() else 0.0,
-              "rel_rms_error": float(np.linalg.norm(realised - w) / max(np.linalg.norm(w), 1e-30)),
-              "max_abs_float": float(np.abs(w).max()) if w.size else 0.0}
+    report = {
+        "weight_exp": e,
+        "clip_fraction": float((raw[nz] > formats.mantissa_range(fmt)[1] + 0.5).mean()) if nz.any() else 0.0,
+        "rel_rms_error": float(np.linalg.norm(realised - w) / max(np.linalg.norm(w), 1e-30)),
+        "max_abs_float": float(np.abs(w).max()) if w.size else 0.0,
+    }
     return formats.stored_weight(mant, fmt).astype(np.int64), e, report
 
 
@@ -60,20 +62,36 @@ def quantize_projection(proj: FloatProjection, scale: float, fmt: NumericFormat)
     return Projection(proj.name, proj.pre, proj.post, stored, e), report
 
 
-def quantize_population(pop: FloatPopulation, scale: int, fmt: NumericFormat, max_profiles: int
-                        ) -> tuple[Population, dict[str, Any]]:
+def quantize_population(
+    pop: FloatPopulation, scale: int, fmt: NumericFormat, max_profiles: int
+) -> tuple[Population, dict[str, Any]]:
     """Neuron parameters to the chip's widths; dv clustered to at most ``max_profiles`` values."""
     step = formats.decay_step(fmt)
     dv_exact = formats.dv_to_int(pop.dv, fmt).astype(np.int64)
     dv = formats.cluster_1d(dv_exact // step, max_profiles) * step
     du = formats.du_to_int(pop.du, fmt).astype(np.int64)
     mant, exp = formats.bias_to_fixed(pop.bias, scale, fmt)
-    fixed = Population(pop.name, pop.size, pop.kind, pop.motif_size, formats.vth_to_int(pop.vth, scale, fmt), du, dv,
-                       mant, exp, float(scale))
-    report = {"neurons": pop.size, "scale": scale, "vth": fixed.vth, "du": int(du[0]),
-              "profiles": int(fixed.profiles.max() + 1),
-              "dv_distinct_before_clustering": int(len(np.unique(dv_exact))),
-              "dv_max_cluster_shift": int(np.abs(dv - dv_exact).max())}
+    fixed = Population(
+        pop.name,
+        pop.size,
+        pop.kind,
+        pop.motif_size,
+        formats.vth_to_int(pop.vth, scale, fmt),
+        du,
+        dv,
+        mant,
+        exp,
+        float(scale),
+    )
+    report = {
+        "neurons": pop.size,
+        "scale": scale,
+        "vth": fixed.vth,
+        "du": int(du[0]),
+        "profiles": int(fixed.profiles.max() + 1),
+        "dv_distinct_before_clustering": int(len(np.unique(dv_exact))),
+        "dv_max_cluster_shift": int(np.abs(dv - dv_exact).max()),
+    }
     return fixed, report
 
 

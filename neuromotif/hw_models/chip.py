@@ -6,6 +6,7 @@ lives in these files, with its source beside it: the mesh and per-core limits (m
 design rules), the ``numeric`` section (bit widths of weights, decays, threshold, bias, state:
 ``formats.py`` takes it as an argument) and the cost tables. Code refers to fields by name.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -78,9 +79,17 @@ class CostTable:
     barrier_table_ns: dict[str, float] | None = None  # {"from N tiles": ns}: a step table (pipeline timing)
 
     def __post_init__(self) -> None:
-        check_ranges(self, (("message_in_ns", 0, 1e9), ("barrier_ns_min", 0, 1e9), ("barrier_ns_max", 0, 1e9),
-                            ("barrier_tiles_max", 1, 1e9), ("chip_barrier_ns", 0, 1e9),
-                            ("static_w_per_chip", 0, 1e3)))
+        check_ranges(
+            self,
+            (
+                ("message_in_ns", 0, 1e9),
+                ("barrier_ns_min", 0, 1e9),
+                ("barrier_ns_max", 0, 1e9),
+                ("barrier_tiles_max", 1, 1e9),
+                ("chip_barrier_ns", 0, 1e9),
+                ("static_w_per_chip", 0, 1e3),
+            ),
+        )
         if self.barrier_ns_max < self.barrier_ns_min:
             raise ValueError("barrier_ns_max must be >= barrier_ns_min")
         if self.barrier_table_ns is not None:
@@ -138,11 +147,22 @@ class CoreLimits:
 
     def __post_init__(self) -> None:
         big = 2**40
-        check_ranges(self, (("max_compartments", 1, big), ("synapse_memory_bits", 1, big),
-                            ("shared_memory_bits", 1, big), ("max_input_axons", 1, big), ("max_output_axons", 1, big),
-                            ("compartment_profiles", 1, big), ("threshold_profiles", 1, big),
-                            ("synapse_formats", 1, big), ("neuron_state_bits", 0, 4096),
-                            ("input_axon_bits", 0, 4096), ("output_axon_bits", 0, 4096)))
+        check_ranges(
+            self,
+            (
+                ("max_compartments", 1, big),
+                ("synapse_memory_bits", 1, big),
+                ("shared_memory_bits", 1, big),
+                ("max_input_axons", 1, big),
+                ("max_output_axons", 1, big),
+                ("compartment_profiles", 1, big),
+                ("threshold_profiles", 1, big),
+                ("synapse_formats", 1, big),
+                ("neuron_state_bits", 0, 4096),
+                ("input_axon_bits", 0, 4096),
+                ("output_axon_bits", 0, 4096),
+            ),
+        )
         if self.synapse_memory_bits is None and self.shared_memory_bits is None:
             raise ValueError("give synapse_memory_bits or shared_memory_bits")
 
@@ -159,8 +179,16 @@ class SynapseEncoding:
     delay_bits: int
 
     def __post_init__(self) -> None:
-        check_ranges(self, (("word_bits", 1, 4096), ("list_max_synapses", 1, 2**20), ("list_header_bits", 0, 4096),
-                            ("index_bits", 0, 64), ("delay_bits", 0, 64)))
+        check_ranges(
+            self,
+            (
+                ("word_bits", 1, 4096),
+                ("list_max_synapses", 1, 2**20),
+                ("list_header_bits", 0, 4096),
+                ("index_bits", 0, 64),
+                ("delay_bits", 0, 64),
+            ),
+        )
 
 
 @pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
@@ -180,9 +208,17 @@ class NumericFormat:
 
     # (field, low, high): what Lava's bit-accurate models (and so both our backends) can run.
     RANGES: typing.ClassVar[tuple[tuple[str, int, int], ...]] = (
-        ("weight_bits", 1, 9), ("weight_exp_min", -8, 0), ("weight_exp_max", 0, 7), ("u_bits", 24, 24),
-        ("v_bits", 24, 24), ("decay_bits", 1, 12), ("vth_bits", 1, 17), ("bias_mant_bits", 2, 13),
-        ("bias_exp_bits", 1, 3), ("max_delay", 1, 63))
+        ("weight_bits", 1, 9),
+        ("weight_exp_min", -8, 0),
+        ("weight_exp_max", 0, 7),
+        ("u_bits", 24, 24),
+        ("v_bits", 24, 24),
+        ("decay_bits", 1, 12),
+        ("vth_bits", 1, 17),
+        ("bias_mant_bits", 2, 13),
+        ("bias_exp_bits", 1, 3),
+        ("max_delay", 1, 63),
+    )
 
     def __post_init__(self) -> None:
         try:
@@ -207,8 +243,10 @@ class ChipSpec:
 
     def __post_init__(self) -> None:
         if self.default_cost_table not in self.cost_tables:
-            raise ValueError(f"default_cost_table '{self.default_cost_table}' is not one of the cost_tables "
-                             f"({', '.join(self.cost_tables) or 'none given'})")
+            raise ValueError(
+                f"default_cost_table '{self.default_cost_table}' is not one of the cost_tables "
+                f"({', '.join(self.cost_tables) or 'none given'})"
+            )
         if self.max_chips < 1:
             raise ValueError("max_chips must be >= 1")
 
@@ -219,21 +257,27 @@ class ChipSpec:
     def cost_table(self, name: str = "default") -> CostTable:
         key = self.default_cost_table if name in ("default", "", None) else name
         if key not in self.cost_tables:
-            raise ChipSpecError(f"chip {self.name} has no cost table '{name}': choose one of "
-                                f"{', '.join(self.cost_tables)} (or 'default')")
+            raise ChipSpecError(
+                f"chip {self.name} has no cost table '{name}': choose one of "
+                f"{', '.join(self.cost_tables)} (or 'default')"
+            )
         return self.cost_tables[key]
 
 
 # ---------------------------------------------------------------------------------------
 # YAML -> ChipSpec through pydantic, with errors that name the field in one line.
 
-_MESSAGES = {"missing": "missing field '{where}'", "unexpected_keyword_argument": "unknown field '{where}'{valid}",
-             "int_type": "field '{where}' must be an integer, got {value!r}",
-             "float_type": "field '{where}' must be a finite number, got {value!r}",
-             "finite_number": "field '{where}' must be a finite number, got {value!r}",
-             "string_type": "field '{where}' must be a string, got {value!r}",
-             "dict_type": "field '{where}' must be a mapping", "dataclass_type": "field '{where}' must be a mapping",
-             "dataclass_exact_type": "field '{where}' must be a mapping"}
+_MESSAGES = {
+    "missing": "missing field '{where}'",
+    "unexpected_keyword_argument": "unknown field '{where}'{valid}",
+    "int_type": "field '{where}' must be an integer, got {value!r}",
+    "float_type": "field '{where}' must be a finite number, got {value!r}",
+    "finite_number": "field '{where}' must be a finite number, got {value!r}",
+    "string_type": "field '{where}' must be a string, got {value!r}",
+    "dict_type": "field '{where}' must be a mapping",
+    "dataclass_type": "field '{where}' must be a mapping",
+    "dataclass_exact_type": "field '{where}' must be a mapping",
+}
 
 
 def _chip_error(err: dict[str, Any], root: type | None = None) -> str:
@@ -245,8 +289,9 @@ def _chip_error(err: dict[str, Any], root: type | None = None) -> str:
     if err["type"] == "value_error":  # a range check of __post_init__
         return f"{where or 'chip'}: {str(err['ctx']['error'])}"
     template = _MESSAGES.get(err["type"], "field '{where}': {msg}")
-    return template.format(where=where, value=err.get("input"), msg=err["msg"],
-                           valid=_valid_fields(root, err["loc"][:-1]))
+    return template.format(
+        where=where, value=err.get("input"), msg=err["msg"], valid=_valid_fields(root, err["loc"][:-1])
+    )
 
 
 def _valid_fields(root: type, loc: tuple) -> str:
@@ -297,8 +342,9 @@ def load_chip(name_or_path: str | os.PathLike[str]) -> ChipSpec:
     if not (text.endswith((".yaml", ".yml")) or path.is_file()):
         found = [d / f"{text}.yaml" for d in _search_dirs() if (d / f"{text}.yaml").is_file()]
         if not found:
-            raise ChipSpecError(f"unknown chip '{text}': choose one of {', '.join(list_chips())} "
-                                f"or give the path of a chip YAML file")
+            raise ChipSpecError(
+                f"unknown chip '{text}': choose one of {', '.join(list_chips())} or give the path of a chip YAML file"
+            )
         path = found[0]
     if not path.is_file():
         raise ChipSpecError(f"chip file not found: {path}")
@@ -330,12 +376,18 @@ class CompileTarget:
     numeric: typing.Callable[[NumericFormat], NumericFormat]
 
 
-TARGETS: dict[str, CompileTarget] = {t.name: t for t in (
-    CompileTarget("loihi", "the chip itself, its own number format", lambda numeric: numeric),
-    CompileTarget("netx", "lava-dl netx HDF5 networks: weight exponent 0 only, since netx picks a block's exponent "
-                  "itself and carries a bundle exactly only when every stored weight lies in [-256, 254]",
-                  lambda numeric: dataclasses.replace(numeric, weight_exp_max=0)),
-)}
+TARGETS: dict[str, CompileTarget] = {
+    t.name: t
+    for t in (
+        CompileTarget("loihi", "the chip itself, its own number format", lambda numeric: numeric),
+        CompileTarget(
+            "netx",
+            "lava-dl netx HDF5 networks: weight exponent 0 only, since netx picks a block's exponent "
+            "itself and carries a bundle exactly only when every stored weight lies in [-256, 254]",
+            lambda numeric: dataclasses.replace(numeric, weight_exp_max=0),
+        ),
+    )
+}
 
 
 def numeric_for_target(numeric: NumericFormat, target: str = "loihi") -> NumericFormat:

@@ -13,6 +13,7 @@ core, with its mesh hops and chip crossings), then multiplies by a chip cost tab
 
 Everything returned is a plain dict of floats and lists that serialises to JSON.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -139,13 +140,25 @@ def core_counts(net: Netlist, placement: Placement, activity: Activity, routes: 
     g, dest = routes.destinations[:, 0], routes.destinations[:, 1]
     for t in range(steps):
         msgs_in[t] = np.bincount(dest, weights=spikes[t, g], minlength=n_cores)
-    return CoreCounts(synops, active_core, compartments[None, :] * activity.samples - active_core,
-                      _per_core(spikes, neuron_core, n_cores),
-                      _per_core(spikes * routes.messages[None, :], neuron_core, n_cores), msgs_in, neuron_core)
+    return CoreCounts(
+        synops,
+        active_core,
+        compartments[None, :] * activity.samples - active_core,
+        _per_core(spikes, neuron_core, n_cores),
+        _per_core(spikes * routes.messages[None, :], neuron_core, n_cores),
+        msgs_in,
+        neuron_core,
+    )
 
 
-def energy_latency(net: Netlist, placement: Placement, chip: ChipSpec, activity: Activity,
-             cost_table: str = "default", timing: str = "analytic") -> dict:
+def energy_latency(
+    net: Netlist,
+    placement: Placement,
+    chip: ChipSpec,
+    activity: Activity,
+    cost_table: str = "default",
+    timing: str = "analytic",
+) -> dict:
     """Energy and latency: totals, per inference, per step and per core, with breakdowns.
 
     ``timing``: ``analytic`` = every operation of the busiest core in sequence, plus the longest
@@ -163,25 +176,40 @@ def energy_latency(net: Netlist, placement: Placement, chip: ChipSpec, activity:
 
     # energy (joules), summed over the whole run
     e_syn = synops.sum() * table.synop.energy_pj * PJ
-    e_neuron = (active_core.sum() * table.neuron_active.energy_pj
-                + inactive_core.sum() * table.neuron_inactive.energy_pj) * PJ
+    e_neuron = (
+        active_core.sum() * table.neuron_active.energy_pj + inactive_core.sum() * table.neuron_inactive.energy_pj
+    ) * PJ
     total_spikes = spikes.sum(0)
-    hop_energy = (routes.hops_ew * table.hop_ew.energy_pj + routes.hops_ns * table.hop_ns.energy_pj
-                  + routes.chip_hops * table.chip_hop.energy_pj)
-    route_per_neuron = (routes.messages * table.message_out.energy_pj + hop_energy
-                        + np.where(neuron_core >= 0, table.spike_out.energy_pj, 0.0))
+    hop_energy = (
+        routes.hops_ew * table.hop_ew.energy_pj
+        + routes.hops_ns * table.hop_ns.energy_pj
+        + routes.chip_hops * table.chip_hop.energy_pj
+    )
+    route_per_neuron = (
+        routes.messages * table.message_out.energy_pj
+        + hop_energy
+        + np.where(neuron_core >= 0, table.spike_out.energy_pj, 0.0)
+    )
     e_route = float(total_spikes @ route_per_neuron) * PJ
 
     # time (seconds) of the average inference, per step
     per = 1.0 / activity.samples
-    core_ns = per * (synops * table.synop.time_ns + active_core * table.neuron_active.time_ns
-                     + inactive_core * table.neuron_inactive.time_ns + spikes_core * table.spike_out.time_ns
-                     + messages_core * table.message_out.time_ns + msgs_in * table.message_in_ns)
+    core_ns = per * (
+        synops * table.synop.time_ns
+        + active_core * table.neuron_active.time_ns
+        + inactive_core * table.neuron_inactive.time_ns
+        + spikes_core * table.spike_out.time_ns
+        + messages_core * table.message_out.time_ns
+        + msgs_in * table.message_in_ns
+    )
     route_ns = np.where(spikes > 0, routes.longest_ns[None, :], 0.0).max(1) if spikes.size else np.zeros(steps)
     barrier_ns = table.barrier_ns(placement.n_tiles, placement.n_chips)
     step_ns = core_ns.max(1) + route_ns + barrier_ns
-    breakdown = {"compute": float(core_ns.max(1).sum()) * NS, "routing": float(route_ns.sum()) * NS,
-                 "barrier": barrier_ns * steps * NS}
+    breakdown = {
+        "compute": float(core_ns.max(1).sum()) * NS,
+        "routing": float(route_ns.sum()) * NS,
+        "barrier": barrier_ns * steps * NS,
+    }
     pipeline = None
     if timing == "pipeline":
         from neuromotif.hw_models.timing import pipeline_timing
@@ -189,15 +217,21 @@ def energy_latency(net: Netlist, placement: Placement, chip: ChipSpec, activity:
         pipeline = pipeline_timing(placement, table, counts, routes, spikes, activity.samples, chip.mesh)
         step_ns = np.asarray(pipeline["per_step_ns"])
         parts = pipeline["breakdown_ns"]
-        breakdown = {"compute": parts["compute"] * NS, "routing": parts["network"] * NS, "barrier": parts["barrier"] * NS}
+        breakdown = {
+            "compute": parts["compute"] * NS,
+            "routing": parts["network"] * NS,
+            "barrier": parts["barrier"] * NS,
+        }
     elif timing != "analytic":
         raise ValueError(f"timing must be 'analytic' or 'pipeline', got {timing!r}")
     time_per_inference = float(step_ns.sum()) * NS
     run_time = time_per_inference * activity.samples
     e_static = table.static_w_per_chip * placement.n_chips * run_time
 
-    per_inf = {k: v / activity.samples for k, v in
-               {"synops": e_syn, "neuron_updates": e_neuron, "routing": e_route, "static": e_static}.items()}
+    per_inf = {
+        k: v / activity.samples
+        for k, v in {"synops": e_syn, "neuron_updates": e_neuron, "routing": e_route, "static": e_static}.items()
+    }
     hop_hist = _routing_by_hops(routes, total_spikes * route_per_neuron * PJ)
     return {
         "cost_table": cost_table if cost_table != "default" else chip.default_cost_table,
@@ -209,14 +243,27 @@ def energy_latency(net: Netlist, placement: Placement, chip: ChipSpec, activity:
             "per_inference_J": sum(per_inf.values()),
             "breakdown": per_inf,
             "routing_by_hops_J": {k: v / activity.samples for k, v in hop_hist.items()},
-            "per_core_J": ((synops.sum(0) * table.synop.energy_pj
-                            + active_core.sum(0) * table.neuron_active.energy_pj
-                            + inactive_core.sum(0) * table.neuron_inactive.energy_pj) * PJ
-                           / activity.samples).tolist(),
-            "per_step_dynamic_J": (((synops.sum(1) * table.synop.energy_pj
-                                     + active_core.sum(1) * table.neuron_active.energy_pj
-                                     + inactive_core.sum(1) * table.neuron_inactive.energy_pj) * PJ
-                                    + (spikes @ route_per_neuron) * PJ) / activity.samples).tolist(),
+            "per_core_J": (
+                (
+                    synops.sum(0) * table.synop.energy_pj
+                    + active_core.sum(0) * table.neuron_active.energy_pj
+                    + inactive_core.sum(0) * table.neuron_inactive.energy_pj
+                )
+                * PJ
+                / activity.samples
+            ).tolist(),
+            "per_step_dynamic_J": (
+                (
+                    (
+                        synops.sum(1) * table.synop.energy_pj
+                        + active_core.sum(1) * table.neuron_active.energy_pj
+                        + inactive_core.sum(1) * table.neuron_inactive.energy_pj
+                    )
+                    * PJ
+                    + (spikes @ route_per_neuron) * PJ
+                )
+                / activity.samples
+            ).tolist(),
         },
         "latency": {
             "per_step_s": (step_ns * NS).tolist(),
@@ -232,8 +279,8 @@ def energy_latency(net: Netlist, placement: Placement, chip: ChipSpec, activity:
             "input_spikes_per_inference": float(spikes[:, neuron_core < 0].sum()) / activity.samples,
             # every spike message sent, the host's input messages included: what routing energy counts
             "messages_per_inference": float(spikes.sum(0) @ routes.messages) / activity.samples,
-            "input_messages_per_inference": float(spikes[:, neuron_core < 0].sum(0)
-                                                  @ routes.messages[neuron_core < 0]) / activity.samples,
+            "input_messages_per_inference": float(spikes[:, neuron_core < 0].sum(0) @ routes.messages[neuron_core < 0])
+            / activity.samples,
             "active_updates_per_inference": float(active_core.sum()) / activity.samples,
             "per_core_synops": (synops.sum(0) / activity.samples).tolist(),
             "per_core_messages": (messages_core.sum(0) / activity.samples).tolist(),

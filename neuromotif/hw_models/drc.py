@@ -4,6 +4,7 @@ Each rule that fails yields a ``DesignRuleError`` saying what, where, by how muc
 to change. The partitioner uses the same rules to decide what fits, so a mapping it
 produces passes this check by construction; ``check_mapping`` verifies any mapping.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,26 +25,62 @@ class Rule:
 
 
 CORE_RULES = (
-    Rule("compartments per core", "compartments", "max_compartments",
-         "use motifs of at most {allowed:g} neurons, or a chip with larger cores", "compartments"),
-    Rule("synapse memory per core", "synapse_bits", "synapse_memory_bits",
-         "reduce the fan-in of '{pop}' (fewer or sparser inputs, e.g. data.downsample), fewer weight bits, "
-         "or smaller motifs", "bits"),
-    Rule("input axons per core", "input_axons", "max_input_axons",
-         "reduce the fan-in of '{pop}': fewer presynaptic neurons (e.g. data.downsample) or a sparser projection",
-         "input axons"),
-    Rule("output axons per core", "output_axons", "max_output_axons",
-         "reduce the fan-out of '{pop}': its neurons reach too many cores", "output axons"),
-    Rule("compartment profiles per core", "compartment_profiles", "compartment_profiles",
-         "cluster the neuron decays of '{pop}' into at most {allowed:g} profiles per core", "profiles"),
-    Rule("threshold profiles per core", "threshold_profiles", "threshold_profiles",
-         "use at most {allowed:g} distinct thresholds per core in '{pop}'", "profiles"),
-    Rule("shared memory per core", "shared_bits", "shared_memory_bits",
-         "reduce the fan-in of '{pop}' (fewer or sparser inputs), fewer weight bits, or smaller motifs", "bits"),
+    Rule(
+        "compartments per core",
+        "compartments",
+        "max_compartments",
+        "use motifs of at most {allowed:g} neurons, or a chip with larger cores",
+        "compartments",
+    ),
+    Rule(
+        "synapse memory per core",
+        "synapse_bits",
+        "synapse_memory_bits",
+        "reduce the fan-in of '{pop}' (fewer or sparser inputs, e.g. data.downsample), fewer weight bits, "
+        "or smaller motifs",
+        "bits",
+    ),
+    Rule(
+        "input axons per core",
+        "input_axons",
+        "max_input_axons",
+        "reduce the fan-in of '{pop}': fewer presynaptic neurons (e.g. data.downsample) or a sparser projection",
+        "input axons",
+    ),
+    Rule(
+        "output axons per core",
+        "output_axons",
+        "max_output_axons",
+        "reduce the fan-out of '{pop}': its neurons reach too many cores",
+        "output axons",
+    ),
+    Rule(
+        "compartment profiles per core",
+        "compartment_profiles",
+        "compartment_profiles",
+        "cluster the neuron decays of '{pop}' into at most {allowed:g} profiles per core",
+        "profiles",
+    ),
+    Rule(
+        "threshold profiles per core",
+        "threshold_profiles",
+        "threshold_profiles",
+        "use at most {allowed:g} distinct thresholds per core in '{pop}'",
+        "profiles",
+    ),
+    Rule(
+        "shared memory per core",
+        "shared_bits",
+        "shared_memory_bits",
+        "reduce the fan-in of '{pop}' (fewer or sparser inputs), fewer weight bits, or smaller motifs",
+        "bits",
+    ),
 )
 
 
-def core_violations(usage: CoreUsage, chip: ChipSpec, core: CoreSlice, where: str | None = None) -> list[DesignRuleError]:
+def core_violations(
+    usage: CoreUsage, chip: ChipSpec, core: CoreSlice, where: str | None = None
+) -> list[DesignRuleError]:
     """Every core rule ``usage`` breaks (empty when the core fits)."""
     found = []
     for rule in CORE_RULES:
@@ -51,8 +88,11 @@ def core_violations(usage: CoreUsage, chip: ChipSpec, core: CoreSlice, where: st
         needed = getattr(usage, rule.usage_field)
         if allowed is not None and needed > allowed:
             place = where or f"core holding {core.population}[{core.start}:{core.stop}]"
-            found.append(DesignRuleError(rule.name, place, needed, allowed,
-                                         rule.fix.format(pop=core.population, allowed=allowed), rule.unit))
+            found.append(
+                DesignRuleError(
+                    rule.name, place, needed, allowed, rule.fix.format(pop=core.population, allowed=allowed), rule.unit
+                )
+            )
     return found
 
 
@@ -60,16 +100,27 @@ def check_netlist(net: Netlist, chip: ChipSpec) -> None:
     """Rules that need no partition: weight widths the chip can store."""
     for proj in net.projections:
         if proj.weight_bits is not None and proj.weight_bits > chip.numeric.weight_bits:
-            raise DesignRuleError("weight bits", f"projection {proj.name}", proj.weight_bits,
-                                  chip.numeric.weight_bits,
-                                  f"quantize to at most {chip.numeric.weight_bits}-bit weights", "bits per weight")
+            raise DesignRuleError(
+                "weight bits",
+                f"projection {proj.name}",
+                proj.weight_bits,
+                chip.numeric.weight_bits,
+                f"quantize to at most {chip.numeric.weight_bits}-bit weights",
+                "bits per weight",
+            )
 
 
 def check_chips(n_cores: int, chip: ChipSpec) -> None:
     chips = -(-n_cores // chip.cores_per_chip)
     if chips > chip.max_chips:
-        raise DesignRuleError("chips per system", f"the network ({n_cores:,} cores)", chips, chip.max_chips,
-                              "use fewer or smaller layers, or sparser / fewer-bit projections", "chips")
+        raise DesignRuleError(
+            "chips per system",
+            f"the network ({n_cores:,} cores)",
+            chips,
+            chip.max_chips,
+            "use fewer or smaller layers, or sparser / fewer-bit projections",
+            "chips",
+        )
 
 
 def check_mapping(net: Netlist, cores: list[CoreSlice], usage: list[CoreUsage], chip: ChipSpec) -> None:
@@ -78,13 +129,19 @@ def check_mapping(net: Netlist, cores: list[CoreSlice], usage: list[CoreUsage], 
     check_chips(len(cores), chip)
     covered = {p.name: 0 for p in net.neuron_populations}
     errors = []
-    for core, use in zip(cores, usage):
+    for core, use in zip(cores, usage, strict=True):
         errors += core_violations(use, chip, core)
         covered[core.population] += core.size
     for pop in net.neuron_populations:
         if covered[pop.name] != pop.size:
-            raise DesignRuleError("every neuron placed once", f"population {pop.name}", covered[pop.name],
-                                  pop.size, "this is a mapper bug: please report it", "neurons")
+            raise DesignRuleError(
+                "every neuron placed once",
+                f"population {pop.name}",
+                covered[pop.name],
+                pop.size,
+                "this is a mapper bug: please report it",
+                "neurons",
+            )
     if errors:
         first = errors[0]
         if len(errors) > 1:

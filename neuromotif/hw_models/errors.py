@@ -1,4 +1,5 @@
 """Errors of the hardware models. All are ``ValueError``s caused by the user's input or network."""
+
 from __future__ import annotations
 
 
@@ -15,8 +16,10 @@ class DesignRuleError(HardwareModelError):
 
     def __init__(self, rule: str, where: str, needed: float, allowed: float, fix: str, unit: str = "") -> None:
         self.rule, self.where, self.needed, self.allowed, self.fix, self.unit = rule, where, needed, allowed, fix, unit
-        super().__init__(f"design rule '{rule}' violated: {where} needs {amount(needed, unit)}; "
-                         f"allowed {amount(allowed, unit)}: {fix}")
+        super().__init__(
+            f"design rule '{rule}' violated: {where} needs {amount(needed, unit)}; "
+            f"allowed {amount(allowed, unit)}: {fix}"
+        )
 
 
 def amount(value: float, unit: str) -> str:

@@ -22,6 +22,7 @@ Choosing ``S`` a power of two at least ``max_stored_weight / max|w|`` keeps ever
 exponent >= 0, so the exponent is an exact multiplication (no floor of negative sums) and the
 quantized float model sees exactly the integer weights.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,12 +34,12 @@ from neuromotif.hw_models.chip import NumericFormat
 
 Array = TypeVar("Array")
 
-LAVA_DECAY_BITS = 12      # Lava's LIF computes decays as d / 2^12 whatever the chip's decay resolution
+LAVA_DECAY_BITS = 12  # Lava's LIF computes decays as d / 2^12 whatever the chip's decay resolution
 DECAY_ONE = 2**LAVA_DECAY_BITS
-LAVA_WEIGHT_BITS = 9      # Lava's Sparse clips mixed-sign weights to 9 bits [-256, 255] before truncating
-STATE_SHIFT = 6           # a_in << 6, vth << 6, 64 bias units = 1 weight unit
-INT32 = 2**31             # Lava adds the input current into int32
-MIN_SCALE = 2**10         # compiler choice: at least 10 fractional bits of state resolution
+LAVA_WEIGHT_BITS = 9  # Lava's Sparse clips mixed-sign weights to 9 bits [-256, 255] before truncating
+STATE_SHIFT = 6  # a_in << 6, vth << 6, 64 bias units = 1 weight unit
+INT32 = 2**31  # Lava adds the input current into int32
+MIN_SCALE = 2**10  # compiler choice: at least 10 fractional bits of state resolution
 SIGN_MODES = ("mixed", "excitatory", "inhibitory")
 
 

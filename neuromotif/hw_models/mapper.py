@@ -3,6 +3,7 @@
 ``map_network`` is what the compiler calls; its ``Mapping`` carries the per-core usage and a
 JSON-ready summary for the bundle manifest and the report.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -33,17 +34,32 @@ class Mapping:
     def summary(self, net: Netlist) -> dict:
         limits = self.chip.core
         per_core = []
-        for cid, (core, use) in enumerate(zip(self.cores, self.usage)):
-            row = {"core": cid, "chip": int(self.placement.chip_of[cid]),
-                   "x": int(self.placement.router_xy[cid, 0]), "y": int(self.placement.router_xy[cid, 1]),
-                   "population": core.population, "start": core.start, "stop": core.stop, **use.as_dict()}
+        for cid, (core, use) in enumerate(zip(self.cores, self.usage, strict=True)):
+            row = {
+                "core": cid,
+                "chip": int(self.placement.chip_of[cid]),
+                "x": int(self.placement.router_xy[cid, 0]),
+                "y": int(self.placement.router_xy[cid, 1]),
+                "population": core.population,
+                "start": core.start,
+                "stop": core.stop,
+                **use.as_dict(),
+            }
             per_core.append(row)
-        totals = {k: int(sum(getattr(u, k) for u in self.usage))
-                  for k in ("compartments", "synapses", "synapse_bits", "input_axons", "output_axons")}
-        return {"chip": self.chip.name, "cores": len(self.cores), "chips": self.placement.n_chips,
-                "tiles": self.placement.n_tiles, "totals": totals,
-                "limits": {k: v for k, v in vars(limits).items()},
-                "expected_hop_traffic_per_step": total_hop_traffic(net, self.placement), "per_core": per_core}
+        totals = {
+            k: int(sum(getattr(u, k) for u in self.usage))
+            for k in ("compartments", "synapses", "synapse_bits", "input_axons", "output_axons")
+        }
+        return {
+            "chip": self.chip.name,
+            "cores": len(self.cores),
+            "chips": self.placement.n_chips,
+            "tiles": self.placement.n_tiles,
+            "totals": totals,
+            "limits": {k: v for k, v in vars(limits).items()},
+            "expected_hop_traffic_per_step": total_hop_traffic(net, self.placement),
+            "per_core": per_core,
+        }
 
 
 def map_network(net: Netlist, chip: ChipSpec, motif_aware: bool = True, traffic_swaps: bool = True) -> Mapping:
@@ -65,5 +81,7 @@ def mapping_from_summary(summary: dict, chip: ChipSpec) -> Mapping:
     router_xy = np.array([[r["x"], r["y"]] for r in rows], np.int64).reshape(-1, 2)
     fields = CoreUsage.__dataclass_fields__
     usage = [CoreUsage(**{k: int(r[k]) for k in fields}) for r in rows]
-    placement = Placement(cores, chip_of, router_xy, chip_grid(int(summary["chips"])), tile_index(chip, chip_of, router_xy))
+    placement = Placement(
+        cores, chip_of, router_xy, chip_grid(int(summary["chips"])), tile_index(chip, chip_of, router_xy)
+    )
     return Mapping(chip, placement, usage)

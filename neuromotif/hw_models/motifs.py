@@ -6,6 +6,7 @@ columns: motif k-1 | motif k | motif k+1) or as an (post x pre) N x N CSR matrix
 motifs, k-1 and k+1 are the same motif (kept as k-1); with one, only the motif itself.
 The torch layers use the same block order (``search/scml.py``).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,7 +26,7 @@ def blocks_to_csr(blocks: np.ndarray) -> sp.csr_matrix:
         r, c = np.broadcast_arrays(post, pre)
         rows.append(r.ravel())
         cols.append(c.ravel())
-        vals.append(blocks[:, :, part * m:(part + 1) * m].ravel())
+        vals.append(blocks[:, :, part * m : (part + 1) * m].ravel())
     mat = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(k * m, k * m))
     mat.sum_duplicates()
     mat.eliminate_zeros()
@@ -43,9 +44,9 @@ def csr_to_blocks(w: sp.spmatrix, motif_size: int, dtype: type = np.float64) -> 
     post_k, pre_k = coo.row // m, coo.col // m
     offset = (pre_k - post_k) % k
     part = np.full(len(offset), -1)
-    part[offset == 1] = 2          # from motif k+1
-    part[offset == k - 1] = 0      # from motif k-1 (with two motifs, k+1 is the same motif: kept as k-1)
-    part[offset == 0] = 1          # from itself
+    part[offset == 1] = 2  # from motif k+1
+    part[offset == k - 1] = 0  # from motif k-1 (with two motifs, k+1 is the same motif: kept as k-1)
+    part[offset == 0] = 1  # from itself
     if (part < 0).any():
         return None
     blocks = np.zeros((k, m, 3 * m), dtype)

@@ -3,6 +3,7 @@
 Plain typed dataclasses (numpy / scipy only), validated at construction. The compiler
 builds one from a bundle; tests and benchmarks build them directly.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,8 +37,9 @@ class NetPopulation:
         if self.size < 1 or self.motif_size < 1:
             raise ValueError(f"population {self.name}: size and motif_size must be >= 1")
         if self.size % self.motif_size:
-            raise ValueError(f"population {self.name}: size {self.size} is not a multiple of motif_size "
-                             f"{self.motif_size}")
+            raise ValueError(
+                f"population {self.name}: size {self.size} is not a multiple of motif_size {self.motif_size}"
+            )
         for label in ("compartment_profile", "threshold_profile"):
             ids = getattr(self, label)
             if ids is not None and np.shape(ids) != (self.size,):
@@ -97,11 +99,14 @@ class Netlist:
                 raise ValueError(f"projection {proj.name}: a second projection {proj.pre}->{proj.post}; merge them")
             seen.add((proj.pre, proj.post))
             if proj.structure is not None and proj.structure.shape != (pops[proj.post].size, pops[proj.pre].size):
-                raise ValueError(f"projection {proj.name}: structure shape {proj.structure.shape} != (post, pre) "
-                                 f"({pops[proj.post].size}, {pops[proj.pre].size})")
+                raise ValueError(
+                    f"projection {proj.name}: structure shape {proj.structure.shape} != (post, pre) "
+                    f"({pops[proj.post].size}, {pops[proj.pre].size})"
+                )
         object.__setattr__(self, "_pops", pops)
-        object.__setattr__(self, "_csr", {p.name: (p.structure.tocsr() if p.structure is not None else None)
-                                           for p in self.projections})
+        object.__setattr__(
+            self, "_csr", {p.name: (p.structure.tocsr() if p.structure is not None else None) for p in self.projections}
+        )
         object.__setattr__(self, "_csc", {})
 
     def population(self, name: str) -> NetPopulation:

@@ -11,6 +11,7 @@ Output axons depend on where the targets land, so the fill reserves an estimate 
 (one per outgoing projection), then the exact count is checked and the estimate raised for
 any population whose cores overflow, until the mapping is exact.
 """
+
 from __future__ import annotations
 
 from neuromotif.hw_models.chip import ChipSpec
@@ -29,9 +30,14 @@ def _fill(net: Netlist, pop: NetPopulation, motif_size: int, chip: ChipSpec, out
 
     max_motifs = chip.core.max_compartments // motif_size
     if max_motifs == 0:
-        raise DesignRuleError("compartments per core", f"one motif of population {pop.name}", motif_size,
-                              chip.core.max_compartments,
-                              f"use motifs of at most {chip.core.max_compartments} neurons", "compartments")
+        raise DesignRuleError(
+            "compartments per core",
+            f"one motif of population {pop.name}",
+            motif_size,
+            chip.core.max_compartments,
+            f"use motifs of at most {chip.core.max_compartments} neurons",
+            "compartments",
+        )
     slices, start, guess = [], 0, 1
     while start < pop.size:
         hi = min((pop.size - start) // motif_size, max_motifs)
@@ -74,11 +80,11 @@ def partition(net: Netlist, chip: ChipSpec, motif_aware: bool = True) -> list[Co
         cores = [c for p in pops for c in filled[p.name]]
         check_chips(len(cores), chip)
         usage = all_core_usage(net, cores, chip)
-        bad = {c.population for c, u in zip(cores, usage) if core_violations(u, chip, c)}
+        bad = {c.population for c, u in zip(cores, usage, strict=True) if core_violations(u, chip, c)}
         if not bad:
             return cores
         seen = {}  # the output axons per neuron the exact count found, per population
-        for c, u in zip(cores, usage):
+        for c, u in zip(cores, usage, strict=True):
             seen[c.population] = max(seen.get(c.population, 0), -(-u.output_axons // max(c.size, 1)))
         for name in bad:  # exact output axons exceeded the reservation: reserve what was seen, refill
             estimate[name] = max(estimate[name] + 1, seen.get(name, 0))

@@ -7,6 +7,7 @@ traffic); inside a chip, cores follow a serpentine over the router mesh so conse
 cores are neighbours; then a pairwise-swap pass moves cores to cut traffic x hops further.
 Deterministic. ``order='row-major'`` with no swaps is the naive baseline.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,10 +28,10 @@ class Placement:
     """Where each core sits: chip id, router (x, y) inside the chip, and the chip's grid position."""
 
     cores: list[CoreSlice]
-    chip_of: np.ndarray     # [cores]
-    router_xy: np.ndarray   # [cores, 2]
-    chip_xy: np.ndarray     # [chips, 2]
-    tile_of: np.ndarray     # [cores] global tile (router) id, for the barrier and per-tile counts
+    chip_of: np.ndarray  # [cores]
+    router_xy: np.ndarray  # [cores, 2]
+    chip_xy: np.ndarray  # [chips, 2]
+    tile_of: np.ndarray  # [cores] global tile (router) id, for the barrier and per-tile counts
 
     @property
     def n_chips(self) -> int:
@@ -110,13 +111,15 @@ def _swap_pass(traffic: np.ndarray, xy: np.ndarray) -> np.ndarray:
     return pos
 
 
-def place(net: Netlist, cores: list[CoreSlice], chip: ChipSpec, order: str = "serpentine",
-          swaps: bool = True) -> Placement:
+def place(
+    net: Netlist, cores: list[CoreSlice], chip: ChipSpec, order: str = "serpentine", swaps: bool = True
+) -> Placement:
     per_chip = chip.cores_per_chip
     n = len(cores)
     n_chips = max(1, -(-n // per_chip))
-    slots = (serpentine if order == "serpentine" else row_major)(chip.mesh.tiles_x, chip.mesh.tiles_y,
-                                                                 chip.mesh.cores_per_tile)
+    slots = (serpentine if order == "serpentine" else row_major)(
+        chip.mesh.tiles_x, chip.mesh.tiles_y, chip.mesh.cores_per_tile
+    )
     chip_of = np.arange(n) // per_chip
     router_xy = slots[np.arange(n) % per_chip].copy()
     if swaps and n > 1:

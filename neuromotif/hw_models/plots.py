@@ -5,6 +5,7 @@ layer writes PNGs atomically), so this package writes no files. House rules for 
 integer ticks where an axis counts things, units in the axis labels, legends outside the data,
 titles that fit, and a width that reads at GitHub's page width (about 8 inches at 110 dpi).
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -23,10 +24,10 @@ from neuromotif.hw_models.placement import core_traffic
 
 # the core memories the design rules check (drc.CORE_RULES is the one list), profiles left out
 RESOURCES = tuple((r.usage_field, r.limit_field) for r in CORE_RULES if not r.usage_field.endswith("_profiles"))
-WIDTH = 8.0              # inches: GitHub's page width at the saved dpi
-MAX_GROUPED_CORES = 32   # up to this many cores, one group of bars per core; beyond, lines
-MAX_ARROW_CORES = 24     # draw core-to-core traffic arrows up to this many cores
-MAX_DETAILED_CHIPS = 4   # beyond this many chips, one overview of the whole system
+WIDTH = 8.0  # inches: GitHub's page width at the saved dpi
+MAX_GROUPED_CORES = 32  # up to this many cores, one group of bars per core; beyond, lines
+MAX_ARROW_CORES = 24  # draw core-to-core traffic arrows up to this many cores
+MAX_DETAILED_CHIPS = 4  # beyond this many chips, one overview of the whole system
 POPULATION_COLORS = ("#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C")
 
 
@@ -68,8 +69,11 @@ def utilisation_figure(mapping: Mapping) -> Figure:
     ax.axhline(100, color="k", lw=0.8, ls="--")
     ax.text(ax.get_xlim()[1], 100, " limit", va="center", ha="left", fontsize=8)
     integer_ticks(ax.xaxis)
-    ax.set(xlabel="core", ylabel="use (% of the core's limit)", ylim=(0, max(110, 105 * max(
-        (f.max(initial=0) for f in util.values()), default=1))))
+    ax.set(
+        xlabel="core",
+        ylabel="use (% of the core's limit)",
+        ylim=(0, max(110, 105 * max((f.max(initial=0) for f in util.values()), default=1))),
+    )
     legend_outside(ax)
     fig.suptitle(f"Core utilisation on {mapping.chip.name} ({n} cores)", fontsize=10)
     return fig
@@ -83,16 +87,21 @@ def _core_slot(chip: ChipSpec, x: int, y: int, slot: int) -> tuple[float, float,
     return x + 0.05 + (slot % k) * size, y + 0.05 + (slot // k) * size, size
 
 
-def placement_figure(net: Netlist, mapping: Mapping, core_messages: Sequence[float] | None = None,
-                     pairs: Sequence[Sequence[float]] | None = None) -> Figure:
+def placement_figure(
+    net: Netlist,
+    mapping: Mapping,
+    core_messages: Sequence[float] | None = None,
+    pairs: Sequence[Sequence[float]] | None = None,
+) -> Figure:
     """The chip's router mesh at true proportions; each used core coloured by its population and
     shaded by its outgoing spike messages (measured, ``core_messages``, else expected from the
     populations' rates); core-to-core traffic as arrows for small networks (``pairs``: [src,
     dst, messages]); a whole-system overview when the network spans many chips."""
     chip, placement = mapping.chip, mapping.placement
     cores = mapping.cores
-    traffic = np.asarray(core_messages if core_messages is not None
-                         else np.asarray(core_traffic(net, cores).sum(1)).ravel(), float)
+    traffic = np.asarray(
+        core_messages if core_messages is not None else np.asarray(core_traffic(net, cores).sum(1)).ravel(), float
+    )
     shade = traffic / traffic.max() if len(traffic) and traffic.max() > 0 else np.zeros(len(cores))
     names = list(dict.fromkeys(c.population for c in cores))
     color = {name: POPULATION_COLORS[i % len(POPULATION_COLORS)] for i, name in enumerate(names)}
@@ -114,8 +123,17 @@ def placement_figure(net: Netlist, mapping: Mapping, core_messages: Sequence[flo
         left, bottom, size = _core_slot(chip, x, y, slot)
         centers[cid] = (left + size / 2, bottom + size / 2)
         ax = axes[int(chip_of[cid])]
-        ax.add_patch(Rectangle((left, bottom), size, size, facecolor=color[cores[cid].population],
-                               alpha=0.3 + 0.7 * shade[cid], edgecolor="k", lw=0.4))
+        ax.add_patch(
+            Rectangle(
+                (left, bottom),
+                size,
+                size,
+                facecolor=color[cores[cid].population],
+                alpha=0.3 + 0.7 * shade[cid],
+                edgecolor="k",
+                lw=0.4,
+            )
+        )
     for c, ax in enumerate(axes):
         for x in range(mx):
             for y in range(my):
@@ -129,12 +147,27 @@ def placement_figure(net: Netlist, mapping: Mapping, core_messages: Sequence[flo
             src, dst = int(src), int(dst)
             if src < 0 or src == dst or chip_of[src] != chip_of[dst] or top <= 0:
                 continue
-            axes[int(chip_of[src])].add_patch(FancyArrowPatch(
-                centers[src], centers[dst], arrowstyle="-|>", mutation_scale=8, color="k", alpha=0.7,
-                lw=0.5 + 2.5 * messages / top, connectionstyle="arc3,rad=0.25"))
+            axes[int(chip_of[src])].add_patch(
+                FancyArrowPatch(
+                    centers[src],
+                    centers[dst],
+                    arrowstyle="-|>",
+                    mutation_scale=8,
+                    color="k",
+                    alpha=0.7,
+                    lw=0.5 + 2.5 * messages / top,
+                    connectionstyle="arc3,rad=0.25",
+                )
+            )
     handles = [Patch(facecolor=color[n], edgecolor="k", label=n) for n in names]
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8, frameon=False,
-               title="population\n(darker: more\nmessages sent)", title_fontsize=7)
+    fig.legend(
+        handles=handles,
+        loc="outside right upper",
+        fontsize=8,
+        frameon=False,
+        title="population\n(darker: more\nmessages sent)",
+        title_fontsize=7,
+    )
     fig.suptitle(f"Placement on {chip.name}: {len(cores)} cores, {placement.n_chips} chip(s)", fontsize=10)
     return fig
 
@@ -180,8 +213,11 @@ def energy_figure(cost: dict) -> Figure:
     else:
         integer_ticks(b.xaxis)
     b.set_xlim(min(int(k) for k in keys) - 0.8, max(int(k) for k in keys) + 0.8) if keys else None
-    b.set(xlabel="mean hops per message (0: same router)", ylabel="routing energy per inference (µJ)",
-          title="routing energy by distance")
+    b.set(
+        xlabel="mean hops per message (0: same router)",
+        ylabel="routing energy per inference (µJ)",
+        title="routing energy by distance",
+    )
     b.margins(y=0.15)
     return fig
 
@@ -196,8 +232,15 @@ def step_time_figure(pipeline: dict) -> Figure:
     steps = np.arange(1, len(compute) + 1)
     fig = Figure(figsize=(WIDTH, 3.2), layout="constrained")
     a, b = fig.subplots(1, 2, width_ratios=(2.2, 1))
-    a.stackplot(steps, barrier, compute, network, labels=["barrier", "compute (slowest core)", "network"],
-                colors=["#bbbbbb", "#4C72B0", "#DD8452"], step="mid")
+    a.stackplot(
+        steps,
+        barrier,
+        compute,
+        network,
+        labels=["barrier", "compute (slowest core)", "network"],
+        colors=["#bbbbbb", "#4C72B0", "#DD8452"],
+        step="mid",
+    )
     a.set(xlabel="time step", ylabel="step time (µs)", title="step time by component (pipeline model)")
     integer_ticks(a.xaxis)
     legend_outside(a)

@@ -4,6 +4,7 @@ Blouw et al., "Benchmarking keyword spotting efficiency on neuromorphic hardware
 a 390 -> 256 -> 256 -> 29 dense network on Loihi 1 at 296 inferences per second and 0.27 mJ
 per inference (measured).
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -13,8 +14,8 @@ from neuromotif.hw_models.cost import Activity, energy_latency
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 
-BLOUW_J_PER_INFERENCE = 0.27e-3     # measured on Loihi
-BLOUW_INFERENCES_PER_S = 296        # measured throughput (the time an inference takes on the chip)
+BLOUW_J_PER_INFERENCE = 0.27e-3  # measured on Loihi
+BLOUW_INFERENCES_PER_S = 296  # measured throughput (the time an inference takes on the chip)
 
 
 def blouw_kws(rate: float = 0.1) -> tuple[float, dict]:
@@ -24,16 +25,31 @@ def blouw_kws(rate: float = 0.1) -> tuple[float, dict]:
     does an active update. The inference lasts the measured 1/296 s; the number of steps is
     that time over the model's own step time, so dynamic energy, step time and static energy
     all come from the model."""
-    net = Netlist((NetPopulation("in", 390, is_input=True), NetPopulation("h1", 256), NetPopulation("h2", 256),
-                   NetPopulation("out", 29)),
-                  (NetProjection("in->h1", "in", "h1"), NetProjection("h1->h2", "h1", "h2"),
-                   NetProjection("h2->out", "h2", "out")))
+    net = Netlist(
+        (
+            NetPopulation("in", 390, is_input=True),
+            NetPopulation("h1", 256),
+            NetPopulation("h2", 256),
+            NetPopulation("out", 29),
+        ),
+        (
+            NetProjection("in->h1", "in", "h1"),
+            NetProjection("h1->h2", "h1", "h2"),
+            NetProjection("h2->out", "h2", "out"),
+        ),
+    )
     chip = load_chip("loihi1")
     mapping = map_network(net, chip)
-    one_step = energy_latency(net, mapping.placement, chip,
-                        Activity(np.full((1, net.n_neurons), rate), np.ones((1, net.n_neurons))))
+    one_step = energy_latency(
+        net, mapping.placement, chip, Activity(np.full((1, net.n_neurons), rate), np.ones((1, net.n_neurons)))
+    )
     steps = (1 / BLOUW_INFERENCES_PER_S) / one_step["latency"]["per_inference_s"]
     dynamic = steps * sum(v for k, v in one_step["energy"]["breakdown"].items() if k != "static")
     static = chip.cost_table().static_w_per_chip * mapping.placement.n_chips / BLOUW_INFERENCES_PER_S
-    return dynamic + static, {"steps": steps, "dynamic_J": dynamic, "static_J": static, "cores": len(mapping.cores),
-                              "measured_J": BLOUW_J_PER_INFERENCE}
+    return dynamic + static, {
+        "steps": steps,
+        "dynamic_J": dynamic,
+        "static_J": static,
+        "cores": len(mapping.cores),
+        "measured_J": BLOUW_J_PER_INFERENCE,
+    }

@@ -6,6 +6,7 @@ Counted per core: compartments, synapses, synapse memory bits (list encoding, se
 output axons (per neuron, the number of distinct destination cores), profiles, and on a
 shared-memory chip the total of neuron state + synapses + axon tables.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -93,11 +94,17 @@ def core_usage(net: Netlist, core: CoreSlice, chip: ChipSpec, output_axons: int 
         synapses += int(counts.sum())
         syn_bits += int(axon_bits(counts, spans, proj.weight_bits or chip.numeric.weight_bits, chip.synapses).sum())
         in_axons += len(counts)
-    profiles = [1 if ids is None else len(np.unique(ids[core.start : core.stop]))
-                for ids in (pop.compartment_profile, pop.threshold_profile)]
+    profiles = [
+        1 if ids is None else len(np.unique(ids[core.start : core.stop]))
+        for ids in (pop.compartment_profile, pop.threshold_profile)
+    ]
     limits = chip.core
-    shared = (core.size * limits.neuron_state_bits + syn_bits + in_axons * limits.input_axon_bits
-              + output_axons * limits.output_axon_bits)
+    shared = (
+        core.size * limits.neuron_state_bits
+        + syn_bits
+        + in_axons * limits.input_axon_bits
+        + output_axons * limits.output_axon_bits
+    )
     return CoreUsage(core.size, synapses, syn_bits, in_axons, output_axons, profiles[0], profiles[1], shared)
 
 
@@ -126,8 +133,9 @@ def destination_cores(net: Netlist, cores: list[CoreSlice], population: str) -> 
             # non-decreasing along a column, so distinct cores are where it changes.
             cores_of = post_core[csc.indices]
             col = np.repeat(np.arange(n_pre), np.diff(csc.indptr))
-            new = np.r_[True, (cores_of[1:] != cores_of[:-1]) | (col[1:] != col[:-1])] if col.size else \
-                np.zeros(0, bool)
+            new = (
+                np.r_[True, (cores_of[1:] != cores_of[:-1]) | (col[1:] != col[:-1])] if col.size else np.zeros(0, bool)
+            )
             pairs = np.stack([col[new], cores_of[new]], 1)
         out.append(pairs)
     return out
@@ -156,4 +164,4 @@ def output_axons(net: Netlist, cores: list[CoreSlice]) -> np.ndarray:
 
 def all_core_usage(net: Netlist, cores: list[CoreSlice], chip: ChipSpec) -> list[CoreUsage]:
     outs = output_axons(net, cores)
-    return [core_usage(net, c, chip, int(o)) for c, o in zip(cores, outs)]
+    return [core_usage(net, c, chip, int(o)) for c, o in zip(cores, outs, strict=True)]

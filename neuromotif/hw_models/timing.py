@@ -16,6 +16,7 @@ analytic model (``cost.energy_latency``), which adds every operation of the busi
 Vectorised over steps and links (a sparse route x link incidence matrix): a 10^5-neuron,
 100-step run takes seconds.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -45,8 +46,9 @@ def _runs(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     return route, pos, sign
 
 
-def link_incidence(placement: Placement, sources: np.ndarray, destinations: np.ndarray,
-                   mesh_x: int, mesh_y: int) -> tuple[sp.csr_matrix, np.ndarray]:
+def link_incidence(
+    placement: Placement, sources: np.ndarray, destinations: np.ndarray, mesh_x: int, mesh_y: int
+) -> tuple[sp.csr_matrix, np.ndarray]:
     """Routes (source core or ``HOST``, destination core) x directed links, and each link's kind
     (0 east-west mesh, 1 north-south mesh, 2 chip-to-chip). Mesh links are those of the source
     chip's mesh (as ``Placement.hops`` counts them); chip links follow the chip grid, x then y."""
@@ -74,11 +76,14 @@ def link_incidence(placement: Placement, sources: np.ndarray, destinations: np.n
     cxy_s, cxy_d = grid[s_chip], grid[d_chip]
     r, cx, sign = _runs(cxy_s[:, 0], cxy_d[:, 0])
     rows.append(r)
-    cols.append(n_mesh + ((cxy_s[r, 1] * side + np.where(sign > 0, cx, cx - 1)) * DIRECTIONS + np.where(sign > 0, EAST, WEST)))
+    cols.append(
+        n_mesh + ((cxy_s[r, 1] * side + np.where(sign > 0, cx, cx - 1)) * DIRECTIONS + np.where(sign > 0, EAST, WEST))
+    )
     r, cy, sign = _runs(cxy_s[:, 1], cxy_d[:, 1])
     rows.append(r)
-    cols.append(n_mesh + ((np.where(sign > 0, cy, cy - 1) * side + cxy_d[r, 0]) * DIRECTIONS
-                          + np.where(sign > 0, NORTH, SOUTH)))
+    cols.append(
+        n_mesh + ((np.where(sign > 0, cy, cy - 1) * side + cxy_d[r, 0]) * DIRECTIONS + np.where(sign > 0, NORTH, SOUTH))
+    )
     n_links = n_mesh + (int(grid[:, 1].max(initial=0)) + 1) * side * DIRECTIONS
     row, col = np.concatenate(rows), np.concatenate(cols)
     inc = sp.csr_matrix((np.ones(len(row)), (row, col)), shape=(len(src), n_links))
@@ -88,20 +93,32 @@ def link_incidence(placement: Placement, sources: np.ndarray, destinations: np.n
     return inc, kind
 
 
-def pipeline_timing(placement: Placement, table: CostTable, counts: CoreCounts, routes: RouteTable,
-                    spikes: np.ndarray, samples: int, mesh: MeshSpec) -> dict:
+def pipeline_timing(
+    placement: Placement,
+    table: CostTable,
+    counts: CoreCounts,
+    routes: RouteTable,
+    spikes: np.ndarray,
+    samples: int,
+    mesh: MeshSpec,
+) -> dict:
     """Per step: slowest core (longer of its two pipelines), network (link serialisation or longest
     route), barrier (table); per core busy time; the critical path of every step."""
     per = 1.0 / samples
     synaptic = per * (counts.messages_in * table.message_in_ns + counts.synops * table.synop.time_ns)
-    neuron = per * (counts.active * table.neuron_active.time_ns + counts.inactive * table.neuron_inactive.time_ns
-                    + counts.spikes * table.spike_out.time_ns + counts.messages_out * table.message_out.time_ns)
+    neuron = per * (
+        counts.active * table.neuron_active.time_ns
+        + counts.inactive * table.neuron_inactive.time_ns
+        + counts.spikes * table.spike_out.time_ns
+        + counts.messages_out * table.message_out.time_ns
+    )
     core_ns = np.maximum(synaptic, neuron)
     steps, n_cores = core_ns.shape
     compute = core_ns.max(1) if n_cores else np.zeros(steps)
     bound_core = core_ns.argmax(1) if n_cores else np.zeros(steps, int)
-    bound_pipeline = np.where(synaptic[np.arange(steps), bound_core] >= neuron[np.arange(steps), bound_core],
-                              "synaptic", "neuron")
+    bound_pipeline = np.where(
+        synaptic[np.arange(steps), bound_core] >= neuron[np.arange(steps), bound_core], "synaptic", "neuron"
+    )
 
     g, dst = routes.destinations[:, 0], routes.destinations[:, 1]
     src = counts.neuron_core[g]
@@ -112,11 +129,11 @@ def pipeline_timing(placement: Placement, table: CostTable, counts: CoreCounts, 
     max_load = 0.0
     spikes = np.asarray(spikes, np.float64)
     for t0 in range(0, steps, STEP_CHUNK):
-        load = per * (inc.T @ spikes[t0:t0 + STEP_CHUNK, g].T).T  # [chunk, links] messages per link
+        load = per * (inc.T @ spikes[t0 : t0 + STEP_CHUNK, g].T).T  # [chunk, links] messages per link
         if load.shape[1]:
             busy = load * hop_ns[None, :]
-            link_busy[t0:t0 + STEP_CHUNK] = busy.max(1)
-            busiest_link[t0:t0 + STEP_CHUNK] = busy.argmax(1)
+            link_busy[t0 : t0 + STEP_CHUNK] = busy.max(1)
+            busiest_link[t0 : t0 + STEP_CHUNK] = busy.argmax(1)
             max_load = max(max_load, float(load.max()))
     route_ns = np.where(spikes > 0, routes.longest_ns[None, :], 0.0).max(1) if spikes.size else np.zeros(steps)
     network = np.maximum(link_busy, route_ns)
@@ -125,26 +142,34 @@ def pipeline_timing(placement: Placement, table: CostTable, counts: CoreCounts, 
     parts = np.stack([compute, network, np.full(steps, barrier)], 1)
     names = np.array(["compute", "network", "barrier"])
     bound = names[parts.argmax(1)] if steps else np.array([], str)
-    critical = [{"bound": str(b), "core": int(c), "pipeline": str(p)}
-                for b, c, p in zip(bound, bound_core, bound_pipeline)]
+    critical = [
+        {"bound": str(b), "core": int(c), "pipeline": str(p)}
+        for b, c, p in zip(bound, bound_core, bound_pipeline, strict=True)
+    ]
     compute_steps = bound == "compute"
     cores_bounding, times = np.unique(bound_core[compute_steps], return_counts=True)
     top = int(cores_bounding[times.argmax()]) if len(times) else None
     return {
         "per_step_ns": step_ns.tolist(),
         "components_ns": {"compute": compute.tolist(), "network": network.tolist(), "barrier": barrier},
-        "breakdown_ns": {"compute": float(compute.sum()), "network": float(network.sum()),
-                         "barrier": float(barrier * steps)},
+        "breakdown_ns": {
+            "compute": float(compute.sum()),
+            "network": float(network.sum()),
+            "barrier": float(barrier * steps),
+        },
         "per_core_busy_ns": core_ns.mean(0).tolist() if steps else [],
-        "per_core_pipelines_ns": {"synaptic": synaptic.mean(0).tolist() if steps else [],
-                                  "neuron": neuron.mean(0).tolist() if steps else []},
+        "per_core_pipelines_ns": {
+            "synaptic": synaptic.mean(0).tolist() if steps else [],
+            "neuron": neuron.mean(0).tolist() if steps else [],
+        },
         "critical_path": critical,
         "summary": {
             "steps_bound_by": {str(n): int((bound == n).sum()) for n in names},
             "bounding_core": top,
             "bounding_core_steps": int(times.max()) if len(times) else 0,
-            "bounding_pipeline": (str(bound_pipeline[compute_steps & (bound_core == top)][0])
-                                  if top is not None else None),
+            "bounding_pipeline": (
+                str(bound_pipeline[compute_steps & (bound_core == top)][0]) if top is not None else None
+            ),
             "max_link_messages_per_step": max_load,
             "barrier_ns": barrier,
         },

@@ -7,6 +7,7 @@ An SC-ML layer of N neurons is K = N / m motifs sharing one m x m type matrix ``
 ``.`` absent. In YAML a type matrix is a list of strings, one row per postsynaptic neuron,
 so a motif reads at a glance. Pure numpy + PyYAML: the compiler reads it without torch.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -16,8 +17,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from neuromotif.core.io import atomic_write_text
 from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_write_text
 
 CODES = {"E": 1, "I": -1, ".": 0}
 SYMBOLS = {v: k for k, v in CODES.items()}
@@ -63,8 +64,10 @@ class LayerSpec:
             return
         m = self.motif_size
         if m < 1 or self.neurons % m:
-            raise InputError(f"scml layer: {self.neurons} neurons is not a multiple of motif size {m}: "
-                             "use a layer size divisible by the motif size")
+            raise InputError(
+                f"scml layer: {self.neurons} neurons is not a multiple of motif size {m}: "
+                "use a layer size divisible by the motif size"
+            )
         for name in ("intra", "inter_prev", "inter_next"):
             mat = getattr(self, name)
             if mat is None:
@@ -104,8 +107,15 @@ class ArchSpec:
                 for name in ("intra", "inter_prev", "inter_next"):
                     d[name] = matrix_to_rows(getattr(spec, name))
             return d
-        return {"version": SPEC_VERSION, "source": self.source, "inputs": self.inputs, "classes": self.classes,
-                "layers": [layer(s) for s in self.layers], "readout": vars(self.readout).copy()}
+
+        return {
+            "version": SPEC_VERSION,
+            "source": self.source,
+            "inputs": self.inputs,
+            "classes": self.classes,
+            "layers": [layer(s) for s in self.layers],
+            "readout": vars(self.readout).copy(),
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any], where: str = "architecture") -> ArchSpec:
@@ -120,8 +130,13 @@ class ArchSpec:
                     if name in raw:
                         raw[name] = rows_to_matrix(raw[name], f"{where}: layers[{i}].{name}")
                 layers.append(LayerSpec(neuron=neuron, **raw))
-            return cls(int(d["inputs"]), int(d["classes"]), layers, NeuronParams(**d.get("readout", {})),
-                       str(d.get("source", "manual")))
+            return cls(
+                int(d["inputs"]),
+                int(d["classes"]),
+                layers,
+                NeuronParams(**d.get("readout", {})),
+                str(d.get("source", "manual")),
+            )
         except (KeyError, TypeError) as exc:
             raise InputError(f"{where}: malformed architecture ({type(exc).__name__}: {exc})") from None
 
@@ -169,14 +184,17 @@ def default_motif(m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def random_motif(m: int, rng: np.random.Generator, p_intra: float = 0.5, p_inter: float = 0.25):
     """Random types: each position E or I with equal odds where present."""
+
     def draw(p: float) -> np.ndarray:
         present = rng.random((m, m)) < p
         return (present * rng.choice(np.array([1, -1], np.int8), (m, m))).astype(np.int8)
+
     return draw(p_intra), draw(p_inter), draw(p_inter)
 
 
-def build_arch(kind: str, hidden: list[int], motif_size: int, inputs: int, classes: int,
-               neuron: NeuronParams, seed: int = 0) -> ArchSpec:
+def build_arch(
+    kind: str, hidden: list[int], motif_size: int, inputs: int, classes: int, neuron: NeuronParams, seed: int = 0
+) -> ArchSpec:
     """The architecture of a config's ``model`` section (no search): scml (default motif),
     random-scml, dense (fully connected recurrent) or feedforward."""
     rng = np.random.default_rng(seed)

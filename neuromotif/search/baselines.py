@@ -2,6 +2,7 @@
 
 (SC-ML with a random topology is an ``SCMLLayer`` built from ``arch.random_motif``.)
 """
+
 from __future__ import annotations
 
 import torch
@@ -16,8 +17,9 @@ class DenseRecurrentLayer(LIFLayer):
 
     kind = "dense"
 
-    def __init__(self, n_in: int, spec: LayerSpec, generator: torch.Generator, in_scale: float = 1.0,
-                 rec_scale: float = 0.5):
+    def __init__(
+        self, n_in: int, spec: LayerSpec, generator: torch.Generator, in_scale: float = 1.0, rec_scale: float = 0.5
+    ):
         super().__init__(n_in, spec.neurons, spec.neuron, generator, in_scale)
         self.w_rec = nn.Parameter(torch.randn(self.n, self.n, generator=generator) * (rec_scale / self.n**0.5))
 

@@ -17,6 +17,7 @@ supernet the recurrent fan-out of every motif position is its probability of not
 absent, mixed over motif sizes with their probabilities: the architecture step sees the cost
 of each candidate size and connection type. Energy is in µJ and time in ms per inference.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -53,8 +54,11 @@ def _structure(net: Netlist, chip, table) -> Structure:
     index = core_index(net, mapping.cores)
     routes = route_table(net, mapping.placement, table)
     offsets = net.offsets()
-    hop = routes.hops_ew * table.hop_ew.energy_pj + routes.hops_ns * table.hop_ns.energy_pj + \
-        routes.chip_hops * table.chip_hop.energy_pj
+    hop = (
+        routes.hops_ew * table.hop_ew.energy_pj
+        + routes.hops_ns * table.hop_ns.energy_pj
+        + routes.chip_hops * table.chip_hop.energy_pj
+    )
     messages, hops = {}, {}
     for pop in net.populations:  # the route table's per-neuron figures, cut per population
         part = slice(offsets[pop.name], offsets[pop.name] + pop.size)
@@ -84,9 +88,15 @@ def netlist_of(inputs: int, layers: list[tuple[int, int, sp.csr_matrix | None]],
 class CostProxy:
     """``proxy(x, trace_spikes, fanouts)`` -> energy (µJ), latency (ms), cores, all tensors."""
 
-    def __init__(self, chip_name: str, inputs: int, classes: int,
-                 candidates: list[list[tuple[int, int, sp.csr_matrix | None]]], cost_table: str = "default",
-                 neurons_per_core: int | None = None):
+    def __init__(
+        self,
+        chip_name: str,
+        inputs: int,
+        classes: int,
+        candidates: list[list[tuple[int, int, sp.csr_matrix | None]]],
+        cost_table: str = "default",
+        neurons_per_core: int | None = None,
+    ):
         """``candidates``: per candidate network (one for a trained RSNN, one per motif size for
         the supernet), per hidden layer (neurons, motif size, recurrent structure or None; all
         positions present for a supernet size)."""
@@ -95,8 +105,9 @@ class CostProxy:
         self.sizes = [inputs, *[n for n, _, _ in candidates[0]], classes]
         self.structures = [_structure(netlist_of(inputs, layers, classes), chip, self.table) for layers in candidates]
 
-    def candidate_cost(self, s: Structure, spikes: list[torch.Tensor], rec_fanout: list[torch.Tensor | None]
-                       ) -> dict[str, torch.Tensor]:
+    def candidate_cost(
+        self, s: Structure, spikes: list[torch.Tensor], rec_fanout: list[torch.Tensor | None]
+    ) -> dict[str, torch.Tensor]:
         """``spikes``: per population (input first) the batch-mean spikes [T, n];
         ``rec_fanout``: per hidden layer the recurrent synapses of each neuron [n] (None: none)."""
         t = self.table
@@ -108,8 +119,8 @@ class CostProxy:
         for k, name in enumerate(names[:-1]):
             post = names[k + 1]
             s_k = spikes[k]
-            syn[post] = syn[post] + s_k.sum(1) * self.sizes[k + 1]          # dense feed-forward fan-out
-            msgs = s_k @ s.messages[name].to(s_k)                           # [T] messages from this population
+            syn[post] = syn[post] + s_k.sum(1) * self.sizes[k + 1]  # dense feed-forward fan-out
+            msgs = s_k @ s.messages[name].to(s_k)  # [T] messages from this population
             msg_in[post] = msg_in[post] + msgs  # (a hidden layer's messages to itself are counted below)
             energy_pj = energy_pj + (s_k @ (t.message_out.energy_pj + s.hop_pj[name].to(s_k))).sum()
             if k >= 1 and rec_fanout[k - 1] is not None:
@@ -126,20 +137,28 @@ class CostProxy:
         energy_pj = energy_pj + synops * t.synop.energy_pj + sum(self.sizes[1:]) * steps * t.neuron_active.energy_pj
         time_ns = step_ns.sum()
         static_pj = t.static_w_per_chip * s.chips * time_ns * 1e3  # W x ns = nJ -> pJ
-        return {"energy_uJ": (energy_pj + static_pj) * PJ_TO_UJ, "latency_ms": time_ns * NS_TO_MS,
-                "cores": spikes[0].new_tensor(float(sum(v for k, v in s.cores.items() if k != "input")))}
+        return {
+            "energy_uJ": (energy_pj + static_pj) * PJ_TO_UJ,
+            "latency_ms": time_ns * NS_TO_MS,
+            "cores": spikes[0].new_tensor(float(sum(v for k, v in s.cores.items() if k != "input"))),
+        }
 
-    def __call__(self, spikes: list[torch.Tensor], rec_fanouts: list[list[torch.Tensor | None]],
-                 weights: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+    def __call__(
+        self,
+        spikes: list[torch.Tensor],
+        rec_fanouts: list[list[torch.Tensor | None]],
+        weights: torch.Tensor | None = None,
+    ) -> dict[str, torch.Tensor]:
         """Mix of the candidates' costs (``weights``: their probabilities; one candidate: 1)."""
         mean = [sp_.mean(0) if sp_.dim() == 3 else sp_ for sp_ in spikes]  # [B, T, n] -> [T, n]
-        costs = [self.candidate_cost(s, mean, f) for s, f in zip(self.structures, rec_fanouts)]
+        costs = [self.candidate_cost(s, mean, f) for s, f in zip(self.structures, rec_fanouts, strict=True)]
         w = weights if weights is not None else mean[0].new_ones(1)
-        return {k: sum(wi * c[k] for wi, c in zip(w, costs)) for k in costs[0]}
+        return {k: sum(wi * c[k] for wi, c in zip(w, costs, strict=True)) for k in costs[0]}
 
 
-def rsnn_proxy(model, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
-               ) -> tuple[CostProxy, callable]:
+def rsnn_proxy(
+    model, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
+) -> tuple[CostProxy, callable]:
     """The proxy of a trained-architecture RSNN and a function ``(x, trace) -> costs``."""
     from neuromotif.search.scml import SCMLLayer, blocks_to_csr
 
@@ -150,8 +169,11 @@ def rsnn_proxy(model, chip_name: str, cost_table: str = "default", neurons_per_c
             layers.append((layer.n, layer.motif_size, None))
             fanouts.append(None)
             continue
-        matrix = blocks_to_csr(rec.detach().cpu().numpy()) if isinstance(layer, SCMLLayer) else \
-            sp.csr_matrix(rec.detach().cpu().numpy())
+        matrix = (
+            blocks_to_csr(rec.detach().cpu().numpy())
+            if isinstance(layer, SCMLLayer)
+            else sp.csr_matrix(rec.detach().cpu().numpy())
+        )
         matrix.data[:] = 1
         layers.append((layer.n, layer.motif_size, matrix))
         fanouts.append(torch.from_numpy(np.asarray(matrix.sum(0)).ravel()).float())
@@ -164,8 +186,9 @@ def rsnn_proxy(model, chip_name: str, cost_table: str = "default", neurons_per_c
     return proxy, cost
 
 
-def supernet_proxy(net, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
-                   ) -> tuple[CostProxy, callable]:
+def supernet_proxy(
+    net, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
+) -> tuple[CostProxy, callable]:
     """The supernet's expected cost: per motif size, the network with every position present maps
     to its cores; the recurrent fan-out of each neuron is the sum of its positions' probability of
     not being absent; sizes mix by their probabilities (one hidden layer)."""
@@ -182,10 +205,10 @@ def supernet_proxy(net, chip_name: str, cost_table: str = "default", neurons_per
     proxy = CostProxy(chip_name, net.inputs, net.classes, candidates, cost_table, neurons_per_core)
 
     def fanout(i: int, m: int) -> torch.Tensor:
-        present = (1 - layer.type_probabilities(i)[..., 2]) * getattr(layer, f"mask{m}")   # [m (post), 3m (pre)]
+        present = (1 - layer.type_probabilities(i)[..., 2]) * getattr(layer, f"mask{m}")  # [m (post), 3m (pre)]
         # a neuron at position c feeds its own motif (intra column c), motif k+1 (where it is
         # "k-1", column c) and motif k-1 (where it is "k+1", column 2m + c)
-        per_position = present[:, m:2 * m].sum(0) + present[:, :m].sum(0) + present[:, 2 * m:].sum(0)
+        per_position = present[:, m : 2 * m].sum(0) + present[:, :m].sum(0) + present[:, 2 * m :].sum(0)
         return per_position.repeat(layer.n // m)
 
     def cost(x: torch.Tensor, trace: list[dict]) -> dict[str, torch.Tensor]:

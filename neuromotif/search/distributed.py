@@ -17,6 +17,7 @@ what makes "the same result" hold, not a tolerance. Intrinsic plasticity sums fi
 same way. Only rank 0 writes files (checkpoints, history, model.pt, the run directory);
 checkpoints hold no per-rank state, so a run resumes under any world size.
 """
+
 from __future__ import annotations
 
 import os
@@ -64,7 +65,7 @@ class Group:
             dist.all_reduce(total)
         offset = 0
         for p in params:
-            p.grad = total[offset:offset + p.numel()].view_as(p).clone()
+            p.grad = total[offset : offset + p.numel()].view_as(p).clone()
             offset += p.numel()
 
     def sum(self, values: torch.Tensor) -> torch.Tensor:
@@ -108,8 +109,10 @@ def micro_count(configured: int, group: Group) -> int:
     if configured == 1:
         return group.world
     if configured % group.world:
-        raise InputError(f"train.micro_batches {configured} is not a multiple of the {group.world} processes: "
-                         f"use {group.world * max(1, configured // group.world)} or leave it at 1")
+        raise InputError(
+            f"train.micro_batches {configured} is not a multiple of the {group.world} processes: "
+            f"use {group.world * max(1, configured // group.world)} or leave it at 1"
+        )
     return configured
 
 
@@ -122,9 +125,11 @@ def resumed_micro_count(saved: int | None, current: int, group: Group, what: str
     if saved is None or saved == current:
         return current
     if saved % group.world:
-        raise InputError(f"{what} was interrupted with {saved} micro-batches per batch; {group.world} processes "
-                         f"cannot continue it identically: resume on a number of processes that divides {saved}, "
-                         "or use --force to start over")
+        raise InputError(
+            f"{what} was interrupted with {saved} micro-batches per batch; {group.world} processes "
+            f"cannot continue it identically: resume on a number of processes that divides {saved}, "
+            "or use --force to start over"
+        )
     return saved
 
 

@@ -7,6 +7,7 @@ order and rounds differently in the last bit; a search amplifies that into anoth
 A fixed count makes the answer independent of the machine's cores and of ``OMP_NUM_THREADS``;
 the default, one thread, is also what every torchrun rank and Ray worker uses.
 """
+
 from __future__ import annotations
 
 from neuromotif.core.progress import warn
@@ -22,5 +23,7 @@ def apply_execution(threads: int, deterministic: bool = True) -> None:
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     if threads > 1 and threads not in _WARNED:
         _WARNED.add(threads)
-        warn(f"train.threads = {threads}: results may differ in the last bits from runs with another thread "
-             "count (train.threads = 1 gives the same answer everywhere)")
+        warn(
+            f"train.threads = {threads}: results may differ in the last bits from runs with another thread "
+            "count (train.threads = 1 gives the same answer everywhere)"
+        )

@@ -5,6 +5,7 @@ LIF population named ``<kind><index>`` (``scml0``, ``dense1``, ``feedforward0``)
 input projection from the layer below and, when it has one, its recurrent projection. Gains
 (intrinsic plasticity's R) are folded into the incoming weights, in float64.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -34,13 +35,22 @@ def to_float_network(model: RSNN) -> FloatNetwork:
     pops = [FloatPopulation(INPUT, model.arch.inputs, INPUT_KIND)]
     projs: list[FloatProjection] = []
     pre = INPUT
-    for name, layer in zip(population_names(model), model.populations()):
+    for name, layer in zip(population_names(model), model.populations(), strict=True):
         w_in, rec = layer.folded_weights()
         projs.append(FloatProjection(f"{pre}->{name}", pre, name, sp.csr_matrix(_numpy(w_in))))
         if rec is not None:
             matrix = blocks_to_csr(_numpy(rec)) if isinstance(layer, SCMLLayer) else sp.csr_matrix(_numpy(rec))
             projs.append(FloatProjection(f"{name}->{name}", name, name, matrix))
-        pops.append(FloatPopulation(name, layer.n, motif_size=layer.motif_size, vth=layer.vth,
-                                    du=np.full(layer.n, float(layer.du)), dv=_numpy(layer.dv), bias=_numpy(layer.bias)))
+        pops.append(
+            FloatPopulation(
+                name,
+                layer.n,
+                motif_size=layer.motif_size,
+                vth=layer.vth,
+                du=np.full(layer.n, float(layer.du)),
+                dv=_numpy(layer.dv),
+                bias=_numpy(layer.bias),
+            )
+        )
         pre = name
     return FloatNetwork(pops, projs, INPUT, READOUT, source=model.arch.source)

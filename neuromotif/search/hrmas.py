@@ -12,8 +12,8 @@ gradients of untrained weights are noise). With ``search.diagnostics`` every ite
 records the risk the method is about: the validation accuracy before step 1, after it, with the
 step-1 weights but the previous architecture (``architecture_drop``), the weights from before
 step 1 under the old and the new architecture (``architecture_risk``: what the architecture
-change alone costs the network it changes), and after the IP window (in a search without IP, on a copy: what IP would have
-recovered), plus each layer's firing rate. ``benchmarks/hrmas_diagnosis.py`` plots them.
+change alone costs the network it changes), and after the IP window (in a search without IP, on a
+copy: what IP would have recovered), plus each layer's firing rate. ``benchmarks/hrmas_diagnosis.py`` plots them.
 After the last iteration (or once the type entropy falls below ``search.stop_entropy``), the most
 probable size and types give the architecture
 (``architecture.yaml``), which is retrained from fresh weights (``neuromotif.stages.train_model``,
@@ -21,6 +21,7 @@ the `train` stage of `neuromotif run`).
 Outputs in ``OUT/search/``: architecture.yaml, checkpoint.pt (resumable: an interrupted search
 finishes with the same result as an uninterrupted one), history.jsonl, plots.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,19 +33,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from neuromotif.search.arch import ArchSpec
+from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_path, atomic_write_text
-from neuromotif.search.settings import SearchJob
+from neuromotif.core.progress import note, track
+from neuromotif.search import distributed
+from neuromotif.search.arch import ArchSpec
 from neuromotif.search.data import DatasetSplits, SpikeSplit, load_dataset
 from neuromotif.search.data.base import stratified_holdout
-from neuromotif.core.errors import InputError
-from neuromotif.search.plasticity import from_config, run_ip
-from neuromotif.core.progress import note, track
+from neuromotif.search.execution import apply_execution
 from neuromotif.search.model import predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
+from neuromotif.search.plasticity import from_config, run_ip
+from neuromotif.search.settings import SearchJob
 from neuromotif.search.supernet import SuperNet
-from neuromotif.search import distributed
-from neuromotif.search.execution import apply_execution
 from neuromotif.search.train import evaluate, loss_fn, micro_spikes, resolve_device, restore_checkpoint
 
 
@@ -54,9 +55,16 @@ def build_supernet(config: SearchJob, info) -> SuperNet:
         for h in config.model.hidden:
             if not any(h % m == 0 for m in sizes):
                 raise InputError(f"search.motif_sizes {sizes}: none divides the layer size {h}; add a divisor")
-    net = SuperNet(info.channels, list(config.model.hidden), info.classes, sizes,
-                   config.model.neuron.params(), seed=config.seed,
-                   type_init_std=config.search.type_init_std, relaxation=config.search.relaxation)
+    net = SuperNet(
+        info.channels,
+        list(config.model.hidden),
+        info.classes,
+        sizes,
+        config.model.neuron.params(),
+        seed=config.seed,
+        type_init_std=config.search.type_init_std,
+        relaxation=config.search.relaxation,
+    )
     if config.search.init_perturbation:
         perturb_weights(net.weight_parameters(), config.search.init_perturbation, config.seed)
     return net
@@ -76,12 +84,19 @@ class Search:
         self.config, self.data, self.out = config, data, Path(out) / "search"
         self.device = resolve_device(config.train.device)
         self.net = build_supernet(config, data.info).to(self.device)
-        self.w_opt = torch.optim.AdamW(self.net.weight_parameters(), lr=config.train.lr,
-                                       weight_decay=config.train.weight_decay)
-        self.a_opt = torch.optim.Adam(self.net.arch_parameters(), lr=config.search.arch_lr, betas=(0.5, 0.999),
-                                      weight_decay=1e-3, eps=config.search.arch_eps)
-        keep, hold = stratified_holdout(data.train.labels, config.search.arch_fraction,
-                                        np.random.default_rng(config.seed + 7))
+        self.w_opt = torch.optim.AdamW(
+            self.net.weight_parameters(), lr=config.train.lr, weight_decay=config.train.weight_decay
+        )
+        self.a_opt = torch.optim.Adam(
+            self.net.arch_parameters(),
+            lr=config.search.arch_lr,
+            betas=(0.5, 0.999),
+            weight_decay=1e-3,
+            eps=config.search.arch_eps,
+        )
+        keep, hold = stratified_holdout(
+            data.train.labels, config.search.arch_fraction, np.random.default_rng(config.seed + 7)
+        )
         self.w_split, self.a_split = data.train.subset(keep), data.train.subset(hold)
         self.gen = torch.Generator().manual_seed(config.seed)
         self.ip = from_config(config.search.ip) if config.search.ip.enabled else None
@@ -93,8 +108,9 @@ class Search:
         if config.search.objective.active:  # the architecture step sees each candidate's chip cost
             from neuromotif.search.cost_proxy import supernet_proxy
 
-            self.cost = supernet_proxy(self.net, config.target.chip, config.search.objective.cost_table,
-                                       config.target.neurons_per_core)[1]
+            self.cost = supernet_proxy(
+                self.net, config.target.chip, config.search.objective.cost_table, config.target.neurons_per_core
+            )[1]
         self.iteration = 0
         self.history: list[dict[str, Any]] = []
 
@@ -106,9 +122,17 @@ class Search:
     def save(self) -> None:
         if not distributed.current().main:
             return
-        state = {"net": self.net.state_dict(), "w_opt": self.w_opt.state_dict(), "a_opt": self.a_opt.state_dict(),
-                 "gen": self.gen.get_state(), "torch_rng": torch.get_rng_state(), "iteration": self.iteration,
-                 "history": self.history, "stopped": self.stopped, "micro_batches": self.micro}
+        state = {
+            "net": self.net.state_dict(),
+            "w_opt": self.w_opt.state_dict(),
+            "a_opt": self.a_opt.state_dict(),
+            "gen": self.gen.get_state(),
+            "torch_rng": torch.get_rng_state(),
+            "iteration": self.iteration,
+            "history": self.history,
+            "stopped": self.stopped,
+            "micro_batches": self.micro,
+        }
         with atomic_path(self.checkpoint) as tmp:
             torch.save(state, tmp)
         atomic_write_text(self.out / "history.jsonl", "".join(json.dumps(h) + "\n" for h in self.history))
@@ -122,8 +146,9 @@ class Search:
         self.gen.set_state(state["gen"])
         self.iteration, self.history = state["iteration"], state["history"]
         self.stopped = state.get("stopped", False)
-        self.micro = distributed.resumed_micro_count(state.get("micro_batches"), self.micro, distributed.current(),
-                                                     "the search")
+        self.micro = distributed.resumed_micro_count(
+            state.get("micro_batches"), self.micro, distributed.current(), "the search"
+        )
         if "torch_rng" in state:
             torch.set_rng_state(state["torch_rng"])
         return True
@@ -174,20 +199,23 @@ class Search:
         params = self.net.arch_parameters()
         saved = [p.detach().clone() for p in params]
         with torch.no_grad():
-            for p, v in zip(params, logits):
+            for p, v in zip(params, logits, strict=True):
                 p.copy_(v)
         try:
             yield
         finally:
             with torch.no_grad():
-                for p, v in zip(params, saved):
+                for p, v in zip(params, saved, strict=True):
                     p.copy_(v)
 
     def _ip_window(self, order: np.ndarray) -> dict[str, Any]:
         bs = self.config.train.batch_size
-        window = [order[start:start + bs] for start in range(0, min(len(order), self.config.search.ip.window * bs), bs)]
-        return run_ip(self.net, micro_spikes(self.w_split, window, distributed.current(), self.micro), self.ip_rule,
-                      self.device)
+        window = [
+            order[start : start + bs] for start in range(0, min(len(order), self.config.search.ip.window * bs), bs)
+        ]
+        return run_ip(
+            self.net, micro_spikes(self.w_split, window, distributed.current(), self.micro), self.ip_rule, self.device
+        )
 
     def _counterfactual_ip(self, order: np.ndarray) -> float:
         """Validation accuracy had IP run now; the neurons are put back afterwards."""
@@ -197,7 +225,7 @@ class Search:
             return self._val()[0]
         finally:
             with torch.no_grad():
-                for layer, (gain, dv) in zip(self.net.layers, neurons):
+                for layer, (gain, dv) in zip(self.net.layers, neurons, strict=True):
                     layer.gain.copy_(gain)
                     layer.dv.copy_(dv)
 
@@ -223,15 +251,16 @@ class Search:
         diagnose = search.diagnostics
         warm = self.iteration < search.warmup
         arch_before = [p.detach().clone() for p in self.net.arch_parameters()]
-        weights_before = ({k: v.detach().clone() for k, v in self.net.state_dict().items()}
-                          if diagnose and not warm else None)
+        weights_before = (
+            {k: v.detach().clone() for k, v in self.net.state_dict().items()} if diagnose and not warm else None
+        )
         w_losses, w_acc, a_losses = [], [], []
         for b in track(range(n_batches), f"search {self.iteration + 1}/{search.epochs}", total=n_batches):
-            loss, acc = self._step(self.w_opt, self.w_split, w_order[b * bs:(b + 1) * bs])
+            loss, acc = self._step(self.w_opt, self.w_split, w_order[b * bs : (b + 1) * bs])
             w_losses.append(loss)
             w_acc.append(acc)
             if not warm:
-                a_idx = a_order[(b * bs) % len(a_order):][:bs]
+                a_idx = a_order[(b * bs) % len(a_order) :][:bs]
                 a_losses.append(self._step(self.a_opt, self.a_split, a_idx)[0])
         risk: dict[str, Any] = {}
         if diagnose:
@@ -249,8 +278,9 @@ class Search:
                 with self._architecture(arch_after):
                     risk["val_old_weights_new_architecture"] = self._val()[0]
                 self.net.load_state_dict(after)
-                risk["architecture_risk"] = (risk["val_old_weights_old_architecture"]
-                                             - risk["val_old_weights_new_architecture"])
+                risk["architecture_risk"] = (
+                    risk["val_old_weights_old_architecture"] - risk["val_old_weights_new_architecture"]
+                )
             if self.history:
                 risk["val_before"] = self.history[-1]["val_accuracy"]
         ip_stats = {}
@@ -265,30 +295,47 @@ class Search:
         layer = self.net.layers[0]
         sizes = layer.size_probabilities().detach().cpu().numpy()
         self.iteration += 1
-        record = {"iteration": self.iteration, "temperature": self.temperature(self.iteration - 1),
-                  "warmup": warm, "weight_loss": float(np.mean(w_losses)), "train_accuracy": float(np.mean(w_acc)),
-                  "arch_loss": float(np.mean(a_losses)) if a_losses else None, "val_accuracy": val, "rates": rates,
-                  "entropy": layer.entropies(), "mean_type_entropy": self.mean_type_entropy(),
-                  "size_probabilities": {str(m): float(p) for m, p in zip(layer.sizes, sizes)},
-                  "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]), "ip": ip_stats, "risk": risk,
-                  **({"chip_cost": mean_parts(self.cost_parts)} if self.cost_parts else {}),
-                  "seconds": time.perf_counter() - t0}
+        record = {
+            "iteration": self.iteration,
+            "temperature": self.temperature(self.iteration - 1),
+            "warmup": warm,
+            "weight_loss": float(np.mean(w_losses)),
+            "train_accuracy": float(np.mean(w_acc)),
+            "arch_loss": float(np.mean(a_losses)) if a_losses else None,
+            "val_accuracy": val,
+            "rates": rates,
+            "entropy": layer.entropies(),
+            "mean_type_entropy": self.mean_type_entropy(),
+            "size_probabilities": {str(m): float(p) for m, p in zip(layer.sizes, sizes, strict=True)},
+            "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]),
+            "ip": ip_stats,
+            "risk": risk,
+            **({"chip_cost": mean_parts(self.cost_parts)} if self.cost_parts else {}),
+            "seconds": time.perf_counter() - t0,
+        }
         self.history.append(record)
         self.cost_parts = []
         if search.stop_entropy is not None and not warm and record["mean_type_entropy"] < search.stop_entropy:
             self.stopped = True
-            note(f"search: type entropy {record['mean_type_entropy']:.3f} < {search.stop_entropy}: architecture settled")
+            note(
+                f"search: type entropy {record['mean_type_entropy']:.3f} < {search.stop_entropy}: architecture settled"
+            )
         self.save()
-        note(f"search {self.iteration}/{self.config.search.epochs}: val {val:.4f}, motif size "
-             f"{record['chosen_motif_size']} (p={sizes.max():.2f}), loss {record['weight_loss']:.3f}")
+        note(
+            f"search {self.iteration}/{self.config.search.epochs}: val {val:.4f}, motif size "
+            f"{record['chosen_motif_size']} (p={sizes.max():.2f}), loss {record['weight_loss']:.3f}"
+        )
         return record
 
     def run(self, resume: bool = True, stop_after: int | None = None) -> ArchSpec:
         if resume and self.load() and self.iteration:
             note(f"search: resumed at iteration {self.iteration}/{self.config.search.epochs} from {self.checkpoint}")
         done = 0
-        while (self.iteration < self.config.search.epochs and not self.stopped
-               and (stop_after is None or done < stop_after)):
+        while (
+            self.iteration < self.config.search.epochs
+            and not self.stopped
+            and (stop_after is None or done < stop_after)
+        ):
             self.iterate()
             done += 1
         self.net.set_temperature(self.temperature(self.config.search.epochs - 1))

@@ -18,6 +18,7 @@ Both precisions run the one LIF step (``hw_models.neurons.lif.step``) with torch
 Subclasses add a recurrent current by overriding ``recurrent_weights`` and
 ``recurrent_current``, and name themselves with ``kind`` (the compiler's population names).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -90,8 +91,10 @@ class LIFLayer(nn.Module):
             raise ValueError("chip precision needs the target chip's numeric format: build the RSNN with numeric=")
         fmt = self.numeric
         w_in, rec = self.folded_weights()
-        max_w = max(float(np.abs(_np(w_in)).max(initial=0.0)), float(np.abs(_np(rec)).max(initial=0.0))
-                    if rec is not None else 0.0)
+        max_w = max(
+            float(np.abs(_np(w_in)).max(initial=0.0)),
+            float(np.abs(_np(rec)).max(initial=0.0)) if rec is not None else 0.0,
+        )
         scale = formats.population_scale(max_w, self.vth, fmt)
 
         def weights(w: torch.Tensor) -> torch.Tensor:
@@ -99,13 +102,20 @@ class LIFLayer(nn.Module):
             exact = torch.from_numpy(stored * (2.0**e / scale)).to(w.device)
             return straight_through(exact, w.double())
 
-        pop, _ = quantize_population(FloatPopulation("chip", self.n, vth=self.vth, du=float(self.du),
-                                                     dv=_np(self.dv), bias=_np(self.bias)),
-                                     scale, fmt, self.max_profiles)
+        pop, _ = quantize_population(
+            FloatPopulation("chip", self.n, vth=self.vth, du=float(self.du), dv=_np(self.dv), bias=_np(self.bias)),
+            scale,
+            fmt,
+            self.max_profiles,
+        )
         dev = self.w_in.device
         params = lif.fixed_params(pop.du, pop.dv, pop.bias_mant, pop.bias_exp, pop.vth, fmt)
-        return {"scale": float(scale), "w_in": weights(w_in), "rec": weights(rec) if rec is not None else None,
-                "params": params.map(lambda a: torch.from_numpy(np.asarray(a, np.float64)).to(dev))}
+        return {
+            "scale": float(scale),
+            "w_in": weights(w_in),
+            "rec": weights(rec) if rec is not None else None,
+            "params": params.map(lambda a: torch.from_numpy(np.asarray(a, np.float64)).to(dev)),
+        }
 
     def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor | None) -> torch.Tensor | float:
         return 0.0
@@ -137,16 +147,34 @@ class LIFLayer(nn.Module):
             params = p["params"].map(lambda a: a.view(shape))
             x = x.double()
             max_a = float(p["w_in"].detach().abs().sum(1).max()) + (
-                float(p["rec"].detach().abs().sum(-1).max()) if p["rec"] is not None else 0.0)
-            return self._run(x, p["w_in"], p["rec"], params, ChipOps(unit, self.range_stats), unit,
-                             lif.int32_possible(max_a * unit, self.numeric), record_v)
+                float(p["rec"].detach().abs().sum(-1).max()) if p["rec"] is not None else 0.0
+            )
+            return self._run(
+                x,
+                p["w_in"],
+                p["rec"],
+                params,
+                ChipOps(unit, self.range_stats),
+                unit,
+                lif.int32_possible(max_a * unit, self.numeric),
+                record_v,
+            )
         p = self.effective()
         bias = p["bias"].to(x.dtype).view(shape) if bool((p["bias"] != 0).any()) else None
         params = lif.LIFParams((1 - p["du"]).to(x.dtype), (1 - p["dv"]).to(x.dtype).view(shape), bias, self.vth)
         return self._run(x, p["w_in"], p["rec"], params, FloatOps, 1.0, False, record_v)
 
-    def _run(self, x: torch.Tensor, w_in: torch.Tensor, rec: torch.Tensor | None, params: lif.LIFParams, ops: Any,
-             unit: float, int32: bool, record_v: bool) -> dict[str, torch.Tensor]:
+    def _run(
+        self,
+        x: torch.Tensor,
+        w_in: torch.Tensor,
+        rec: torch.Tensor | None,
+        params: lif.LIFParams,
+        ops: Any,
+        unit: float,
+        int32: bool,
+        record_v: bool,
+    ) -> dict[str, torch.Tensor]:
         """The step loop of both precisions; currents and v in units of ``unit`` per threshold unit."""
         batch, steps, _ = x.shape
         shifted = torch.cat([x.new_zeros(batch, 1, self.n_in), x[:, :-1]], dim=1)

@@ -3,24 +3,23 @@
 Prediction rule, shared by every backend: the class whose readout neuron spiked most; ties
 go to the lowest class index (``argmax`` returns the first maximum, in numpy and torch).
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from neuromotif.hw_models import load_chip
 from neuromotif.deploy.ir import predict  # noqa: F401 (the one prediction rule, used by search as model.predict)
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
+from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.chip import DEFAULT_CHIP, NumericFormat
 from neuromotif.search.arch import ArchSpec, LayerSpec
 from neuromotif.search.baselines import DenseRecurrentLayer, FeedForwardLayer
 from neuromotif.search.layers import PRECISIONS, LIFLayer
 from neuromotif.search.scml import SCMLLayer
 
-INPUT_SCALE = 3.0    # initial input weight std x sqrt(fan-in), in threshold units
+INPUT_SCALE = 3.0  # initial input weight std x sqrt(fan-in), in threshold units
 READOUT_SCALE = 3.0
-
-
 
 
 def make_layer(n_in: int, spec: LayerSpec, gen: torch.Generator) -> LIFLayer:
@@ -35,8 +34,13 @@ class RSNN(nn.Module):
     """``numeric`` and ``max_profiles``: the compile target the ``chip`` precision reproduces
     bit for bit (default: the default chip's format and 4 decay profiles per population)."""
 
-    def __init__(self, arch: ArchSpec, seed: int = 0, numeric: NumericFormat | None = None,
-                 max_profiles: int = DEFAULT_MAX_PROFILES):
+    def __init__(
+        self,
+        arch: ArchSpec,
+        seed: int = 0,
+        numeric: NumericFormat | None = None,
+        max_profiles: int = DEFAULT_MAX_PROFILES,
+    ):
         super().__init__()
         self.arch = arch
         self.numeric = numeric or load_chip(DEFAULT_CHIP).numeric

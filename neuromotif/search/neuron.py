@@ -7,6 +7,7 @@ run by torch ops in two precisions.
   integer below 2^53, so exact): Lava's truncation toward zero, the int32 and u_bits wrap of u,
   the saturation of v; gradients pass straight through every rounding (QAT trains in it).
 """
+
 from __future__ import annotations
 
 import torch

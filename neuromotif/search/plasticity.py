@@ -16,6 +16,7 @@ to ranges the chip holds. Nearly silent neurons (y <= 0.01), where the formula h
 gradient, are revived: R up and tau down by ``revive``. Each update's relative change is capped
 at ``max_step`` for stability.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -81,8 +82,12 @@ class SpiKLIP:
 
 def from_config(ip_cfg) -> SpiKLIP:
     """The rule with a config's ``search.ip`` knobs."""
-    return SpiKLIP(target_rate=ip_cfg.target_rate, eta=ip_cfg.eta, gain_range=tuple(ip_cfg.gain_range),
-                   dv_range=tuple(ip_cfg.dv_range))
+    return SpiKLIP(
+        target_rate=ip_cfg.target_rate,
+        eta=ip_cfg.eta,
+        gain_range=tuple(ip_cfg.gain_range),
+        dv_range=tuple(ip_cfg.dv_range),
+    )
 
 
 def rate_kl(rates: np.ndarray, mu: float, bins: int = KL_BINS) -> float:
@@ -110,8 +115,12 @@ def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, float
         for x in parts:  # micro-batches (see ``distributed``): run them all before any neuron changes
             x = torch.as_tensor(x, dtype=torch.float32, device=device)
             out = model(x, record=True) if len(x) else None
-            traces.append([out["trace"][i]["spikes"].mean(1) if out is not None else x.new_zeros(0, layer.n)
-                           for i, layer in enumerate(model.layers)])  # [B, n] per-sample rates per layer
+            traces.append(
+                [
+                    out["trace"][i]["spikes"].mean(1) if out is not None else x.new_zeros(0, layer.n)
+                    for i, layer in enumerate(model.layers)
+                ]
+            )  # [B, n] per-sample rates per layer
         for i, layer in enumerate(model.layers):
             rates = torch.cat([t[i] for t in traces])
             # the mean rate over every rank's micro-batches, summed in micro-batch order

@@ -11,6 +11,7 @@ Inside the layer the state is motif-major, [K, B, m], so each step is one batche
 with no transposes; ``MotifRecurrence`` saves only the spikes for backward and rebuilds the
 neighbour tensor there, so the layer's memory per step is that of its spikes, as in a dense layer.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -52,21 +53,25 @@ class MotifRecurrence(torch.autograd.Function):
         grad_s = None
         if ctx.needs_input_grad[0]:
             g = torch.bmm(grad, w_t.transpose(1, 2))  # [K, B, 3m]
-            grad_s = g[:, :, m:2 * m] + g[:, :, :m].roll(-1, 0) + g[:, :, 2 * m:].roll(1, 0)
+            grad_s = g[:, :, m : 2 * m] + g[:, :, :m].roll(-1, 0) + g[:, :, 2 * m :].roll(1, 0)
         return grad_s, grad_w
 
 
 class SCMLLayer(LIFLayer):
     kind = "scml"
 
-    def __init__(self, n_in: int, spec: LayerSpec, generator: torch.Generator, in_scale: float = 1.0,
-                 rec_scale: float = 0.5):
+    def __init__(
+        self, n_in: int, spec: LayerSpec, generator: torch.Generator, in_scale: float = 1.0, rec_scale: float = 0.5
+    ):
         super().__init__(n_in, spec.neurons, spec.neuron, generator, in_scale)
         self.motif_size, self.motifs = spec.motif_size, spec.motifs
         signs = torch.from_numpy(block_signs(spec))
         self.register_buffer("signs", signs)
         fan_in = max(float(signs.abs().sum(1).mean()), 1.0)
-        self.w_rec = nn.Parameter(torch.rand(self.motifs, self.motif_size, 3 * self.motif_size, generator=generator) * (rec_scale / fan_in**0.5))
+        self.w_rec = nn.Parameter(
+            torch.rand(self.motifs, self.motif_size, 3 * self.motif_size, generator=generator)
+            * (rec_scale / fan_in**0.5)
+        )
 
     def recurrent_weights(self) -> torch.Tensor:
         return self.signs * self.w_rec.abs()  # [K, m, 3m]

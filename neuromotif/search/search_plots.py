@@ -1,15 +1,15 @@
 """Plots of a search: the motif's type probabilities (heat maps), size probabilities and
 accuracy over iterations."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-
 from matplotlib.figure import Figure
 
-from neuromotif.hw_models.plots import WIDTH, integer_ticks, legend_outside
 from neuromotif.core.plotting import save_figure
+from neuromotif.hw_models.plots import WIDTH, integer_ticks, legend_outside
 
 
 def plot_search(net, history: list[dict], out: Path) -> list[Path]:
@@ -19,7 +19,7 @@ def plot_search(net, history: list[dict], out: Path) -> list[Path]:
     p = layer.type_probabilities(i).detach().cpu().numpy()  # [m, 3m, 3]
     fig = Figure(figsize=(WIDTH, 2.9), layout="constrained")
     axes = fig.subplots(1, 3)
-    for ax, k, name in zip(axes, range(3), ("excitatory", "inhibitory", "absent")):
+    for ax, k, name in zip(axes, range(3), ("excitatory", "inhibitory", "absent"), strict=True):
         im = ax.imshow(p[..., k], vmin=0, vmax=1, cmap="viridis", aspect="auto")
         ax.axvline(m - 0.5, color="w", lw=0.8)
         ax.axvline(2 * m - 0.5, color="w", lw=0.8)

@@ -3,6 +3,7 @@ chip-cost objective, and the target it optimises for. The app's ``Config`` compo
 sections with its own (compile, simulate, report); search code receives them typed, never the
 app's whole config.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,9 @@ from neuromotif.hw_models.chip import DEFAULT_CHIP
 from neuromotif.search.arch import NeuronParams
 from neuromotif.search.data import DATASETS
 
-
 DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]  # the registry in search/data is the one list
+
+
 class DataConfig(Section):
     """Which dataset and how it is binned. ``None`` means the dataset's own default."""
 
@@ -63,8 +65,10 @@ class ModelConfig(Section):
         if self.kind in ("scml", "random-scml"):
             for i, n in enumerate(self.hidden):
                 if n % self.motif_size:
-                    raise ValueError(f"hidden[{i}]={n} is not a multiple of motif_size={self.motif_size}: "
-                                     "use a layer size divisible by the motif size")
+                    raise ValueError(
+                        f"hidden[{i}]={n} is not a multiple of motif_size={self.motif_size}: "
+                        "use a layer size divisible by the motif size"
+                    )
         return self
 
 
@@ -116,27 +120,43 @@ class SearchConfig(Section):
     motif_sizes: list[PosInt] = Field(default_factory=lambda: [4, 8, 16], min_length=1)
     epochs: PosInt = 4
     arch_lr: PosFloat = 0.1
-    arch_eps: PosFloat = Field(1e-8, description="Adam epsilon of the architecture step: gradients far below it "
-                               "move a logit by less than arch_lr (Adam would otherwise turn float noise on "
-                               "an unused position into full steps)")
+    arch_eps: PosFloat = Field(
+        1e-8,
+        description="Adam epsilon of the architecture step: gradients far below it "
+        "move a logit by less than arch_lr (Adam would otherwise turn float noise on "
+        "an unused position into full steps)",
+    )
     arch_fraction: Fraction = 0.3
-    temperature: tuple[PosFloat, PosFloat] = Field((1.0, 0.1), description="softmax temperature of the "
-                                                   "architecture choices, annealed geometrically first -> last")
-    warmup: Annotated[int, Field(ge=0)] = Field(0, description="iterations that train weights only before the "
-                                                "architecture moves (DARTS warm-up)")
-    relaxation: Literal["mixture", "gumbel"] = Field("mixture", description="mixture: every candidate weighted by "
-                                                     "its probability; gumbel: one hard straight-through sample "
-                                                     "per batch")
-    type_init_std: Annotated[float, Field(ge=0)] = Field(1e-3, description="std of the initial type logits; "
-                                                         "near 0 every position starts at p_E = p_I (weight 0)")
-    stop_entropy: Annotated[float, Field(ge=0)] | None = Field(None, description="stop early once the mean type "
-                                                               "entropy (nats) falls below this")
-    init_perturbation: Annotated[float, Field(ge=0, le=1e-2)] = Field(0.0, description="relative noise on the "
-                                                                 "supernet's initial weights (w * (1 + e N(0, 1))); "
-                                                                 "0 = none. For stability tests: an answer that "
-                                                                 "changes under 1e-6 was decided by rounding")
-    diagnostics: bool = Field(True, description="per iteration: accuracy drop of the architecture update and what "
-                                                "IP recovers (costs two extra validation passes)")
+    temperature: tuple[PosFloat, PosFloat] = Field(
+        (1.0, 0.1), description="softmax temperature of the architecture choices, annealed geometrically first -> last"
+    )
+    warmup: Annotated[int, Field(ge=0)] = Field(
+        0, description="iterations that train weights only before the architecture moves (DARTS warm-up)"
+    )
+    relaxation: Literal["mixture", "gumbel"] = Field(
+        "mixture",
+        description="mixture: every candidate weighted by "
+        "its probability; gumbel: one hard straight-through sample "
+        "per batch",
+    )
+    type_init_std: Annotated[float, Field(ge=0)] = Field(
+        1e-3, description="std of the initial type logits; near 0 every position starts at p_E = p_I (weight 0)"
+    )
+    stop_entropy: Annotated[float, Field(ge=0)] | None = Field(
+        None, description="stop early once the mean type entropy (nats) falls below this"
+    )
+    init_perturbation: Annotated[float, Field(ge=0, le=1e-2)] = Field(
+        0.0,
+        description="relative noise on the "
+        "supernet's initial weights (w * (1 + e N(0, 1))); "
+        "0 = none. For stability tests: an answer that "
+        "changes under 1e-6 was decided by rounding",
+    )
+    diagnostics: bool = Field(
+        True,
+        description="per iteration: accuracy drop of the architecture update and what "
+        "IP recovers (costs two extra validation passes)",
+    )
     ip: IPConfig = Field(default_factory=IPConfig)
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
 
@@ -153,17 +173,24 @@ class TrainConfig(Section):
     ce_scale: PosFloat = 10.0
     target_rate_true: Fraction = 0.5
     target_rate_false: Annotated[float, Field(ge=0, lt=1)] = 0.05
-    micro_batches: PosInt = Field(1, description="cut each batch into this many micro-batches and sum their "
-                                  "gradients (less memory); under torchrun at least the number of processes, and "
-                                  "a run with the same value on one process gives bit-identical results")
+    micro_batches: PosInt = Field(
+        1,
+        description="cut each batch into this many micro-batches and sum their "
+        "gradients (less memory); under torchrun at least the number of processes, and "
+        "a run with the same value on one process gives bit-identical results",
+    )
     qat_epochs: Annotated[int, Field(ge=0)] = 0
     ip: bool = Field(False, description="run SpiKL-IP (search.ip knobs) after every epoch")
     device: str = "cpu"
-    threads: PosInt = Field(1, description="torch CPU threads for search, training and evaluation; 1 gives the "
-                            "same answer on every machine, more may be faster but then results differ in the "
-                            "last bits from runs with another thread count (search/execution.py)")
-    deterministic: bool = Field(True, description="torch's deterministic algorithms (CPU: no change; CUDA: no "
-                                "nondeterministic kernels)")
+    threads: PosInt = Field(
+        1,
+        description="torch CPU threads for search, training and evaluation; 1 gives the "
+        "same answer on every machine, more may be faster but then results differ in the "
+        "last bits from runs with another thread count (search/execution.py)",
+    )
+    deterministic: bool = Field(
+        True, description="torch's deterministic algorithms (CPU: no change; CUDA: no nondeterministic kernels)"
+    )
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
 
 

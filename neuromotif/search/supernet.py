@@ -15,6 +15,7 @@ Gumbel-softmax sample of every type and of the size per batch: the weights then 
 discrete networks, as the derived one will run. ``type_init_std`` sets the spread of the
 initial type logits: near 0 every position starts at p_E = p_I, i.e. a zero weight.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,17 +23,26 @@ import torch
 from torch import nn
 
 from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams
+from neuromotif.search.baselines import FeedForwardLayer
 from neuromotif.search.layers import LIFLayer
 from neuromotif.search.model import INPUT_SCALE, READOUT_SCALE
-from neuromotif.search.baselines import FeedForwardLayer
 from neuromotif.search.scml import MotifRecurrence
 
 TYPE_CODES = np.array([1, -1, 0], np.int8)
 
 
 class SuperSCMLLayer(LIFLayer):
-    def __init__(self, n_in: int, n: int, sizes: list[int], neuron: NeuronParams, generator: torch.Generator,
-                 rec_scale: float = 0.5, type_init_std: float = 1e-3, relaxation: str = "mixture"):
+    def __init__(
+        self,
+        n_in: int,
+        n: int,
+        sizes: list[int],
+        neuron: NeuronParams,
+        generator: torch.Generator,
+        rec_scale: float = 0.5,
+        type_init_std: float = 1e-3,
+        relaxation: str = "mixture",
+    ):
         super().__init__(n_in, n, neuron, generator, INPUT_SCALE)
         self.sizes = [m for m in sizes if n % m == 0]
         if not self.sizes:
@@ -40,14 +50,16 @@ class SuperSCMLLayer(LIFLayer):
         self.w = nn.ParameterList()
         self.alpha = nn.ParameterList()
         for m in self.sizes:
-            self.w.append(nn.Parameter(torch.rand(n // m, m, 3 * m, generator=generator) * (rec_scale / (3 * m) ** 0.5)))
+            self.w.append(
+                nn.Parameter(torch.rand(n // m, m, 3 * m, generator=generator) * (rec_scale / (3 * m) ** 0.5))
+            )
             self.alpha.append(nn.Parameter(type_init_std * torch.randn(m, 3 * m, 3, generator=generator)))
             k = n // m
             mask = torch.ones(m, 3 * m)
             if k <= 1:
                 mask[:, :m] = 0
             if k <= 2:
-                mask[:, 2 * m:] = 0
+                mask[:, 2 * m :] = 0
             self.register_buffer(f"mask{m}", mask)
         self.beta = nn.Parameter(1e-3 * torch.randn(len(self.sizes), generator=generator))
         self.temperature = 1.0
@@ -91,10 +103,10 @@ class SuperSCMLLayer(LIFLayer):
         mix = self._size_mix if self._size_mix is not None else self.size_probabilities()
         batch = s.shape[0]
         total = s.new_zeros(batch, self.n)
-        for i, (m, w) in enumerate(zip(self.sizes, rec)):
+        for i, (m, w) in enumerate(zip(self.sizes, rec, strict=True)):
             k = self.n // m
-            motifs = s.view(batch, k, m).transpose(0, 1).contiguous()           # [K, B, m]
-            cur = MotifRecurrence.apply(motifs, w.transpose(1, 2))               # [K, B, m]
+            motifs = s.view(batch, k, m).transpose(0, 1).contiguous()  # [K, B, m]
+            cur = MotifRecurrence.apply(motifs, w.transpose(1, 2))  # [K, B, m]
             total = total + mix[i] * cur.transpose(0, 1).reshape(batch, self.n)
         return total
 
@@ -107,7 +119,7 @@ class SuperSCMLLayer(LIFLayer):
             types = TYPE_CODES[self.type_probabilities(i).argmax(-1).cpu().numpy()]
         types = types * getattr(self, f"mask{m}").cpu().numpy().astype(np.int8)
         neuron = NeuronParams(float(self.du), float(self.dv.mean()), self.vth, float(self.bias.mean()))
-        return LayerSpec("scml", self.n, m, types[:, m:2 * m], types[:, :m], types[:, 2 * m:], neuron)
+        return LayerSpec("scml", self.n, m, types[:, m : 2 * m], types[:, :m], types[:, 2 * m :], neuron)
 
     def candidate_logits(self, index: int, types: np.ndarray, big: float = 1e3) -> list[torch.Tensor]:
         """Architecture logits that make the supernet run one discrete candidate: size
@@ -134,14 +146,24 @@ class SuperSCMLLayer(LIFLayer):
 class SuperNet(nn.Module):
     """Input -> supernet recurrent layer(s) -> LIF readout; same interface as ``RSNN``."""
 
-    def __init__(self, inputs: int, hidden: list[int], classes: int, sizes: list[int], neuron: NeuronParams,
-                 seed: int = 0, type_init_std: float = 1e-3, relaxation: str = "mixture"):
+    def __init__(
+        self,
+        inputs: int,
+        hidden: list[int],
+        classes: int,
+        sizes: list[int],
+        neuron: NeuronParams,
+        seed: int = 0,
+        type_init_std: float = 1e-3,
+        relaxation: str = "mixture",
+    ):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         layers, n_in = [], inputs
         for n in hidden:
-            layers.append(SuperSCMLLayer(n_in, n, sizes, neuron, gen, type_init_std=type_init_std,
-                                         relaxation=relaxation))
+            layers.append(
+                SuperSCMLLayer(n_in, n, sizes, neuron, gen, type_init_std=type_init_std, relaxation=relaxation)
+            )
             n_in = n
         self.layers = nn.ModuleList(layers)
         self.readout = FeedForwardLayer(n_in, classes, neuron, gen, READOUT_SCALE)
@@ -177,5 +199,10 @@ class SuperNet(nn.Module):
         return result
 
     def derive(self, source: str = "hrmas") -> ArchSpec:
-        return ArchSpec(self.inputs, self.classes, [layer.derive() for layer in self.layers],
-                        NeuronParams(**vars(self.neuron)), source=source)
+        return ArchSpec(
+            self.inputs,
+            self.classes,
+            [layer.derive() for layer in self.layers],
+            NeuronParams(**vars(self.neuron)),
+            source=source,
+        )

@@ -9,6 +9,7 @@ an exact integer, so spikes, v and u equal the CPU backend's and Lava's, bit for
 the torch side (``search/``) because it needs torch; the backend registry names it, and it is
 imported only when asked.
 """
+
 from __future__ import annotations
 
 import time
@@ -36,8 +37,12 @@ class TorchBackend:
         fmt = bundle.numeric
         self.neurons = bundle.neuron_populations
         self.models = {p.name: neuron_model(p.kind) for p in self.neurons}
-        self.params = {p.name: self.models[p.name].params(p, fmt).map(
-            lambda a: torch.as_tensor(np.asarray(a, np.float64), device=self.device)[None, :]) for p in self.neurons}
+        self.params = {
+            p.name: self.models[p.name]
+            .params(p, fmt)
+            .map(lambda a: torch.as_tensor(np.asarray(a, np.float64), device=self.device)[None, :])
+            for p in self.neurons
+        }
         self.incoming: dict[str, list[tuple[str, torch.Tensor]]] = {p.name: [] for p in self.neurons}
         max_current = {p.name: 0.0 for p in self.neurons}
         for j in bundle.projections:
@@ -48,15 +53,21 @@ class TorchBackend:
             if scaled.shape[0] * scaled.shape[1] <= DENSE_MAX_ENTRIES:
                 mat = torch.as_tensor(scaled.toarray(), device=self.device)
             else:
-                mat = torch.sparse_csr_tensor(torch.as_tensor(scaled.indptr), torch.as_tensor(scaled.indices),
-                                              torch.as_tensor(scaled.data), scaled.shape, device=self.device)
+                mat = torch.sparse_csr_tensor(
+                    torch.as_tensor(scaled.indptr),
+                    torch.as_tensor(scaled.indices),
+                    torch.as_tensor(scaled.data),
+                    scaled.shape,
+                    device=self.device,
+                )
             self.incoming[j.post].append((j.pre, mat))
         self.int32 = {name: int32_possible(m, fmt) for name, m in max_current.items()}
         self.ops = ChipOps(unit=1.0)
 
     @torch.no_grad()
-    def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
-            activity: bool = False) -> SimResult:
+    def run(
+        self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False, activity: bool = False
+    ) -> SimResult:
         t0 = time.perf_counter()
         b = self.bundle
         batch, steps, channels = x.shape
@@ -67,7 +78,7 @@ class TorchBackend:
         state = {p.name: (zeros(p.size), zeros(p.size)) for p in self.neurons}
         prev = {p.name: zeros(p.size) for p in b.populations}
         offsets = np.cumsum([0] + [p.size for p in b.populations])[:-1]
-        where = {p.name: int(o) for p, o in zip(b.populations, offsets)}
+        where = {p.name: int(o) for p, o in zip(b.populations, offsets, strict=True)}
         n_all = sum(p.size for p in b.populations)
         rec = {n: [] for n in record}
         volts = {n: [] for n in record if record_v}
@@ -93,20 +104,24 @@ class TorchBackend:
                         currents[p.name].append(u)
                 if activity:
                     o = where[p.name]
-                    act_s[t, o:o + p.size] = s.sum(0)
-                    act_a[t, o:o + p.size] = ((u != 0) | (v != 0) | (s != 0)).sum(0)
+                    act_s[t, o : o + p.size] = s.sum(0)
+                    act_a[t, o : o + p.size] = ((u != 0) | (v != 0) | (s != 0)).sum(0)
             if activity:
                 o = where[b.input.name]
-                act_s[t, o:o + b.input.size] = xs[:, t].sum(0)
+                act_s[t, o : o + b.input.size] = xs[:, t].sum(0)
             counts += now[b.output.name]
             prev = now
         out = lambda ts, dtype: torch.stack(ts, 1).cpu().numpy().astype(dtype)  # noqa: E731
-        result = SimResult(counts.cpu().numpy().astype(np.int64), {n: out(r, np.uint8) for n, r in rec.items()},
-                           {n: state[n][1].cpu().numpy().astype(np.int64) for n in record if n in state},
-                           {n: state[n][0].cpu().numpy().astype(np.int64) for n in record if n in state},
-                           {n: out(r, np.int64) for n, r in volts.items()},
-                           {n: out(r, np.int64) for n, r in currents.items()},
-                           act_s.cpu().numpy() if activity else None, act_a.cpu().numpy() if activity else None,
-                           batch)
+        result = SimResult(
+            counts.cpu().numpy().astype(np.int64),
+            {n: out(r, np.uint8) for n, r in rec.items()},
+            {n: state[n][1].cpu().numpy().astype(np.int64) for n in record if n in state},
+            {n: state[n][0].cpu().numpy().astype(np.int64) for n in record if n in state},
+            {n: out(r, np.int64) for n, r in volts.items()},
+            {n: out(r, np.int64) for n, r in currents.items()},
+            act_s.cpu().numpy() if activity else None,
+            act_a.cpu().numpy() if activity else None,
+            batch,
+        )
         result.seconds = time.perf_counter() - t0
         return result

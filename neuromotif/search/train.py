@@ -5,6 +5,7 @@ Determinism: one seeded generator draws each epoch's batch order and its state i
 the checkpoint with the model and optimizer, so an interrupted run resumed from its last
 checkpoint produces the same weights as an uninterrupted one (same device and threads).
 """
+
 from __future__ import annotations
 
 import copy
@@ -19,18 +20,18 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from neuromotif.core.io import atomic_path, atomic_write_text
-from neuromotif.hw_models import formats
-from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
-from neuromotif.search.settings import TrainConfig
-from neuromotif.search.data import DatasetSplits, SpikeSplit
 from neuromotif.core.errors import InputError
+from neuromotif.core.io import atomic_path, atomic_write_text
+from neuromotif.core.progress import note, track
+from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
+from neuromotif.hw_models import formats
 from neuromotif.hw_models.chip import ChipSpecError, NumericFormat, section_from_dict
 from neuromotif.search import distributed
+from neuromotif.search.data import DatasetSplits, SpikeSplit
 from neuromotif.search.execution import apply_execution
 from neuromotif.search.model import RSNN, predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
-from neuromotif.core.progress import note, track
+from neuromotif.search.settings import TrainConfig
 
 MODEL_FORMAT = "neuromotif-model"
 MODEL_VERSION = 1
@@ -60,8 +61,13 @@ def micro_spikes(split: SpikeSplit, global_batches: list[np.ndarray], group, mic
     """Per global batch, this rank's micro-batches of spikes (possibly empty ones: IP still joins
     the rate reduction)."""
     shape = (0, *split.spikes(np.arange(min(1, len(split)))).shape[1:])
-    return [[torch.from_numpy(split.spikes(local)) if len(local) else torch.zeros(shape)
-             for local in group.micro_batches(b, micro)] for b in global_batches]
+    return [
+        [
+            torch.from_numpy(split.spikes(local)) if len(local) else torch.zeros(shape)
+            for local in group.micro_batches(b, micro)
+        ]
+        for b in global_batches
+    ]
 
 
 def loss_fn(counts: torch.Tensor, labels: torch.Tensor, steps: int, cfg: TrainConfig) -> torch.Tensor:
@@ -73,8 +79,9 @@ def loss_fn(counts: torch.Tensor, labels: torch.Tensor, steps: int, cfg: TrainCo
 
 
 @torch.no_grad()
-def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: str = "float",
-             rates: bool = False) -> dict[str, Any]:
+def evaluate(
+    model: RSNN, split: SpikeSplit, device: torch.device, precision: str = "float", rates: bool = False
+) -> dict[str, Any]:
     """Accuracy, per-sample predictions and spike counts of ``split`` at ``precision``
     (and, with ``rates``, each population's mean firing rate in spikes per neuron-step)."""
     model.eval()
@@ -89,8 +96,11 @@ def evaluate(model: RSNN, split: SpikeSplit, device: torch.device, precision: st
         totals = batch_rates if totals is None else totals + batch_rates
     model.set_precision(before)
     pred = np.concatenate(preds) if preds else np.zeros(0, int)
-    result = {"accuracy": float((pred == split.labels).mean()) if len(pred) else float("nan"),
-              "predictions": pred, "counts": np.concatenate(counts) if counts else np.zeros((0, 0))}
+    result = {
+        "accuracy": float((pred == split.labels).mean()) if len(pred) else float("nan"),
+        "predictions": pred,
+        "counts": np.concatenate(counts) if counts else np.zeros((0, 0)),
+    }
     if rates:
         result["rates"] = [] if totals is None else (totals / len(split)).tolist()
     return result
@@ -114,7 +124,7 @@ def record_state_ranges(model: RSNN, split: SpikeSplit, device: torch.device, sa
         for _, x, _ in batches(split.subset(np.arange(n)), EVAL_BATCH):
             model(torch.from_numpy(x).to(device, torch.float32))
         ranges = {}
-        for name, layer in zip(population_names(model), layers):
+        for name, layer in zip(population_names(model), layers, strict=True):
             to_threshold = 1.0 / formats.fixed_unit(layer.chip_parameters()["scale"])
             ranges[name] = {k: v * to_threshold for k, v in layer.range_stats.items()}
     finally:
@@ -133,16 +143,27 @@ def restore_checkpoint(path: Path, device: torch.device, module: torch.nn.Module
         state = torch.load(path, map_location=device, weights_only=False)
         module.load_state_dict(state[key])
     except (RuntimeError, KeyError, EOFError, OSError, TypeError, pickle.UnpicklingError) as exc:
-        raise InputError(f"cannot resume from {path} ({type(exc).__name__}): it belongs to another network or is "
-                         "damaged; use --force to start over") from None
+        raise InputError(
+            f"cannot resume from {path} ({type(exc).__name__}): it belongs to another network or is "
+            "damaged; use --force to start over"
+        ) from None
     return state
 
 
 class Trainer:
     """Trains ``model`` on ``data``; checkpoints to ``out/train/checkpoint.pt`` every epoch."""
 
-    def __init__(self, model: RSNN, data: DatasetSplits, cfg: TrainConfig, seed: int, out: Path, ip=None,
-                 ip_window: int = 0, cost=None):
+    def __init__(
+        self,
+        model: RSNN,
+        data: DatasetSplits,
+        cfg: TrainConfig,
+        seed: int,
+        out: Path,
+        ip=None,
+        ip_window: int = 0,
+        cost=None,
+    ):
         """``ip`` (a ``SpiKLIP``): run intrinsic plasticity on ``ip_window`` training batches after each
         epoch. ``cost``: the chip-cost proxy (``cost_proxy.rsnn_proxy``) when ``cfg.objective`` is on."""
         self.model, self.data, self.cfg, self.seed, self.out = model, data, cfg, seed, Path(out)
@@ -166,10 +187,18 @@ class Trainer:
     def save_checkpoint(self) -> None:
         if not distributed.current().main:
             return
-        state = {"model": self.model.state_dict(), "opt": self.opt.state_dict(), "epoch": self.epoch,
-                 "order_gen": self.order_gen.get_state(), "best_val": self.best_val, "best_epoch": self.best_epoch,
-                 "best_state": self.best_state, "history": self.history, "seed": self.seed,
-                 "micro_batches": self.micro}
+        state = {
+            "model": self.model.state_dict(),
+            "opt": self.opt.state_dict(),
+            "epoch": self.epoch,
+            "order_gen": self.order_gen.get_state(),
+            "best_val": self.best_val,
+            "best_epoch": self.best_epoch,
+            "best_state": self.best_state,
+            "history": self.history,
+            "seed": self.seed,
+            "micro_batches": self.micro,
+        }
         with atomic_path(self.checkpoint_path) as tmp:
             torch.save(state, tmp)
 
@@ -181,8 +210,9 @@ class Trainer:
         self.order_gen.set_state(state["order_gen"])
         self.epoch, self.best_val, self.best_epoch = state["epoch"], state["best_val"], state["best_epoch"]
         self.best_state, self.history = state["best_state"], state["history"]
-        self.micro = distributed.resumed_micro_count(state.get("micro_batches"), self.micro, distributed.current(),
-                                                     "the training")
+        self.micro = distributed.resumed_micro_count(
+            state.get("micro_batches"), self.micro, distributed.current(), "the training"
+        )
         return True
 
     def train_epoch(self) -> float:
@@ -197,9 +227,9 @@ class Trainer:
         n_batches = -(-len(train) // bs)
         micro = self.micro
         for b in track(range(n_batches), f"epoch {self.epoch + 1}/{self.cfg.epochs}", total=n_batches):
-            batch = order[b * bs:(b + 1) * bs]
+            batch = order[b * bs : (b + 1) * bs]
 
-            def backward_passes():
+            def backward_passes(batch: np.ndarray):
                 nonlocal total
                 for local in group.micro_batches(batch, micro):  # this rank's (all, in one process)
                     if len(local):
@@ -216,12 +246,12 @@ class Trainer:
                     yield len(local) / len(batch)
 
             self.opt.zero_grad(set_to_none=True)
-            group.accumulate(self.model.parameters(), backward_passes())
+            group.accumulate(self.model.parameters(), backward_passes(batch))
             self.opt.step()
         if self.ip is not None and self.ip_window:
             from neuromotif.search.plasticity import run_ip
 
-            window = [order[b * bs:(b + 1) * bs] for b in range(min(self.ip_window, n_batches))]
+            window = [order[b * bs : (b + 1) * bs] for b in range(min(self.ip_window, n_batches))]
             run_ip(self.model, micro_spikes(train, window, group, micro), self.ip, self.device)
         self.model.set_precision("float")
         loss_sum, n = group.sum(total).tolist()
@@ -242,13 +272,21 @@ class Trainer:
             if val > self.best_val:
                 self.best_val, self.best_epoch = val, self.epoch
                 self.best_state = copy.deepcopy(self.model.state_dict())
-            self.history.append({"epoch": self.epoch, "train_loss": train_loss, "val_accuracy": val,
-                                 "seconds": time.perf_counter() - t0,
-                                 **({"chip_cost": mean_parts(self.cost_parts)} if self.cost_parts else {})})
+            self.history.append(
+                {
+                    "epoch": self.epoch,
+                    "train_loss": train_loss,
+                    "val_accuracy": val,
+                    "seconds": time.perf_counter() - t0,
+                    **({"chip_cost": mean_parts(self.cost_parts)} if self.cost_parts else {}),
+                }
+            )
             self.cost_parts = []
             self.save_checkpoint()
-            note(f"epoch {self.epoch}/{self.cfg.epochs}: loss {train_loss:.4f}, val {val:.4f} "
-                 f"({self.history[-1]['seconds']:.1f} s){' *best' if self.best_epoch == self.epoch else ''}")
+            note(
+                f"epoch {self.epoch}/{self.cfg.epochs}: loss {train_loss:.4f}, val {val:.4f} "
+                f"({self.history[-1]['seconds']:.1f} s){' *best' if self.best_epoch == self.epoch else ''}"
+            )
         return {"epochs_done": self.epoch, "best_val_accuracy": self.best_val, "best_epoch": self.best_epoch}
 
     def best_model(self) -> RSNN:
@@ -257,18 +295,33 @@ class Trainer:
         return self.model
 
 
-def save_model(path: Path, model: RSNN, config_text: str, data: DatasetSplits, metrics: dict[str, Any],
-               history: list[dict[str, Any]], state_ranges: dict[str, Any] | None = None) -> None:
+def save_model(
+    path: Path,
+    model: RSNN,
+    config_text: str,
+    data: DatasetSplits,
+    metrics: dict[str, Any],
+    history: list[dict[str, Any]],
+    state_ranges: dict[str, Any] | None = None,
+) -> None:
     """``model.pt``: weights and neuron parameters (state dict), architecture, the compile target
     (numeric format, profiles), the run's config (``config_text``, YAML), data spec, and the u / v
     ranges seen on training data."""
     if not distributed.current().main:
         return
-    payload = {"format": MODEL_FORMAT, "version": MODEL_VERSION, "state_dict": model.state_dict(),
-               "arch": model.arch.to_dict(), "numeric": asdict(model.numeric), "max_profiles": model.max_profiles,
-               "config": config_text,
-               "data": asdict(data.info),
-               "metrics": metrics, "history": history, "state_ranges": state_ranges}
+    payload = {
+        "format": MODEL_FORMAT,
+        "version": MODEL_VERSION,
+        "state_dict": model.state_dict(),
+        "arch": model.arch.to_dict(),
+        "numeric": asdict(model.numeric),
+        "max_profiles": model.max_profiles,
+        "config": config_text,
+        "data": asdict(data.info),
+        "metrics": metrics,
+        "history": history,
+        "state_ranges": state_ranges,
+    }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
     atomic_write_text(Path(path).parent / "train" / "history.jsonl", "".join(json.dumps(h) + "\n" for h in history))
@@ -293,14 +346,19 @@ def load_model(path: Path, device: str = "cpu") -> tuple[RSNN, dict[str, Any]]:
     except (TypeError, ValueError, ChipSpecError) as exc:
         raise InputError(f"{path}: damaged numeric format ({exc}): retrain it") from None
     try:
-        model = RSNN(ArchSpec.from_dict(payload["arch"], str(path)), numeric=numeric,
-                     max_profiles=int(payload.get("max_profiles", DEFAULT_MAX_PROFILES)))
+        model = RSNN(
+            ArchSpec.from_dict(payload["arch"], str(path)),
+            numeric=numeric,
+            max_profiles=int(payload.get("max_profiles", DEFAULT_MAX_PROFILES)),
+        )
         model.load_state_dict(payload["state_dict"])
     except (KeyError, TypeError, RuntimeError, AttributeError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError(f"{path}: damaged model checkpoint ({first[:200]}): retrain it") from None
     for name, tensor in model.state_dict().items():
         if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all()):
-            raise InputError(f"{path}: parameter {name} holds non-finite values (the training diverged): "
-                             "retrain with a smaller train.lr")
+            raise InputError(
+                f"{path}: parameter {name} holds non-finite values (the training diverged): "
+                "retrain with a smaller train.lr"
+            )
     return model, payload

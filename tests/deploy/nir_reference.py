@@ -1,6 +1,7 @@
 """Independent float references for the NIR tests: a plain numpy loop of the chip's LIF dynamics (docs/design.md)
 over a ``FloatNetwork``, and an snnTorch network trained briefly and exported with snnTorch's
 own ``export_to_nir``."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -47,11 +48,22 @@ def train_snntorch(data, hidden: int = 64, epochs: int = 3, seed: int = 0):
     def network(init_hidden: bool):
         return torch.nn.Sequential(
             torch.nn.Linear(inputs, hidden, bias=False),
-            snn.RSynaptic(alpha=0.8, beta=0.9, linear_features=hidden, all_to_all=True, reset_mechanism="zero",
-                          init_hidden=init_hidden),
+            snn.RSynaptic(
+                alpha=0.8,
+                beta=0.9,
+                linear_features=hidden,
+                all_to_all=True,
+                reset_mechanism="zero",
+                init_hidden=init_hidden,
+            ),
             torch.nn.Linear(hidden, classes, bias=False),
-            snn.Leaky(beta=torch.full((classes,), 0.9), threshold=torch.ones(classes), reset_mechanism="zero",
-                      init_hidden=init_hidden))
+            snn.Leaky(
+                beta=torch.full((classes,), 0.9),
+                threshold=torch.ones(classes),
+                reset_mechanism="zero",
+                init_hidden=init_hidden,
+            ),
+        )
 
     net = network(False)
     with torch.no_grad():
@@ -75,7 +87,7 @@ def train_snntorch(data, hidden: int = 64, epochs: int = 3, seed: int = 0):
     for _ in range(epochs):
         order = torch.randperm(len(y_train), generator=gen)
         for i in range(0, len(order), 64):
-            idx = order[i:i + 64]
+            idx = order[i : i + 64]
             loss = torch.nn.functional.cross_entropy(counts(x_train[idx]) * 0.2, y_train[idx])
             opt.zero_grad()
             loss.backward()
@@ -99,8 +111,11 @@ def run_snntorch_modules(graph, x: np.ndarray, hop_delay: bool) -> np.ndarray:
 
     hidden = next(k for k, v in graph.nodes.items() if type(v).__name__ == "CubaLIF" and f"{k}->{k}" in graph.nodes)
     readout = next(a for a, b in graph.edges if b == "output")
-    mods = {k: _nir_to_snntorch_module(v, init_hidden=False) for k, v in graph.nodes.items()
-            if type(v).__name__ in ("Linear", "CubaLIF")}
+    mods = {
+        k: _nir_to_snntorch_module(v, init_hidden=False)
+        for k, v in graph.nodes.items()
+        if type(v).__name__ in ("Linear", "CubaLIF")
+    }
     w_in, w_rec, w_out = mods[f"input->{hidden}"], mods[f"{hidden}->{hidden}"], mods[f"{hidden}->{readout}"]
     xt = torch.from_numpy(x).float()
     syn_h, mem_h = mods[hidden].init_synaptic()

@@ -1,4 +1,5 @@
 """Backends behind one interface: the registry, one ``run`` signature, clear refusals."""
+
 from __future__ import annotations
 
 import numpy as np

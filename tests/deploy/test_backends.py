@@ -1,4 +1,5 @@
 """CPU backend vs hand computation and vs Lava's bit-accurate models: zero mismatches."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -81,8 +82,14 @@ def test_cpu_backend_drops_the_low_weight_bits_by_hand(tmp_path):
     # 4-bit weights keep multiples of 32 (floor): 100 -> 96, -1 -> -32; at 8 bits 100 stays, -1 -> -2
     w = np.array([[100, -1]])
     for bits, expected in ((4, [96, -32]), (8, [100, -2])):
-        b = make_bundle(tmp_path / f"b{bits}", 2, [lif("n", 1, du=4095, dv=4095, vth=100000)], [("input", "n", w, 0)],
-                        numeric={"weight_bits": bits}, lava_rounds_weights=True)
+        b = make_bundle(
+            tmp_path / f"b{bits}",
+            2,
+            [lif("n", 1, du=4095, dv=4095, vth=100000)],
+            [("input", "n", w, 0)],
+            numeric={"weight_bits": bits},
+            lava_rounds_weights=True,
+        )
         r = CPUBackend(b).run(np.array([[[1, 0], [0, 1], [0, 0]]], np.uint8), record=("n",), record_v=True)
         assert (r.currents["n"][0, 1:, 0] >> 6).tolist() == expected  # u = a << 6, cleared each step (du = 4095)
 
@@ -91,13 +98,18 @@ def test_cpu_backend_drops_the_low_weight_bits_by_hand(tmp_path):
 def test_edge_cases_match_lava(tmp_path):
     n = 4
     pops = [
-        lif("wrap", n, du=[0, 4095, 100, 0], dv=0, vth=131071),              # big input: u wraps at 24 bits
+        lif("wrap", n, du=[0, 4095, 100, 0], dv=0, vth=131071),  # big input: u wraps at 24 bits
         lif("sat", n, du=4095, dv=0, vth=131071, bias_mant=-4096, bias_exp=7),  # v saturates at -(2^23 - 1)
         lif("clear", n, du=4095, dv=[0, 4095, 0, 4095], vth=40, bias_mant=[0, 5, 4095, 0], bias_exp=[0, 0, 7, 3]),
     ]
     w_big = np.full((n, 8), 254)  # w_big // 2 = 127 is odd: Lava's mixed mode stores 126
-    b = make_bundle(tmp_path / "b", 8, pops, [("input", "wrap", w_big, 7), ("input", "sat", w_big // 127, 0),
-                                              ("input", "clear", w_big // 2, 0)], lava_rounds_weights=True)
+    b = make_bundle(
+        tmp_path / "b",
+        8,
+        pops,
+        [("input", "wrap", w_big, 7), ("input", "sat", w_big // 127, 0), ("input", "clear", w_big // 2, 0)],
+        lava_rounds_weights=True,
+    )
     x = np.ones((2, 20, 8), np.uint8)  # -524288 per step: saturates after 16 steps
     x[1, ::2] = 0
     cpu, lava = run_both(b, x)
@@ -122,9 +134,11 @@ def test_cpu_batched_equals_one_by_one(tmp_path):
     x = (np.random.default_rng(7).random((5, 20, 12)) < 0.4).astype(np.uint8)
     whole = CPUBackend(b).run(x, record=("h",), batch_size=2, activity=True)
     for i in range(5):
-        np.testing.assert_array_equal(CPUBackend(b).run(x[i:i + 1], record=("h",)).spikes["h"][0], whole.spikes["h"][i])
+        np.testing.assert_array_equal(
+            CPUBackend(b).run(x[i : i + 1], record=("h",)).spikes["h"][0], whole.spikes["h"][i]
+        )
     assert whole.activity_spikes.shape == (20, 12 + 24 + 5)
-    assert whole.activity_spikes[:, 12 + 24:].sum() == whole.counts.sum()
+    assert whole.activity_spikes[:, 12 + 24 :].sum() == whole.counts.sum()
 
 
 @pytest.mark.parametrize("limit", ["DENSE_MAX_ENTRIES", "FLOAT32_EXACT"])
@@ -164,8 +178,11 @@ def test_every_kernel_gives_the_same_spikes_on_an_scml_bundle(tmp_path, monkeypa
     assert reference.spikes["scml0"].mean() > 0.02
     rec = next(s for pre, s in CPUBackend(bundle).incoming["scml0"] if pre == "scml0")
     assert rec.blocks is not None and rec.blocks.shape == (8, 24, 8)  # recognised as a ring of motifs
-    monkeypatch.setattr(cpu._Synapses, "kernel", lambda self, batch, events=None: (
-        kernel if kernel != "motif32" or self.blocks is not None else "sparse64"))
+    monkeypatch.setattr(
+        cpu._Synapses,
+        "kernel",
+        lambda self, batch, events=None: kernel if kernel != "motif32" or self.blocks is not None else "sparse64",
+    )
     forced = CPUBackend(bundle).run(x, record=("scml0", "readout"), record_v=True)
     assert spike_mismatches(reference.spikes, forced.spikes) == 0
     np.testing.assert_array_equal(reference.voltages["scml0"], forced.voltages["scml0"])

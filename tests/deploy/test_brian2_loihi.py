@@ -3,6 +3,7 @@ written in Brian2 equations) against our CPU backend, spike for spike, on the bu
 express: no bias, one (du, dv) profile per population, mixed-sign 8-bit weights, no u wrap or v
 saturation reached. It cannot express biases, per-neuron decays, the 24-bit wrap of u or the
 saturation of v, so those stay with Lava's models as the reference."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -25,9 +26,16 @@ def _random_bundle(path, seed: int):
     hidden = lif("h", n_h, int(rng.integers(0, 4095)), int(rng.integers(1, 4096)), vth=int(rng.integers(60, 300)))
     out = lif("out", n_o, int(rng.integers(0, 4095)), int(rng.integers(1, 4096)), vth=int(rng.integers(60, 300)))
     exps = rng.integers(0, 3, 3)
-    return make_bundle(path, n_in, [hidden, out], [("input", "h", weights(n_h, n_in, 0.5), int(exps[0])),
-                                                   ("h", "h", weights(n_h, n_h, 0.3), int(exps[1])),
-                                                   ("h", "out", weights(n_o, n_h, 0.5), int(exps[2]))])
+    return make_bundle(
+        path,
+        n_in,
+        [hidden, out],
+        [
+            ("input", "h", weights(n_h, n_in, 0.5), int(exps[0])),
+            ("h", "h", weights(n_h, n_h, 0.3), int(exps[1])),
+            ("h", "out", weights(n_o, n_h, 0.5), int(exps[2])),
+        ],
+    )
 
 
 def run_brian2_loihi(bundle, x: np.ndarray) -> dict[str, np.ndarray]:
@@ -41,8 +49,9 @@ def run_brian2_loihi(bundle, x: np.ndarray) -> dict[str, np.ndarray]:
     groups = {bundle.input.name: bl.LoihiSpikeGeneratorGroup(bundle.input.size, n_idx, t_idx + 1)}
     for p in bundle.neuron_populations:
         assert len(np.unique(p.du)) == len(np.unique(p.dv)) == 1 and not p.bias_mant.any()
-        groups[p.name] = bl.LoihiNeuronGroup(p.size, refractory=1, threshold_v_mant=int(p.vth),
-                                             decay_v=int(p.dv[0]), decay_I=int(p.du[0]) + 1)
+        groups[p.name] = bl.LoihiNeuronGroup(
+            p.size, refractory=1, threshold_v_mant=int(p.vth), decay_v=int(p.dv[0]), decay_I=int(p.du[0]) + 1
+        )
     synapses = []
     for j in bundle.projections:
         s = bl.LoihiSynapses(groups[j.pre], groups[j.post], w_exp=j.weight_exp, sign_mode=1, num_weight_bits=8)

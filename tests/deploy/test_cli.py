@@ -1,4 +1,5 @@
 """The CLI: bad input gives exit code 2 and one line on stderr; good input works."""
+
 from __future__ import annotations
 
 import subprocess
@@ -25,6 +26,7 @@ def write(tmp_path):
         path = tmp_path / name
         path.write_bytes(text if isinstance(text, bytes) else text.encode())
         return str(path)
+
     return _write
 
 
@@ -67,10 +69,14 @@ BAD_ARGS = {
     "--set bad yaml": (["validate", "{cfg}", "--set", "model.hidden=[1"], "not valid YAML"),
     "--set unknown key": (["validate", "{cfg}", "--set", "train.epohcs=3"], "did you mean 'train.epochs'"),
     "--set into a value": (["validate", "{cfg}", "--set", "seed.x=1"], "'seed' is not a section"),
-    "data root missing": (["validate", "{cfg}", "--set", "data.name=shd", "--set", "data.root=/nonexistent"],
-                          "does not exist"),
-    "dataset files missing": (["validate", "{cfg}", "--set", "data.name=shd", "--data-root", "{tmp}"],
-                              "SHD/shd_train.h5"),
+    "data root missing": (
+        ["validate", "{cfg}", "--set", "data.name=shd", "--set", "data.root=/nonexistent"],
+        "does not exist",
+    ),
+    "dataset files missing": (
+        ["validate", "{cfg}", "--set", "data.name=shd", "--data-root", "{tmp}"],
+        "SHD/shd_train.h5",
+    ),
     "data-root is a file": (["datasets", "--data-root", "{cfg}"], "is a file"),
 }
 
@@ -114,6 +120,7 @@ def test_console_script_entry_point(tmp_path):
     assert exe.exists(), "the neuromotif console script is missing: run `make setup`"
     ok = subprocess.run([str(exe), "--help"], capture_output=True, text=True, timeout=60)
     assert ok.returncode == 0 and "validate" in ok.stdout
-    bad = subprocess.run([str(exe), "validate", str(tmp_path / "none.yaml")], capture_output=True, text=True,
-                         timeout=60)
+    bad = subprocess.run(
+        [str(exe), "validate", str(tmp_path / "none.yaml")], capture_output=True, text=True, timeout=60
+    )
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr

@@ -1,4 +1,5 @@
 """Compile a trained model, read bundles back, refuse damaged ones, and the CLI verbs."""
+
 from __future__ import annotations
 
 import json
@@ -63,7 +64,9 @@ def test_a_chip_yaml_with_4_bit_weights_and_16_bit_thresholds_compiles_and_runs_
     bundle, _ = compile_model(trained, str(tmp_path / "small4.yaml"), tmp_path / "b")
     assert bundle.numeric.weight_bits == 4 and bundle.manifest["numeric"]["vth_bits"] == 16
     for j in bundle.projections:
-        assert (j.weights.data % 32 == 0).all() and -256 <= j.weights.data.min() and j.weights.data.max() <= 224  # -8, 7 << 5
+        assert (
+            (j.weights.data % 32 == 0).all() and -256 <= j.weights.data.min() and j.weights.data.max() <= 224
+        )  # -8, 7 << 5
     assert all(0 < p.vth < 2**16 for p in bundle.neuron_populations)
     data, _ = dataset_of(bundle)
     x = data.test.spikes(np.arange(4))
@@ -74,15 +77,18 @@ def test_a_chip_yaml_with_4_bit_weights_and_16_bit_thresholds_compiles_and_runs_
     np.testing.assert_array_equal(cpu.counts, lava.counts)
 
 
-@pytest.mark.parametrize("damage,expected", [
-    (lambda b: (b / "manifest.json").unlink(), "no manifest.json"),
-    (lambda b: (b / "manifest.json").write_text("{not json"), "not valid JSON"),
-    (lambda b: _edit(b, format="something-else"), "not a neuromotif bundle"),
-    (lambda b: _edit(b, format_version=99), "format version 99 is not supported"),
-    (lambda b: (b / "proj_scml0__scml0.npz").write_bytes(b"\0" * 10), "checksum mismatch in proj_scml0__scml0.npz"),
-    (lambda b: (b / "placement.npz").unlink(), "placement.npz is missing"),
-    (lambda b: shutil.rmtree(b), "is not a directory"),
-])
+@pytest.mark.parametrize(
+    "damage,expected",
+    [
+        (lambda b: (b / "manifest.json").unlink(), "no manifest.json"),
+        (lambda b: (b / "manifest.json").write_text("{not json"), "not valid JSON"),
+        (lambda b: _edit(b, format="something-else"), "not a neuromotif bundle"),
+        (lambda b: _edit(b, format_version=99), "format version 99 is not supported"),
+        (lambda b: (b / "proj_scml0__scml0.npz").write_bytes(b"\0" * 10), "checksum mismatch in proj_scml0__scml0.npz"),
+        (lambda b: (b / "placement.npz").unlink(), "placement.npz is missing"),
+        (lambda b: shutil.rmtree(b), "is not a directory"),
+    ],
+)
 def test_damaged_or_foreign_bundles_are_refused(trained, tmp_path, damage, expected, capsys):
     compile_model(trained, "loihi1", tmp_path / "b")
     damage(tmp_path / "b")
@@ -130,8 +136,10 @@ def test_cli_compile_bad_inputs(trained, tmp_path, capsys):
     cases = {
         "no model": (["compile", str(tmp_path / "nothing")], "no model to compile"),
         "unknown chip": (["compile", str(trained), "--chip", "loihi7"], "unknown chip 'loihi7'"),
-        "motif too big for the chip": (["compile", str(trained), "--chip", str(tmp_path / "tiny.yaml"),
-                                        "--out", str(tmp_path / "x")], "use motifs of at most 4 neurons"),
+        "motif too big for the chip": (
+            ["compile", str(trained), "--chip", str(tmp_path / "tiny.yaml"), "--out", str(tmp_path / "x")],
+            "use motifs of at most 4 neurons",
+        ),
         "not a model file": (["compile", str(tmp_path / "tiny.yaml")], "not a readable model checkpoint"),
         "bundle missing": (["simulate", str(tmp_path / "none")], "bundle not found"),
     }
@@ -181,7 +189,8 @@ def test_design_rule_messages_carry_units():
     err = DesignRuleError("synapse memory per core", "core 3", 94.4e6, 1572864, "fix it", "bits")
     assert "needs 94.4 M bits; allowed 1.57 M bits" in str(err)
     assert "needs 1,300 compartments; allowed 1,024 compartments" in str(
-        DesignRuleError("compartments per core", "a motif", 1300, 1024, "fix", "compartments"))
+        DesignRuleError("compartments per core", "a motif", 1300, 1024, "fix", "compartments")
+    )
     assert "needs 3 chips; allowed 2 chips" in str(DesignRuleError("chips per system", "net", 3, 2, "fix", "chips"))
 
 
@@ -197,5 +206,5 @@ def test_a_qat_model_compiled_for_another_number_format_gets_a_warning(tmp_path,
     compile_model(tmp_path / "run", str(tmp_path / "small4.yaml"), tmp_path / "b")
     err = capsys.readouterr().err
     assert "quantization-aware epochs for another number format (weight_bits 8 -> 4)" in err
-    compile_model(tmp_path / "run", "loihi2", tmp_path / "b2")   # the format it was trained for: no warning
+    compile_model(tmp_path / "run", "loihi2", tmp_path / "b2")  # the format it was trained for: no warning
     assert "quantization-aware" not in capsys.readouterr().err

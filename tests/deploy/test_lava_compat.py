@@ -1,4 +1,5 @@
 """Lava on Python 3.11 through deploy.lava_compat: a hand-computed LIF+Dense run."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,10 @@ from neuromotif.deploy import lava_compat
 
 
 def test_patch_source_rewrites_only_mutable_encoder_defaults():
-    src = ("from __future__ import annotations\nfrom dataclasses import dataclass\n"
-           "@dataclass\nclass C:\n    x: ByteEncoder = ByteEncoder()\n    n: int = 0\n")
+    src = (
+        "from __future__ import annotations\nfrom dataclasses import dataclass\n"
+        "@dataclass\nclass C:\n    x: ByteEncoder = ByteEncoder()\n    n: int = 0\n"
+    )
     out = lava_compat.patch_source(src)
     assert "x: ByteEncoder = field(default_factory=ByteEncoder)" in out
     assert "n: int = 0" in out

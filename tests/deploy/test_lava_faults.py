@@ -5,6 +5,7 @@ Lava's processes are up, interrupts it, and then checks what the issue asks: exi
 line, ended within 30 s (it takes 1-3 s), no process of the run alive (every process of the run carries a marker
 in its environment, inherited through every fork), and no new ``/dev/shm`` segment.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,9 +22,11 @@ import pytest
 from neuromotif.deploy import lava_compat
 from tests.paths import QUICKSTART
 
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-nc not installed (make setup)"),
-              pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not lava_compat.lava_available(), reason="lava-nc not installed (make setup)"),
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and /dev/shm"),
+]
 
 EXE = Path(sys.executable).with_name("neuromotif")
 MARK = "NEUROMOTIF_FAULT_TEST"
@@ -34,11 +37,20 @@ ENDS_WITHIN_S = 30  # a run ends 1-3 s after a signal here: 10x and more of slac
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    sets = ["data.max_samples=64", "model.hidden=[32]", "train.epochs=1", "search.enabled=false",
-            f"data.cache_dir={out / 'cache'}"]
+    sets = [
+        "data.max_samples=64",
+        "model.hidden=[32]",
+        "train.epochs=1",
+        "search.enabled=false",
+        f"data.cache_dir={out / 'cache'}",
+    ]
     args = [a for s in sets for a in ("--set", s)]
-    subprocess.run([str(EXE), "train", QUICKSTART, "--out", str(out), "-q", *args], check=True,
-                   timeout=300, cwd=Path(__file__).parents[2])
+    subprocess.run(
+        [str(EXE), "train", QUICKSTART, "--out", str(out), "-q", *args],
+        check=True,
+        timeout=300,
+        cwd=Path(__file__).parents[2],
+    )
     subprocess.run([str(EXE), "compile", str(out), "-q"], check=True, timeout=300)
     return out / "bundle"
 
@@ -65,10 +77,15 @@ def start(bundle: Path, *extra: str) -> tuple[subprocess.Popen, str, set[str]]:
     mark = uuid.uuid4().hex
     RUNS.append(mark)
     shm_before = set(os.listdir(SHM))
-    proc = subprocess.Popen([str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "300",
-                             "--divergence", "0", *extra], env={**os.environ, MARK: mark},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, text=True,
-                            preexec_fn=_as_in_a_terminal)
+    proc = subprocess.Popen(
+        [str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "300", "--divergence", "0", *extra],
+        env={**os.environ, MARK: mark},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        text=True,
+        preexec_fn=_as_in_a_terminal,
+    )
     deadline = time.monotonic() + 120
     while len(marked(mark)) < 6:  # main + session child + Lava's services and processes
         assert proc.poll() is None, proc.communicate()
@@ -162,7 +179,11 @@ def test_sigkill_of_the_whole_tree_mid_lava_is_cleared_by_the_next_run(bundle):
     assert marked(mark) == []
     leaked = set(os.listdir(SHM)) - shm
     assert leaked, "the killed run left no segment: this test no longer checks the clean-up"
-    nxt = subprocess.run([str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "1", "--divergence",
-                          "0", "-q"], capture_output=True, text=True, timeout=300)
+    nxt = subprocess.run(
+        [str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "1", "--divergence", "0", "-q"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert nxt.returncode == 0, nxt.stderr
     assert not leaked & set(os.listdir(SHM)), "the next run left the killed run's segments in /dev/shm"

@@ -1,6 +1,7 @@
 """lava-dl netx export: a bundle compiled for the netx target runs in ``lava.lib.dl.netx.hdf5.Network``
 on Lava's CPU simulation with 0 spike mismatches against our CPU backend; what netx cannot
 carry is refused naming the field and value."""
+
 from __future__ import annotations
 
 import sys
@@ -19,8 +20,14 @@ from tests.deploy.bundles import lif, make_bundle
 from tests.paths import QUICKSTART
 
 LAVA_DL = Path(sys.prefix) / "lava-dl"  # `make peers`: pip install --target .venv/lava-dl lava-dl==0.6.0
-TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3",
-        "search.enabled=false"]
+TINY = [
+    "data.max_samples=96",
+    "model.hidden=[32]",
+    "model.motif_size=8",
+    "train.batch_size=32",
+    "train.epochs=3",
+    "search.enabled=false",
+]
 
 
 def _sets(extra):
@@ -59,7 +66,7 @@ def test_netx_export_runs_on_lava_with_no_spike_mismatch(tmp_path):
     assert main(["export", str(tmp_path / "r"), "--format", "netx", "-q"]) == 0
     bundle = read_bundle(tmp_path / "r" / "bundle")
     assert {j.weight_exp for j in bundle.projections} == {0}
-    assert len(np.unique(bundle.population("scml0").dv)) > 1          # per-neuron vDecay is exercised
+    assert len(np.unique(bundle.population("scml0").dv)) > 1  # per-neuron vDecay is exercised
     data, _ = dataset_of(bundle)
     x = data.test.spikes(np.arange(2))
     steps = x.shape[1]
@@ -82,18 +89,24 @@ def test_netx_export_runs_on_lava_with_no_spike_mismatch(tmp_path):
 def _bundle(tmp_path, w_exp=0, bias=0, extra_proj=False):
     h = lif("h", 4, 100, 200, vth=100, bias_mant=bias, bias_exp=0)
     o = lif("out", 2, 100, 200, vth=100)
-    projs = [("input", "h", np.full((4, 3), 100), w_exp), ("h", "h", np.eye(4, dtype=int) * 2, 0),
-             ("h", "out", np.full((2, 4), 2), 0)]
+    projs = [
+        ("input", "h", np.full((4, 3), 100), w_exp),
+        ("h", "h", np.eye(4, dtype=int) * 2, 0),
+        ("h", "out", np.full((2, 4), 2), 0),
+    ]
     if extra_proj:
         projs.append(("input", "out", np.full((2, 3), 2), 0))
     return make_bundle(tmp_path / "b", 3, [h, o], projs)
 
 
-@pytest.mark.parametrize("kwargs,expected", [
-    ({"w_exp": 2}, "projection input->h: weight_exp 2 makes weights reach 400..400, outside netx's -256..254"),
-    ({"bias": 10}, "population h: bias 10 (neuron 0) is not a multiple of 2^6"),
-    ({"extra_proj": True}, "feeds both"),
-])
+@pytest.mark.parametrize(
+    "kwargs,expected",
+    [
+        ({"w_exp": 2}, "projection input->h: weight_exp 2 makes weights reach 400..400, outside netx's -256..254"),
+        ({"bias": 10}, "population h: bias 10 (neuron 0) is not a multiple of 2^6"),
+        ({"extra_proj": True}, "feeds both"),
+    ],
+)
 def test_what_netx_cannot_carry_is_refused(tmp_path, kwargs, expected):
     with pytest.raises(NetxError, match=expected.replace("(", r"\(").replace(")", r"\)").replace("^", r"\^")):
         check_netx(_bundle(tmp_path, **kwargs))
@@ -105,4 +118,4 @@ def test_export_refusal_is_exit_2_one_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "neuromotif compile RUN_OR_MODEL --target netx" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "n.net").exists()
-    check_netx(_bundle(tmp_path / "ok", bias=64))                       # a multiple of 2^6 is fine
+    check_netx(_bundle(tmp_path / "ok", bias=64))  # a multiple of 2^6 is fine

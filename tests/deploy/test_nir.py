@@ -1,5 +1,6 @@
 """NIR in and out: hand-computed parameter mapping, an exact bundle -> NIR -> bundle round trip,
 clear refusals, and round trips through real peers (snnTorch, Norse)."""
+
 from __future__ import annotations
 
 import nir  # a core dependency (pyproject): imported, never skipped
@@ -16,7 +17,6 @@ from neuromotif.search.data import load_dataset
 from neuromotif.simulation import dataset_of
 from neuromotif.stages import compile_checkpoint, train_model
 from tests.deploy.nir_reference import run_float, run_snntorch_modules, train_snntorch
-
 
 TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3"]
 
@@ -38,19 +38,44 @@ def test_import_maps_taus_gains_biases_and_flattens_nested_recurrent_graphs():
     w1 = np.array([[1.0, -2.0, 0.5], [0.0, 3.0, 1.0]])
     w_rec = np.array([[0.0, 0.25], [-0.5, 0.0]])
     w2 = np.array([[2.0, 1.0]])
-    cuba = nir.CubaLIF(tau_syn=np.array([4e-3, 8e-3]), tau_mem=np.array([10e-3, 20e-3]), r=np.array([2.0, 1.0]),
-                       w_in=np.array([1.5, 1.0]), v_leak=np.array([0.1, 0.0]), v_threshold=np.array([2.0, 2.0]),
-                       v_reset=np.zeros(2))
-    recurrent = nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lif": cuba,
-                                    "rec": nir.Linear(weight=w_rec), "out": nir.Output(output_type=np.array([2]))},
-                             edges=[("in", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out")])
-    lif = nir.LIF(tau=np.array([5e-3]), r=np.array([3.0]), v_leak=np.zeros(1), v_threshold=np.array([0.5]),
-                  v_reset=np.array([0.1]))
-    graph = _graph({"input": nir.Input(input_type=np.array([3])), "fc": nir.Affine(weight=w1, bias=np.array([0.2, 0.0])),
-                    "hidden": recurrent, "scale": nir.Scale(scale=np.array([1.0, 0.5])), "fc2": nir.Linear(weight=w2),
-                    "ro": lif, "output": nir.Output(output_type=np.array([1]))},
-                   [("input", "fc"), ("fc", "hidden"), ("hidden", "scale"), ("scale", "fc2"), ("fc2", "ro"),
-                    ("ro", "output")], dt=dt)
+    cuba = nir.CubaLIF(
+        tau_syn=np.array([4e-3, 8e-3]),
+        tau_mem=np.array([10e-3, 20e-3]),
+        r=np.array([2.0, 1.0]),
+        w_in=np.array([1.5, 1.0]),
+        v_leak=np.array([0.1, 0.0]),
+        v_threshold=np.array([2.0, 2.0]),
+        v_reset=np.zeros(2),
+    )
+    recurrent = nir.NIRGraph(
+        nodes={
+            "in": nir.Input(input_type=np.array([2])),
+            "lif": cuba,
+            "rec": nir.Linear(weight=w_rec),
+            "out": nir.Output(output_type=np.array([2])),
+        },
+        edges=[("in", "lif"), ("lif", "rec"), ("rec", "lif"), ("lif", "out")],
+    )
+    lif = nir.LIF(
+        tau=np.array([5e-3]),
+        r=np.array([3.0]),
+        v_leak=np.zeros(1),
+        v_threshold=np.array([0.5]),
+        v_reset=np.array([0.1]),
+    )
+    graph = _graph(
+        {
+            "input": nir.Input(input_type=np.array([3])),
+            "fc": nir.Affine(weight=w1, bias=np.array([0.2, 0.0])),
+            "hidden": recurrent,
+            "scale": nir.Scale(scale=np.array([1.0, 0.5])),
+            "fc2": nir.Linear(weight=w2),
+            "ro": lif,
+            "output": nir.Output(output_type=np.array([1])),
+        },
+        [("input", "fc"), ("fc", "hidden"), ("hidden", "scale"), ("scale", "fc2"), ("fc2", "ro"), ("ro", "output")],
+        dt=dt,
+    )
     net, report = nir_to_float_network(graph)
     h = net.population("hidden_lif")
     np.testing.assert_allclose(h.du, [0.25, 0.125])
@@ -62,7 +87,7 @@ def test_import_maps_taus_gains_biases_and_flattens_nested_recurrent_graphs():
     # the Affine bias 0.2 into neuron 0: a constant current; folded as its steady state, bias * gain / du
     np.testing.assert_allclose(h.bias, [0.1 * 0.1 / 2.0 + 0.2 * gain[0] / 0.25, 0.0])
     ro = net.population("ro")
-    np.testing.assert_allclose(ro.du, [1.0])          # LIF: no synaptic memory
+    np.testing.assert_allclose(ro.du, [1.0])  # LIF: no synaptic memory
     np.testing.assert_allclose(ro.dv, [0.2])
     np.testing.assert_allclose(weights["hidden_lif->ro"], (3.0 * 0.2 / 0.5) * w2 * [1.0, 0.5])
     assert net.input == "input" and net.output == "ro" and h.vth == 1.0
@@ -70,23 +95,58 @@ def test_import_maps_taus_gains_biases_and_flattens_nested_recurrent_graphs():
     assert "v_reset" in text and "Affine bias" in text and "2 steps from input to output" in text
 
 
-@pytest.mark.parametrize("nodes,edges,dt,expected", [
-    ({"input": nir.Input(input_type=np.array([2])), "li": nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)),
-      "output": nir.Output(output_type=np.array([2]))}, [("input", "li"), ("li", "output")], 1e-3,
-     "NIR node 'li' has type LI"),
-    ({"input": nir.Input(input_type=np.array([2])),
-      "lif": nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)),
-      "output": nir.Output(output_type=np.array([2]))}, [("input", "lif"), ("lif", "output")], None, "--dt"),
-    ({"input": nir.Input(input_type=np.array([2])), "d": nir.Delay(delay=np.array([3.0, 3.0])),
-      "lif": nir.LIF(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)),
-      "output": nir.Output(output_type=np.array([2]))}, [("input", "d"), ("d", "lif"), ("lif", "output")], 1e-3,
-     "(Delay): delays [3.0] steps"),
-    ({"input": nir.Input(input_type=np.array([2])),
-      "lif": nir.LIF(tau=np.full(2, 1e-4), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2),
-                     v_reset=np.zeros(2)),
-      "output": nir.Output(output_type=np.array([2]))}, [("input", "lif"), ("lif", "output")], 1e-3,
-     "Euler step is unstable"),
-])
+@pytest.mark.parametrize(
+    "nodes,edges,dt,expected",
+    [
+        (
+            {
+                "input": nir.Input(input_type=np.array([2])),
+                "li": nir.LI(tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2)),
+                "output": nir.Output(output_type=np.array([2])),
+            },
+            [("input", "li"), ("li", "output")],
+            1e-3,
+            "NIR node 'li' has type LI",
+        ),
+        (
+            {
+                "input": nir.Input(input_type=np.array([2])),
+                "lif": nir.LIF(
+                    tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)
+                ),
+                "output": nir.Output(output_type=np.array([2])),
+            },
+            [("input", "lif"), ("lif", "output")],
+            None,
+            "--dt",
+        ),
+        (
+            {
+                "input": nir.Input(input_type=np.array([2])),
+                "d": nir.Delay(delay=np.array([3.0, 3.0])),
+                "lif": nir.LIF(
+                    tau=np.ones(2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)
+                ),
+                "output": nir.Output(output_type=np.array([2])),
+            },
+            [("input", "d"), ("d", "lif"), ("lif", "output")],
+            1e-3,
+            "(Delay): delays [3.0] steps",
+        ),
+        (
+            {
+                "input": nir.Input(input_type=np.array([2])),
+                "lif": nir.LIF(
+                    tau=np.full(2, 1e-4), r=np.ones(2), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)
+                ),
+                "output": nir.Output(output_type=np.array([2])),
+            },
+            [("input", "lif"), ("lif", "output")],
+            1e-3,
+            "Euler step is unstable",
+        ),
+    ],
+)
 def test_bad_nir_graphs_exit_2_naming_the_problem(tmp_path, capsys, nodes, edges, dt, expected):
     path = tmp_path / "g.nir"
     nir.write(str(path), _graph(nodes, edges, dt))
@@ -109,8 +169,9 @@ def test_bundle_to_nir_and_back_is_exact_and_runs_the_same_spikes(bundle, tmp_pa
     original = read_bundle(bundle)
     assert main(["export", str(bundle.parent), "--out", str(tmp_path / "n.nir")]) == 0
     assert "one chip step" in capsys.readouterr().out
-    assert main(["compile", str(tmp_path / "n.nir"), "--data", "digits-saccade", "--out", str(tmp_path / "b"),
-                 "-q"]) == 0
+    assert (
+        main(["compile", str(tmp_path / "n.nir"), "--data", "digits-saccade", "--out", str(tmp_path / "b"), "-q"]) == 0
+    )
     again = read_bundle(tmp_path / "b")
     pops = {p.name: p for p in again.populations}
     for p in original.populations:
@@ -153,15 +214,19 @@ def test_an_snntorch_network_compiles_with_no_loss_beyond_the_chip_semantics(tmp
     graph, snn_accuracy = train_snntorch(data, epochs=6)
     path = tmp_path / "snn.nir"
     nir.write(str(path), graph)
-    assert main(["compile", str(path), "--dt", "1e-4", "--data", "digits-saccade", "--out", str(tmp_path / "b"),
-                 "-q"]) == 0
+    assert (
+        main(["compile", str(path), "--dt", "1e-4", "--data", "digits-saccade", "--out", str(tmp_path / "b"), "-q"])
+        == 0
+    )
     net, _ = nir_to_float_network(nir.read(str(path)), 1e-4)
     x = data.test.spikes(np.arange(len(data.test)))
     float_accuracy = float((run_float(net, x).argmax(1) == data.test.labels).mean())
     fixed = CPUBackend(read_bundle(tmp_path / "b")).run(x)
     fixed_accuracy = float((fixed.counts.argmax(1) == data.test.labels).mean())
-    print(f"snnTorch float {snn_accuracy:.4f}, float with chip semantics {float_accuracy:.4f}, "
-          f"fixed point {fixed_accuracy:.4f}")
+    print(
+        f"snnTorch float {snn_accuracy:.4f}, float with chip semantics {float_accuracy:.4f}, "
+        f"fixed point {fixed_accuracy:.4f}"
+    )
     assert snn_accuracy > 0.6
     assert abs(fixed_accuracy - float_accuracy) <= 0.01
 
@@ -194,15 +259,26 @@ def _tiny_graph(thr=None, w=None):
     """input (2) -> Linear -> LIF (2) -> output; ``thr`` / ``w`` replace the threshold / weights."""
     w = np.eye(2) if w is None else w
     thr = np.ones(2) if thr is None else thr
-    return nir.NIRGraph(nodes={"in": nir.Input(input_type=np.array([2])), "lin": nir.Linear(weight=w),
-                               "lif": nir.LIF(tau=np.full(2, 1e-2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=thr,
-                                              v_reset=np.zeros(2)),
-                               "out": nir.Output(output_type=np.array([2]))},
-                        edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")])
+    return nir.NIRGraph(
+        nodes={
+            "in": nir.Input(input_type=np.array([2])),
+            "lin": nir.Linear(weight=w),
+            "lif": nir.LIF(
+                tau=np.full(2, 1e-2), r=np.ones(2), v_leak=np.zeros(2), v_threshold=thr, v_reset=np.zeros(2)
+            ),
+            "out": nir.Output(output_type=np.array([2])),
+        },
+        edges=[("in", "lin"), ("lin", "lif"), ("lif", "out")],
+    )
 
 
-@pytest.mark.parametrize("graph,why", [(dict(w=np.array([[np.nan, 0], [0, 1.0]])), "'lin' (Linear): weight holds NaN"),
-                                       (dict(thr=np.array([np.inf, 1.0])), "'lif' (LIF): v_threshold holds NaN or inf")])
+@pytest.mark.parametrize(
+    "graph,why",
+    [
+        (dict(w=np.array([[np.nan, 0], [0, 1.0]])), "'lin' (Linear): weight holds NaN"),
+        (dict(thr=np.array([np.inf, 1.0])), "'lif' (LIF): v_threshold holds NaN or inf"),
+    ],
+)
 def test_non_finite_nir_arrays_are_refused_by_name(tmp_path, capsys, graph, why):
     """They used to reach the compiler and end in an internal error (exit 1)."""
     nir.write(tmp_path / "g.nir", _tiny_graph(**graph))

@@ -1,4 +1,5 @@
 """End to end on a tiny config: `neuromotif run`, the report's keys and their consistency."""
+
 from __future__ import annotations
 
 import json
@@ -6,13 +7,24 @@ import json
 import numpy as np
 import pytest
 
-from neuromotif.deploy.bundle import read_bundle
 from neuromotif.cli import main
+from neuromotif.deploy.bundle import read_bundle
 from tests.paths import QUICKSTART
 
-TINY = ["data.max_samples=64", "model.hidden=[16]", "search.enabled=true", "search.motif_sizes=[4, 8]",
-        "search.epochs=1", "search.ip.window=1", "train.epochs=2", "train.batch_size=32", "train.ip=true",
-        "simulate.lava_samples=3", "simulate.divergence_samples=4", "compile.chip=loihi1"]
+TINY = [
+    "data.max_samples=64",
+    "model.hidden=[16]",
+    "search.enabled=true",
+    "search.motif_sizes=[4, 8]",
+    "search.epochs=1",
+    "search.ip.window=1",
+    "train.epochs=2",
+    "train.batch_size=32",
+    "train.ip=true",
+    "simulate.lava_samples=3",
+    "simulate.divergence_samples=4",
+    "compile.chip=loihi1",
+]
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +38,19 @@ def run_dir(tmp_path_factory):
 def test_report_has_the_design_keys(run_dir):
     out, _ = run_dir
     report = json.loads((out / "report.json").read_text())
-    for key in ("dataset", "chip", "seed", "versions", "accuracy", "agreement", "network", "resources", "activity",
-                "energy", "latency"):
+    for key in (
+        "dataset",
+        "chip",
+        "seed",
+        "versions",
+        "accuracy",
+        "agreement",
+        "network",
+        "resources",
+        "activity",
+        "energy",
+        "latency",
+    ):
         assert key in report, key
     assert set(report["accuracy"]) >= {"float", "quantized", "fixed_cpu", "lava", "lava_samples"}
     assert set(report["agreement"]) >= {"cpu_vs_lava_spike_mismatches", "float_vs_fixed_spike_agreement"}
@@ -36,8 +59,17 @@ def test_report_has_the_design_keys(run_dir):
     assert set(report["activity"]) >= {"spikes_per_inference", "synops_per_inference"}
     assert set(report["energy"]["breakdown"]) == {"synops", "neuron_updates", "routing", "static"}
     assert set(report["latency"]) >= {"per_step_s", "per_inference_s"}
-    for name in ("report.md", "raster.png", "accuracy.png", "energy.png", "utilisation.png", "placement.png",
-                 "search/architecture.yaml", "model.pt", "bundle/manifest.json"):
+    for name in (
+        "report.md",
+        "raster.png",
+        "accuracy.png",
+        "energy.png",
+        "utilisation.png",
+        "placement.png",
+        "search/architecture.yaml",
+        "model.pt",
+        "bundle/manifest.json",
+    ):
         assert (out / name).exists(), name
 
 
@@ -62,11 +94,16 @@ def test_report_numbers_are_consistent(run_dir):
     assert report["network"]["synapses"] == sum(j.weights.nnz for j in bundle.projections)
     assert report["agreement"]["cpu_vs_lava_spike_mismatches"] == 0
     agree = report["agreement"]
-    assert agree["lava_entries_compared"] == 3 * 60 * (16 + 10) and 0 < agree["lava_spikes"] < agree["lava_entries_compared"]
+    assert (
+        agree["lava_entries_compared"] == 3 * 60 * (16 + 10)
+        and 0 < agree["lava_spikes"] < agree["lava_entries_compared"]
+    )
     # the torch chip precision is the fixed point: every prediction and every spike of every layer agree
     assert agree["quantized_vs_fixed_prediction_agreement"] == 1.0
-    assert all(layer["quantized_vs_fixed_spike_agreement"] == 1.0 and layer["quantized_vs_fixed_v_rms"] == 0.0
-               for layer in agree["per_layer"].values())
+    assert all(
+        layer["quantized_vs_fixed_spike_agreement"] == 1.0 and layer["quantized_vs_fixed_v_rms"] == 0.0
+        for layer in agree["per_layer"].values()
+    )
     assert report["overflow"]["checked"] and "100.00 %" in (out / "report.md").read_text()
 
 
@@ -90,8 +127,15 @@ def test_report_rebuilds_from_stored_results_without_a_dataset_or_model(run_dir,
 def test_rerun_recomputes_nothing_and_report_can_switch_cost_table(run_dir, capsys):
     out, sets = run_dir
     before = json.loads((out / "report.json").read_text())
-    products = ["search/architecture.yaml", "model.pt", "bundle/manifest.json", "simulation/summary.json",
-                "simulation/predictions.npz", "report.json", "report.md"]
+    products = [
+        "search/architecture.yaml",
+        "model.pt",
+        "bundle/manifest.json",
+        "simulation/summary.json",
+        "simulation/predictions.npz",
+        "report.json",
+        "report.md",
+    ]
     stamps = {name: (out / name).stat().st_mtime_ns for name in products}
     assert main(["run", QUICKSTART, "--out", str(out), *sets]) == 0
     err = capsys.readouterr().err
@@ -100,7 +144,10 @@ def test_rerun_recomputes_nothing_and_report_can_switch_cost_table(run_dir, caps
     assert {name: (out / name).stat().st_mtime_ns for name in products} == stamps  # nothing was rewritten
     assert main(["report", str(out), "--set", "report.cost_table=sana_fe"]) == 0
     after = json.loads((out / "report.json").read_text())
-    assert after["energy"]["cost_table"] == "sana_fe" and after["energy"]["per_inference_J"] != before["energy"]["per_inference_J"]
+    assert (
+        after["energy"]["cost_table"] == "sana_fe"
+        and after["energy"]["per_inference_J"] != before["energy"]["per_inference_J"]
+    )
     assert after["accuracy"] == before["accuracy"]
     # the run's own config differs from the report's --set: a rerun rebuilds the report, simulates nothing
     assert main(["run", QUICKSTART, "--out", str(out), *sets]) == 0
@@ -166,8 +213,22 @@ def test_settings_of_later_stages_do_not_invalidate_the_run(run_dir, tmp_path, c
     run = tmp_path / "r"
     shutil.copytree(out, run)
     capsys.readouterr()
-    assert main(["run", QUICKSTART, "--out", str(run), *sets, "--set", "simulate.timeout_s=900",
-                 "--set", "report.timing=analytic"]) == 0
+    assert (
+        main(
+            [
+                "run",
+                QUICKSTART,
+                "--out",
+                str(run),
+                *sets,
+                "--set",
+                "simulate.timeout_s=900",
+                "--set",
+                "report.timing=analytic",
+            ]
+        )
+        == 0
+    )
     err = capsys.readouterr().err
     assert "changed only in settings of later stages" in err
     for stage in ("search", "train", "compile", "simulate"):
@@ -181,8 +242,22 @@ def test_settings_of_later_stages_do_not_invalidate_the_run(run_dir, tmp_path, c
 def test_simulate_on_the_torch_backend_equals_the_cpu_backend(run_dir, tmp_path):
     out, _ = run_dir
     for backend in ("cpu", "torch"):
-        assert main(["simulate", str(out / "bundle"), "--backend", backend, "--divergence", "0", "-q",
-                     "--out", str(tmp_path / backend)]) == 0
+        assert (
+            main(
+                [
+                    "simulate",
+                    str(out / "bundle"),
+                    "--backend",
+                    backend,
+                    "--divergence",
+                    "0",
+                    "-q",
+                    "--out",
+                    str(tmp_path / backend),
+                ]
+            )
+            == 0
+        )
     for name in ("predictions.npz", "activity.npz", "rasters.npz"):
         with np.load(tmp_path / "cpu" / name) as a, np.load(tmp_path / "torch" / name) as b:
             assert a.files == b.files and all(np.array_equal(a[k], b[k]) for k in a.files), name
@@ -198,8 +273,8 @@ def test_any_trained_run_reaches_netx_by_compile_target(run_dir, tmp_path, capsy
     run = tmp_path / "r"
     shutil.copytree(out, run)
     net = tmp_path / "n.net"
-    if main(["export", str(run), "--format", "netx", "--out", str(net)]) == 2:   # exponents > 0: refused ...
+    if main(["export", str(run), "--format", "netx", "--out", str(net)]) == 2:  # exponents > 0: refused ...
         assert "neuromotif compile RUN_OR_MODEL --target netx" in capsys.readouterr().err
-    assert main(["compile", str(run), "--target", "netx", "-q"]) == 0               # ... and the advice works
+    assert main(["compile", str(run), "--target", "netx", "-q"]) == 0  # ... and the advice works
     assert json.loads((run / "bundle" / "manifest.json").read_text())["target"] == "netx"
     assert main(["export", str(run), "--format", "netx", "--out", str(net)]) == 0 and net.exists()

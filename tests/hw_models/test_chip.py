@@ -1,4 +1,5 @@
 """Chip specs load, and a malformed chip file gets a one-line error naming the field."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -36,24 +37,37 @@ def test_user_chip_from_a_yaml_file(tmp_path, monkeypatch):
     assert load_chip("mychip").name == "mychip" and "mychip" in list_chips()
 
 
-@pytest.mark.parametrize("mutate,expected", [
-    (lambda d: d["core"].pop("max_compartments"), "missing field 'core.max_compartments'"),
-    (lambda d: d["core"].update(max_compartmnets=3), "unknown field 'core.max_compartmnets'"),
-    (lambda d: d["core"].update(max_compartments="many"), "field 'core.max_compartments' must be an integer"),
-    (lambda d: d["cost_tables"]["davies2018"]["synop"].update(energy_pj="x"),
-     "field 'cost_tables.davies2018.synop.energy_pj' must be a finite number"),
-    (lambda d: d["cost_tables"]["davies2018"].update(static_w_per_chip=float("inf")),
-     "field 'cost_tables.davies2018.static_w_per_chip' must be a finite number"),
-    (lambda d: d["synapses"].update(list_max_synapses=0), "synapses: list_max_synapses = 0 is outside 1..1.04858e+06"),
-    (lambda d: d["core"].update(synapse_memory_bits=-5), "core: synapse_memory_bits = -5 is outside 1..1.09951e+12"),
-    (lambda d: d["core"].update(max_input_axons=0), "core: max_input_axons = 0 is outside 1.."),
-    (lambda d: d["cost_tables"]["davies2018"].update(barrier_ns_min=-1.0), "barrier_ns_min = -1.0 is outside 0.."),
-    (lambda d: d.update(default_cost_table="nope"), "default_cost_table 'nope' is not one of"),
-    (lambda d: d["mesh"].update(tiles_x=0), "tiles_x, tiles_y and cores_per_tile must be >= 1"),
-    (lambda d: d["numeric"].update(weight_exp_min=9), "numeric: weight_exp_min = 9 is outside -8..0"),
-    (lambda d: d["numeric"].update(weight_bits=12), "numeric: weight_bits = 12 is outside 1..9"),
-    (lambda d: d["numeric"].update(u_bits=32), "numeric: u_bits = 32 is outside 24..24"),
-])
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (lambda d: d["core"].pop("max_compartments"), "missing field 'core.max_compartments'"),
+        (lambda d: d["core"].update(max_compartmnets=3), "unknown field 'core.max_compartmnets'"),
+        (lambda d: d["core"].update(max_compartments="many"), "field 'core.max_compartments' must be an integer"),
+        (
+            lambda d: d["cost_tables"]["davies2018"]["synop"].update(energy_pj="x"),
+            "field 'cost_tables.davies2018.synop.energy_pj' must be a finite number",
+        ),
+        (
+            lambda d: d["cost_tables"]["davies2018"].update(static_w_per_chip=float("inf")),
+            "field 'cost_tables.davies2018.static_w_per_chip' must be a finite number",
+        ),
+        (
+            lambda d: d["synapses"].update(list_max_synapses=0),
+            "synapses: list_max_synapses = 0 is outside 1..1.04858e+06",
+        ),
+        (
+            lambda d: d["core"].update(synapse_memory_bits=-5),
+            "core: synapse_memory_bits = -5 is outside 1..1.09951e+12",
+        ),
+        (lambda d: d["core"].update(max_input_axons=0), "core: max_input_axons = 0 is outside 1.."),
+        (lambda d: d["cost_tables"]["davies2018"].update(barrier_ns_min=-1.0), "barrier_ns_min = -1.0 is outside 0.."),
+        (lambda d: d.update(default_cost_table="nope"), "default_cost_table 'nope' is not one of"),
+        (lambda d: d["mesh"].update(tiles_x=0), "tiles_x, tiles_y and cores_per_tile must be >= 1"),
+        (lambda d: d["numeric"].update(weight_exp_min=9), "numeric: weight_exp_min = 9 is outside -8..0"),
+        (lambda d: d["numeric"].update(weight_bits=12), "numeric: weight_bits = 12 is outside 1..9"),
+        (lambda d: d["numeric"].update(u_bits=32), "numeric: u_bits = 32 is outside 24..24"),
+    ],
+)
 def test_malformed_chip_names_the_field(tmp_path, mutate, expected):
     d = chip_dict("loihi1")
     mutate(d)
@@ -80,9 +94,11 @@ def test_a_numeric_section_read_alone_is_refused_in_one_line():
 
     good = dataclasses.asdict(load_chip("loihi2").numeric)
     assert section_from_dict(NumericFormat, good, "manifest numeric") == load_chip("loihi2").numeric
-    for edit, why in (({"weight_bits": 12}, "weight_bits = 12 is outside 1..9"),
-                      ({"u_bits": "24"}, "field 'NumericFormat.u_bits' must be an integer"),
-                      ({"extra": 1}, "unknown field 'NumericFormat.extra' (valid: weight_bits")):
+    for edit, why in (
+        ({"weight_bits": 12}, "weight_bits = 12 is outside 1..9"),
+        ({"u_bits": "24"}, "field 'NumericFormat.u_bits' must be an integer"),
+        ({"extra": 1}, "unknown field 'NumericFormat.extra' (valid: weight_bits"),
+    ):
         with pytest.raises(ChipSpecError) as err:
             section_from_dict(NumericFormat, {**good, **edit}, "manifest numeric")
         assert why in str(err.value) and "\n" not in str(err.value) and str(err.value).startswith("manifest numeric")

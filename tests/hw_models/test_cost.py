@@ -1,4 +1,5 @@
 """Energy and latency against hand computation, and the Blouw et al. (2019) keyword-spotting figure."""
+
 from __future__ import annotations
 
 import json
@@ -8,16 +9,18 @@ import pytest
 
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.cost import Activity, energy_latency
-from neuromotif.hw_models.reference import BLOUW_J_PER_INFERENCE, blouw_kws
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
+from neuromotif.hw_models.reference import BLOUW_J_PER_INFERENCE, blouw_kws
 from tests.hw_models.chips import tiny_chip
 
 
 def _two_core():
     """in (2, host) -dense-> a (2, core 0 at router (0,0)) -dense-> b (1, core 1 at router (1,0))."""
-    net = Netlist((NetPopulation("in", 2, is_input=True), NetPopulation("a", 2), NetPopulation("b", 1)),
-                  (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b")))
+    net = Netlist(
+        (NetPopulation("in", 2, is_input=True), NetPopulation("a", 2), NetPopulation("b", 1)),
+        (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b")),
+    )
     chip = tiny_chip(mesh=(2, 1, 1), max_compartments=2)
     return net, chip, map_network(net, chip)
 
@@ -27,10 +30,8 @@ def test_two_core_energy_and_latency_by_hand():
     assert [(c.population, c.start, c.stop) for c in mapping.cores] == [("a", 0, 2), ("b", 0, 1)]
     assert mapping.placement.router_xy.tolist() == [[0, 0], [1, 0]]
     # neuron order: in0 in1 a0 a1 b0
-    spikes = np.array([[1, 1, 0, 0, 0],
-                       [0, 1, 1, 0, 1]], float)
-    active = np.array([[0, 0, 1, 1, 0],
-                       [0, 0, 1, 0, 1]], float)
+    spikes = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 1]], float)
+    active = np.array([[0, 0, 1, 1, 0], [0, 0, 1, 0, 1]], float)
     r = energy_latency(net, mapping.placement, chip, Activity(spikes, active))
     e = r["energy"]["breakdown"]
     # synops: step0 in0,in1 -> 2 each (4); step1 in1 -> 2, a0 -> 1 (3); 7 x 1 pJ
@@ -72,9 +73,9 @@ def test_blouw_keyword_spotting_within_factor_two():
 def test_figures_are_built_without_files_and_save_as_png(tmp_path):
     from matplotlib.figure import Figure
 
+    from neuromotif.core.plotting import save_figure
     from neuromotif.hw_models.plots import energy_figure, placement_figure, utilisation, utilisation_figure
     from neuromotif.hw_models.synthetic_netlists import scml_net
-    from neuromotif.core.plotting import save_figure
 
     net = scml_net(512, 16, inputs=64)
     chip = load_chip("loihi1")
@@ -82,7 +83,9 @@ def test_figures_are_built_without_files_and_save_as_png(tmp_path):
     spikes = (np.random.default_rng(0).random((5, net.n_neurons)) < 0.1).astype(float)
     cost = energy_latency(net, mapping.placement, chip, Activity(spikes, np.ones_like(spikes)))
     figures = {"u": utilisation_figure(mapping), "p": placement_figure(net, mapping), "e": energy_figure(cost)}
-    assert all(isinstance(f, Figure) for f in figures.values()) and not list(tmp_path.iterdir())  # hw_models writes nothing
+    assert all(isinstance(f, Figure) for f in figures.values()) and not list(
+        tmp_path.iterdir()
+    )  # hw_models writes nothing
     for name, fig in figures.items():
         path = save_figure(fig, tmp_path / f"{name}.png")
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -95,24 +98,26 @@ def test_two_chips_north_south_hops_and_spike_out_by_hand():
     chip 0 (0,0), b at chip 0 (0,1), c at chip 1 (0,0). Every term the two-core test leaves at 0:
     spike-out (11 pJ), north-south hops (7 pJ, 7 ns), a chip crossing (100 pJ, 100 ns), the
     per-chip barrier (50 ns) and static power on two chips."""
-    net = Netlist((NetPopulation("in", 1, is_input=True), NetPopulation("a", 1), NetPopulation("b", 1),
-                   NetPopulation("c", 1)),
-                  (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b"), NetProjection("b->c", "b", "c")))
-    chip = tiny_chip(mesh=(1, 2, 1), max_compartments=1, costs={"spike_out": {"energy_pj": 11, "time_ns": 0},
-                                                                 "chip_barrier_ns": 50})
+    net = Netlist(
+        (NetPopulation("in", 1, is_input=True), NetPopulation("a", 1), NetPopulation("b", 1), NetPopulation("c", 1)),
+        (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b"), NetProjection("b->c", "b", "c")),
+    )
+    chip = tiny_chip(
+        mesh=(1, 2, 1), max_compartments=1, costs={"spike_out": {"energy_pj": 11, "time_ns": 0}, "chip_barrier_ns": 50}
+    )
     mapping = map_network(net, chip)
     p = mapping.placement
     assert p.router_xy.tolist() == [[0, 0], [0, 1], [0, 0]] and p.chip_of.tolist() == [0, 0, 1]
-    spikes = np.array([[1, 1, 1, 1]], float)      # in, a, b, c all spike in the one step
+    spikes = np.array([[1, 1, 1, 1]], float)  # in, a, b, c all spike in the one step
     active = np.array([[0, 1, 1, 1]], float)
     r = energy_latency(net, p, chip, Activity(spikes, active))
     e = r["energy"]["breakdown"]
-    assert e["synops"] == pytest.approx(3e-12)                 # one synapse per core x 1 pJ
-    assert e["neuron_updates"] == pytest.approx(30e-12)        # 3 active x 10 pJ
+    assert e["synops"] == pytest.approx(3e-12)  # one synapse per core x 1 pJ
+    assert e["neuron_updates"] == pytest.approx(30e-12)  # 3 active x 10 pJ
     # routing: in 2 (message; host and a share router (0,0)); a 2 + 7 (N-S hop) + 11 (spike out) = 20;
     # b 2 + 7 + 100 (chip crossing) + 11 = 120; c 11 (spike out, no destination): 153 pJ
     assert e["routing"] == pytest.approx(153e-12)
     # step: busiest core 1 synop + 2 active + 1 message = 4 ns; longest route b->c 7 + 100 = 107 ns;
     # barrier: 3 tiles (>= barrier_tiles_max 2) -> 20 ns, + 50 ns for the second chip = 70 ns
     assert r["latency"]["per_inference_s"] == pytest.approx(181e-9)
-    assert e["static"] == pytest.approx(0.001 * 2 * 181e-9)    # 1 mW per chip x 2 chips x 181 ns
+    assert e["static"] == pytest.approx(0.001 * 2 * 181e-9)  # 1 mW per chip x 2 chips x 181 ns

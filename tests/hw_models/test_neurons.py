@@ -1,5 +1,6 @@
 """The one LIF step (hw_models/neurons/lif.py) against hand-computed values, on the numpy ops of the
 CPU backend and the torch ops of the chip precision; the neuron-model registry; the ring of motifs."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -22,8 +23,13 @@ PARAMS = fixed_params(np.array([2047]), np.array([1024]), np.array([64]), np.arr
 #   t3: u = 1600;             v = trunc(3328 * 3/4) = 2496, + 1600 + 128 = 4224
 #   t4 (a = -6403): u = 800 - 6403 = -5603;  v = 3168 - 5603 + 128 = -2307
 #   t5: u = trunc(-2801.5) = -2801 (toward zero);  v = trunc(-1730.25) = -1730, - 2801 + 128 = -4403
-HAND = [(6400, 6400, 0, True), (0, 3200, 3328, False), (0, 1600, 4224, False), (-6403, -5603, -2307, False),
-        (0, -2801, -4403, False)]
+HAND = [
+    (6400, 6400, 0, True),
+    (0, 3200, 3328, False),
+    (0, 1600, 4224, False),
+    (-6403, -5603, -2307, False),
+    (0, -2801, -4403, False),
+]
 
 
 def _numpy_run():
@@ -53,11 +59,14 @@ def test_one_step_function_matches_hand_computation(run):
 def test_u_wraps_at_u_bits_and_v_saturates(ops):
     lim = 2 ** (FMT.u_bits - 1)
     p = fixed_params(np.array([4095]), np.array([0]), np.array([0]), np.array([0]), 131071, FMT)  # u cleared each step
-    as_array = (lambda x: np.array([[x]], float)) if ops is NumpyFixedOps else \
-        (lambda x: torch.tensor([[x]], dtype=torch.float64))
+    as_array = (
+        (lambda x: np.array([[x]], float))
+        if ops is NumpyFixedOps
+        else (lambda x: torch.tensor([[x]], dtype=torch.float64))
+    )
     p = p.map(lambda a: as_array(float(a[0])))
     u, v, _ = step(ops, as_array(0.0), as_array(0.0), as_array(float(lim + 5)), p)
-    assert float(u[0][0]) == -lim + 5                                    # 2^23 + 5 wraps to -2^23 + 5
+    assert float(u[0][0]) == -lim + 5  # 2^23 + 5 wraps to -2^23 + 5
     u, v, _ = step(ops, as_array(0.0), as_array(float(-(2**23 - 10))), as_array(float(-(lim - 1))), p)
     assert float(u[0][0]) == -(lim - 1) and float(v[0][0]) == -(2 ** (FMT.v_bits - 1) - 1)  # saturates at -(2^23 - 1)
 
@@ -91,8 +100,11 @@ def test_a_current_past_int32_wraps_like_lavas_int32_sum_then_at_24_bits(ops):
     """Lava adds the current into int32, then applies the 24-bit wrap once: u = 0 (cleared) plus
     a = 2^31 + 5 -> int32 -2^31 + 5 = -2147483643 -> + 2^24 = -2130706427 (one correction, as Lava)."""
     p = fixed_params(np.array([4095]), np.array([0]), np.array([0]), np.array([0]), 131071, FMT)
-    as_array = (lambda x: np.array([[x]], float)) if ops is NumpyFixedOps else \
-        (lambda x: torch.tensor([[x]], dtype=torch.float64))
+    as_array = (
+        (lambda x: np.array([[x]], float))
+        if ops is NumpyFixedOps
+        else (lambda x: torch.tensor([[x]], dtype=torch.float64))
+    )
     p = p.map(lambda a: as_array(float(a[0])))
     u, _, _ = step(ops, as_array(0.0), as_array(0.0), as_array(float(2**31 + 5)), p, int32=True)
     assert float(u[0][0]) == -2130706427

@@ -1,5 +1,6 @@
 """Our cost and pipeline-timing models against SANA-FE 2.2.9 (an independent simulator of Loihi's
 pipelines and mesh, GPL-3.0, installed by `make peers`), on the same bundle, placement and spikes."""
+
 from __future__ import annotations
 
 import sys
@@ -7,9 +8,9 @@ import sys
 import numpy as np
 import pytest
 
+from neuromotif.core.errors import InputError
 from neuromotif.deploy.compile import bundle_netlist
 from neuromotif.deploy.synthetic_bundles import lif, make_bundle, scml_bundle
-from neuromotif.core.errors import InputError
 from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.chip import with_core_limit
 from neuromotif.hw_models.mapper import map_network
@@ -32,12 +33,26 @@ def test_sanafe_and_our_fixed_point_spike_alike_when_the_current_keeps_no_fracti
     def weights(post, pre, density):
         return 2 * rng.integers(-40, 48, (post, pre)) * (rng.random((post, pre)) < density)
 
-    h = lif("h", n_h, 0, rng.integers(100, 4000, n_h), vth=300, bias_mant=rng.integers(-200, 200, n_h),
-            bias_exp=rng.integers(0, 3, n_h))
+    h = lif(
+        "h",
+        n_h,
+        0,
+        rng.integers(100, 4000, n_h),
+        vth=300,
+        bias_mant=rng.integers(-200, 200, n_h),
+        bias_exp=rng.integers(0, 3, n_h),
+    )
     o = lif("out", n_o, 0, 600, vth=300)
-    bundle = make_bundle(tmp_path / "b", n_in, [h, o], [("input", "h", weights(n_h, n_in, 0.4), 1),
-                                                         ("h", "h", weights(n_h, n_h, 0.2), 0),
-                                                         ("h", "out", weights(n_o, n_h, 0.4), 1)])
+    bundle = make_bundle(
+        tmp_path / "b",
+        n_in,
+        [h, o],
+        [
+            ("input", "h", weights(n_h, n_in, 0.4), 1),
+            ("h", "h", weights(n_h, n_h, 0.2), 0),
+            ("h", "out", weights(n_o, n_h, 0.4), 1),
+        ],
+    )
     x = (rng.random((40, n_in)) < 0.15).astype(np.float32)
     r = sc.crosscheck(bundle, _placement(bundle, 16), x)
     assert r["dynamics"]["our_spikes"] > 50, "a quiet network proves nothing"

@@ -1,4 +1,5 @@
 """Pipeline timing against hand computation: overlapped pipelines, link contention, the barrier table."""
+
 from __future__ import annotations
 
 import copy
@@ -14,11 +15,13 @@ from tests.hw_models.chips import chip_dict, tiny_chip
 
 
 def test_two_core_pipelines_overlap_by_hand():
-    net = Netlist((NetPopulation("in", 2, is_input=True), NetPopulation("a", 2), NetPopulation("b", 1)),
-                  (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b")))
+    net = Netlist(
+        (NetPopulation("in", 2, is_input=True), NetPopulation("a", 2), NetPopulation("b", 1)),
+        (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b")),
+    )
     chip = tiny_chip(mesh=(2, 1, 1), max_compartments=2)
     mapping = map_network(net, chip)
-    spikes = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 1]], float)   # in0 in1 a0 a1 b0
+    spikes = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 1]], float)  # in0 in1 a0 a1 b0
     active = np.array([[0, 0, 1, 1, 0], [0, 0, 1, 0, 1]], float)
     r = energy_latency(net, mapping.placement, chip, Activity(spikes, active), timing="pipeline")
     p = r["latency"]["pipeline"]
@@ -29,31 +32,36 @@ def test_two_core_pipelines_overlap_by_hand():
     assert p["per_step_ns"] == pytest.approx([24.0, 28.0])
     assert r["latency"]["per_inference_s"] == pytest.approx(52e-9)
     assert r["energy"]["breakdown"]["static"] == pytest.approx(0.001 * 52e-9)  # static power over the pipeline time
-    assert p["critical_path"] == [{"bound": "barrier", "core": 0, "pipeline": "synaptic"},
-                                  {"bound": "barrier", "core": 0, "pipeline": "neuron"}]
+    assert p["critical_path"] == [
+        {"bound": "barrier", "core": 0, "pipeline": "synaptic"},
+        {"bound": "barrier", "core": 0, "pipeline": "neuron"},
+    ]
     assert p["components_ns"]["network"] == pytest.approx([0.0, 4.0])
     assert p["per_core_pipelines_ns"]["synaptic"] == pytest.approx([3.0, 0.5])
     assert sum(r["latency"]["breakdown_s"].values()) == pytest.approx(r["latency"]["per_inference_s"])
     analytic = energy_latency(net, mapping.placement, chip, Activity(spikes, active))
-    assert analytic["latency"]["per_step_s"] == pytest.approx([28e-9, 30e-9])   # unchanged by the new model
+    assert analytic["latency"]["per_step_s"] == pytest.approx([28e-9, 30e-9])  # unchanged by the new model
 
 
 def test_messages_sharing_a_link_serialise():
     """Three neurons on core 0 fire together to core 1, one hop east: the link carries 3 messages
     in that step, 3 x 4 ns = 12 ns, longer than the 4 ns route; to a core two hops away the two
     links each carry them (still 12 ns)."""
-    net = Netlist((NetPopulation("in", 1, is_input=True), NetPopulation("a", 3), NetPopulation("b", 3)),
-                  (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b")))
+    net = Netlist(
+        (NetPopulation("in", 1, is_input=True), NetPopulation("a", 3), NetPopulation("b", 3)),
+        (NetProjection("in->a", "in", "a"), NetProjection("a->b", "a", "b")),
+    )
     chip = tiny_chip(mesh=(2, 1, 1), max_compartments=3)
     mapping = map_network(net, chip)
     spikes = np.zeros((2, 7))
-    spikes[1, 1:4] = 1                          # a0, a1, a2 at step 1
+    spikes[1, 1:4] = 1  # a0, a1, a2 at step 1
     r = energy_latency(net, mapping.placement, chip, Activity(spikes, np.zeros_like(spikes)), timing="pipeline")
     p = r["latency"]["pipeline"]
     assert p["components_ns"]["network"] == pytest.approx([0.0, 12.0])
     assert p["summary"]["max_link_messages_per_step"] == 3
-    doubled = r = energy_latency(net, mapping.placement, chip, Activity(2 * spikes, np.zeros_like(spikes), samples=2),
-                           timing="pipeline")
+    doubled = r = energy_latency(
+        net, mapping.placement, chip, Activity(2 * spikes, np.zeros_like(spikes), samples=2), timing="pipeline"
+    )
     assert doubled["latency"]["pipeline"]["components_ns"]["network"] == pytest.approx([0.0, 12.0])  # per inference
 
 
@@ -61,8 +69,8 @@ def test_barrier_table_steps_and_bad_tables_are_refused():
     table = chip_from_dict(chip_dict("loihi1")).cost_table("sana_fe")
     got = [table.barrier_ns(t, 1, table=True) for t in (1, 2, 3, 4, 28, 29, 40)]
     assert got == [600, 1000, 1000, 1400, 1400, 1800, 1800]
-    assert table.barrier_ns(3, 2, table=True) == 1000 + 1000      # plus the per-chip assumption
-    assert table.barrier_ns(1, 1) == 600                           # the analytic model keeps the linear figure
+    assert table.barrier_ns(3, 2, table=True) == 1000 + 1000  # plus the per-chip assumption
+    assert table.barrier_ns(1, 1) == 600  # the analytic model keeps the linear figure
     for bad, why in (({"2": 10.0}, "starting at 1"), ({"1": 10.0, "4": 5.0}, "grow with the tile count")):
         d = copy.deepcopy(chip_dict("loihi1"))
         d["cost_tables"]["sana_fe"]["barrier_table_ns"] = bad

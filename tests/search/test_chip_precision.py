@@ -5,6 +5,7 @@ Cases: every layer kind, two hidden layers, per-neuron decays that the compiler 
 into profiles (what intrinsic plasticity leaves), biases, du = 0 (u wraps at 24 bits), large
 weights (u wraps, v saturates), a 4-bit-weight chip, and a model trained with QAT.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -27,8 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 L2 = load_chip("loihi2").numeric
 
 
-def model_for(kind: str, hidden: list[int], neuron: NeuronParams, seed: int = 0, gain: float = 1.0,
-              numeric=L2) -> RSNN:
+def model_for(kind: str, hidden: list[int], neuron: NeuronParams, seed: int = 0, gain: float = 1.0, numeric=L2) -> RSNN:
     model = RSNN(build_arch(kind, hidden, 4, 12, 5, neuron, seed=seed), seed=seed, numeric=numeric)
     rng = np.random.default_rng(seed)
     with torch.no_grad():
@@ -49,14 +49,16 @@ def compare(model: RSNN, tmp_path, x: np.ndarray, chip: str = "loihi2") -> dict[
         trace = model(torch.from_numpy(x).float(), record=True)["trace"]
     model.set_precision("float")
     spikes = 0
-    for name, out in zip(names, trace):
+    for name, out in zip(names, trace, strict=True):
         pop = bundle.population(name)
         np.testing.assert_array_equal(out["spikes"].numpy(), fixed.spikes[name], err_msg=f"spikes of {name}")
         np.testing.assert_array_equal(out["v"].numpy() * 64 * pop.scale, fixed.voltages[name], err_msg=f"v of {name}")
         spikes += int(fixed.spikes[name].sum())
     assert spikes > 0, "the case exercises no spikes"
-    return {"profiles": max(int(p.profiles.max()) + 1 for p in bundle.neuron_populations),
-            "u_peak": max(float(np.abs(fixed.currents[n]).max()) for n in names)}
+    return {
+        "profiles": max(int(p.profiles.max()) + 1 for p in bundle.neuron_populations),
+        "u_peak": max(float(np.abs(fixed.currents[n]).max()) for n in names),
+    }
 
 
 X = (np.random.default_rng(1).random((6, 40, 12)) < 0.3).astype(np.uint8)
@@ -113,9 +115,20 @@ def test_a_4_bit_weight_chip(tmp_path):
 def test_a_model_trained_with_qat_matches_and_the_compiler_predicts_overflow(tmp_path):
     from neuromotif.stages import compile_checkpoint, train_model
 
-    cfg = load_config(None, ["data.max_samples=64", "model.hidden=[16]", "model.motif_size=4", "train.epochs=2",
-                             "train.qat_epochs=1", "train.batch_size=32", "train.ip=true", "model.neuron.du=0",
-                             f"data.cache_dir={tmp_path / 'cache'}"])
+    cfg = load_config(
+        None,
+        [
+            "data.max_samples=64",
+            "model.hidden=[16]",
+            "model.motif_size=4",
+            "train.epochs=2",
+            "train.qat_epochs=1",
+            "train.batch_size=32",
+            "train.ip=true",
+            "model.neuron.du=0",
+            f"data.cache_dir={tmp_path / 'cache'}",
+        ],
+    )
     train_model(cfg, tmp_path / "run")
     model, payload = load_model(tmp_path / "run" / "model.pt")
     ranges = payload["state_ranges"]["populations"]

@@ -1,4 +1,5 @@
 """Config: defaults, overrides, round trip through the saved YAML, one-line errors."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -37,15 +38,18 @@ def test_override_wins_over_file(tmp_path):
     assert load_config(path, ["train.epochs=2"]).train.epochs == 2
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ({"data": {"nmae": "shd"}}, "unknown key 'data.nmae': did you mean 'data.name'?"),
-    ({"trian": {}}, "unknown key 'trian': did you mean 'train'?"),
-    ({"search": {"ip": {"targte_rate": 0.1}}}, "did you mean 'search.ip.target_rate'?"),
-    ({"model": {"zzz": 1}}, "valid keys here: arch, hidden, kind, motif_size, neuron"),
-    ({"model": {"hidden": [100], "motif_size": 8}}, "hidden[0]=100 is not a multiple of motif_size=8"),
-    ({"train": {"epochs": 0}}, "train.epochs: Input should be greater than 0 (got 0)"),
-    ({"data": {"name": "mnist"}}, "data.name: Input should be"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ({"data": {"nmae": "shd"}}, "unknown key 'data.nmae': did you mean 'data.name'?"),
+        ({"trian": {}}, "unknown key 'trian': did you mean 'train'?"),
+        ({"search": {"ip": {"targte_rate": 0.1}}}, "did you mean 'search.ip.target_rate'?"),
+        ({"model": {"zzz": 1}}, "valid keys here: arch, hidden, kind, motif_size, neuron"),
+        ({"model": {"hidden": [100], "motif_size": 8}}, "hidden[0]=100 is not a multiple of motif_size=8"),
+        ({"train": {"epochs": 0}}, "train.epochs: Input should be greater than 0 (got 0)"),
+        ({"data": {"name": "mnist"}}, "data.name: Input should be"),
+    ],
+)
 def test_bad_values_name_the_key(raw, expected):
     with pytest.raises(InputError) as err:
         validate(raw, "my.yaml")

@@ -1,5 +1,6 @@
 """The differentiable chip-cost proxy against the exact cost model of the compiled network, its
 gradients, the objective in training, and the Pareto command."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,17 @@ from neuromotif.search.train import load_model
 from neuromotif.simulation import dataset_of
 from tests.paths import QUICKSTART
 
-TINY = ["data.max_samples=256", "model.hidden=[64]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3",
-        "search.enabled=false", "simulate.lava_samples=0", "simulate.divergence_samples=0", "report.plots=false"]
+TINY = [
+    "data.max_samples=256",
+    "model.hidden=[64]",
+    "model.motif_size=8",
+    "train.batch_size=32",
+    "train.epochs=3",
+    "search.enabled=false",
+    "simulate.lava_samples=0",
+    "simulate.divergence_samples=0",
+    "report.plots=false",
+]
 
 
 def _sets(extra):
@@ -43,7 +53,7 @@ def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
     assert 0.85 <= energy <= 1.15 and 0.85 <= latency <= 1.15, (energy, latency)
     assert float(c["cores"]) == report["resources"]["cores"]
     if spread:
-        assert report["resources"]["cores"] > 2                     # the layer is spread over more cores
+        assert report["resources"]["cores"] > 2  # the layer is spread over more cores
 
 
 def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
@@ -55,7 +65,7 @@ def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
     c = cost(x, net(x, record=True)["trace"])
     c["energy_uJ"].backward()
     layer = net.layers[0]
-    assert float(layer.beta.grad.abs().sum()) > 0                    # motif size sees the cost
+    assert float(layer.beta.grad.abs().sum()) > 0  # motif size sees the cost
     # making every position absent lowers the synaptic part: the types see it with the right sign
     assert all(float(a.grad[..., 2].sum()) < 0 for a in layer.alpha)
 
@@ -63,13 +73,26 @@ def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
 def test_an_energy_weight_lowers_the_proxy_energy_of_training(tmp_path):
     cache = f"data.cache_dir={tmp_path / 'c'}"
     assert main(["train", QUICKSTART, "--out", str(tmp_path / "a"), "-q", *_sets([cache])]) == 0
-    assert main(["train", QUICKSTART, "--out", str(tmp_path / "b"), "-q",
-                 *_sets([cache, "train.objective.energy=0.5", "train.objective.rate=1.0"])]) == 0
+    assert (
+        main(
+            [
+                "train",
+                QUICKSTART,
+                "--out",
+                str(tmp_path / "b"),
+                "-q",
+                *_sets([cache, "train.objective.energy=0.5", "train.objective.rate=1.0"]),
+            ]
+        )
+        == 0
+    )
     plain = [json.loads(line) for line in (tmp_path / "a" / "train" / "history.jsonl").read_text().splitlines()]
     costed = [json.loads(line) for line in (tmp_path / "b" / "train" / "history.jsonl").read_text().splitlines()]
     assert "chip_cost" not in plain[-1]
     assert costed[-1]["chip_cost"]["energy_uJ"] < costed[0]["chip_cost"]["energy_uJ"]
-    assert costed[-1]["chip_cost"]["rate"] < 0.5 * costed[0]["chip_cost"]["rate"] or costed[-1]["chip_cost"]["rate"] < 0.05
+    assert (
+        costed[-1]["chip_cost"]["rate"] < 0.5 * costed[0]["chip_cost"]["rate"] or costed[-1]["chip_cost"]["rate"] < 0.05
+    )
 
 
 def reference_front(rows: list[dict]) -> list[bool]:
@@ -89,8 +112,15 @@ def test_dominance_uses_every_objective():
     """Each row below is dominated (or not) through one objective only: a dominance check that
     ignored accuracy, energy, latency or cores gets one of them wrong."""
     base = {"accuracy_fixed": 0.9, "energy_uJ": 10.0, "latency_ms": 1.0, "cores": 4}
-    rows = [base, {**base, "accuracy_fixed": 0.8}, {**base, "energy_uJ": 11.0}, {**base, "latency_ms": 1.5},
-            {**base, "cores": 5}, {**base, "accuracy_fixed": 0.95, "cores": 9}, dict(base)]
+    rows = [
+        base,
+        {**base, "accuracy_fixed": 0.8},
+        {**base, "energy_uJ": 11.0},
+        {**base, "latency_ms": 1.5},
+        {**base, "cores": 5},
+        {**base, "accuracy_fixed": 0.95, "cores": 9},
+        dict(base),
+    ]
     assert non_dominated(rows) == [True, False, False, False, False, True, True]  # equal points dominate nothing
     assert non_dominated(rows) == reference_front(rows)
 
@@ -99,13 +129,22 @@ def test_dominance_uses_every_objective():
 def test_dominance_matches_the_definition_on_random_fronts(seed):
     """12 points on coarse grids (ties in every objective); most seeds give a partial front."""
     rng = np.random.default_rng(seed)
-    rows = [{"accuracy_fixed": float(rng.choice([0.8, 0.85, 0.9])), "energy_uJ": float(rng.integers(5, 9)),
-             "latency_ms": float(rng.integers(1, 4)), "cores": int(rng.integers(1, 4))} for _ in range(12)]
+    rows = [
+        {
+            "accuracy_fixed": float(rng.choice([0.8, 0.85, 0.9])),
+            "energy_uJ": float(rng.integers(5, 9)),
+            "latency_ms": float(rng.integers(1, 4)),
+            "cores": int(rng.integers(1, 4)),
+        }
+        for _ in range(12)
+    ]
     assert non_dominated(rows) == reference_front(rows)
 
 
-@pytest.mark.parametrize("lambdas,expected", [("power=1", "unknown objective 'power'"), ("energy=-1", ">= 0"),
-                                              ("energy=x", "is not a number")])
+@pytest.mark.parametrize(
+    "lambdas,expected",
+    [("power=1", "unknown objective 'power'"), ("energy=-1", ">= 0"), ("energy=x", "is not a number")],
+)
 def test_bad_lambdas_exit_2(tmp_path, capsys, lambdas, expected):
     assert main(["pareto", QUICKSTART, "--lambdas", lambdas, "--out", str(tmp_path / "p")]) == 2
     assert expected in capsys.readouterr().err
@@ -114,13 +153,29 @@ def test_bad_lambdas_exit_2(tmp_path, capsys, lambdas, expected):
 @pytest.mark.slow
 def test_pareto_command_writes_the_front_from_compiled_runs(tmp_path):
     extra = [f"data.cache_dir={tmp_path / 'c'}", "train.epochs=1", "model.hidden=[16]", "data.max_samples=64"]
-    assert main(["pareto", QUICKSTART, "-q", *_sets(extra), "--lambdas", "energy=0.5",
-                 "--grid", "compile.neurons_per_core=16,8", "--out", str(tmp_path / "p")]) == 0
+    assert (
+        main(
+            [
+                "pareto",
+                QUICKSTART,
+                "-q",
+                *_sets(extra),
+                "--lambdas",
+                "energy=0.5",
+                "--grid",
+                "compile.neurons_per_core=16,8",
+                "--out",
+                str(tmp_path / "p"),
+            ]
+        )
+        == 0
+    )
     points = json.loads((tmp_path / "p" / "pareto.json").read_text())["points"]
     assert len(points) == 4 and [p["pareto"] for p in points] == reference_front(points)
-    for p in points:   # every number is the run's own report (exact cost model), not the proxy
+    for p in points:  # every number is the run's own report (exact cost model), not the proxy
         report = json.loads((tmp_path / "p" / p["trial"] / "report.json").read_text())
         assert p["energy_uJ"] == pytest.approx(report["energy"]["per_inference_J"] * 1e6)
         assert p["accuracy_fixed"] == report["accuracy"]["fixed_cpu"]
-    assert (tmp_path / "p" / "pareto.png").exists() and "accuracy-only__neurons_per_core-16" in \
-        (tmp_path / "p" / "pareto.md").read_text()
+    assert (tmp_path / "p" / "pareto.png").exists() and "accuracy-only__neurons_per_core-16" in (
+        tmp_path / "p" / "pareto.md"
+    ).read_text()

@@ -1,6 +1,7 @@
 """Data-parallel training and search under torchrun (2 processes, gloo) equal one process with the
 same global batch and micro-batches bit for bit, and a killed 2-process run resumes in 1 process
 to the same weights (at the default micro-batch setting, whose effective count the checkpoint keeps)."""
+
 from __future__ import annotations
 
 import os
@@ -13,14 +14,31 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+
 from tests.paths import QUICKSTART
 
 pytestmark = pytest.mark.slow
 
-TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=2",
-        "train.ip=true", "search.ip.window=2", "search.motif_sizes=[4, 8]", "search.epochs=2", "report.plots=false",
-        "train.micro_batches=2"]
-TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]  # standalone: a free port from the OS
+TINY = [
+    "data.max_samples=96",
+    "model.hidden=[32]",
+    "model.motif_size=8",
+    "train.batch_size=32",
+    "train.epochs=2",
+    "train.ip=true",
+    "search.ip.window=2",
+    "search.motif_sizes=[4, 8]",
+    "search.epochs=2",
+    "report.plots=false",
+    "train.micro_batches=2",
+]
+TORCHRUN = [
+    sys.executable,
+    "-m",
+    "torch.distributed.run",
+    "--standalone",
+    "--nproc_per_node=2",
+]  # standalone: a free port from the OS
 
 
 def _sets(extra: list[str]) -> list[str]:
@@ -58,7 +76,7 @@ def test_train_on_two_processes_equals_one_with_the_same_global_batch(tmp_path):
     cache = [f"data.cache_dir={tmp_path / 'cache'}"]
     _run("train", tmp_path / "one", cache, 1)
     text = _run("train", tmp_path / "two", cache, 2)
-    assert text.count("trained") == 1                     # only rank 0 prints
+    assert text.count("trained") == 1  # only rank 0 prints
     _assert_close(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt"))
     h1 = (tmp_path / "one" / "train" / "history.jsonl").read_text().splitlines()
     h2 = (tmp_path / "two" / "train" / "history.jsonl").read_text().splitlines()
@@ -66,8 +84,15 @@ def test_train_on_two_processes_equals_one_with_the_same_global_batch(tmp_path):
 
 
 def test_micro_batches_must_divide_among_the_processes(tmp_path):
-    p = _neuromotif("train", tmp_path / "x", ["train.micro_batches=3"], 2, stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT, text=True)
+    p = _neuromotif(
+        "train",
+        tmp_path / "x",
+        ["train.micro_batches=3"],
+        2,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     text, _ = p.communicate(timeout=300)
     assert p.returncode != 0 and "train.micro_batches 3 is not a multiple of the 2 processes" in text
 
@@ -79,8 +104,10 @@ def test_search_on_two_processes_finds_the_same_architecture(tmp_path):
     a = yaml.safe_load((tmp_path / "one" / "search" / "architecture.yaml").read_text())
     b = yaml.safe_load((tmp_path / "two" / "search" / "architecture.yaml").read_text())
     assert a["layers"] == b["layers"]
-    _assert_close(_weights(tmp_path / "one" / "search" / "checkpoint.pt", "net"),
-                  _weights(tmp_path / "two" / "search" / "checkpoint.pt", "net"))
+    _assert_close(
+        _weights(tmp_path / "one" / "search" / "checkpoint.pt", "net"),
+        _weights(tmp_path / "two" / "search" / "checkpoint.pt", "net"),
+    )
 
 
 def _process_tree(root: int) -> list[int]:
@@ -122,8 +149,7 @@ def test_a_killed_run_at_the_default_micro_batches_resumes_identically_on_anothe
     records the 2, so a 1-process resume continues the same sums (it used to fall back to 1: 57 % off)."""
     extra = [f"data.cache_dir={tmp_path / 'cache'}", "data.max_samples=256", "train.epochs=4", "train.micro_batches=1"]
     _run("train", tmp_path / "straight", extra, 2)
-    job = _neuromotif("train", tmp_path / "killed", extra, 2, stdout=subprocess.DEVNULL,
-                      stderr=subprocess.DEVNULL)
+    job = _neuromotif("train", tmp_path / "killed", extra, 2, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoint = tmp_path / "killed" / "train" / "checkpoint.pt"
     deadline = time.monotonic() + 300
     while not checkpoint.exists() and time.monotonic() < deadline:
@@ -142,10 +168,16 @@ def test_a_killed_run_at_the_default_micro_batches_resumes_identically_on_anothe
 def test_the_whole_run_under_torchrun_equals_one_process(tmp_path):
     """`neuromotif run` on 2 processes: every rank searches and trains, rank 0 alone compiles,
     simulates and reports; model.pt equals the 1-process run with the same micro-batches (2)."""
-    extra = [f"data.cache_dir={tmp_path / 'cache'}", "search.enabled=true", "simulate.lava_samples=0",
-             "simulate.divergence_samples=0", "search.epochs=1", "train.epochs=1"]
+    extra = [
+        f"data.cache_dir={tmp_path / 'cache'}",
+        "search.enabled=true",
+        "simulate.lava_samples=0",
+        "simulate.divergence_samples=0",
+        "search.epochs=1",
+        "train.epochs=1",
+    ]
     _run("run", tmp_path / "one", extra, 1)
     text = _run("run", tmp_path / "two", extra, 2)
-    assert text.count("done:") == 1                       # only rank 0 reports
+    assert text.count("done:") == 1  # only rank 0 reports
     assert (tmp_path / "two" / "report.json").exists()
     _assert_close(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt"))

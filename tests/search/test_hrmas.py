@@ -1,5 +1,6 @@
 """HRMAS: SpiKL-IP is the gradient it claims, moves rates toward the target and revives silent
 neurons; discretisation is argmax; an interrupted search resumes to the same result."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,8 +8,8 @@ import pytest
 import torch
 
 from neuromotif.cli import main
-from neuromotif.search.arch import NeuronParams, build_arch
 from neuromotif.config import load_config
+from neuromotif.search.arch import NeuronParams, build_arch
 from neuromotif.search.data import load_dataset
 from neuromotif.search.hrmas import Search
 from neuromotif.search.model import RSNN
@@ -17,8 +18,15 @@ from neuromotif.search.supernet import SuperNet
 from tests.paths import QUICKSTART
 
 
-@pytest.mark.parametrize("r,tau,vth,tref,mu,x", [(1.0, 64.0, 20.0, 2.0, 0.2, 25.0), (3.0, 10.0, 1.0, 1.0, 0.1, 0.5),
-                                                 (0.7, 5.0, 1.0, 1.0, 0.05, 2.0), (2.0, 20.0, 1.0, 1.0, 0.1, 0.6)])
+@pytest.mark.parametrize(
+    "r,tau,vth,tref,mu,x",
+    [
+        (1.0, 64.0, 20.0, 2.0, 0.2, 25.0),
+        (3.0, 10.0, 1.0, 1.0, 0.1, 0.5),
+        (0.7, 5.0, 1.0, 1.0, 0.05, 2.0),
+        (2.0, 20.0, 1.0, 1.0, 0.1, 0.6),
+    ],
+)
 def test_ip_updates_are_the_negative_gradients_of_the_loss(r, tau, vth, tref, mu, x):
     ip = SpiKLIP(target_rate=mu, eta=1.0, t_ref=tref, vth=vth)
     y = ip.transfer(x, r, tau)
@@ -54,20 +62,22 @@ def test_ip_moves_the_rate_distribution_toward_the_target_and_revives_silent_neu
     assert rate_kl(after.flatten().numpy(), 0.1) < rate_kl(before.flatten().numpy(), 0.1) - 0.03
     assert (after[:, :20].mean(0) > 0).all(), "silent neurons were not revived"
     layer = model.layers[0]
-    assert (layer.gain >= 0.25).all() and (layer.gain <= 4).all() and (layer.dv >= 0.01).all() and (layer.dv <= 0.5).all()
+    assert (
+        (layer.gain >= 0.25).all() and (layer.gain <= 4).all() and (layer.dv >= 0.01).all() and (layer.dv <= 0.5).all()
+    )
 
 
 def test_discretisation_picks_the_argmax():
     net = SuperNet(10, [16], 3, [4, 8], NeuronParams(), seed=0)
     layer = net.layers[0]
     with torch.no_grad():
-        layer.beta.copy_(torch.tensor([0.0, 1.0]))           # size 8 wins
+        layer.beta.copy_(torch.tensor([0.0, 1.0]))  # size 8 wins
         alpha = torch.zeros(8, 24, 3)
-        alpha[..., 2] = 1.0                                  # absent everywhere ...
-        alpha[0, 8 + 1, 0] = 2.0                             # ... but intra 0 <- 1 excitatory
-        alpha[3, 8 + 2, 1] = 2.0                             # intra 3 <- 2 inhibitory
-        alpha[5, 0 + 4, 0] = 2.0                             # from motif k-1: 5 <- 4 excitatory
-        alpha[6, 16 + 7, 1] = 2.0                            # from motif k+1 (only 2 motifs: masked out)
+        alpha[..., 2] = 1.0  # absent everywhere ...
+        alpha[0, 8 + 1, 0] = 2.0  # ... but intra 0 <- 1 excitatory
+        alpha[3, 8 + 2, 1] = 2.0  # intra 3 <- 2 inhibitory
+        alpha[5, 0 + 4, 0] = 2.0  # from motif k-1: 5 <- 4 excitatory
+        alpha[6, 16 + 7, 1] = 2.0  # from motif k+1 (only 2 motifs: masked out)
         layer.alpha[1].copy_(alpha)
     spec = net.derive().layers[0]
     assert spec.motif_size == 8
@@ -78,8 +88,16 @@ def test_discretisation_picks_the_argmax():
     assert not spec.inter_next.any()  # with 2 motifs, k+1 is k-1: the second pattern is masked
 
 
-TINY = ["data.max_samples=64", "model.hidden=[16]", "search.motif_sizes=[4, 8]", "search.epochs=2",
-        "train.batch_size=32", "search.ip.window=1", "train.epochs=1", "train.ip=true"]
+TINY = [
+    "data.max_samples=64",
+    "model.hidden=[16]",
+    "search.motif_sizes=[4, 8]",
+    "search.epochs=2",
+    "train.batch_size=32",
+    "search.ip.window=1",
+    "train.epochs=1",
+    "train.ip=true",
+]
 
 
 def test_search_resumes_to_the_same_result(tmp_path):
@@ -88,14 +106,16 @@ def test_search_resumes_to_the_same_result(tmp_path):
     straight = Search(cfg.search_job(), data, tmp_path / "a")
     arch_a = straight.run(resume=False)
     first = Search(cfg.search_job(), data, tmp_path / "b")
-    first.run(resume=False, stop_after=1)                  # interrupted after one iteration
+    first.run(resume=False, stop_after=1)  # interrupted after one iteration
     resumed = Search(cfg.search_job(), data, tmp_path / "b")
     arch_b = resumed.run(resume=True)
     assert arch_a.to_dict() == arch_b.to_dict()
-    for (name, a), (_, b) in zip(straight.net.state_dict().items(), resumed.net.state_dict().items()):
+    for (name, a), (_, b) in zip(straight.net.state_dict().items(), resumed.net.state_dict().items(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
     assert [h["val_accuracy"] for h in straight.history] == [h["val_accuracy"] for h in resumed.history]
-    assert {"weight_loss", "arch_loss", "entropy", "size_probabilities", "chosen_motif_size"} <= set(straight.history[0])
+    assert {"weight_loss", "arch_loss", "entropy", "size_probabilities", "chosen_motif_size"} <= set(
+        straight.history[0]
+    )
 
 
 def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
@@ -107,8 +127,20 @@ def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
     arch = tmp_path / "r" / "search" / "architecture.yaml"
     assert main(["train", QUICKSTART, "--out", str(tmp_path / "r"), "--arch", str(arch), "-q", *sets]) == 0
     assert "trained hrmas" in capsys.readouterr().out
-    bad = main(["search", QUICKSTART, "--out", str(tmp_path / "x"), "--set", "model.hidden=[18]",
-                "--set", "model.motif_size=6", "--set", "search.motif_sizes=[4, 8]"])
+    bad = main(
+        [
+            "search",
+            QUICKSTART,
+            "--out",
+            str(tmp_path / "x"),
+            "--set",
+            "model.hidden=[18]",
+            "--set",
+            "model.motif_size=6",
+            "--set",
+            "search.motif_sizes=[4, 8]",
+        ]
+    )
     assert bad == 2 and "none divides the layer size 18" in capsys.readouterr().err
 
 
@@ -117,10 +149,10 @@ def test_warmup_freezes_the_architecture_and_history_records_the_risk(tmp_path):
     search = Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / "a")
     before = [p.detach().clone() for p in search.net.arch_parameters()]
     search.run(resume=False, stop_after=1)
-    for a, b in zip(before, search.net.arch_parameters()):
-        torch.testing.assert_close(a, b.detach(), rtol=0, atol=0)   # warm-up: weights only
+    for a, b in zip(before, search.net.arch_parameters(), strict=True):
+        torch.testing.assert_close(a, b.detach(), rtol=0, atol=0)  # warm-up: weights only
     search.run(resume=True)
-    assert any(not torch.equal(a, b.detach()) for a, b in zip(before, search.net.arch_parameters()))
+    assert any(not torch.equal(a, b.detach()) for a, b in zip(before, search.net.arch_parameters(), strict=True))
     first, second = search.history
     assert first["warmup"] and not second["warmup"] and first["arch_loss"] is None
     risk = second["risk"]
@@ -135,7 +167,7 @@ def test_search_without_ip_measures_what_ip_would_recover_without_applying_it(tm
     search = Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / "a")
     gain = search.net.layers[0].gain.detach().clone()
     search.run(resume=False)
-    torch.testing.assert_close(search.net.layers[0].gain.detach(), gain)   # the counterfactual IP was undone
+    torch.testing.assert_close(search.net.layers[0].gain.detach(), gain)  # the counterfactual IP was undone
     risk = search.history[0]["risk"]
     assert risk["ip_recovery"] == pytest.approx(risk["val_if_ip"] - risk["val_after_step1"])
 
@@ -150,14 +182,14 @@ def test_gumbel_search_resumes_to_the_same_result_and_entropy_stop_ends_early(tm
     torch.manual_seed(123)
     first = Search(cfg.search_job(), data, tmp_path / "b")
     first.run(resume=False, stop_after=1)
-    torch.manual_seed(999)                     # another process: the checkpoint restores the sampler state
+    torch.manual_seed(999)  # another process: the checkpoint restores the sampler state
     resumed = Search(cfg.search_job(), data, tmp_path / "b")
     assert resumed.run(resume=True).to_dict() == arch_a.to_dict()
-    for (name, a), (_, b) in zip(straight.net.state_dict().items(), resumed.net.state_dict().items()):
+    for (name, a), (_, b) in zip(straight.net.state_dict().items(), resumed.net.state_dict().items(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=name)
     stop = Search(load_config(None, sets + ["search.stop_entropy=5.0"]), data, tmp_path / "c")
     stop.run(resume=False)
-    assert len(stop.history) == 1 and stop.stopped        # entropy (<= ln 3) is below 5 at once
+    assert len(stop.history) == 1 and stop.stopped  # entropy (<= ln 3) is below 5 at once
 
 
 def test_candidate_logits_make_the_supernet_run_one_discrete_architecture():
@@ -166,14 +198,14 @@ def test_candidate_logits_make_the_supernet_run_one_discrete_architecture():
     types = np.random.default_rng(0).integers(-1, 2, (8, 24)).astype(np.int8)
     logits = layer.candidate_logits(1, types)
     with torch.no_grad():
-        for p, v in zip(layer.arch_parameters(), logits):
+        for p, v in zip(layer.arch_parameters(), logits, strict=True):
             p.copy_(v)
     layer.temperature = 0.1
     np.testing.assert_array_equal(layer.size_probabilities().detach().numpy(), [0.0, 1.0])
     p = layer.type_probabilities(1).detach().numpy()
     np.testing.assert_array_equal(p[..., 0] - p[..., 1], types)
     spec = layer.derive()
-    mask = getattr(layer, "mask8").numpy().astype(np.int8)
+    mask = layer.mask8.numpy().astype(np.int8)
     np.testing.assert_array_equal(spec.intra, (types * mask)[:, 8:16])
 
 
@@ -184,7 +216,7 @@ def test_architecture_risk_is_the_old_weights_under_the_new_architecture(tmp_pat
     search.run(resume=False)
     risk = search.history[0]["risk"]
     after = {k: v.clone() for k, v in search.net.state_dict().items()}
-    search.net.load_state_dict(weights)                 # recompute by hand: old weights, old / new logits
+    search.net.load_state_dict(weights)  # recompute by hand: old weights, old / new logits
     names = {id(p): n for n, p in search.net.named_parameters()}
     with search._architecture([weights[names[id(p)]] for p in search.net.arch_parameters()]):
         old_old = search._val()[0]

@@ -1,5 +1,6 @@
 """The neuron, the SC-ML layer, the baselines and the model: hand-computed dynamics,
 connectivity against the spec, gradients, and torch/numpy rounding agreement."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -8,10 +9,10 @@ import numpy as np
 import pytest
 import torch
 
+from neuromotif.core.errors import InputError
 from neuromotif.hw_models import formats, load_chip
 from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams, build_arch, default_motif, random_motif
 from neuromotif.search.baselines import FeedForwardLayer
-from neuromotif.core.errors import InputError
 from neuromotif.search.model import RSNN, predict
 from neuromotif.search.scml import SCMLLayer
 
@@ -44,8 +45,9 @@ def test_threshold_is_strict_and_bias_integrates():
 
 def test_recurrent_hop_adds_one_step():
     intra = np.array([[0, 0], [1, 0]], np.int8)  # neuron 0 excites neuron 1
-    spec = LayerSpec("scml", 2, 2, intra, np.zeros((2, 2), np.int8), np.zeros((2, 2), np.int8),
-                     NeuronParams(du=1.0, dv=1.0, vth=1.0))
+    spec = LayerSpec(
+        "scml", 2, 2, intra, np.zeros((2, 2), np.int8), np.zeros((2, 2), np.int8), NeuronParams(du=1.0, dv=1.0, vth=1.0)
+    )
     layer = SCMLLayer(1, spec, gen())
     with torch.no_grad():
         layer.w_in.copy_(torch.tensor([[2.0], [0.0]]))
@@ -66,13 +68,13 @@ def test_scml_connectivity_equals_the_spec(k):
     dense = layer.recurrent_matrix().toarray()
     expected_sign = np.zeros((k * m, k * m), int)
     for a in range(k):
-        expected_sign[a * m:(a + 1) * m, a * m:(a + 1) * m] = intra
+        expected_sign[a * m : (a + 1) * m, a * m : (a + 1) * m] = intra
         if k > 1:
             b = (a - 1) % k
-            expected_sign[a * m:(a + 1) * m, b * m:(b + 1) * m] += prev
+            expected_sign[a * m : (a + 1) * m, b * m : (b + 1) * m] += prev
         if k > 2:
             c = (a + 1) % k
-            expected_sign[a * m:(a + 1) * m, c * m:(c + 1) * m] += nxt
+            expected_sign[a * m : (a + 1) * m, c * m : (c + 1) * m] += nxt
     np.testing.assert_array_equal(np.sign(dense), expected_sign)
     # the batched motif product equals the sparse matrix
     s = (torch.rand(2, k * m, generator=gen(3)) > 0.5).float()
@@ -101,7 +103,7 @@ def test_gradients_reach_every_trainable_parameter():
             assert p.grad is not None and p.grad.abs().sum() > 0, f"{kind}: no gradient for {name}"
 
 
-L2 = load_chip("loihi2").numeric                                      # 8-bit weights, 17-bit vth, 12-bit decays
+L2 = load_chip("loihi2").numeric  # 8-bit weights, 17-bit vth, 12-bit decays
 SMALL = dataclasses.replace(L2, weight_bits=4, vth_bits=16, decay_bits=8)  # a user's chip YAML
 
 
@@ -138,7 +140,7 @@ def test_chip_parameters_follow_the_models_numeric_format():
     p = _hand_layer(SMALL)
     assert p["scale"] == 1024.0
     stored = p["w_in"].detach().numpy() * 1024 / 2**2
-    assert stored[0].tolist() == [128.0, 0.0, 64.0, -32.0, 32.0, 0.0]       # 4, 2, -1, 1 << 5
+    assert stored[0].tolist() == [128.0, 0.0, 64.0, -32.0, 32.0, 0.0]  # 4, 2, -1, 1 << 5
     # 8-bit decays on Lava's 12-bit scale: dv 0.07 -> round(0.07 * 256) = 18 -> 18 * 16 = 288
     assert (p["params"].keep_v * 4096).tolist() == [4096 - 288] * 8
 
@@ -148,13 +150,16 @@ def test_chip_parameters_follow_the_models_numeric_format():
 def test_torch_and_numpy_rounding_agree(values, fmt):
     t = torch.from_numpy(values)
     for scale, e in ((1024, 0), (1024, 3), (4096, 1)):
-        np.testing.assert_array_equal(formats.quantize_weight(values, scale, e, fmt),
-                                      formats.quantize_weight(t, scale, e, fmt).numpy())
+        np.testing.assert_array_equal(
+            formats.quantize_weight(values, scale, e, fmt), formats.quantize_weight(t, scale, e, fmt).numpy()
+        )
     frac = np.abs(values) / 2
-    np.testing.assert_array_equal(formats.du_to_int(np.clip(frac, 0, 1), fmt),
-                                  formats.du_to_int(t.abs().clip(0, 2) / 2, fmt).numpy())
-    np.testing.assert_array_equal(formats.dv_to_int(np.clip(frac, 0, 1), fmt),
-                                  formats.dv_to_int(t.abs().clip(0, 2) / 2, fmt).numpy())
+    np.testing.assert_array_equal(
+        formats.du_to_int(np.clip(frac, 0, 1), fmt), formats.du_to_int(t.abs().clip(0, 2) / 2, fmt).numpy()
+    )
+    np.testing.assert_array_equal(
+        formats.dv_to_int(np.clip(frac, 0, 1), fmt), formats.dv_to_int(t.abs().clip(0, 2) / 2, fmt).numpy()
+    )
     np.testing.assert_allclose(formats.quantize_bias(values, 1024, fmt), formats.quantize_bias(t, 1024, fmt).numpy())
 
 
@@ -167,10 +172,10 @@ def test_exponent_choice_trades_clipping_for_resolution():
 
 
 def test_fixed_point_values_by_hand():
-    assert formats.du_to_int(np.float64(0.25), L2) == 1023      # Lava decays u by (1023 + 1) / 4096
-    assert formats.dv_to_int(np.float64(0.1), L2) == 410        # round(409.6)
+    assert formats.du_to_int(np.float64(0.25), L2) == 1023  # Lava decays u by (1023 + 1) / 4096
+    assert formats.dv_to_int(np.float64(0.1), L2) == 410  # round(409.6)
     assert formats.population_scale(0.5, 1.0, L2) == 1024 and formats.population_scale(0.01, 1.0, L2) == 32768
-    assert formats.weight_exponent(0.5, 1024, L2) == 2           # 0.5 * 1024 = 512 = 2 * 128 * 2**1 ... > 127 * 4
+    assert formats.weight_exponent(0.5, 1024, L2) == 2  # 0.5 * 1024 = 512 = 2 * 128 * 2**1 ... > 127 * 4
     assert formats.quantize_weight(np.float64(0.3), 1024, 2, L2) == pytest.approx(0.296875)  # 2 * 38 * 4 / 1024
     mant, exp = formats.bias_to_fixed(np.array([0.01, -3.0]), 1024, L2)
     assert mant.tolist() == [655, -3072] and exp.tolist() == [0, 6]  # 0.01*65536 = 655.36; -196608 = -3072 << 6
@@ -178,14 +183,16 @@ def test_fixed_point_values_by_hand():
 
 def test_fixed_point_values_by_hand_for_a_4_bit_16_bit_chip():
     assert formats.max_stored_weight(SMALL) == 224 and formats.mantissa_range(SMALL) == (-8, 7)  # 7 << 5
-    assert formats.population_scale(0.5, 1.0, SMALL) == 1024    # 224 / 0.5 = 448 -> the 1024 floor
+    assert formats.population_scale(0.5, 1.0, SMALL) == 1024  # 224 / 0.5 = 448 -> the 1024 floor
     assert formats.population_scale(0.01, 1.0, SMALL) == 32768  # 22,400 -> 32768 < 2^16 - 1
     assert formats.population_scale(0.01, 2.0, SMALL) == 16384  # vth 2 * 32768 would not fit 16 bits
-    assert formats.weight_exponent(0.5, 1024, SMALL) == 2        # ceil(log2(512 / 7)) - 5: 512 / 2^(2+5) = 4 <= 7
-    assert formats.weight_exponent(0.1, 1024, SMALL) == 0        # 102.4 / 2^5 = 3.2 <= 7
-    assert formats.quantize_weight(np.float64(0.3), 1024, 2, SMALL) == pytest.approx(0.25)  # round(2.4) = 2 -> 2*128/1024
-    assert formats.du_to_int(np.float64(0.25), SMALL) == 1023   # 0.25 * 256 = 64 -> 64 * 16 - 1
-    assert formats.dv_to_int(np.float64(0.1), SMALL) == 416     # round(25.6) = 26 -> 26 * 16
+    assert formats.weight_exponent(0.5, 1024, SMALL) == 2  # ceil(log2(512 / 7)) - 5: 512 / 2^(2+5) = 4 <= 7
+    assert formats.weight_exponent(0.1, 1024, SMALL) == 0  # 102.4 / 2^5 = 3.2 <= 7
+    assert formats.quantize_weight(np.float64(0.3), 1024, 2, SMALL) == pytest.approx(
+        0.25
+    )  # round(2.4) = 2 -> 2*128/1024
+    assert formats.du_to_int(np.float64(0.25), SMALL) == 1023  # 0.25 * 256 = 64 -> 64 * 16 - 1
+    assert formats.dv_to_int(np.float64(0.1), SMALL) == 416  # round(25.6) = 26 -> 26 * 16
     assert formats.vth_to_int(1.0, 32768, SMALL) == 32768
     with pytest.raises(ValueError, match="does not fit 16 bits"):
         formats.vth_to_int(2.0, 32768, SMALL)
@@ -201,21 +208,26 @@ def test_arch_yaml_round_trip_and_readable_motifs(tmp_path):
     arch = build_arch("random-scml", [32], 4, 10, 3, NeuronParams(), seed=2)
     arch.save(tmp_path / "a.yaml")
     text = (tmp_path / "a.yaml").read_text()
-    assert "intra:" in text and all(set(r) <= set("EI.") for r in ArchSpec.load(tmp_path / "a.yaml").to_dict()["layers"][0]["intra"])
+    assert "intra:" in text and all(
+        set(r) <= set("EI.") for r in ArchSpec.load(tmp_path / "a.yaml").to_dict()["layers"][0]["intra"]
+    )
     again = ArchSpec.load(tmp_path / "a.yaml")
     assert again.to_dict() == arch.to_dict()
     intra, _, _ = default_motif(3)
     assert intra.tolist() == [[0, 1, 1], [1, 0, 1], [1, 1, 0]]
 
 
-@pytest.mark.parametrize("mutate,expected", [
-    (lambda d: d["layers"][0].update(neurons=30), "not a multiple of motif size 4"),
-    (lambda d: d["layers"][0].update(intra=["EEXE"] * 4), "bad type code 'X'"),
-    (lambda d: d["layers"][0].update(intra=["EE"] * 4), "must be 4x4"),
-    (lambda d: d["layers"][0].update(kind="lstm"), "layer kind 'lstm'"),
-    (lambda d: d.update(version=99), "architecture version 99"),
-    (lambda d: d["layers"][0]["neuron"].update(dv=1.5), "decay fraction"),
-])
+@pytest.mark.parametrize(
+    "mutate,expected",
+    [
+        (lambda d: d["layers"][0].update(neurons=30), "not a multiple of motif size 4"),
+        (lambda d: d["layers"][0].update(intra=["EEXE"] * 4), "bad type code 'X'"),
+        (lambda d: d["layers"][0].update(intra=["EE"] * 4), "must be 4x4"),
+        (lambda d: d["layers"][0].update(kind="lstm"), "layer kind 'lstm'"),
+        (lambda d: d.update(version=99), "architecture version 99"),
+        (lambda d: d["layers"][0]["neuron"].update(dv=1.5), "decay fraction"),
+    ],
+)
 def test_arch_validation_errors(mutate, expected):
     d = build_arch("scml", [32], 4, 10, 3, NeuronParams()).to_dict()
     mutate(d)

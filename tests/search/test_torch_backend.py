@@ -1,6 +1,7 @@
 """The torch backend equals the CPU backend bit for bit (spikes, v, u, counts, activity) on random
 recurrent bundles, an SC-ML bundle, fewer weight bits, and the wrap / saturation edge cases; on
 CUDA too when a GPU exists (the same tests, parametrised by device)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -46,12 +47,19 @@ def test_an_scml_bundle_and_fewer_weight_bits(tmp_path, device):
 @pytest.mark.parametrize("device", DEVICES)
 def test_wrap_saturation_and_int32_edge_cases(tmp_path, device):
     n = 4
-    pops = [lif("wrap", n, du=[0, 4095, 100, 0], dv=0, vth=131071),
-            lif("sat", n, du=4095, dv=0, vth=131071, bias_mant=-4096, bias_exp=7),
-            lif("clear", n, du=4095, dv=[0, 4095, 0, 4095], vth=40, bias_mant=[0, 5, 4095, 0], bias_exp=[0, 0, 7, 3])]
+    pops = [
+        lif("wrap", n, du=[0, 4095, 100, 0], dv=0, vth=131071),
+        lif("sat", n, du=4095, dv=0, vth=131071, bias_mant=-4096, bias_exp=7),
+        lif("clear", n, du=4095, dv=[0, 4095, 0, 4095], vth=40, bias_mant=[0, 5, 4095, 0], bias_exp=[0, 0, 7, 3]),
+    ]
     w_big = np.full((n, 8), 254)
-    b = make_bundle(tmp_path / "b", 8, pops, [("input", "wrap", w_big, 7), ("input", "sat", w_big // 127, 0),
-                                              ("input", "clear", w_big // 2, 0)], lava_rounds_weights=True)
+    b = make_bundle(
+        tmp_path / "b",
+        8,
+        pops,
+        [("input", "wrap", w_big, 7), ("input", "sat", w_big // 127, 0), ("input", "clear", w_big // 2, 0)],
+        lava_rounds_weights=True,
+    )
     x = np.ones((2, 20, 8), np.uint8)
     x[1, ::2] = 0
     cpu = _same(b, x, device)

@@ -1,5 +1,6 @@
 """Training: resume reproduces the uninterrupted run, model.pt round trip, the CLI verb,
 and (slow) the quickstart accuracy target."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,8 +10,8 @@ from neuromotif.cli import main
 from neuromotif.config import load_config
 from neuromotif.search.data import load_dataset
 from neuromotif.search.model import RSNN
-from neuromotif.stages import architecture, train_model
 from neuromotif.search.train import Trainer, evaluate, load_model
+from neuromotif.stages import architecture, train_model
 from tests.paths import QUICKSTART
 
 TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3"]
@@ -35,7 +36,7 @@ def test_resume_reproduces_the_uninterrupted_run(tiny, tmp_path):
     resumed = _trainer(cfg, data, tmp_path / "b")  # a fresh process would build a fresh trainer
     resumed.fit(resume=True)
     assert resumed.epoch == straight.epoch == 3
-    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items()):
+    for (name, a), (_, b) in zip(straight.model.state_dict().items(), resumed.model.state_dict().items(), strict=True):
         torch.testing.assert_close(a, b, rtol=0, atol=0, msg=f"{name} differs after resume")
     assert [h["val_accuracy"] for h in straight.history] == [h["val_accuracy"] for h in resumed.history]
 
@@ -57,11 +58,18 @@ def test_train_cli_and_its_bad_inputs(tmp_path, capsys):
     bad = {
         "different config in --out": (args + sets + ["--set", "train.lr=0.1"], "holds a run with a different config"),
         "no cuda": (args + sets + ["--device", "cuda", "--force"], "no CUDA device"),
-        "arch missing": (args + sets + ["--arch", str(tmp_path / "none.yaml"), "--force"], "architecture file not found"),
+        "arch missing": (
+            args + sets + ["--arch", str(tmp_path / "none.yaml"), "--force"],
+            "architecture file not found",
+        ),
     }
-    (tmp_path / "arch.yaml").write_text("version: 1\ninputs: 5\nclasses: 3\nlayers:\n- {kind: feedforward, neurons: 4}\n")
-    bad["arch of another dataset"] = (args + sets + ["--arch", str(tmp_path / "arch.yaml"), "--force"],
-                                      "has 5 inputs / 3 classes but dataset digits-saccade has 200 / 10")
+    (tmp_path / "arch.yaml").write_text(
+        "version: 1\ninputs: 5\nclasses: 3\nlayers:\n- {kind: feedforward, neurons: 4}\n"
+    )
+    bad["arch of another dataset"] = (
+        args + sets + ["--arch", str(tmp_path / "arch.yaml"), "--force"],
+        "has 5 inputs / 3 classes but dataset digits-saccade has 200 / 10",
+    )
     for case, (argv, expected) in bad.items():
         assert main(argv) == 2, case
         err = capsys.readouterr().err

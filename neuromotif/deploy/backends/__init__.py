@@ -11,6 +11,7 @@ A new backend is one module with a class ``__init__(bundle, **options)`` + ``run
 line in ``BACKENDS``. Modules are imported only when their backend is made, so the CLI and the
 compiler never import Lava or SANA-FE unless asked.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -48,16 +49,18 @@ class SimResult:
     final_u: dict[str, np.ndarray] = field(default_factory=dict)
     voltages: dict[str, np.ndarray] = field(default_factory=dict)
     currents: dict[str, np.ndarray] = field(default_factory=dict)
-    activity_spikes: np.ndarray | None = None   # [T, N_all]
-    activity_active: np.ndarray | None = None   # [T, N_all]
+    activity_spikes: np.ndarray | None = None  # [T, N_all]
+    activity_active: np.ndarray | None = None  # [T, N_all]
     samples: int = 0
     seconds: float = 0.0
     extras: dict[str, Any] = field(default_factory=dict)
 
     def head(self, k: int) -> SimResult:
         """The recordings of the first ``k`` samples (activity and extras are not per sample)."""
-        cut = {key: {n: a[:k] for n, a in getattr(self, key).items()}
-               for key in ("spikes", "final_v", "final_u", "voltages", "currents")}
+        cut = {
+            key: {n: a[:k] for n, a in getattr(self, key).items()}
+            for key in ("spikes", "final_v", "final_u", "voltages", "currents")
+        }
         return SimResult(self.counts[:k], **cut, samples=min(k, self.samples), seconds=self.seconds)
 
 
@@ -71,8 +74,9 @@ class Backend(Protocol):
     spikes and active updates per step and neuron for the cost model. A backend that cannot
     observe something raises ``UnsupportedOption`` naming the backend that can."""
 
-    def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
-            activity: bool = False) -> SimResult: ...
+    def run(
+        self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False, activity: bool = False
+    ) -> SimResult: ...
 
 
 def make_backend(name: str, bundle: Any, **options: Any) -> Backend:

@@ -18,6 +18,7 @@ known up front, so the input projection runs for all steps at once, as one produ
 Activity for the cost model (``activity=True``): spikes per step and neuron, and active
 updates (a neuron whose u or v is non-zero, or that spiked, in that step), summed over the batch.
 """
+
 from __future__ import annotations
 
 import os
@@ -33,9 +34,9 @@ from neuromotif.hw_models import formats, motifs
 from neuromotif.hw_models.neurons import neuron_model
 from neuromotif.hw_models.neurons.lif import NumpyFixedOps, int32_possible
 
-DENSE_MAX_ENTRIES = 1 << 23   # projections up to 8 M entries may run as dense float32 products
-DRIVE_BUDGET = 1 << 28        # bytes for the precomputed input drive of one batch
-MIN_THREAD_BATCH = 16         # below this many samples per thread, threads cost more than they give
+DENSE_MAX_ENTRIES = 1 << 23  # projections up to 8 M entries may run as dense float32 products
+DRIVE_BUDGET = 1 << 28  # bytes for the precomputed input drive of one batch
+MIN_THREAD_BATCH = 16  # below this many samples per thread, threads cost more than they give
 FLOAT32_EXACT = 1 << 24
 
 
@@ -72,7 +73,7 @@ class _Synapses:
         size = w.shape[0] * w.shape[1]
         scaled = (w.astype(np.float64) * 2.0 ** (exp + shift)).tocsr()
         self.dense = scaled.toarray().astype(np.float32).T if self.exact_f32 and size <= DENSE_MAX_ENTRIES else None
-        self.sparse = scaled                                                         # [post, pre], always exact
+        self.sparse = scaled  # [post, pre], always exact
         csc = scaled.tocsc()
         csc.sort_indices()
         self.col_ptr, self.col_rows, self.col_vals = csc.indptr, csc.indices, csc.data
@@ -126,11 +127,11 @@ class _Synapses:
         batch = len(s)
         s3 = s.reshape(batch, k, m).transpose(1, 0, 2)  # [K, B, m] view
         around = np.empty((k, batch, three_m), np.float32)  # [s[k-1] | s[k] | s[k+1]], filled once
-        around[:, :, m:2 * m] = s3
+        around[:, :, m : 2 * m] = s3
         around[1:, :, :m] = s3[:-1]
         around[0, :, :m] = s3[-1]
-        around[:-1, :, 2 * m:] = s3[1:]
-        around[-1, :, 2 * m:] = s3[0]
+        around[:-1, :, 2 * m :] = s3[1:]
+        around[-1, :, 2 * m :] = s3[0]
         return np.matmul(around, self.blocks).transpose(1, 0, 2).reshape(batch, k * m)
 
     def _event(self, s: np.ndarray) -> np.ndarray:
@@ -141,7 +142,7 @@ class _Synapses:
         total = int(counts.sum())
         if total == 0:
             return np.zeros((batch, n_post))
-        first = np.cumsum(counts) - counts                       # where each spike's run starts in the gather
+        first = np.cumsum(counts) - counts  # where each spike's run starts in the gather
         pos = np.repeat(starts - first, counts) + np.arange(total)
         rows = self.col_rows[pos] + np.repeat(b_idx * n_post, counts)
         return np.bincount(rows, weights=self.col_vals[pos], minlength=batch * n_post).reshape(batch, n_post)
@@ -160,8 +161,12 @@ class CPUBackend:
         self.models = {p.name: neuron_model(p.kind) for p in self.lifs}
         self.params = {p.name: self.models[p.name].params(p, numeric).map(lambda a: a[None, :]) for p in self.lifs}
         self.incoming = {p.name: [(j.pre, self._synapses(j)) for j in bundle.inputs_to(p.name)] for p in self.lifs}
-        self.int32_possible = {p.name: int32_possible(sum(b.max_current for _, b in self.incoming[p.name])
-                                                      * 2**formats.STATE_SHIFT, numeric) for p in self.lifs}
+        self.int32_possible = {
+            p.name: int32_possible(
+                sum(b.max_current for _, b in self.incoming[p.name]) * 2**formats.STATE_SHIFT, numeric
+            )
+            for p in self.lifs
+        }
         self.offsets, at = {}, 0
         for p in bundle.populations:
             self.offsets[p.name] = at
@@ -170,11 +175,16 @@ class CPUBackend:
 
     def _synapses(self, proj) -> _Synapses:
         motif = self.bundle.population(proj.post).motif_size if proj.pre == proj.post else 1
-        return _Synapses(proj.kept_weights(self.weight_bits),
-                         proj.weight_exp, motif)
+        return _Synapses(proj.kept_weights(self.weight_bits), proj.weight_exp, motif)
 
-    def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
-            activity: bool = False, batch_size: int = 256) -> SimResult:
+    def run(
+        self,
+        x: np.ndarray,
+        record: tuple[str, ...] = (),
+        record_v: bool = False,
+        activity: bool = False,
+        batch_size: int = 256,
+    ) -> SimResult:
         """Simulate (``Backend.run``); ``batch_size``: samples per vectorised batch."""
         t0 = time.perf_counter()
         widest = max(p.size for p in self.lifs)
@@ -182,7 +192,7 @@ class CPUBackend:
         workers = self.threads or os.cpu_count() or 1
         if len(x) >= 2 * MIN_THREAD_BATCH and workers > 1:  # numpy / scipy release the GIL: use every core
             batch_size = min(batch_size, -(-len(x) // workers))
-        chunks = [x[i:i + batch_size] for i in range(0, len(x), batch_size)]
+        chunks = [x[i : i + batch_size] for i in range(0, len(x), batch_size)]
         if len(chunks) > 1 and workers > 1:
             with ThreadPoolExecutor(min(workers, len(chunks))) as pool:
                 parts = list(pool.map(lambda c: self._run_batch(c, record, record_v, activity), chunks))
@@ -235,13 +245,14 @@ class CPUBackend:
                     if s_pre.any():
                         a64 += syn.current(s_pre, keep32=True)  # float32 adds into float64 exactly
                 u, v = state[p.name]
-                u, v, s = self.models[p.name].step(NumpyFixedOps, u, v, a64, self.params[p.name],
-                                                   self.int32_possible[p.name])
+                u, v, s = self.models[p.name].step(
+                    NumpyFixedOps, u, v, a64, self.params[p.name], self.int32_possible[p.name]
+                )
                 now[p.name] = s.astype(np.float64)
                 if activity:
                     off = self.offsets[p.name]
-                    act_s[t, off:off + p.size] = s.sum(0)
-                    act_a[t, off:off + p.size] = ((u != 0) | (v != 0) | s).sum(0)
+                    act_s[t, off : off + p.size] = s.sum(0)
+                    act_a[t, off : off + p.size] = ((u != 0) | (v != 0) | s).sum(0)
                 if p.name in rasters:
                     rasters[p.name][:, t] = s
                     if record_v:
@@ -249,7 +260,7 @@ class CPUBackend:
                         currents[p.name][:, t] = u
             if activity:
                 off = self.offsets[inp.name]
-                act_s[t, off:off + inp.size] = x[:, t].sum(0)
+                act_s[t, off : off + inp.size] = x[:, t].sum(0)
             counts += now[out_name].astype(np.int64)
             prev = now
         final_u = {n: state[n][0].astype(np.int64) for n in record if n in state}

@@ -12,6 +12,7 @@ The whole Lava session runs in a supervised child process session (``session.py`
 an error, Ctrl-C, SIGTERM or the death of our process ends every Lava process and unlinks its
 shared memory; nothing is ever left behind.
 """
+
 from __future__ import annotations
 
 import time
@@ -20,11 +21,11 @@ from typing import Any
 
 import numpy as np
 
+from neuromotif.core.progress import progress_bar
 from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S, SimResult, refuse_options
 from neuromotif.deploy.backends.session import SessionTimeout, run_in_session
 from neuromotif.deploy.bundle import Bundle
 from neuromotif.deploy.lava_compat import import_lava
-from neuromotif.core.progress import progress_bar
 
 CHILD = "neuromotif.deploy.backends.lava_child"
 
@@ -50,16 +51,19 @@ class LavaBackend:
                     n += int(j.weights[post_idx][:, pre_idx].nnz > 0)
         return n
 
-    def run(self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False,
-            activity: bool = False) -> SimResult:
+    def run(
+        self, x: np.ndarray, record: tuple[str, ...] = (), record_v: bool = False, activity: bool = False
+    ) -> SimResult:
         """Run every sample of ``x`` [B, T, channels] in a supervised Lava session; records the
         output and ``record`` populations (spikes, final u and v). Past ``timeout_s`` the session is
         ended (exit 2 in the CLI)."""
         refuse_options("lava", record_v, activity)
         t0 = time.perf_counter()
-        what = (f"the Lava run ({len(x)} samples x {x.shape[1]} steps) exceeded the time limit of "
-                f"{self.timeout_s:g} s: use fewer samples (--samples / simulate.lava_samples) or raise "
-                "--timeout / simulate.timeout_s")
+        what = (
+            f"the Lava run ({len(x)} samples x {x.shape[1]} steps) exceeded the time limit of "
+            f"{self.timeout_s:g} s: use fewer samples (--samples / simulate.lava_samples) or raise "
+            "--timeout / simulate.timeout_s"
+        )
         with progress_bar(len(x), "lava") as done:
             try:
                 result = run_in_session(CHILD, (self.bundle, x, tuple(record)), self.timeout_s, what, done)
@@ -68,8 +72,13 @@ class LavaBackend:
         result.seconds = time.perf_counter() - t0
         return result
 
-    def run_here(self, x: np.ndarray, record: tuple[str, ...] = (), on_sample: Callable[[int], None] | None = None,
-                 deliver: Callable[[SimResult], None] | None = None) -> SimResult:
+    def run_here(
+        self,
+        x: np.ndarray,
+        record: tuple[str, ...] = (),
+        on_sample: Callable[[int], None] | None = None,
+        deliver: Callable[[SimResult], None] | None = None,
+    ) -> SimResult:
         """Run in this process (the session child calls this). ``on_sample(i)`` after each sample;
         ``deliver(result)`` as soon as the result exists, before Lava's ``stop()`` (which can hang)."""
         from lava.magma.core.run_conditions import RunSteps
@@ -91,22 +100,35 @@ class LavaBackend:
         source = Source(data=x[0].T.astype(np.int64))
         lifs: dict[str, list] = {}
         for p in b.neuron_populations:
-            lifs[p.name] = [LIF(shape=(len(idx),), du=int(p.du[idx[0]]), dv=int(p.dv[idx[0]]), vth=int(p.vth),
-                                bias_mant=p.bias_mant[idx], bias_exp=p.bias_exp[idx], name=f"{p.name}.g{g}")
-                            for g, idx in enumerate(self.groups[p.name])]
+            lifs[p.name] = [
+                LIF(
+                    shape=(len(idx),),
+                    du=int(p.du[idx[0]]),
+                    dv=int(p.dv[idx[0]]),
+                    vth=int(p.vth),
+                    bias_mant=p.bias_mant[idx],
+                    bias_exp=p.bias_exp[idx],
+                    name=f"{p.name}.g{g}",
+                )
+                for g, idx in enumerate(self.groups[p.name])
+            ]
         synapses = []
         for j in b.projections:
             if j.pre == b.input.name:
                 pre_parts = [(source.s_out, np.arange(b.input.size))]
             else:
-                pre_parts = [(lif.s_out, idx) for lif, idx in zip(lifs[j.pre], self.groups[j.pre])]
-            for post_lif, post_idx in zip(lifs[j.post], self.groups[j.post]):
+                pre_parts = [(lif.s_out, idx) for lif, idx in zip(lifs[j.pre], self.groups[j.pre], strict=True)]
+            for post_lif, post_idx in zip(lifs[j.post], self.groups[j.post], strict=True):
                 for out_port, pre_idx in pre_parts:
                     w = j.weights[post_idx][:, pre_idx].tocsr()
                     if w.nnz == 0:
                         continue
-                    syn = Sparse(weights=w, weight_exp=j.weight_exp, num_weight_bits=weight_bits,
-                                 sign_mode=sign_modes[j.sign_mode])
+                    syn = Sparse(
+                        weights=w,
+                        weight_exp=j.weight_exp,
+                        num_weight_bits=weight_bits,
+                        sign_mode=sign_modes[j.sign_mode],
+                    )
                     out_port.connect(syn.s_in)
                     syn.a_out.connect(post_lif.a_in)
                     synapses.append(syn)
@@ -126,7 +148,7 @@ class LavaBackend:
                     source.data.set(x[i].T.astype(np.int64))
                 anchor.run(condition=RunSteps(num_steps=steps), run_cfg=Loihi2SimCfg(select_tag="fixed_pt"))
                 for name in recorded:  # read sinks and state before anything is reset or stopped
-                    for lif, sink, idx in zip(lifs[name], sinks[name], self.groups[name]):
+                    for lif, sink, idx in zip(lifs[name], sinks[name], self.groups[name], strict=True):
                         spikes[name][i][:, idx] = sink.data.get().T.astype(np.uint8)
                         final_v[name][i, idx] = lif.v.get()
                         final_u[name][i, idx] = lif.u.get()
@@ -139,8 +161,9 @@ class LavaBackend:
                 if on_sample is not None:
                     on_sample(i + 1)
             counts = spikes[b.output.name].sum(1).astype(np.int64)
-            result = SimResult(counts, spikes, final_v=final_v, final_u=final_u, samples=batch,
-                               seconds=time.perf_counter() - t0)
+            result = SimResult(
+                counts, spikes, final_v=final_v, final_u=final_u, samples=batch, seconds=time.perf_counter() - t0
+            )
             if deliver is not None:
                 deliver(result)
             return result

@@ -1,4 +1,5 @@
 """``python -m neuromotif.deploy.backends.lava_child``: one supervised Lava session (see ``session.py``)."""
+
 from neuromotif.deploy.backends.lava import child_job
 from neuromotif.deploy.backends.session import child_main
 

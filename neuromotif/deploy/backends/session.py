@@ -18,11 +18,12 @@ runs, the segments its process group maps are recorded in a registry file named 
 (``REGISTRY/<pid>.json``); every new session first removes, for each registry file whose owner is
 dead, the segments it lists that no live process maps (``reap_orphans``; also ``neuromotif clean``).
 """
+
 from __future__ import annotations
 
 import contextlib
-import json
 import ctypes
+import json
 import os
 import pickle
 import select
@@ -40,8 +41,8 @@ from neuromotif.core.errors import InputError
 
 FRAME = struct.Struct("!Q")
 SHM = Path("/dev/shm")
-STOP_GRACE_S = 5.0      # a finished child gets this long to stop Lava and exit by itself
-KILL_GRACE_S = 2.0      # after SIGTERM, before SIGKILL
+STOP_GRACE_S = 5.0  # a finished child gets this long to stop Lava and exit by itself
+KILL_GRACE_S = 2.0  # after SIGTERM, before SIGKILL
 PARENT_ENV = "NEUROMOTIF_SESSION_PARENT"
 PR_SET_PDEATHSIG = 1
 REGISTRY = Path(tempfile.gettempdir()) / "neuromotif-sessions"  # <owner pid>.json: segments its sessions map
@@ -202,8 +203,9 @@ def stop_group(proc: subprocess.Popen, shm_before: set[str], grace_s: float, see
                 pass
 
 
-def run_in_session(module: str, request: Any, timeout_s: float, what: str,
-                   on_progress: Callable[[int], None] | None = None) -> Any:
+def run_in_session(
+    module: str, request: Any, timeout_s: float, what: str, on_progress: Callable[[int], None] | None = None
+) -> Any:
     """Run ``python -m module`` as a supervised child session, hand it ``request``, return its result.
 
     ``what`` names the job in the time-out message. Raises ``SessionTimeout`` past ``timeout_s``,
@@ -215,8 +217,14 @@ def run_in_session(module: str, request: Any, timeout_s: float, what: str,
     deadline = time.monotonic() + timeout_s
     env = {**os.environ, PARENT_ENV: str(os.getpid())}
     with tempfile.TemporaryFile() as errors:
-        proc = subprocess.Popen([sys.executable, "-m", module], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=errors, start_new_session=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            start_new_session=True,
+            env=env,
+        )
         tracker = SegmentTracker(proc.pid)  # the child leads its own session and group
         try:
             send(proc.stdin, request)
@@ -228,8 +236,9 @@ def run_in_session(module: str, request: Any, timeout_s: float, what: str,
                     message = pickle.loads(_read_exact(fd, size, deadline, what, tracker))
                 except EOFError:
                     proc.wait(timeout=KILL_GRACE_S)
-                    raise SessionError(f"the {module} child exited with code {proc.returncode} before "
-                                       f"answering: {_last_line(errors)}") from None
+                    raise SessionError(
+                        f"the {module} child exited with code {proc.returncode} before answering: {_last_line(errors)}"
+                    ) from None
                 if message[0] == "progress" and on_progress is not None:
                     on_progress(message[1])
                 elif message[0] == "result":

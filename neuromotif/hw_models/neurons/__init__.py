@@ -5,10 +5,12 @@ shim that numpy and torch both implement) and the per-neuron fields a bundle sto
 A new neuron model is one such module plus one ``register`` call below; the bundle reader,
 the CPU backend and the torch precisions look it up here.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from neuromotif.hw_models.chip import NumericFormat
 from neuromotif.hw_models.neurons import lif
@@ -49,6 +51,12 @@ def population_kinds() -> tuple[str, ...]:
     return (INPUT_KIND, *NEURON_MODELS)
 
 
-register(NeuronModel(
-    lif.KIND, "Loihi current-based LIF (Lava's PyLifModelBitAcc)", lif.FIXED_FIELDS,
-    lambda pop, fmt: lif.fixed_params(pop.du, pop.dv, pop.bias_mant, pop.bias_exp, pop.vth, fmt), lif.step))
+register(
+    NeuronModel(
+        lif.KIND,
+        "Loihi current-based LIF (Lava's PyLifModelBitAcc)",
+        lif.FIXED_FIELDS,
+        lambda pop, fmt: lif.fixed_params(pop.du, pop.dv, pop.bias_mant, pop.bias_exp, pop.vth, fmt),
+        lif.step,
+    )
+)

@@ -16,10 +16,12 @@ In float precision ``trunc`` is the identity and nothing wraps or saturates, so 
 is this same code without the integer rounding. Every constant comes from ``formats`` (Lava's
 arithmetic) or the chip's ``NumericFormat``.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -45,8 +47,14 @@ class LIFParams:
 
     def map(self, fn: Callable[[Any], Any]) -> LIFParams:
         """The same parameters with ``fn`` applied to each per-neuron array (reshape, to a tensor)."""
-        return replace(self, **{f.name: fn(getattr(self, f.name)) for f in fields(self)
-                                if f.name in ("keep_u", "keep_v", "bias") and getattr(self, f.name) is not None})
+        return replace(
+            self,
+            **{
+                f.name: fn(getattr(self, f.name))
+                for f in fields(self)
+                if f.name in ("keep_u", "keep_v", "bias") and getattr(self, f.name) is not None
+            },
+        )
 
 
 def keep_factors(du: Any, dv: Any) -> tuple[Any, Any]:
@@ -56,13 +64,15 @@ def keep_factors(du: Any, dv: Any) -> tuple[Any, Any]:
     return (one - (du + 1)) / one, (one - dv) / one
 
 
-def fixed_params(du: np.ndarray, dv: np.ndarray, bias_mant: np.ndarray, bias_exp: np.ndarray, vth: int,
-                 fmt: NumericFormat) -> LIFParams:
+def fixed_params(
+    du: np.ndarray, dv: np.ndarray, bias_mant: np.ndarray, bias_exp: np.ndarray, vth: int, fmt: NumericFormat
+) -> LIFParams:
     """A compiled population's integer fields -> the step's parameters in fixed units (numpy)."""
     keep_u, keep_v = keep_factors(np.asarray(du, np.float64), np.asarray(dv, np.float64))
     bias = (np.asarray(bias_mant, np.int64) << np.asarray(bias_exp, np.int64)).astype(np.float64)
-    return LIFParams(keep_u, keep_v, bias, formats.fixed_threshold(vth), float(formats.u_limit(fmt)),
-                     float(formats.v_limit(fmt)))
+    return LIFParams(
+        keep_u, keep_v, bias, formats.fixed_threshold(vth), float(formats.u_limit(fmt)), float(formats.v_limit(fmt))
+    )
 
 
 def int32_possible(max_current: float, fmt: NumericFormat) -> bool:

@@ -5,6 +5,7 @@ labels. Test splits are fixed by the dataset; the validation split is drawn from
 training split by the seed (by whole voice / speaker where the dataset has them).
 Binned data are cached on disk, keyed by everything that changes them.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,16 +14,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from neuromotif.core.errors import InputError
 from neuromotif.search.data import digits_saccade, letters_tts, ti46, tonic_sets
 from neuromotif.search.data.base import DatasetInfo, DatasetSplits, SpikeSplit, group_holdout, stratified_holdout
 from neuromotif.search.data.cache import cache_key, cached_splits
-from neuromotif.core.errors import InputError
 
 if TYPE_CHECKING:
     from neuromotif.search.settings import DataConfig
 
-__all__ = ["DatasetInfo", "DatasetSplits", "SpikeSplit", "DATASETS", "load_dataset", "dataset_status",
-           "dataset_info"]
+__all__ = ["DatasetInfo", "DatasetSplits", "SpikeSplit", "DATASETS", "load_dataset", "dataset_status", "dataset_info"]
 
 
 @dataclass(frozen=True)
@@ -35,19 +35,37 @@ class DatasetEntry:
 
 
 DATASETS: dict[str, DatasetEntry] = {
-    "digits-saccade": DatasetEntry("digits-saccade", "generated", "scikit-learn 8x8 digits (real) as saccade events",
-                                   "200 ch (2x10x10), 60 steps", samples=1797),
-    "letters-tts": DatasetEntry("letters-tts", "shipped", "SYNTHETIC spoken letters (espeak-ng, 80 voices)",
-                                "78 ch Lyon cochlea, 100 x 10 ms", samples=2808),
+    "digits-saccade": DatasetEntry(
+        "digits-saccade",
+        "generated",
+        "scikit-learn 8x8 digits (real) as saccade events",
+        "200 ch (2x10x10), 60 steps",
+        samples=1797,
+    ),
+    "letters-tts": DatasetEntry(
+        "letters-tts",
+        "shipped",
+        "SYNTHETIC spoken letters (espeak-ng, 80 voices)",
+        "78 ch Lyon cochlea, 100 x 10 ms",
+        samples=2808,
+    ),
     "nmnist": DatasetEntry("nmnist", "local folder", "N-MNIST", "578 ch (2x17x17), 60 x 5 ms", samples=70000),
-    "dvs-gesture": DatasetEntry("dvs-gesture", "local folder", "DVS128 Gesture", "2048 ch (2x32x32), 100 x 15 ms", samples=1342),
+    "dvs-gesture": DatasetEntry(
+        "dvs-gesture", "local folder", "DVS128 Gesture", "2048 ch (2x32x32), 100 x 15 ms", samples=1342
+    ),
     "shd": DatasetEntry("shd", "local folder", "Spiking Heidelberg Digits", "700 ch, 100 x 10 ms", samples=10420),
-    "ntidigits": DatasetEntry("ntidigits", "local folder", "N-TIDIGITS single digits", "64 ch, 100 x 10 ms", samples=8800),
-    "ti46-alpha": DatasetEntry("ti46-alpha", "local folder", "TI46-Alpha spoken letters (LDC)",
-                               "78 ch Lyon cochlea, 100 x 10 ms", samples=4160),
+    "ntidigits": DatasetEntry(
+        "ntidigits", "local folder", "N-TIDIGITS single digits", "64 ch, 100 x 10 ms", samples=8800
+    ),
+    "ti46-alpha": DatasetEntry(
+        "ti46-alpha", "local folder", "TI46-Alpha spoken letters (LDC)", "78 ch Lyon cochlea, 100 x 10 ms", samples=4160
+    ),
 }
-FIXED_FRAME = {"digits-saccade": "its steps are saccade sub-steps, not a time base",
-               "letters-tts": "its frames are fixed at 10 ms", "ti46-alpha": "its frames are fixed at 10 ms"}
+FIXED_FRAME = {
+    "digits-saccade": "its steps are saccade sub-steps, not a time base",
+    "letters-tts": "its frames are fixed at 10 ms",
+    "ti46-alpha": "its frames are fixed at 10 ms",
+}
 
 
 def _reject_unused(cfg: DataConfig) -> None:
@@ -61,8 +79,10 @@ def _require_root(cfg: DataConfig) -> Path:
     root = cfg.resolved_root()
     if root is None:
         folder = tonic_sets.SPECS[cfg.name].tonic_class if cfg.name in tonic_sets.SPECS else ti46.FOLDER
-        raise InputError(f"dataset {cfg.name} is read from a local folder: set data.root, --data-root or "
-                         f"NEUROMOTIF_DATA to the folder that holds {folder}/")
+        raise InputError(
+            f"dataset {cfg.name} is read from a local folder: set data.root, --data-root or "
+            f"NEUROMOTIF_DATA to the folder that holds {folder}/"
+        )
     if not root.is_dir():
         raise InputError(f"data root {root} does not exist or is not a folder: fix data.root / --data-root")
     return root
@@ -89,10 +109,15 @@ def _raw_splits(cfg: DataConfig) -> tuple[DatasetInfo, dict[str, SpikeSplit]]:
     ds = cfg.downsample or spec.downsample
     for train in (True, False):  # fail fast, before any binning
         tonic_sets.open_split(spec, root, train)
-    key = cache_key(name=name, timesteps=t, dt_ms=dt, downsample=ds, max_samples=cfg.max_samples,
-                    files=tonic_sets.source_fingerprint(spec, root))
-    splits = cached_splits(cfg.cache_dir, name, key,
-                           lambda: tonic_sets.build(spec, root, t, dt, ds, cfg.max_samples))
+    key = cache_key(
+        name=name,
+        timesteps=t,
+        dt_ms=dt,
+        downsample=ds,
+        max_samples=cfg.max_samples,
+        files=tonic_sets.source_fingerprint(spec, root),
+    )
+    splits = cached_splits(cfg.cache_dir, name, key, lambda: tonic_sets.build(spec, root, t, dt, ds, cfg.max_samples))
     return tonic_sets.info(spec, t, dt, ds), splits
 
 
@@ -107,8 +132,9 @@ def dataset_info(cfg: DataConfig) -> DatasetInfo:
     if name == "ti46-alpha":
         return ti46.info(cfg.timesteps or ti46.DEFAULT_TIMESTEPS)
     spec = tonic_sets.SPECS[name]
-    return tonic_sets.info(spec, cfg.timesteps or spec.timesteps, cfg.dt_ms or spec.dt_ms,
-                           cfg.downsample or spec.downsample)
+    return tonic_sets.info(
+        spec, cfg.timesteps or spec.timesteps, cfg.dt_ms or spec.dt_ms, cfg.downsample or spec.downsample
+    )
 
 
 def _cap(split: SpikeSplit, max_samples: int | None, rng: np.random.Generator) -> SpikeSplit:
@@ -127,8 +153,12 @@ def load_dataset(cfg: DataConfig, seed: int = 0) -> DatasetSplits:
     else:
         keep, hold = stratified_holdout(train.labels, cfg.val_fraction, rng)
     cap_rng = np.random.default_rng(seed + 1)
-    return DatasetSplits(info, _cap(train.subset(keep), cfg.max_samples, cap_rng),
-                         _cap(train.subset(hold), cfg.max_samples, cap_rng), _cap(test, cfg.max_samples, cap_rng))
+    return DatasetSplits(
+        info,
+        _cap(train.subset(keep), cfg.max_samples, cap_rng),
+        _cap(train.subset(hold), cfg.max_samples, cap_rng),
+        _cap(test, cfg.max_samples, cap_rng),
+    )
 
 
 def dataset_status(cfg: DataConfig) -> list[dict[str, object]]:
@@ -148,8 +178,17 @@ def dataset_status(cfg: DataConfig) -> list[dict[str, object]]:
             spec = tonic_sets.SPECS[entry.name]
             where, present = str(root / spec.tonic_class), tonic_sets.is_present(spec, root)
         size = _disk_size(Path(where)) if present and entry.kind != "generated" else None
-        rows.append({"name": entry.name, "kind": entry.kind, "description": entry.description,
-                     "binning": entry.binning, "location": where, "present": present, "bytes": size})
+        rows.append(
+            {
+                "name": entry.name,
+                "kind": entry.kind,
+                "description": entry.description,
+                "binning": entry.binning,
+                "location": where,
+                "present": present,
+                "bytes": size,
+            }
+        )
     return rows
 
 

@@ -3,6 +3,7 @@
 Spikes are stored bit-packed along channels (8x smaller than uint8) and unpacked per batch.
 Counts above one in a bin are clipped to one: chip inputs are binary spikes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -53,8 +54,12 @@ class SpikeSplit:
     def from_dense(cls, spikes: np.ndarray, labels: np.ndarray, groups: np.ndarray | None = None) -> SpikeSplit:
         """Pack ``[n, T, C]`` spike counts (clipped to binary)."""
         binary = (np.asarray(spikes) > 0).astype(np.uint8)
-        return cls(np.packbits(binary, axis=-1), np.asarray(labels, np.int64), binary.shape[-1],
-                   None if groups is None else np.asarray(groups))
+        return cls(
+            np.packbits(binary, axis=-1),
+            np.asarray(labels, np.int64),
+            binary.shape[-1],
+            None if groups is None else np.asarray(groups),
+        )
 
     def __len__(self) -> int:
         return len(self.labels)
@@ -69,8 +74,9 @@ class SpikeSplit:
         return np.unpackbits(packed, axis=-1, count=self.channels)
 
     def subset(self, index: np.ndarray) -> SpikeSplit:
-        return SpikeSplit(self.packed[index], self.labels[index], self.channels,
-                          None if self.groups is None else self.groups[index])
+        return SpikeSplit(
+            self.packed[index], self.labels[index], self.channels, None if self.groups is None else self.groups[index]
+        )
 
 
 @dataclass

@@ -3,6 +3,7 @@
 The key hashes everything that changes the binned arrays (dataset, binning parameters,
 source files' sizes and times, cache format version), so a stale entry is never read.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,12 +48,20 @@ def _save(path: Path, splits: dict[str, SpikeSplit]) -> None:
 def _load(path: Path) -> dict[str, SpikeSplit]:
     with np.load(path, allow_pickle=False) as z:
         names = sorted({k.split(".")[0] for k in z.files})
-        return {n: SpikeSplit(z[f"{n}.packed"], z[f"{n}.labels"], int(z[f"{n}.channels"]),
-                              z[f"{n}.groups"] if f"{n}.groups" in z.files else None) for n in names}
+        return {
+            n: SpikeSplit(
+                z[f"{n}.packed"],
+                z[f"{n}.labels"],
+                int(z[f"{n}.channels"]),
+                z[f"{n}.groups"] if f"{n}.groups" in z.files else None,
+            )
+            for n in names
+        }
 
 
-def cached_splits(cache_dir: Path | None, name: str, key: str,
-                  build: Callable[[], dict[str, SpikeSplit]]) -> dict[str, SpikeSplit]:
+def cached_splits(
+    cache_dir: Path | None, name: str, key: str, build: Callable[[], dict[str, SpikeSplit]]
+) -> dict[str, SpikeSplit]:
     """Return the cached splits for (name, key), building and saving them on a miss.
 
     A cache file that cannot be read (truncated, foreign) is rebuilt rather than trusted; a cache
@@ -74,6 +83,8 @@ def cached_splits(cache_dir: Path | None, name: str, key: str,
         _save(path, splits)
     except (OSError, OutputError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else str(exc).partition(" (")[2].partition(")")[0]
-        warn(f"cannot write the dataset cache {folder} ({reason or exc}): binned in memory this time; "
-             f"point {CACHE_ENV} or data.cache_dir at a writable folder")
+        warn(
+            f"cannot write the dataset cache {folder} ({reason or exc}): binned in memory this time; "
+            f"point {CACHE_ENV} or data.cache_dir at a writable folder"
+        )
     return splits

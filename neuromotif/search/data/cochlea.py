@@ -7,6 +7,7 @@ each channel accumulates its cochlear output and emits a spike (and subtracts th
 threshold) whenever the accumulator crosses ``IF_THRESHOLD``: at most one spike per
 channel and step, rate proportional to the band's energy.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

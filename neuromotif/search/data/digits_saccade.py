@@ -7,6 +7,7 @@ one event per ``CONTRAST`` step the current log-intensity moves away from it. Th
 sampled ``SUBSTEPS`` times per time step; events are binned per step. Fully deterministic:
 no randomness in generation, so the only seed-dependent part is the validation split.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -27,8 +28,16 @@ SACCADE_CORNERS = np.array([[0.0, 0.0], [2.0, 1.0], [1.0, 2.0], [0.0, 0.0]])  # 
 
 
 def info(timesteps: int = DEFAULT_TIMESTEPS) -> DatasetInfo:
-    return DatasetInfo("digits-saccade", CHANNELS, 10, timesteps, 1.0, tuple(str(d) for d in range(10)), False,
-                       "scikit-learn 8x8 handwritten digits (real) moved in 3 saccades over a 10x10 event sensor")
+    return DatasetInfo(
+        "digits-saccade",
+        CHANNELS,
+        10,
+        timesteps,
+        1.0,
+        tuple(str(d) for d in range(10)),
+        False,
+        "scikit-learn 8x8 handwritten digits (real) moved in 3 saccades over a 10x10 event sensor",
+    )
 
 
 def saccade_path(timesteps: int) -> np.ndarray:
@@ -73,5 +82,7 @@ def build(timesteps: int = DEFAULT_TIMESTEPS) -> dict[str, SpikeSplit]:
     labels = digits.target.astype(np.int64)
     spikes = events_to_spikes(images, timesteps)
     train_idx, test_idx = stratified_holdout(labels, TEST_FRACTION, np.random.default_rng(TEST_SPLIT_SEED))
-    return {"train": SpikeSplit.from_dense(spikes[train_idx], labels[train_idx]),
-            "test": SpikeSplit.from_dense(spikes[test_idx], labels[test_idx])}
+    return {
+        "train": SpikeSplit.from_dense(spikes[train_idx], labels[train_idx]),
+        "test": SpikeSplit.from_dense(spikes[test_idx], labels[test_idx]),
+    }

@@ -10,6 +10,7 @@ training or validation, so test accuracy measures speaker-independent recognitio
 
 This is synthetic speech, TI46-Alpha-like in vocabulary and front end, not TI46.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -22,8 +23,8 @@ from pathlib import Path
 import numpy as np
 
 from neuromotif.core.io import atomic_path
-from neuromotif.search.data import cochlea
 from neuromotif.core.progress import track
+from neuromotif.search.data import cochlea
 
 LETTERS = [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 ACCENTS = ["en", "en-US", "en-GB-scotland", "en-GB-x-gbclan", "en-GB-x-rp", "en-GB-x-gbcwmd", "en-029", "en-US-nyc"]
@@ -41,8 +42,11 @@ def is_test_identity(variant_idx: int) -> bool:
 
 
 def synthesize(text: str, voice: str, speed: int, pitch: int, wav: Path) -> None:
-    subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav), text],
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(wav), text],
+        check=True,
+        capture_output=True,
+    )
 
 
 def generate(out: Path = ASSET) -> Path:
@@ -72,8 +76,10 @@ def generate(out: Path = ASSET) -> Path:
                 test_voice=np.array([is_test_identity(v) for a, v in identities]),
                 frame_ms=np.int64(cochlea.FRAME_MS),
             )
-    print(f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {len(labels)} utterances, "
-          f"{len(identities)} voices, {sum(is_test)} test utterances)")
+    print(
+        f"wrote {out} ({out.stat().st_size / 1e6:.2f} MB, {len(labels)} utterances, "
+        f"{len(identities)} voices, {sum(is_test)} test utterances)"
+    )
     return out
 
 

@@ -9,16 +9,17 @@ at a folder laid out as::
 The label is the first character of the file name (a-z, any case); the speaker is the
 folder. Audio goes through the same Lyon front end and spike encoder as ``letters-tts``.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
 
-from neuromotif.search.data import cochlea
-from neuromotif.search.data.base import DatasetInfo, SpikeSplit
 from neuromotif.core.errors import InputError
 from neuromotif.core.progress import track
+from neuromotif.search.data import cochlea
+from neuromotif.search.data.base import DatasetInfo, SpikeSplit
 
 FOLDER = "TI46-Alpha"
 AUDIO_SUFFIXES = (".wav", ".sph")
@@ -28,24 +29,36 @@ LAYOUT = f"{FOLDER}/{{train,test}}/<speaker>/<letter>*.wav (label = first letter
 
 
 def info(timesteps: int) -> DatasetInfo:
-    return DatasetInfo("ti46-alpha", cochlea.N_CHANNELS, 26, timesteps, float(cochlea.FRAME_MS), LETTERS, False,
-                       "TI46-Alpha spoken letters (LDC), Lyon cochlea 78 channels")
+    return DatasetInfo(
+        "ti46-alpha",
+        cochlea.N_CHANNELS,
+        26,
+        timesteps,
+        float(cochlea.FRAME_MS),
+        LETTERS,
+        False,
+        "TI46-Alpha spoken letters (LDC), Lyon cochlea 78 channels",
+    )
 
 
 def audio_files(root: Path, split: str) -> list[Path]:
     folder = root / FOLDER / split
     files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in AUDIO_SUFFIXES) if folder.is_dir() else []
     if not files:
-        raise InputError(f"dataset ti46-alpha ({split}) not found: no audio files under {folder}; expected {LAYOUT}; "
-                         f"set data.root (or --data-root) to the folder holding {FOLDER}/")
+        raise InputError(
+            f"dataset ti46-alpha ({split}) not found: no audio files under {folder}; expected {LAYOUT}; "
+            f"set data.root (or --data-root) to the folder holding {FOLDER}/"
+        )
     return files
 
 
 def label_of(path: Path) -> int:
     first = path.stem[:1].lower()
     if first not in LETTERS:
-        raise InputError(f"ti46-alpha: cannot read a letter label from file name {path}: "
-                         "file names must start with the spoken letter (a-z)")
+        raise InputError(
+            f"ti46-alpha: cannot read a letter label from file name {path}: "
+            "file names must start with the spoken letter (a-z)"
+        )
     return LETTERS.index(first)
 
 

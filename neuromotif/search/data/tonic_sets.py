@@ -5,6 +5,7 @@ existence test looks for and fail with a one-line message naming them; the tonic
 also subclassed (same class name, so the same folder) with a ``download`` that refuses, so
 no code path can reach the network.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from neuromotif.search.data.base import DatasetInfo, SpikeSplit, bin_events
 from neuromotif.core.errors import InputError
 from neuromotif.core.progress import note, track
+from neuromotif.search.data.base import DatasetInfo, SpikeSplit, bin_events
 
 
 @dataclass(frozen=True)
@@ -48,31 +49,83 @@ class TonicSpec:
 
 SPECS: dict[str, TonicSpec] = {
     "nmnist": TonicSpec(
-        "nmnist", "NMNIST", tuple(str(d) for d in range(10)), (34, 34, 2), 5.0, 60, 2,
-        {"train": "NMNIST/train.zip and >= 10000 *.bin under NMNIST/Train/<digit>/",
-         "test": "NMNIST/test.zip and >= 10000 *.bin under NMNIST/Test/<digit>/"},
-        "N-MNIST (Orchard 2015): MNIST digits recorded with an ATIS sensor in 3 saccades"),
+        "nmnist",
+        "NMNIST",
+        tuple(str(d) for d in range(10)),
+        (34, 34, 2),
+        5.0,
+        60,
+        2,
+        {
+            "train": "NMNIST/train.zip and >= 10000 *.bin under NMNIST/Train/<digit>/",
+            "test": "NMNIST/test.zip and >= 10000 *.bin under NMNIST/Test/<digit>/",
+        },
+        "N-MNIST (Orchard 2015): MNIST digits recorded with an ATIS sensor in 3 saccades",
+    ),
     "dvs-gesture": TonicSpec(
-        "dvs-gesture", "DVSGesture",
-        ("clap", "right wave", "left wave", "right arm cw", "right arm ccw", "left arm cw", "left arm ccw",
-         "arm roll", "air drums", "air guitar", "other"), (128, 128, 2), 15.0, 100, 4,
-        {"train": "DVSGesture/ibmGestureTrain.tar.gz and >= 100 *.npy under DVSGesture/ibmGestureTrain/userNN_<lighting>/",
-         "test": "DVSGesture/ibmGestureTest.tar.gz and >= 100 *.npy under DVSGesture/ibmGestureTest/userNN_<lighting>/"},
-        "IBM DVS128 Gesture (Amir 2017), tonic's preprocessed .npy layout"),
+        "dvs-gesture",
+        "DVSGesture",
+        (
+            "clap",
+            "right wave",
+            "left wave",
+            "right arm cw",
+            "right arm ccw",
+            "left arm cw",
+            "left arm ccw",
+            "arm roll",
+            "air drums",
+            "air guitar",
+            "other",
+        ),
+        (128, 128, 2),
+        15.0,
+        100,
+        4,
+        {
+            "train": "DVSGesture/ibmGestureTrain.tar.gz and >= 100 *.npy under "
+            "DVSGesture/ibmGestureTrain/userNN_<lighting>/",
+            "test": "DVSGesture/ibmGestureTest.tar.gz and >= 100 *.npy under "
+            "DVSGesture/ibmGestureTest/userNN_<lighting>/",
+        },
+        "IBM DVS128 Gesture (Amir 2017), tonic's preprocessed .npy layout",
+    ),
     "shd": TonicSpec(
-        "shd", "SHD", tuple(f"class{k}" for k in range(20)), (700, 1, 1), 10.0, 100, 1,
+        "shd",
+        "SHD",
+        tuple(f"class{k}" for k in range(20)),
+        (700, 1, 1),
+        10.0,
+        100,
+        1,
         {"train": "SHD/shd_train.h5.zip and SHD/shd_train.h5", "test": "SHD/shd_test.h5.zip and SHD/shd_test.h5"},
-        "Spiking Heidelberg Digits (Cramer 2020): spoken digits, English and German"),
+        "Spiking Heidelberg Digits (Cramer 2020): spoken digits, English and German",
+    ),
     "ntidigits": TonicSpec(
-        "ntidigits", "NTIDIGITS18", ("o", "1", "2", "3", "4", "5", "6", "7", "8", "9", "z"), (64, 1, 1), 10.0, 100, 1,
+        "ntidigits",
+        "NTIDIGITS18",
+        ("o", "1", "2", "3", "4", "5", "6", "7", "8", "9", "z"),
+        (64, 1, 1),
+        10.0,
+        100,
+        1,
         {"train": "NTIDIGITS18/n-tidigits.hdf5", "test": "NTIDIGITS18/n-tidigits.hdf5"},
-        "N-TIDIGITS (Anumula 2018): TIDIGITS through a silicon cochlea, single digits"),
+        "N-TIDIGITS (Anumula 2018): TIDIGITS through a silicon cochlea, single digits",
+    ),
 }
 
 
 def info(spec: TonicSpec, timesteps: int, dt_ms: float, downsample: int) -> DatasetInfo:
-    return DatasetInfo(spec.name, spec.channels(downsample), len(spec.class_names), timesteps, dt_ms,
-                       spec.class_names, False, spec.description)
+    return DatasetInfo(
+        spec.name,
+        spec.channels(downsample),
+        len(spec.class_names),
+        timesteps,
+        dt_ms,
+        spec.class_names,
+        False,
+        spec.description,
+    )
 
 
 class _DownloadRefused(Exception):
@@ -101,12 +154,16 @@ def read_sample(spec: TonicSpec, ds, i: int, split: str, root: Path, downsample:
             raise ValueError(f"its events are not a list of events (shape {np.shape(events)})")
         ch, valid = events_to_channels(spec, events, downsample)
     except (OSError, ValueError, KeyError, IndexError, TypeError, EOFError) as exc:
-        raise InputError(f"{where} is unreadable ({type(exc).__name__}: {str(exc)[:120]}): the file is "
-                         "damaged; restore it from the original archive") from None
+        raise InputError(
+            f"{where} is unreadable ({type(exc).__name__}: {str(exc)[:120]}): the file is "
+            "damaged; restore it from the original archive"
+        ) from None
     if not valid.any():
-        raise InputError(f"{where} has no valid event ({len(valid)} events, all outside the "
-                         f"{spec.sensor[:2]} sensor or without a time): the file is empty or damaged; "
-                         "restore it from the original archive")
+        raise InputError(
+            f"{where} has no valid event ({len(valid)} events, all outside the "
+            f"{spec.sensor[:2]} sensor or without a time): the file is empty or damaged; "
+            "restore it from the original archive"
+        )
     return events, target, ch, valid
 
 
@@ -118,9 +175,11 @@ def open_split(spec: TonicSpec, root: Path, train: bool):
         return _offline_class(spec)(save_to=str(root), train=train, **kwargs)
     except (_DownloadRefused, OSError, ValueError, KeyError) as exc:
         detail = "" if isinstance(exc, _DownloadRefused) else f" ({type(exc).__name__}: {exc})"
-        raise InputError(f"dataset {spec.name} ({split}) not found or unreadable under {root}{detail}: expected "
-                         f"{spec.layout[split]}; set data.root (or --data-root) to the folder holding "
-                         f"{spec.tonic_class}/") from None
+        raise InputError(
+            f"dataset {spec.name} ({split}) not found or unreadable under {root}{detail}: expected "
+            f"{spec.layout[split]}; set data.root (or --data-root) to the folder holding "
+            f"{spec.tonic_class}/"
+        ) from None
 
 
 def is_present(spec: TonicSpec, root: Path) -> bool:
@@ -149,8 +208,9 @@ def events_to_channels(spec: TonicSpec, events: np.ndarray, downsample: int) -> 
     return p * (w * h) + (y // downsample) * w + x // downsample, valid
 
 
-def build(spec: TonicSpec, root: Path, timesteps: int, dt_ms: float, downsample: int,
-          max_samples: int | None) -> dict[str, SpikeSplit]:
+def build(
+    spec: TonicSpec, root: Path, timesteps: int, dt_ms: float, downsample: int, max_samples: int | None
+) -> dict[str, SpikeSplit]:
     """Bin every sample; refuse damaged data instead of training on it silently: an unreadable
     sample, a sample with no valid event, or more than 1 % of a split's events out of range."""
     channels = spec.channels(downsample)
@@ -170,9 +230,11 @@ def build(spec: TonicSpec, root: Path, timesteps: int, dt_ms: float, downsample:
             spikes[k] = bin_events(t - t.min(), ch[valid], channels, dt_ms * 1000, timesteps)
             labels[k] = int(target)
         if bad > MAX_BAD_FRACTION * total:
-            raise InputError(f"dataset {spec.name} ({split}) under {root / spec.tonic_class}: {bad:,} of {total:,} "
-                             f"events lie outside the {spec.sensor[:2]} sensor (more than "
-                             f"{MAX_BAD_FRACTION:.0%}): the files are damaged or of another sensor")
+            raise InputError(
+                f"dataset {spec.name} ({split}) under {root / spec.tonic_class}: {bad:,} of {total:,} "
+                f"events lie outside the {spec.sensor[:2]} sensor (more than "
+                f"{MAX_BAD_FRACTION:.0%}): the files are damaged or of another sensor"
+            )
         if bad:
             note(f"dataset {spec.name} ({split}): dropped {bad:,} out-of-range events of {total:,}")
         out[split] = SpikeSplit.from_dense(spikes, labels)

@@ -3,6 +3,7 @@
 Each writer puts known events in sample 0 of every split so tests can check binning
 against hand-computed (step, channel) positions.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

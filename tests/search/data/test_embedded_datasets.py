@@ -1,12 +1,13 @@
 """digits-saccade (generated) and letters-tts (shipped): size, splits, determinism, balance."""
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from neuromotif.config import DataConfig
-from neuromotif.search.data import digits_saccade, load_dataset
 from neuromotif.core.errors import InputError
+from neuromotif.search.data import digits_saccade, load_dataset
 
 
 def _rows(split) -> set[bytes]:

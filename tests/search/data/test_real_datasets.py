@@ -3,6 +3,7 @@
 Nothing may touch the network: tonic's download is refused by our loader, and the test
 also replaces ``urllib``/``requests`` entry points with functions that fail loudly.
 """
+
 from __future__ import annotations
 
 import h5py
@@ -10,8 +11,8 @@ import numpy as np
 import pytest
 
 from neuromotif.config import DataConfig
-from neuromotif.search.data import check_available, dataset_status, load_dataset
 from neuromotif.core.errors import InputError
+from neuromotif.search.data import check_available, dataset_status, load_dataset
 from tests.search.data import real_formats
 
 
@@ -35,11 +36,19 @@ def _cfg(tmp_path, name, **kw) -> DataConfig:
 
 def _spike_positions(split, i):
     t, c = np.nonzero(split.spikes(np.array([i]))[0])
-    return sorted(zip(t.tolist(), c.tolist()))
+    return sorted(zip(t.tolist(), c.tolist(), strict=True))
 
 
-@pytest.mark.parametrize("name,folder", [("nmnist", "NMNIST"), ("dvs-gesture", "DVSGesture"), ("shd", "SHD"),
-                                         ("ntidigits", "NTIDIGITS18"), ("ti46-alpha", "TI46-Alpha")])
+@pytest.mark.parametrize(
+    "name,folder",
+    [
+        ("nmnist", "NMNIST"),
+        ("dvs-gesture", "DVSGesture"),
+        ("shd", "SHD"),
+        ("ntidigits", "NTIDIGITS18"),
+        ("ti46-alpha", "TI46-Alpha"),
+    ],
+)
 def test_missing_dataset_names_the_expected_files(tmp_path, name, folder):
     (tmp_path / "data").mkdir()
     with pytest.raises(InputError) as err:
