@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neuromotif-setup-stamp
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: setup demo test test-fast bench peers ablation clean letters-tts
+.PHONY: setup demo test test-fast lint bench peers ablation clean letters-tts
 
 setup: $(STAMP)
 
@@ -34,12 +34,18 @@ demo: setup
 
 # Full suite, slow tests included (CI runs this; budget < 15 min on 2 cores). The peers are test
 # dependencies: NIR round trips run through snnTorch and Norse.
-test: setup peers
+test: setup peers lint
 	$(BIN)/python -m pytest -m "slow or not slow"
 
 # Fast inner-loop path for developers: everything not marked slow.
-test-fast: setup
+test-fast: setup lint
 	$(BIN)/python -m pytest
+
+# Linter, formatter and type check (pinned in pyproject's dev extras, configured there); ~20 s.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 # Peer libraries for the training benchmark, pinned, without their dependencies: snnTorch and
 # Norse would otherwise pull another torch (Norse through torchvision); Norse ships as an sdist.

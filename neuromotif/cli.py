@@ -660,7 +660,7 @@ def datasets(data_root: Path | None) -> None:
     for col in ("name", "present", "kind", "what", "binning", "size", "location"):
         table.add_column(col, overflow="fold", no_wrap=col in ("name", "present", "kind"))
     for row in dataset_status(cfg.data):
-        size = f"{row['bytes'] / 1e6:.1f} MB" if row["bytes"] else "-"
+        size = f"{float(row['bytes']) / 1e6:.1f} MB" if row["bytes"] else "-"
         present = "[green]yes[/green]" if row["present"] else "[red]no[/red]"
         table.add_row(
             str(row["name"]),
@@ -720,7 +720,8 @@ def _main(argv: list[str] | None) -> int:
         click.echo(exc.ctx.get_help() if exc.ctx else str(exc))
         return 0
     except click.ClickException as exc:  # usage errors: unknown verb or option, missing argument
-        cmd = exc.ctx.command_path if getattr(exc, "ctx", None) else PROG
+        usage = getattr(exc, "ctx", None)  # UsageError and its kind carry the command; others do not
+        cmd = usage.command_path if usage else PROG
         return _fail(f"{exc.format_message()} (see '{cmd} --help')", 2)
     except (click.exceptions.Abort, KeyboardInterrupt):
         return _fail("interrupted", 130, prefix="")

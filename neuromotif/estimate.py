@@ -68,7 +68,7 @@ def estimate(config: Config, inputs: int, classes: int, steps: int) -> Estimate:
             n * 3 * size * len(config.search.motif_sizes) for n in hidden for size in config.search.motif_sizes
         )
     precision = "chip" if config.train.qat_epochs else "float"
-    bptt = config.train.batch_size * steps * neurons * BPTT_BYTES[precision]
+    bptt = float(config.train.batch_size * steps * neurons * BPTT_BYTES[precision])
     if config.search.enabled:
         bptt *= 1 + 0.5 * len(config.search.motif_sizes)
     train = BASE_BYTES + bptt + weights * ADAM_BYTES_PER_WEIGHT

@@ -27,7 +27,7 @@ def network_figure(
     synapse counts, and each SC-ML population's motif pattern as a small matrix."""
     fig = Figure(figsize=(WIDTH, 3.0 if not motifs else 4.6), layout="constrained")
     if motifs:
-        top, bottom = fig.subfigures(2, 1, height_ratios=(1.1, 1))
+        top, bottom = fig.subfigures(2, 1, height_ratios=(1.1, 1))  # type: ignore[misc]  # an array of 2
     else:
         top, bottom = fig, None
     ax = top.subplots()

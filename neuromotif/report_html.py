@@ -101,7 +101,7 @@ def headroom_rows(resources: dict[str, Any], limits: dict[str, Any]) -> tuple[li
     rows = []
     for c in resources["per_core"]:
         use = {u: 100.0 * c[u] / limits[lim] for u, lim in limited}
-        tight = max(use, key=use.get) if use else "-"
+        tight = max(use, key=use.__getitem__) if use else "-"
         rows.append(
             [
                 c["core"],

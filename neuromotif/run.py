@@ -99,7 +99,7 @@ def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, An
             config.compile.target,
         )
     s = config.simulate
-    settings = {
+    settings: dict[str, Any] = {
         "split": s.split,
         "samples": s.samples,
         "lava_samples": s.lava_samples,

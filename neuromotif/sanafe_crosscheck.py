@@ -90,6 +90,7 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     sanafe = make_backend("sanafe", bundle, placement=placement).run(x[None], record=names)
     theirs = {**sanafe.extras["sanafe"][0], "rasters": {n: sanafe.spikes[n][0] for n in names}}
     run = make_backend("cpu", bundle).run(x[None].astype(np.float32), record=names, activity=True)
+    assert run.activity_active is not None  # activity=True
     spike_mismatches = int(sum((run.spikes[n][0] != theirs["rasters"][n]).sum() for n in names))
     net = bundle_netlist(bundle)
     ours = model_on(bundle, net, placement, _activity(bundle, net, x, theirs["rasters"], run.activity_active))

@@ -28,7 +28,7 @@ from neuromotif.config import Config
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_save_npz, atomic_write_text
 from neuromotif.core.progress import note
-from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S
+from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S, SimResult
 
 SIM_DIR = "simulation"
 CPU_CHUNK = 1024
@@ -179,7 +179,10 @@ def simulate_bundle(
     head = min(n, max(1, lava_n, n_div))
     engine = make_backend(backend, bundle, **({"device": device} if backend == "torch" else {}))  # the fixed point
     summary["backend"] = backend if backend == "cpu" else f"{backend} ({device})"
-    fixed, act_s, act_a, seconds, first_run = [], 0.0, 0.0, 0.0, None
+    fixed: list[np.ndarray] = []
+    act_s: np.ndarray | float = 0.0  # spikes and active neurons per step and neuron, summed over chunks
+    act_a: np.ndarray | float = 0.0
+    seconds, first_run = 0.0, None
     for start in [0, *range(head, n, CPU_CHUNK)] if n else []:
         stop = head if start == 0 else min(start + CPU_CHUNK, n)
         r = engine.run(
@@ -190,7 +193,10 @@ def simulate_bundle(
         )
         first_run = r if start == 0 else first_run
         fixed.append(predict(r.counts))
+        assert r.activity_spikes is not None and r.activity_active is not None  # activity=True
         act_s, act_a, seconds = act_s + r.activity_spikes, act_a + r.activity_active, seconds + r.seconds
+    if first_run is None:  # no sample: an empty result (nothing below reads it then)
+        first_run = SimResult(np.zeros((0, bundle.output.size), np.int64))
     preds["fixed_cpu"] = np.concatenate(fixed) if fixed else np.zeros(0, np.int64)
     summary["cpu_seconds"] = seconds
     rasters = {bundle.input.name: part.spikes(np.arange(1))[0].astype(np.uint8)} if n else {}
@@ -228,7 +234,7 @@ def simulate_bundle(
     }
     out = Path(out)
     atomic_save_npz(out / "predictions.npz", **preds)
-    atomic_save_npz(out / "activity.npz", spikes=act_s, active=act_a, samples=np.int64(n))
+    atomic_save_npz(out / "activity.npz", spikes=np.asarray(act_s), active=np.asarray(act_a), samples=np.asarray(n))
     atomic_save_npz(out / "rasters.npz", **rasters)
     summary["inputs"] = inputs
     atomic_write_text(out / "summary.json", json.dumps(summary, indent=2))  # last: marks the simulation done

@@ -12,7 +12,7 @@ import os
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from neuromotif.config import Config, dump_config, load_config, save_config, saved_config
 from neuromotif.core.errors import InputError
@@ -39,7 +39,7 @@ RUN_OUTPUTS = (
 
 
 LOCK_NAME = ".lock"
-_held_locks: dict[Path, object] = {}  # run dirs this process holds, open lock files (held until exit)
+_held_locks: dict[Path, IO[str]] = {}  # run dirs this process holds, open lock files (held until exit)
 
 
 DONE_FILE = "done.json"  # written into a stage's folder when the stage ends

@@ -106,6 +106,7 @@ def run_trial(
         report = run_pipeline(config, out)
     finally:
         release_run_dir(out)  # Ray workers live on and run other trials
+    assert report is not None  # None only on a torchrun rank other than 0; a sweep trial is one process
     return summary_row(trial, out, report, time.perf_counter() - t0)
 
 
@@ -186,7 +187,7 @@ def run_sweep(
     return _run_on_ray(args, trials, root, rows, address, cpus_per_trial, retries, dr)
 
 
-def ray_init(address: str | None, cpus: float | None = None):
+def ray_init(address: str | None, cpus: int | None = None):
     """Start (or join) Ray quietly: no dashboard, no usage statistics, our log level."""
     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
     try:
@@ -225,7 +226,9 @@ def map_tasks(
     return results
 
 
-def _run_on_ray(args, trials, root, rows, address, cpus_per_trial, retries, data_root) -> list[dict[str, Any]]:
+def _run_on_ray(
+    args: tuple[str | None, tuple[str, ...]], trials, root, rows, address, cpus_per_trial, retries, data_root
+) -> list[dict[str, Any]]:
     def finished(i: int, row: dict[str, Any]) -> None:
         rows[trials[i].name] = row
         write_summary(root, rows, trials)

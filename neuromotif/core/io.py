@@ -191,7 +191,7 @@ def remove_stale_temporaries(folder: Path) -> list[Path]:
     """Delete what interrupted atomic writes left in ``folder`` (``.NAME.*.tmp`` files, ``.NAME.*``
     directories, ``.NAME.old``, empty ``tmp*.png``); returns what was removed. A ``.NAME.old``
     whose ``NAME`` is missing (a crash inside the fallback swap) is put back, not removed."""
-    removed = []
+    removed: list[Path] = []
     if not folder.is_dir():
         return removed
     for old in list(folder.glob(".*.old")):

@@ -45,7 +45,7 @@ def patch_source(source: str) -> str:
 
 
 class _PatchingLoader(importlib.machinery.SourceFileLoader):
-    def source_to_code(self, data, path, *, _optimize=-1):  # type: ignore[override]
+    def source_to_code(self, data, path, *, _optimize=-1):
         source = importlib.util.decode_source(data)
         return compile(patch_source(source), path, "exec", dont_inherit=True, optimize=_optimize)
 

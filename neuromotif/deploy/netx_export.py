@@ -38,7 +38,7 @@ class NetxError(InputError):
 def _chain(bundle: Bundle) -> list[str]:
     """LIF populations in feed-forward order, checking that the network is a netx chain."""
     inp = bundle.manifest["ports"]["input"]
-    feeds = {}
+    feeds: dict[str, str] = {}
     for j in bundle.projections:
         if j.pre == j.post:
             continue

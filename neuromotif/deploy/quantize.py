@@ -42,12 +42,12 @@ def quantize_weights(w: np.ndarray, scale: float, fmt: NumericFormat) -> tuple[n
     e = formats.choose_exponent(w, scale, fmt)
     mant = formats.weight_mantissa(w, scale, e, fmt)
     realised = formats.quantize_weight(w, scale, e, fmt)
-    raw = np.abs(w) * (scale / 2 ** (e + formats.weight_shift(fmt)))
+    raw: np.ndarray = np.abs(w) * (scale / 2 ** (e + formats.weight_shift(fmt)))
     nz = w != 0
     report = {
         "weight_exp": e,
-        "clip_fraction": float((raw[nz] > formats.mantissa_range(fmt)[1] + 0.5).mean()) if nz.any() else 0.0,
-        "rel_rms_error": float(np.linalg.norm(realised - w) / max(np.linalg.norm(w), 1e-30)),
+        "clip_fraction": float(np.mean(raw[nz] > formats.mantissa_range(fmt)[1] + 0.5)) if nz.any() else 0.0,
+        "rel_rms_error": float(np.linalg.norm(realised - w) / max(float(np.linalg.norm(w)), 1e-30)),
         "max_abs_float": float(np.abs(w).max()) if w.size else 0.0,
     }
     return formats.stored_weight(mant, fmt).astype(np.int64), e, report

@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import typing
+from collections.abc import Mapping
 from dataclasses import field
 from pathlib import Path
 from typing import Any
@@ -280,7 +281,7 @@ _MESSAGES = {
 }
 
 
-def _chip_error(err: dict[str, Any], root: type | None = None) -> str:
+def _chip_error(err: Mapping[str, Any], root: type | None = None) -> str:
     """One line for pydantic's first error; fields are named from ``root`` (prefixed with its name
     when it is a section read alone)."""
     root = root or ChipSpec

@@ -49,6 +49,6 @@ def csr_to_blocks(w: sp.spmatrix, motif_size: int, dtype: type = np.float64) -> 
     part[offset == 0] = 1  # from itself
     if (part < 0).any():
         return None
-    blocks = np.zeros((k, m, 3 * m), dtype)
+    blocks: np.ndarray = np.zeros((k, m, 3 * m), dtype)
     blocks[post_k, coo.row % m, part * m + coo.col % m] = coo.data
     return blocks

@@ -83,7 +83,7 @@ def partition(net: Netlist, chip: ChipSpec, motif_aware: bool = True) -> list[Co
         bad = {c.population for c, u in zip(cores, usage, strict=True) if core_violations(u, chip, c)}
         if not bad:
             return cores
-        seen = {}  # the output axons per neuron the exact count found, per population
+        seen: dict[str, int] = {}  # the output axons per neuron the exact count found, per population
         for c, u in zip(cores, usage, strict=True):
             seen[c.population] = max(seen.get(c.population, 0), -(-u.output_axons // max(c.size, 1)))
         for name in bad:  # exact output axons exceeded the reservation: reserve what was seen, refill

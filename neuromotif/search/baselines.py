@@ -26,7 +26,7 @@ class DenseRecurrentLayer(LIFLayer):
     def recurrent_weights(self) -> torch.Tensor:
         return self.w_rec
 
-    def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor | None) -> torch.Tensor:
+    def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor) -> torch.Tensor:
         return s @ rec.T
 
 

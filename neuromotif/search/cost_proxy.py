@@ -20,6 +20,7 @@ of each candidate size and connection type. Energy is in µJ and time in ms per 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +35,8 @@ from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from neuromotif.hw_models.resources import core_index
 
 PJ_TO_UJ = 1e-6
+# (input spikes [B, T, n_in], a forward pass's trace) -> the cost terms of that batch
+CostFunction = Callable[[torch.Tensor, list[dict]], dict[str, torch.Tensor]]
 NS_TO_MS = 1e-6
 
 
@@ -106,7 +109,7 @@ class CostProxy:
         self.structures = [_structure(netlist_of(inputs, layers, classes), chip, self.table) for layers in candidates]
 
     def candidate_cost(
-        self, s: Structure, spikes: list[torch.Tensor], rec_fanout: list[torch.Tensor | None]
+        self, s: Structure, spikes: list[torch.Tensor], rec_fanout: Sequence[torch.Tensor | None]
     ) -> dict[str, torch.Tensor]:
         """``spikes``: per population (input first) the batch-mean spikes [T, n];
         ``rec_fanout``: per hidden layer the recurrent synapses of each neuron [n] (None: none)."""
@@ -123,8 +126,9 @@ class CostProxy:
             msgs = s_k @ s.messages[name].to(s_k)  # [T] messages from this population
             msg_in[post] = msg_in[post] + msgs  # (a hidden layer's messages to itself are counted below)
             energy_pj = energy_pj + (s_k @ (t.message_out.energy_pj + s.hop_pj[name].to(s_k))).sum()
-            if k >= 1 and rec_fanout[k - 1] is not None:
-                syn[name] = syn[name] + s_k @ rec_fanout[k - 1]
+            fan = rec_fanout[k - 1] if k >= 1 else None
+            if fan is not None:
+                syn[name] = syn[name] + s_k @ fan
         core_ns = []
         for k, name in enumerate(names[1:], start=1):
             n = self.sizes[k]
@@ -146,7 +150,7 @@ class CostProxy:
     def __call__(
         self,
         spikes: list[torch.Tensor],
-        rec_fanouts: list[list[torch.Tensor | None]],
+        rec_fanouts: Sequence[Sequence[torch.Tensor | None]],
         weights: torch.Tensor | None = None,
     ) -> dict[str, torch.Tensor]:
         """Mix of the candidates' costs (``weights``: their probabilities; one candidate: 1)."""
@@ -158,11 +162,12 @@ class CostProxy:
 
 def rsnn_proxy(
     model, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
-) -> tuple[CostProxy, callable]:
+) -> tuple[CostProxy, CostFunction]:
     """The proxy of a trained-architecture RSNN and a function ``(x, trace) -> costs``."""
     from neuromotif.search.scml import SCMLLayer, blocks_to_csr
 
-    layers, fanouts = [], []
+    layers: list[tuple[int, int, sp.csr_matrix | None]] = []
+    fanouts: list[torch.Tensor | None] = []
     for layer in model.layers:
         rec = layer.recurrent_weights()
         if rec is None:
@@ -188,7 +193,7 @@ def rsnn_proxy(
 
 def supernet_proxy(
     net, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
-) -> tuple[CostProxy, callable]:
+) -> tuple[CostProxy, CostFunction]:
     """The supernet's expected cost: per motif size, the network with every position present maps
     to its cores; the recurrent fan-out of each neuron is the sum of its positions' probability of
     not being absent; sizes mix by their probabilities (one hidden layer)."""

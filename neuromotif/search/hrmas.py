@@ -219,18 +219,20 @@ class Search:
 
     def _counterfactual_ip(self, order: np.ndarray) -> float:
         """Validation accuracy had IP run now; the neurons are put back afterwards."""
-        neurons = [(layer.gain.detach().clone(), layer.dv.detach().clone()) for layer in self.net.layers]
+        neurons = [(layer.gain.detach().clone(), layer.dv.detach().clone()) for layer in self.net.search_layers()]
         try:
             self._ip_window(order)
             return self._val()[0]
         finally:
             with torch.no_grad():
-                for layer, (gain, dv) in zip(self.net.layers, neurons, strict=True):
+                for layer, (gain, dv) in zip(self.net.search_layers(), neurons, strict=True):
                     layer.gain.copy_(gain)
                     layer.dv.copy_(dv)
 
     def mean_type_entropy(self) -> float:
-        values = [v for layer in self.net.layers for k, v in layer.entropies().items() if k.startswith("types")]
+        values = [
+            v for layer in self.net.search_layers() for k, v in layer.entropies().items() if k.startswith("types")
+        ]
         return float(np.mean(values))
 
     def temperature(self, iteration: int) -> float:
@@ -292,10 +294,11 @@ class Search:
         if diagnose:
             after_ip = val if self.ip is not None else risk["val_if_ip"]
             risk["ip_recovery"] = after_ip - risk["val_after_step1"]
-        layer = self.net.layers[0]
+        layer = self.net.search_layers()[0]
         sizes = layer.size_probabilities().detach().cpu().numpy()
         self.iteration += 1
-        record = {
+        entropy = self.mean_type_entropy()
+        record: dict[str, Any] = {
             "iteration": self.iteration,
             "temperature": self.temperature(self.iteration - 1),
             "warmup": warm,
@@ -305,7 +308,7 @@ class Search:
             "val_accuracy": val,
             "rates": rates,
             "entropy": layer.entropies(),
-            "mean_type_entropy": self.mean_type_entropy(),
+            "mean_type_entropy": entropy,
             "size_probabilities": {str(m): float(p) for m, p in zip(layer.sizes, sizes, strict=True)},
             "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]),
             "ip": ip_stats,
@@ -315,11 +318,9 @@ class Search:
         }
         self.history.append(record)
         self.cost_parts = []
-        if search.stop_entropy is not None and not warm and record["mean_type_entropy"] < search.stop_entropy:
+        if search.stop_entropy is not None and not warm and entropy < search.stop_entropy:
             self.stopped = True
-            note(
-                f"search: type entropy {record['mean_type_entropy']:.3f} < {search.stop_entropy}: architecture settled"
-            )
+            note(f"search: type entropy {entropy:.3f} < {search.stop_entropy}: architecture settled")
         self.save()
         note(
             f"search {self.iteration}/{self.config.search.epochs}: val {val:.4f}, motif size "

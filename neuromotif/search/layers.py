@@ -47,6 +47,10 @@ class LIFLayer(nn.Module):
     motif_size = 1  # neurons per motif (SC-ML layers set their own)
     numeric: NumericFormat | None = None  # the target chip's number format, for ``chip`` (set by the RSNN)
     max_profiles: int = DEFAULT_MAX_PROFILES  # decay profiles the compiler allows per population (set by the RSNN)
+    gain: torch.Tensor  # buffers (registered in __init__), declared for type checkers
+    dv: torch.Tensor
+    du: torch.Tensor
+    bias: torch.Tensor
 
     def __init__(self, n_in: int, n: int, neuron: NeuronParams, generator: torch.Generator, in_scale: float = 1.0):
         super().__init__()
@@ -76,7 +80,7 @@ class LIFLayer(nn.Module):
     def _gain_shape(self, rec: torch.Tensor) -> tuple[int, ...]:
         return (self.n, 1)
 
-    def effective(self) -> dict[str, torch.Tensor]:
+    def effective(self) -> dict[str, Any]:
         """Everything the float dynamics use."""
         w_in, rec = self.folded_weights()
         return {"w_in": w_in, "rec": rec, "du": self.du, "dv": self.dv, "bias": self.bias}
@@ -103,7 +107,9 @@ class LIFLayer(nn.Module):
             return straight_through(exact, w.double())
 
         pop, _ = quantize_population(
-            FloatPopulation("chip", self.n, vth=self.vth, du=float(self.du), dv=_np(self.dv), bias=_np(self.bias)),
+            FloatPopulation(
+                "chip", self.n, vth=self.vth, du=np.full(self.n, float(self.du)), dv=_np(self.dv), bias=_np(self.bias)
+            ),
             scale,
             fmt,
             self.max_profiles,
@@ -117,7 +123,9 @@ class LIFLayer(nn.Module):
             "params": params.map(lambda a: torch.from_numpy(np.asarray(a, np.float64)).to(dev)),
         }
 
-    def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor | None) -> torch.Tensor | float:
+    def recurrent_current(self, s: torch.Tensor, rec: Any) -> torch.Tensor | float:
+        """Recurrent input from the previous step's spikes ``s``; ``rec``: this layer's recurrent
+        weights in its own layout (a tensor; the supernet's: one per motif size). Never None."""
         return 0.0
 
     # ---- state layout (SC-ML keeps its state motif-major) -----------------------------------
@@ -143,6 +151,7 @@ class LIFLayer(nn.Module):
         shape = self.neuron_shape()
         if self.precision == "chip":
             p = self.chip_parameters()
+            assert self.numeric is not None  # chip_parameters refuses a layer without one
             unit = formats.fixed_unit(p["scale"])  # threshold units -> fixed units of u and v
             params = p["params"].map(lambda a: a.view(shape))
             x = x.double()
@@ -178,9 +187,9 @@ class LIFLayer(nn.Module):
         """The step loop of both precisions; currents and v in units of ``unit`` per threshold unit."""
         batch, steps, _ = x.shape
         shifted = torch.cat([x.new_zeros(batch, 1, self.n_in), x[:, :-1]], dim=1)
-        drive = shifted @ w_in.T
+        current = shifted @ w_in.T
         # unbind once: indexing drive[t] per step would make backward zero-fill a full [T, ...] gradient per step
-        drive = self.to_layout(drive * unit if unit != 1 else drive).unbind(0)
+        drive = self.to_layout(current * unit if unit != 1 else current).unbind(0)
         u = x.new_zeros(drive[0].shape)
         v = x.new_zeros(drive[0].shape)
         s = x.new_zeros(drive[0].shape)

@@ -71,8 +71,9 @@ class FloatOps:
         return v.masked_fill(s.detach() > 0, 0.0)
 
 
-class ChipOps(FloatOps):
-    """Chip precision in fixed units. ``unit``: fixed units per threshold unit (the surrogate
+class ChipOps:
+    """Chip precision in fixed units (the same five operations as ``FloatOps``; limits are never
+    None). ``unit``: fixed units per threshold unit (the surrogate
     sees v - vth in threshold units); ``stats``: when a dict, u and v peaks (fixed units) are
     recorded before the wrap / saturation (the compiler's overflow prediction reads them)."""
 
@@ -89,7 +90,7 @@ class ChipOps(FloatOps):
             out = out + term
         return out
 
-    def wrap(self, u: torch.Tensor, limit: float | None, int32: bool) -> torch.Tensor:
+    def wrap(self, u: torch.Tensor, limit: float, int32: bool) -> torch.Tensor:
         self._record("u_max_abs", u)
         big = formats.INT32
         if int32 and bool((u.detach().abs() >= big).any()):  # Lava adds into int32: wrap like it
@@ -97,9 +98,11 @@ class ChipOps(FloatOps):
         wrap = (u.detach() > limit).double() - (u.detach() <= -limit).double()
         return u - (2 * limit) * wrap
 
-    def saturate(self, v: torch.Tensor, limit: float | None) -> torch.Tensor:
+    def saturate(self, v: torch.Tensor, limit: float) -> torch.Tensor:
         self._record("v_max_abs", v)
         return torch.clamp(v, -limit, limit)
 
     def fire(self, v: torch.Tensor, vth: float) -> torch.Tensor:
         return spike((v - vth) / self.unit)  # forward: v > vth exactly (division by a power of two)
+
+    reset = staticmethod(FloatOps.reset)

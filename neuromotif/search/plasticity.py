@@ -20,6 +20,7 @@ at ``max_step`` for stability.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -101,14 +102,14 @@ def rate_kl(rates: np.ndarray, mu: float, bins: int = KL_BINS) -> float:
 
 
 @torch.no_grad()
-def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, float]:
+def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, Any]:
     """HRMAS step 2: weights and architecture frozen, adapt every recurrent layer's neurons over a
     window of input batches (one update per batch, from each neuron's mean rate on it)."""
     from neuromotif.search import distributed
 
     group = distributed.current()
     model.eval()
-    stats = {"kl_before": None, "kl_after": None, "silent": 0}
+    stats: dict[str, Any] = {"kl_before": None, "kl_after": None, "silent": 0}  # KL: None until measured
     for k, batch in enumerate(batches):
         parts = batch if isinstance(batch, (list, tuple)) else [batch]
         traces = []
@@ -124,10 +125,9 @@ def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, float
         for i, layer in enumerate(model.layers):
             rates = torch.cat([t[i] for t in traces])
             # the mean rate over every rank's micro-batches, summed in micro-batch order
-            summed = None
-            for t in traces:
-                part = torch.cat([t[i].sum(0), t[i].new_tensor([len(t[i])])])
-                summed = part if summed is None else summed + part
+            summed = torch.cat([traces[0][i].sum(0), traces[0][i].new_tensor([len(traces[0][i])])])
+            for t in traces[1:]:
+                summed = summed + torch.cat([t[i].sum(0), t[i].new_tensor([len(t[i])])])
             summed = group.sum(summed)
             if summed[-1] == 0:
                 continue

@@ -59,6 +59,7 @@ class MotifRecurrence(torch.autograd.Function):
 
 class SCMLLayer(LIFLayer):
     kind = "scml"
+    signs: torch.Tensor  # buffer
 
     def __init__(
         self, n_in: int, spec: LayerSpec, generator: torch.Generator, in_scale: float = 1.0, rec_scale: float = 0.5
@@ -79,7 +80,7 @@ class SCMLLayer(LIFLayer):
     def _gain_shape(self, rec: torch.Tensor) -> tuple[int, ...]:
         return (self.motifs, self.motif_size, 1)
 
-    def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor | None) -> torch.Tensor:
+    def recurrent_current(self, s: torch.Tensor, rec: torch.Tensor) -> torch.Tensor:
         """``s`` [K, B, m] (state layout) -> recurrent input [K, B, m]; ``rec`` [K, m, 3m]."""
         return MotifRecurrence.apply(s, rec.transpose(1, 2))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
@@ -19,7 +19,10 @@ from neuromotif.hw_models.chip import DEFAULT_CHIP
 from neuromotif.search.arch import NeuronParams
 from neuromotif.search.data import DATASETS
 
-DatasetName = Literal[tuple(DATASETS)]  # type: ignore[valid-type]  # the registry in search/data is the one list
+if TYPE_CHECKING:  # built at run time from the registry in search/data (the one list); checkers see a str
+    DatasetName = str
+else:
+    DatasetName = Literal[tuple(DATASETS)]
 
 
 class DataConfig(Section):

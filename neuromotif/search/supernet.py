@@ -18,6 +18,8 @@ initial type logits: near 0 every position starts at p_E = p_I, i.e. a zero weig
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import torch
 from torch import nn
@@ -170,17 +172,22 @@ class SuperNet(nn.Module):
         self.inputs, self.classes, self.neuron = inputs, classes, neuron
 
     def populations(self) -> list[LIFLayer]:
-        return [*self.layers, self.readout]
+        return [*self.search_layers(), self.readout]
+
+    def search_layers(self) -> list[SuperSCMLLayer]:
+        """The searched layers (``self.layers`` holds them as a ModuleList, which type checkers see
+        as plain modules)."""
+        return cast("list[SuperSCMLLayer]", list(self.layers))
 
     def set_precision(self, precision: str) -> None:
         if precision != "float":
             raise ValueError("the supernet runs in float precision only")
 
     def arch_parameters(self) -> list[nn.Parameter]:
-        return [p for layer in self.layers for p in layer.arch_parameters()]
+        return [p for layer in self.search_layers() for p in layer.arch_parameters()]
 
     def set_temperature(self, temperature: float) -> None:
-        for layer in self.layers:
+        for layer in self.search_layers():
             layer.temperature = temperature
 
     def weight_parameters(self) -> list[nn.Parameter]:
@@ -202,7 +209,7 @@ class SuperNet(nn.Module):
         return ArchSpec(
             self.inputs,
             self.classes,
-            [layer.derive() for layer in self.layers],
+            [layer.derive() for layer in self.search_layers()],
             NeuronParams(**vars(self.neuron)),
             source=source,
         )

@@ -80,11 +80,13 @@ class TorchBackend:
         offsets = np.cumsum([0] + [p.size for p in b.populations])[:-1]
         where = {p.name: int(o) for p, o in zip(b.populations, offsets, strict=True)}
         n_all = sum(p.size for p in b.populations)
-        rec = {n: [] for n in record}
-        volts = {n: [] for n in record if record_v}
-        currents = {n: [] for n in record if record_v}
-        act_s = torch.zeros(steps, n_all, dtype=torch.float64, device=self.device) if activity else None
-        act_a = torch.zeros(steps, n_all, dtype=torch.float64, device=self.device) if activity else None
+        rec: dict[str, list[torch.Tensor]] = {n: [] for n in record}
+        volts: dict[str, list[torch.Tensor]] = {n: [] for n in record if record_v}
+        currents: dict[str, list[torch.Tensor]] = {n: [] for n in record if record_v}
+        # per step and neuron: spikes, and active neurons (u, v or s nonzero), summed over samples
+        acts = (
+            [torch.zeros(steps, n_all, dtype=torch.float64, device=self.device) for _ in range(2)] if activity else None
+        )
         counts = zeros(b.output.size)
         for t in range(steps):
             now = {b.input.name: xs[:, t]}
@@ -102,13 +104,13 @@ class TorchBackend:
                     if record_v:
                         volts[p.name].append(v)
                         currents[p.name].append(u)
-                if activity:
+                if acts is not None:
                     o = where[p.name]
-                    act_s[t, o : o + p.size] = s.sum(0)
-                    act_a[t, o : o + p.size] = ((u != 0) | (v != 0) | (s != 0)).sum(0)
-            if activity:
+                    acts[0][t, o : o + p.size] = s.sum(0)
+                    acts[1][t, o : o + p.size] = ((u != 0) | (v != 0) | (s != 0)).sum(0)
+            if acts is not None:
                 o = where[b.input.name]
-                act_s[t, o : o + b.input.size] = xs[:, t].sum(0)
+                acts[0][t, o : o + b.input.size] = xs[:, t].sum(0)
             counts += now[b.output.name]
             prev = now
         out = lambda ts, dtype: torch.stack(ts, 1).cpu().numpy().astype(dtype)  # noqa: E731
@@ -119,8 +121,8 @@ class TorchBackend:
             {n: state[n][0].cpu().numpy().astype(np.int64) for n in record if n in state},
             {n: out(r, np.int64) for n, r in volts.items()},
             {n: out(r, np.int64) for n, r in currents.items()},
-            act_s.cpu().numpy() if activity else None,
-            act_a.cpu().numpy() if activity else None,
+            acts[0].cpu().numpy() if acts is not None else None,
+            acts[1].cpu().numpy() if acts is not None else None,
             batch,
         )
         result.seconds = time.perf_counter() - t0

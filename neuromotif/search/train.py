@@ -14,7 +14,7 @@ import pickle
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -32,6 +32,9 @@ from neuromotif.search.execution import apply_execution
 from neuromotif.search.model import RSNN, predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.search.settings import TrainConfig
+
+if TYPE_CHECKING:
+    from neuromotif.search.supernet import SuperNet
 
 MODEL_FORMAT = "neuromotif-model"
 MODEL_VERSION = 1
@@ -80,7 +83,7 @@ def loss_fn(counts: torch.Tensor, labels: torch.Tensor, steps: int, cfg: TrainCo
 
 @torch.no_grad()
 def evaluate(
-    model: RSNN, split: SpikeSplit, device: torch.device, precision: str = "float", rates: bool = False
+    model: RSNN | SuperNet, split: SpikeSplit, device: torch.device, precision: str = "float", rates: bool = False
 ) -> dict[str, Any]:
     """Accuracy, per-sample predictions and spike counts of ``split`` at ``precision``
     (and, with ``rates``, each population's mean firing rate in spikes per neuron-step)."""
@@ -126,7 +129,8 @@ def record_state_ranges(model: RSNN, split: SpikeSplit, device: torch.device, sa
         ranges = {}
         for name, layer in zip(population_names(model), layers, strict=True):
             to_threshold = 1.0 / formats.fixed_unit(layer.chip_parameters()["scale"])
-            ranges[name] = {k: v * to_threshold for k, v in layer.range_stats.items()}
+            recorded = layer.range_stats or {}  # a dict since the loop above (an empty one: nothing ran)
+            ranges[name] = {k: v * to_threshold for k, v in recorded.items()}
     finally:
         for layer in layers:
             layer.range_stats = None
@@ -175,7 +179,8 @@ class Trainer:
         self.opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
         self.order_gen = torch.Generator().manual_seed(seed)
         self.epoch = 0
-        self.best_val, self.best_epoch, self.best_state = -1.0, -1, None
+        self.best_val, self.best_epoch = -1.0, -1
+        self.best_state: dict[str, Any] | None = None
         self.history: list[dict[str, Any]] = []
         # the effective count (under torchrun at least the world size): saved, and kept by a resume
         self.micro = distributed.micro_count(cfg.micro_batches, distributed.current())

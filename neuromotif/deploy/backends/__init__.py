@@ -57,11 +57,20 @@ class SimResult:
 
     def head(self, k: int) -> SimResult:
         """The recordings of the first ``k`` samples (activity and extras are not per sample)."""
-        cut = {
-            key: {n: a[:k] for n, a in getattr(self, key).items()}
-            for key in ("spikes", "final_v", "final_u", "voltages", "currents")
-        }
-        return SimResult(self.counts[:k], **cut, samples=min(k, self.samples), seconds=self.seconds)
+
+        def cut(recorded: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {n: a[:k] for n, a in recorded.items()}
+
+        return SimResult(
+            self.counts[:k],
+            spikes=cut(self.spikes),
+            final_v=cut(self.final_v),
+            final_u=cut(self.final_u),
+            voltages=cut(self.voltages),
+            currents=cut(self.currents),
+            samples=min(k, self.samples),
+            seconds=self.seconds,
+        )
 
 
 class UnsupportedOption(ValueError):

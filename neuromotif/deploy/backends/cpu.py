@@ -21,6 +21,7 @@ updates (a neuron whose u or v is non-zero, or that spiked, in that step), summe
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -92,7 +93,7 @@ class _Synapses:
         if events is not None:
             work["event64"] = events + batch * n_post / 14.0  # plus clearing the output
         cost = {k: self.COSTS_NS[k][0] + self.COSTS_NS[k][1] * n for k, n in work.items()}
-        return min(cost, key=cost.get)
+        return min(cost, key=cost.__getitem__)
 
     def events(self, s: np.ndarray) -> float:
         """Synaptic events the spikes ``s`` [B, n_pre] cause (one BLAS product: cheap)."""
@@ -107,6 +108,7 @@ class _Synapses:
         batch = len(s)
         kernel = self.kernel(batch, self.events(s))
         if kernel == "dense32":
+            assert self.dense is not None  # chosen only where it exists
             acc = s.astype(np.float32, copy=False) @ self.dense
             if not keep32:
                 acc = acc.astype(np.float64)
@@ -123,6 +125,7 @@ class _Synapses:
         return acc
 
     def _motif(self, s: np.ndarray) -> np.ndarray:
+        assert self.blocks is not None  # chosen only where it exists
         k, three_m, m = self.blocks.shape
         batch = len(s)
         s3 = s.reshape(batch, k, m).transpose(1, 0, 2)  # [K, B, m] view
@@ -202,9 +205,13 @@ class CPUBackend:
         for key in ("spikes", "final_v", "final_u", "voltages", "currents"):
             for name in getattr(parts[0], key):
                 getattr(out, key)[name] = np.concatenate([getattr(p, key)[name] for p in parts])
-        if activity:
-            out.activity_spikes = sum(p.activity_spikes for p in parts)
-            out.activity_active = sum(p.activity_active for p in parts)
+        if activity:  # summed over chunks (integer counts in float64: exact in any order)
+            out.activity_spikes = functools.reduce(
+                np.add, [p.activity_spikes for p in parts if p.activity_spikes is not None]
+            )
+            out.activity_active = functools.reduce(
+                np.add, [p.activity_active for p in parts if p.activity_active is not None]
+            )
         out.seconds = time.perf_counter() - t0
         return out
 
@@ -220,11 +227,12 @@ class CPUBackend:
         drives = {}
         for p in self.lifs:
             syns = [syn for pre, syn in self.incoming[p.name] if pre == inp.name]
-            if len(syns) == 1:
-                d = syns[0].current(shifted, keep32=True)
-            elif syns:
-                d = sum(syn.current(shifted) for syn in syns)
             if syns:
+                d = (
+                    syns[0].current(shifted, keep32=True)
+                    if len(syns) == 1
+                    else functools.reduce(np.add, [syn.current(shifted) for syn in syns])
+                )
                 drives[p.name] = np.ascontiguousarray(d.reshape(batch, steps, p.size).transpose(1, 0, 2))
         recurrent = {p.name: [(pre, syn) for pre, syn in self.incoming[p.name] if pre != inp.name] for p in self.lifs}
         state = {p.name: (np.zeros((batch, p.size)), np.zeros((batch, p.size))) for p in self.lifs}
@@ -232,8 +240,8 @@ class CPUBackend:
         rasters = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.uint8) for n in record}
         volts = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.int64) for n in record if record_v}
         currents = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.int64) for n in record if record_v}
-        act_s = np.zeros((steps, self.n_all)) if activity else None
-        act_a = np.zeros((steps, self.n_all)) if activity else None
+        # per step and neuron: spikes, and active neurons (u, v or s nonzero), summed over samples
+        acts = (np.zeros((steps, self.n_all)), np.zeros((steps, self.n_all))) if activity else None
         out_name = self.bundle.output.name
         counts = np.zeros((batch, self.bundle.output.size), np.int64)
         for t in range(steps):
@@ -249,20 +257,30 @@ class CPUBackend:
                     NumpyFixedOps, u, v, a64, self.params[p.name], self.int32_possible[p.name]
                 )
                 now[p.name] = s.astype(np.float64)
-                if activity:
+                if acts is not None:
                     off = self.offsets[p.name]
-                    act_s[t, off : off + p.size] = s.sum(0)
-                    act_a[t, off : off + p.size] = ((u != 0) | (v != 0) | s).sum(0)
+                    acts[0][t, off : off + p.size] = s.sum(0)
+                    acts[1][t, off : off + p.size] = ((u != 0) | (v != 0) | s).sum(0)
                 if p.name in rasters:
                     rasters[p.name][:, t] = s
                     if record_v:
                         volts[p.name][:, t] = v
                         currents[p.name][:, t] = u
-            if activity:
+            if acts is not None:
                 off = self.offsets[inp.name]
-                act_s[t, off : off + inp.size] = x[:, t].sum(0)
+                acts[0][t, off : off + inp.size] = x[:, t].sum(0)
             counts += now[out_name].astype(np.int64)
             prev = now
         final_u = {n: state[n][0].astype(np.int64) for n in record if n in state}
         final_v = {n: state[n][1].astype(np.int64) for n in record if n in state}
-        return SimResult(counts, rasters, final_v, final_u, volts, currents, act_s, act_a, batch)
+        return SimResult(
+            counts,
+            rasters,
+            final_v,
+            final_u,
+            volts,
+            currents,
+            activity_spikes=acts[0] if acts is not None else None,
+            activity_active=acts[1] if acts is not None else None,
+            samples=batch,
+        )

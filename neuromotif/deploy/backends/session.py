@@ -34,8 +34,9 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from neuromotif.core.errors import InputError
 
@@ -58,7 +59,7 @@ class SessionError(RuntimeError):
 
 
 # ---- both sides ---------------------------------------------------------------------------
-def send(fh: BinaryIO, message: Any) -> None:
+def send(fh: IO[bytes], message: Any) -> None:
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     fh.write(FRAME.pack(len(data)) + data)
     fh.flush()
@@ -109,7 +110,8 @@ class SegmentTracker:
     every ``TRACK_EVERY_S`` (so a SIGKILL of everything leaves a list a later run can clear)."""
 
     def __init__(self, pgid: int):
-        self.pgid, self.seen, self.next = pgid, set(), 0.0
+        self.pgid, self.next = pgid, 0.0
+        self.seen: set[str] = set()
         self.path = REGISTRY / f"{os.getpid()}.json"
 
     def __call__(self) -> None:
@@ -175,7 +177,9 @@ def _alive(pid: int, group: bool = False) -> bool:
         return True
 
 
-def stop_group(proc: subprocess.Popen, shm_before: set[str], grace_s: float, seen: set[str] = frozenset()) -> None:
+def stop_group(
+    proc: subprocess.Popen, shm_before: set[str], grace_s: float, seen: AbstractSet[str] = frozenset()
+) -> None:
     """End the child's whole process group (bounded), then unlink the segments it left: those it
     was seen mapping, and those that appeared during the run and no live process maps."""
     pgid = proc.pid  # the child leads its own session and group
@@ -225,6 +229,7 @@ def run_in_session(
             start_new_session=True,
             env=env,
         )
+        assert proc.stdin is not None and proc.stdout is not None  # both are pipes
         tracker = SegmentTracker(proc.pid)  # the child leads its own session and group
         try:
             send(proc.stdin, request)

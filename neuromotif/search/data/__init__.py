@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -161,7 +161,7 @@ def load_dataset(cfg: DataConfig, seed: int = 0) -> DatasetSplits:
     )
 
 
-def dataset_status(cfg: DataConfig) -> list[dict[str, object]]:
+def dataset_status(cfg: DataConfig) -> list[dict[str, Any]]:
     """One row per dataset: where it looks, whether it is there, its binning and size."""
     root = cfg.resolved_root()
     rows = []

@@ -38,7 +38,7 @@ def _save(path: Path, splits: dict[str, SpikeSplit]) -> None:
     for name, split in splits.items():
         arrays[f"{name}.packed"] = split.packed
         arrays[f"{name}.labels"] = split.labels
-        arrays[f"{name}.channels"] = np.int64(split.channels)
+        arrays[f"{name}.channels"] = np.asarray(split.channels, np.int64)
         if split.groups is not None:
             arrays[f"{name}.groups"] = split.groups
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
