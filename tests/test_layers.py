@@ -139,3 +139,15 @@ def test_cli_and_dataset_listing_load_no_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert out.returncode == 0, out.stderr
     assert not hits(json.loads(out.stdout), ("torch",))
+
+
+def test_a_wheel_holds_only_the_neuromotif_namespace():
+    """The links at the top must not turn into top-level ``search`` / ``deploy`` packages of a
+    wheel: package discovery (as pyproject configures it) finds neuromotif.* only, every layer."""
+    import tomllib
+    from setuptools import find_packages
+
+    find = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]["find"]
+    found = find_packages(str(ROOT), include=find["include"])
+    assert found and all(p == "neuromotif" or p.startswith("neuromotif.") for p in found), found
+    assert {f"neuromotif.{layer}" for layer in LAYERS} <= set(found)

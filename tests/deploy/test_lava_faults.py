@@ -3,7 +3,9 @@
 Each test starts ``neuromotif simulate --backend lava`` in a process group of its own, waits until
 Lava's processes are up, interrupts it, and then checks what the issue asks: exit code and one
 line, ended within 30 s (it takes 1-3 s), no process of the run alive (every process of the run carries a marker
-in its environment, inherited through every fork), and no new ``/dev/shm`` segment.
+in its environment, inherited through every fork), and none of the ``/dev/shm`` segments the run's
+processes mapped left behind. Only the run's own processes and segments are looked at, so other
+programs (or other test workers running Lava at the same time) neither disturb nor get touched.
 """
 
 from __future__ import annotations
@@ -67,6 +69,17 @@ def marked(mark: str) -> list[int]:
     return pids
 
 
+def mapped_segments(mark: str) -> set[str]:
+    """Names of the /dev/shm segments the live processes carrying ``mark`` map."""
+    names = set()
+    for pid in marked(mark):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{pid}/maps").read_text().splitlines():
+                if " /dev/shm/" in line:
+                    names.add(line.rsplit("/dev/shm/", 1)[1].split(" ")[0])
+    return names
+
+
 def _as_in_a_terminal() -> None:
     """A command in a terminal's foreground has SIGINT at its default; a background job of a
     non-interactive shell (how CI may run the suite) inherits it ignored: undo that for the child."""
@@ -76,7 +89,6 @@ def _as_in_a_terminal() -> None:
 def start(bundle: Path, *extra: str) -> tuple[subprocess.Popen, str, set[str]]:
     mark = uuid.uuid4().hex
     RUNS.append(mark)
-    shm_before = set(os.listdir(SHM))
     proc = subprocess.Popen(
         [str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "300", "--divergence", "0", *extra],
         env={**os.environ, MARK: mark},
@@ -91,8 +103,12 @@ def start(bundle: Path, *extra: str) -> tuple[subprocess.Popen, str, set[str]]:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "Lava never started"
         time.sleep(0.2)
-    time.sleep(1.0)  # let it run a few samples
-    return proc, mark, shm_before
+    own: set[str] = set()
+    for _ in range(5):  # let it run a few samples, noting the segments its processes map
+        own |= mapped_segments(mark)
+        time.sleep(0.2)
+    assert own, "the run mapped no /dev/shm segment: these tests would no longer check the clean-up"
+    return proc, mark, own
 
 
 @pytest.fixture(autouse=True)
@@ -114,7 +130,7 @@ def no_leftovers_even_when_a_test_fails():
 RUNS: list[str] = []
 
 
-def finish(proc: subprocess.Popen, mark: str, shm_before: set[str], code: int, word: str) -> None:
+def finish(proc: subprocess.Popen, mark: str, own: set[str], code: int, word: str) -> None:
     t0 = time.monotonic()
     try:
         _, err = proc.communicate(timeout=ENDS_WITHIN_S)
@@ -125,7 +141,7 @@ def finish(proc: subprocess.Popen, mark: str, shm_before: set[str], code: int, w
     assert proc.returncode == code, err
     assert err.count("\n") == 1 and word in err and "Traceback" not in err, err
     assert marked(mark) == [], "processes of the run are left behind"
-    assert set(os.listdir(SHM)) - shm_before == set(), "shared-memory segments are left behind"
+    assert own & set(os.listdir(SHM)) == set(), "shared-memory segments are left behind"
 
 
 def test_ctrl_c_to_the_process_group(bundle):
@@ -162,7 +178,7 @@ def test_kill_9_of_the_main_process_leaves_no_worker(bundle):
     # SIGKILL allows no clean-up; the session recorded its segments, and `neuromotif clean` removes them
     out = subprocess.run([str(EXE), "clean"], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and "removed" in out.stdout, out
-    assert set(os.listdir(SHM)) - shm == set(), "segments of the killed run survived `neuromotif clean`"
+    assert shm & set(os.listdir(SHM)) == set(), "segments of the killed run survived `neuromotif clean`"
 
 
 def test_sigkill_of_the_whole_tree_mid_lava_is_cleared_by_the_next_run(bundle):
@@ -177,7 +193,7 @@ def test_sigkill_of_the_whole_tree_mid_lava_is_cleared_by_the_next_run(bundle):
     while marked(mark) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert marked(mark) == []
-    leaked = set(os.listdir(SHM)) - shm
+    leaked = shm & set(os.listdir(SHM))
     assert leaked, "the killed run left no segment: this test no longer checks the clean-up"
     nxt = subprocess.run(
         [str(EXE), "simulate", str(bundle), "--backend", "lava", "--samples", "1", "--divergence", "0", "-q"],
