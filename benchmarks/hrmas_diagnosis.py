@@ -26,16 +26,24 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 ITERATIONS = 8
-OLD = ["search.warmup=0", "search.relaxation=mixture", "search.type_init_std=0.001", "search.arch_lr=0.1"]
+OLD = [
+    "search.decision=argmax",
+    "search.warmup=0",
+    "search.relaxation=mixture",
+    "search.type_init_std=0.001",
+    "search.arch_lr=0.1",
+]
 SETTINGS = {
     "baseline": OLD,  # the search as shipped before
     "baseline-no-ip": OLD + ["search.ip.enabled=false", "train.ip=false"],
-    "warmup": OLD[1:] + ["search.warmup=3"],
+    "warmup": [s for s in OLD if "warmup" not in s] + ["search.warmup=3"],
     "type-init": [s for s in OLD if "type_init" not in s] + ["search.type_init_std=1.0"],
     "gumbel": [s for s in OLD if "relaxation" not in s] + ["search.relaxation=gumbel"],
-    "low-arch-lr": OLD[:3] + ["search.arch_lr=0.01"],
-    "fixed": [],  # the current defaults
-    "fixed-no-ip": ["search.ip.enabled=false", "train.ip=false"],
+    "low-arch-lr": [s for s in OLD if "arch_lr" not in s] + ["search.arch_lr=0.01"],
+    "fixed": ["search.decision=argmax", "search.ip.eta=0.05"],  # wave 2's fixes of the relaxed search
+    "fixed-no-ip": ["search.decision=argmax", "search.ip.enabled=false", "train.ip=false"],
+    "evidence": [],  # the current defaults: decisions from evidence (search/evidence.py), IP that moves
+    "evidence-no-ip": ["search.ip.enabled=false", "train.ip=false"],
 }
 
 

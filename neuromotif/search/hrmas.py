@@ -64,6 +64,8 @@ def build_supernet(config: SearchJob, info) -> SuperNet:
         seed=config.seed,
         type_init_std=config.search.type_init_std,
         relaxation=config.search.relaxation,
+        decision=config.search.decision,
+        default_size=config.search.default_motif_size,
     )
     if config.search.init_perturbation:
         perturb_weights(net.weight_parameters(), config.search.init_perturbation, config.seed)
@@ -160,6 +162,11 @@ class Search:
         group = distributed.current()
         sums = torch.zeros(3, dtype=torch.float64)
         params = self.net.weight_parameters() if opt is self.w_opt else self.net.arch_parameters()
+        # decision=evidence: an architecture step measures dL/dp of every choice and moves no logit
+        measure = opt is self.a_opt and self.config.search.decision == "evidence"
+        layers = self.net.search_layers() if measure else []
+        for layer in layers:
+            layer.begin_step()
 
         def backward_passes():
             nonlocal sums
@@ -169,7 +176,13 @@ class Search:
                 if len(local):
                     x = torch.from_numpy(split.spikes(local)).to(self.device, torch.float32)
                     y = torch.from_numpy(split.labels[local]).to(self.device)
-                    out = self.net(x, record=self.cost is not None)
+                    for layer in layers:
+                        layer.collecting = True
+                    try:
+                        out = self.net(x, record=self.cost is not None)
+                    finally:
+                        for layer in layers:
+                            layer.collecting = False
                     counts = out["counts"]
                     loss = loss_fn(counts, y, x.shape[1], self.config.train)
                     if self.cost is not None:
@@ -177,12 +190,18 @@ class Search:
                         loss = loss + term
                         self.cost_parts.append(parts)
                     loss.backward()
+                    for layer in layers:
+                        layer.absorb(len(local) / len(idx))
                     correct = float((predict(counts.detach()) == y).float().sum())
                     sums += torch.tensor([float(loss.detach()) * len(local), correct, len(local)], dtype=torch.float64)
                 yield len(local) / len(idx)
 
         group.accumulate(params, backward_passes())
-        opt.step()
+        if measure:
+            for layer in layers:
+                layer.end_step(group)
+        else:
+            opt.step()
         self.w_opt.zero_grad(set_to_none=True)
         self.a_opt.zero_grad(set_to_none=True)
         loss_sum, correct, n = group.sum(sums).tolist()
@@ -264,6 +283,9 @@ class Search:
             if not warm:
                 a_idx = a_order[(b * bs) % len(a_order) :][:bs]
                 a_losses.append(self._step(self.a_opt, self.a_split, a_idx)[0])
+        if search.decision == "evidence" and not warm:
+            for layer in self.net.search_layers():
+                layer.commit(search.evidence_z)
         risk: dict[str, Any] = {}
         if diagnose:
             risk["val_after_step1"], risk["rates_after_step1"] = self._val()
@@ -310,7 +332,8 @@ class Search:
             "entropy": layer.entropies(),
             "mean_type_entropy": entropy,
             "size_probabilities": {str(m): float(p) for m, p in zip(layer.sizes, sizes, strict=True)},
-            "chosen_motif_size": int(layer.sizes[int(np.argmax(sizes))]),
+            "chosen_motif_size": layer.derive().motif_size,
+            **({"decisions": layer.decision_summary()} if search.decision == "evidence" else {}),
             "ip": ip_stats,
             "risk": risk,
             **({"chip_cost": mean_parts(self.cost_parts)} if self.cost_parts else {}),

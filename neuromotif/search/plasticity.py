@@ -12,9 +12,10 @@ the measured rate y (X = R x - V_th = V_th / (exp((1/y - t_ref)/tau) - 1)):
 Our neuron (docs/design.md) in these terms: tau = 1 / dv (steps), and since v integrates u without a
 1/tau factor, the effective resistance is R = gain * tau; V_th = vth = 1; t_ref = 1 step (a
 neuron spikes at most once per step). After an update, gain = R / tau and dv = 1 / tau, clipped
-to ranges the chip holds. Nearly silent neurons (y <= 0.01), where the formula has no useful
-gradient, are revived: R up and tau down by ``revive``. Each update's relative change is capped
-at ``max_step`` for stability.
+to ranges the chip holds. The gradient step is taken in ln R and ln tau (the same loss and fixed
+point; the step no longer shrinks as 1 / R^2). Nearly silent neurons (y <= 0.01), where the
+formula has no useful gradient, are revived: R up and tau down by ``revive``. Each update's
+relative change is capped at ``max_step`` for stability.
 """
 
 from __future__ import annotations
@@ -68,14 +69,19 @@ class SpiKLIP:
         tau = 1.0 / dv.double().cpu().numpy()
         r = gain.double().cpu().numpy() * tau
         silent = y <= SILENT_RATE
-        d_r, d_tau = np.zeros_like(r), np.zeros_like(tau)
+        # the step is taken in log R and log tau: d(ln R) = R dR (dR = -eta dL/dR, the closed form),
+        # so a neuron's relative change does not depend on its R (in R itself, dR / R ~ 1 / R^2:
+        # at the gains our layers have, eta = 0.05 moved R by ~0.1 % per update, i.e. not at all)
+        log_r, log_tau = np.zeros_like(r), np.zeros_like(tau)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
-            d_r[~silent], d_tau[~silent] = self.updates(y[~silent], r[~silent], tau[~silent])
-        d_r[silent], d_tau[silent] = self.revive * r[silent], -self.revive * tau[silent]
-        d_r = np.clip(np.nan_to_num(d_r), -self.max_step * r, self.max_step * r)
-        d_tau = np.clip(np.nan_to_num(d_tau), -self.max_step * tau, self.max_step * tau)
-        tau_new = np.clip(tau + d_tau, 1.0 / self.dv_range[1], 1.0 / self.dv_range[0])
-        gain_new = np.clip((r + d_r) / tau_new, *self.gain_range)
+            d_r, d_tau = self.updates(y[~silent], r[~silent], tau[~silent])
+            log_r[~silent], log_tau[~silent] = r[~silent] * d_r, tau[~silent] * d_tau
+        log_r[silent], log_tau[silent] = np.log1p(self.revive), np.log1p(-self.revive)
+        cap = np.log1p(self.max_step)
+        log_r = np.clip(np.nan_to_num(log_r), -cap, cap)
+        log_tau = np.clip(np.nan_to_num(log_tau), -cap, cap)
+        tau_new = np.clip(tau * np.exp(log_tau), 1.0 / self.dv_range[1], 1.0 / self.dv_range[0])
+        gain_new = np.clip(r * np.exp(log_r) / tau_new, *self.gain_range)
         gain.copy_(torch.from_numpy(gain_new).to(gain))
         dv.copy_(torch.from_numpy(1.0 / tau_new).to(dv))
         return {"silent": int(silent.sum()), "mean_rate": float(y.mean())}

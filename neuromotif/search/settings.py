@@ -80,7 +80,7 @@ class IPConfig(Section):
 
     enabled: bool = True
     target_rate: Annotated[float, Field(gt=0, lt=1)] = 0.1
-    eta: PosFloat = 0.05
+    eta: PosFloat = Field(0.05, description="step size of the SpiKL-IP updates (taken in ln R and ln tau)")
     window: PosInt = 8
     gain_range: tuple[PosFloat, PosFloat] = (0.25, 4.0)
     dv_range: tuple[Annotated[float, Field(ge=0, le=1)], Annotated[float, Field(ge=0, le=1)]] = (0.01, 0.5)
@@ -148,6 +148,19 @@ class SearchConfig(Section):
     stop_entropy: Annotated[float, Field(ge=0)] | None = Field(
         None, description="stop early once the mean type entropy (nats) falls below this"
     )
+    decision: Literal["evidence", "argmax"] = Field(
+        "evidence",
+        description="evidence: commit a motif size or connection type only when the architecture gradient's "
+        "advantage for it exceeds its noise (z-score above evidence_z; search/evidence.py), undecided "
+        "positions absent, an undecided size default_motif_size; argmax: the relaxed search's most probable "
+        "choices after annealing (DARTS, the HRMAS paper)",
+    )
+    evidence_z: PosFloat = Field(
+        3.0, description="z-score a choice must beat every alternative by before it is committed (decision=evidence)"
+    )
+    default_motif_size: PosInt | None = Field(
+        None, description="the motif size when the evidence never commits one (default: the largest candidate)"
+    )
     init_perturbation: Annotated[float, Field(ge=0, le=1e-2)] = Field(
         0.0,
         description="relative noise on the "
@@ -162,6 +175,19 @@ class SearchConfig(Section):
     )
     ip: IPConfig = Field(default_factory=IPConfig)
     objective: ObjectiveConfig = Field(default_factory=ObjectiveConfig)
+
+    @model_validator(mode="after")
+    def _evidence_needs_the_mixture(self) -> SearchConfig:
+        if self.decision == "evidence" and self.relaxation == "gumbel":
+            raise ValueError(
+                "search.decision=evidence measures the gradient of the uniform mixture; "
+                "use search.relaxation=mixture or search.decision=argmax"
+            )
+        if self.default_motif_size is not None and self.default_motif_size not in self.motif_sizes:
+            raise ValueError(
+                f"search.default_motif_size {self.default_motif_size} is not one of motif_sizes {self.motif_sizes}"
+            )
+        return self
 
 
 class TrainConfig(Section):

@@ -18,7 +18,8 @@ initial type logits: near 0 every position starts at p_E = p_I, i.e. a zero weig
 
 from __future__ import annotations
 
-from typing import cast
+import functools
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -26,6 +27,7 @@ from torch import nn
 
 from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams
 from neuromotif.search.baselines import FeedForwardLayer
+from neuromotif.search.evidence import UNDECIDED, PairwiseEvidence
 from neuromotif.search.layers import LIFLayer
 from neuromotif.search.model import INPUT_SCALE, READOUT_SCALE
 from neuromotif.search.scml import MotifRecurrence
@@ -34,6 +36,8 @@ TYPE_CODES = np.array([1, -1, 0], np.int8)
 
 
 class SuperSCMLLayer(LIFLayer):
+    committed_size: torch.Tensor  # buffer: index of the committed motif size, or UNDECIDED
+
     def __init__(
         self,
         n_in: int,
@@ -44,6 +48,8 @@ class SuperSCMLLayer(LIFLayer):
         rec_scale: float = 0.5,
         type_init_std: float = 1e-3,
         relaxation: str = "mixture",
+        decision: str = "argmax",
+        default_size: int | None = None,
     ):
         super().__init__(n_in, n, neuron, generator, INPUT_SCALE)
         self.sizes = [m for m in sizes if n % m == 0]
@@ -67,6 +73,94 @@ class SuperSCMLLayer(LIFLayer):
         self.temperature = 1.0
         self.relaxation = relaxation
         self._size_mix: torch.Tensor | None = None  # the size weights of the current forward pass
+        # decision "evidence" (search/evidence.py): the logits stay at 0 (a uniform mixture: an
+        # undecided position has weight p_E - p_I = 0) until a choice is committed, then one-hot
+        self.decision = decision
+        self.default_size = default_size if default_size in self.sizes else max(self.sizes)
+        for m in self.sizes:
+            self._evidence_buffers(f"types{m}", (m, 3 * m), 3)
+            self.register_buffer(f"committed{m}", torch.full((m, 3 * m), UNDECIDED, dtype=torch.int64))
+        self._evidence_buffers("size", (), len(self.sizes))
+        self.register_buffer("committed_size", torch.tensor(UNDECIDED, dtype=torch.int64))
+        self.collecting = False  # capture dL/dp in the forward passes (architecture steps)
+        self._captured: dict[str, torch.Tensor] = {}
+        self._step_grads: dict[str, torch.Tensor] = {}
+        if decision == "evidence":
+            with torch.no_grad():
+                for a in self.alpha:
+                    a.zero_()
+                self.beta.zero_()
+
+    # ---- evidence-based decisions ---------------------------------------------------------------
+    def _evidence_buffers(self, key: str, shape: tuple[int, ...], options: int) -> None:
+        for name, t in zip(("sums", "squares", "count"), PairwiseEvidence.buffers(shape, options), strict=True):
+            self.register_buffer(f"ev_{key}_{name}", t)
+
+    def evidence(self, key: str) -> PairwiseEvidence:
+        options = len(self.sizes) if key == "size" else 3
+        sums, squares, count = (getattr(self, f"ev_{key}_{n}") for n in ("sums", "squares", "count"))
+        return PairwiseEvidence(sums, squares, count, options)
+
+    def _evidence_keys(self) -> list[str]:
+        return [*(f"types{m}" for m in self.sizes), "size"]
+
+    def _capture(self, key: str, grad: torch.Tensor) -> None:
+        self._captured[key] = grad.detach()
+
+    def begin_step(self) -> None:
+        """Start an architecture step: zero dL/dp for every decision (every rank sums every key)."""
+        shapes = {f"types{m}": (m, 3 * m, 3) for m in self.sizes} | {"size": (len(self.sizes),)}
+        self._step_grads = {k: torch.zeros(shapes[k], device=self.beta.device) for k in self._evidence_keys()}
+        self._captured = {}
+
+    def absorb(self, weight: float) -> None:
+        """After one micro-batch's backward: add its dL/dp, weighted as its gradient is (n_j / n)."""
+        for key, grad in self._captured.items():
+            self._step_grads[key] = self._step_grads[key] + grad * weight
+        self._captured = {}
+
+    def end_step(self, group) -> None:
+        """The step's dL/dp of the whole global batch (summed over ranks) is one measurement."""
+        for key in self._evidence_keys():
+            self.evidence(key).add(group.sum(self._step_grads[key]))
+        self._step_grads = {}
+
+    @torch.no_grad()
+    def commit(self, z: float) -> None:
+        """Commit every undecided choice whose evidence now clears ``z``; committed ones stay."""
+        for m in self.sizes:
+            committed = getattr(self, f"committed{m}")
+            new = self.evidence(f"types{m}").decide(z).to(committed.device)
+            mask = getattr(self, f"mask{m}").bool()
+            committed.copy_(torch.where((committed == UNDECIDED) & mask, new, committed))
+        if int(self.committed_size) == UNDECIDED:
+            self.committed_size.fill_(int(self.evidence("size").decide(z)))
+        self.apply_commitments()
+
+    @torch.no_grad()
+    def apply_commitments(self, big: float = 1e3) -> None:
+        """Logits of committed choices one-hot (exact 0 / 1 probabilities at any temperature)."""
+        for i, m in enumerate(self.sizes):
+            committed = getattr(self, f"committed{m}")
+            hot = torch.nn.functional.one_hot(committed.clamp_min(0), 3).to(self.alpha[i]) * 2 * big - big
+            self.alpha[i].copy_(torch.where((committed != UNDECIDED)[..., None], hot, self.alpha[i]))
+        if int(self.committed_size) != UNDECIDED:
+            hot = torch.full_like(self.beta, -big)
+            hot[int(self.committed_size)] = big
+            self.beta.copy_(hot)
+
+    def decision_summary(self) -> dict[str, Any]:
+        """What is decided so far (for history.jsonl): committed positions per size, the size."""
+        out: dict[str, Any] = {}
+        for m in self.sizes:
+            mask = getattr(self, f"mask{m}").bool()
+            committed = getattr(self, f"committed{m}")[mask]
+            out[f"committed_m{m}"] = int((committed != UNDECIDED).sum())
+            out[f"positions_m{m}"] = int(mask.sum())
+        size = int(self.committed_size)
+        out["committed_size"] = self.sizes[size] if size != UNDECIDED else None
+        out["size_margin"] = float(self.evidence("size").margin())
+        return out
 
     def arch_parameters(self) -> list[nn.Parameter]:
         return [*self.alpha, self.beta]
@@ -90,6 +184,8 @@ class SuperSCMLLayer(LIFLayer):
         recs = []
         for i, m in enumerate(self.sizes):
             p = self._sample(self.alpha[i], -1)
+            if self.collecting and p.requires_grad:
+                p.register_hook(functools.partial(self._capture, f"types{m}"))
             sign = (p[..., 0] - p[..., 1]) * getattr(self, f"mask{m}")
             recs.append(sign * self.w[i].abs() * self.gain.view(self.n // m, m, 1))
         return w_in, recs
@@ -99,6 +195,8 @@ class SuperSCMLLayer(LIFLayer):
             raise ValueError("the supernet runs in float precision only")
         w_in, recs = self.folded_weights()
         self._size_mix = self._sample(self.beta, 0)
+        if self.collecting and self._size_mix.requires_grad:
+            self._size_mix.register_hook(functools.partial(self._capture, "size"))
         return {"w_in": w_in, "rec": recs, "du": self.du, "dv": self.dv, "bias": self.bias}
 
     def recurrent_current(self, s: torch.Tensor, rec: list[torch.Tensor]) -> torch.Tensor:
@@ -115,9 +213,18 @@ class SuperSCMLLayer(LIFLayer):
     def derive(self, index: int | None = None, types: np.ndarray | None = None) -> LayerSpec:
         """Discretise: the most probable size, and the most probable type at every position
         (or the candidate of size ``sizes[index]`` with type codes ``types`` [m, 3m])."""
-        i = int(torch.argmax(self.beta)) if index is None else index
+        if index is not None:
+            i = index
+        elif self.decision == "evidence":  # the committed size, else the stated default
+            size = int(self.committed_size)
+            i = size if size != UNDECIDED else self.sizes.index(self.default_size)
+        else:
+            i = int(torch.argmax(self.beta))
         m = self.sizes[i]
-        if types is None:
+        if types is None and self.decision == "evidence":  # committed types; undecided positions absent
+            committed = getattr(self, f"committed{m}").cpu().numpy()
+            types = np.where(committed == UNDECIDED, 0, TYPE_CODES[committed.clip(0)]).astype(np.int8)
+        elif types is None:
             types = TYPE_CODES[self.type_probabilities(i).argmax(-1).cpu().numpy()]
         types = types * getattr(self, f"mask{m}").cpu().numpy().astype(np.int8)
         neuron = NeuronParams(float(self.du), float(self.dv.mean()), self.vth, float(self.bias.mean()))
@@ -158,13 +265,25 @@ class SuperNet(nn.Module):
         seed: int = 0,
         type_init_std: float = 1e-3,
         relaxation: str = "mixture",
+        decision: str = "argmax",
+        default_size: int | None = None,
     ):
         super().__init__()
         gen = torch.Generator().manual_seed(seed)
         layers, n_in = [], inputs
         for n in hidden:
             layers.append(
-                SuperSCMLLayer(n_in, n, sizes, neuron, gen, type_init_std=type_init_std, relaxation=relaxation)
+                SuperSCMLLayer(
+                    n_in,
+                    n,
+                    sizes,
+                    neuron,
+                    gen,
+                    type_init_std=type_init_std,
+                    relaxation=relaxation,
+                    decision=decision,
+                    default_size=default_size,
+                )
             )
             n_in = n
         self.layers = nn.ModuleList(layers)

@@ -67,6 +67,32 @@ def test_ip_moves_the_rate_distribution_toward_the_target_and_revives_silent_neu
     )
 
 
+def test_an_ip_window_at_the_default_step_moves_the_mean_rate_toward_the_target():
+    """Issue 25: the closed-form step applied to R itself (dR ~ 1 / R, so dR / R ~ 1 / R^2) left
+    the rates where they were (a search's hidden rate stayed at 0.30 against a target of 0.1); the
+    same gradient taken in ln R moves them."""
+    from neuromotif.search.plasticity import from_config
+    from neuromotif.search.settings import IPConfig
+
+    def gap_after(eta: float) -> tuple[float, float]:
+        model, batches = _toy_population()
+        with torch.no_grad():
+            model.layers[0].gain.mul_(3.0)  # an over-active population (rate well above the target)
+        before = float(_rates(model, batches[0]).mean())
+        run_ip(model, batches[:8], from_config(IPConfig(target_rate=0.1, eta=eta)), torch.device("cpu"))
+        return before - 0.1, float(_rates(model, batches[0]).mean()) - 0.1
+
+    before, after = gap_after(IPConfig().eta)
+    assert before > 0.1 and 0 <= after < 0.5 * before, (before, after)  # half the way or more, no overshoot
+    # the old step on a quickstart hidden neuron (gain 0.7, dv 0.1, rate 0.3): R moved by 0.2 %
+    ip = from_config(IPConfig())
+    tau = 10.0
+    r = 0.7 * tau
+    d_r, _ = ip.updates(np.array(0.3), np.array(r), np.array(tau))
+    assert abs(d_r / r) < 0.005  # the old rule: r + d_r
+    assert abs(np.expm1(r * d_r)) > 0.05  # the log step: r * exp(r * d_r)
+
+
 def test_discretisation_picks_the_argmax():
     net = SuperNet(10, [16], 3, [4, 8], NeuronParams(), seed=0)
     layer = net.layers[0]
@@ -145,7 +171,8 @@ def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
 
 
 def test_warmup_freezes_the_architecture_and_history_records_the_risk(tmp_path):
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.warmup=1", "search.epochs=2"])
+    sets = ["search.warmup=1", "search.epochs=2", "search.decision=argmax"]
+    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", *sets])
     search = Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / "a")
     before = [p.detach().clone() for p in search.net.arch_parameters()]
     search.run(resume=False, stop_after=1)
@@ -173,7 +200,12 @@ def test_search_without_ip_measures_what_ip_would_recover_without_applying_it(tm
 
 
 def test_gumbel_search_resumes_to_the_same_result_and_entropy_stop_ends_early(tmp_path):
-    sets = TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.relaxation=gumbel", "search.epochs=3"]
+    sets = TINY + [
+        f"data.cache_dir={tmp_path / 'c'}",
+        "search.relaxation=gumbel",
+        "search.decision=argmax",
+        "search.epochs=3",
+    ]
     cfg = load_config(None, sets)
     data = load_dataset(cfg.data, cfg.seed)
     torch.manual_seed(123)

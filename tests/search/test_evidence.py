@@ -1,0 +1,108 @@
+"""Decisions from evidence (search/evidence.py): z-scores by hand, the ratchet, micro-batch
+invariance of the measurement, and what a search with decision=evidence derives."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from neuromotif.config import load_config
+from neuromotif.search.data import load_dataset
+from neuromotif.search.evidence import UNDECIDED, PairwiseEvidence
+from neuromotif.search.hrmas import Search
+from neuromotif.search.supernet import TYPE_CODES
+
+TINY = [
+    "data.max_samples=64",
+    "model.hidden=[16]",
+    "search.motif_sizes=[4, 8]",
+    "search.epochs=2",
+    "train.batch_size=32",
+    "search.ip.window=1",
+    "search.diagnostics=false",
+]
+
+
+def _evidence(grads: list[list[float]]) -> PairwiseEvidence:
+    ev = PairwiseEvidence(*PairwiseEvidence.buffers((), 3), options=3)
+    for g in grads:
+        ev.add(torch.tensor(g, dtype=torch.float64))
+    return ev
+
+
+def test_z_scores_and_the_decision_by_hand():
+    # dL/dp of (E, I, absent) over four steps: raising p_E lowers the loss, raising p_I raises it
+    g_e = [-1.0, -0.8, -1.2, -1.0]
+    ev = _evidence([[e, -e, 0.0] for e in g_e])
+    # pair (E, I): g_I - g_E = -2 g_E = 2, 1.6, 2.4, 2 -> mean 2, sample sd sqrt(0.32 / 3), se = sd / 2
+    z = 2 / (math.sqrt(0.32 / 3) / 2)
+    np.testing.assert_allclose(ev.z_scores().numpy(), [z, z, -z], rtol=1e-12)  # pairs (E,I), (E,0), (I,0)
+    assert int(ev.decide(3.0)) == 0 and int(ev.decide(z + 0.1)) == UNDECIDED
+    assert float(ev.margin()) == pytest.approx(z)
+
+
+def test_noise_without_a_mean_decides_nothing_and_identical_steps_decide():
+    assert int(_evidence([[s, -s, 0.0] for s in (1.0, -1.0, 1.0, -1.0)]).decide(1.0)) == UNDECIDED
+    assert int(_evidence([[0.0, 0.5, 1.0]] * 3).decide(100.0)) == 0  # se 0, every step agrees: conclusive
+    assert int(_evidence([[0.0, 0.0, 0.0]] * 3).decide(0.5)) == UNDECIDED  # no gradient at all: no evidence
+
+
+def _search(tmp_path, name: str, *extra: str) -> Search:
+    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", *extra])
+    return Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / name)
+
+
+def test_one_architecture_step_measures_the_same_gradient_with_any_micro_batch_count(tmp_path):
+    """A measurement is the whole global batch's dL/dp: 1 and 2 micro-batches agree to rounding."""
+    sums = []
+    for micro in (1, 2):
+        search = _search(tmp_path, f"m{micro}", f"train.micro_batches={micro}")
+        search._step(search.a_opt, search.a_split, np.arange(32) % len(search.a_split))
+        layer = search.net.search_layers()[0]
+        assert float(layer.evidence("types8").count) == 1
+        sums.append([layer.evidence(k).sums.clone() for k in ("types4", "types8", "size")])
+    # (the size's sums are 0 here: with every type undecided no size has a recurrent weight yet)
+    assert all(float(s.abs().max()) > 0 for s in sums[0][:2])
+    for a, b in zip(*sums, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-9)
+
+
+def test_a_search_commits_only_what_the_evidence_carries_and_never_takes_it_back(tmp_path):
+    search = _search(tmp_path, "a", "search.evidence_z=2.0", "search.warmup=1", "search.epochs=3")
+    layer = search.net.search_layers()[0]
+    logits = [p.detach().clone() for p in search.net.arch_parameters()]
+    assert all(float(p.abs().max()) == 0 for p in logits)  # undecided: the uniform mixture, weight 0
+    search.run(resume=False, stop_after=1)  # warm-up: no measurement
+    assert float(layer.evidence("types8").count) == 0
+    search.run(resume=True, stop_after=1)
+    steps = float(layer.evidence("types8").count)
+    assert steps > 0
+    committed = {m: getattr(layer, f"committed{m}").clone() for m in layer.sizes}
+    assert any(bool((c != UNDECIDED).any()) for c in committed.values())
+    search.run(resume=True)
+    assert float(layer.evidence("types8").count) > steps
+    for m, before in committed.items():
+        now = getattr(layer, f"committed{m}")
+        assert bool((now[before != UNDECIDED] == before[before != UNDECIDED]).all()), "a commitment was undone"
+        probs = layer.type_probabilities(layer.sizes.index(m))
+        hot = now != UNDECIDED
+        assert torch.equal(probs[hot].argmax(-1), now[hot]) and bool((probs[hot].max(-1).values == 1).all())
+    spec = search.net.derive().layers[0]
+    m = spec.motif_size
+    size = int(layer.committed_size)
+    assert m == (layer.sizes[size] if size != UNDECIDED else layer.default_size)
+    committed_m = getattr(layer, f"committed{m}").numpy()
+    mask = getattr(layer, f"mask{m}").numpy().astype(bool)
+    types = np.concatenate([spec.inter_prev, spec.intra, spec.inter_next], axis=1)
+    expected = np.where(committed_m == UNDECIDED, 0, TYPE_CODES[committed_m.clip(0)]) * mask
+    np.testing.assert_array_equal(types, expected)  # undecided positions are absent
+
+
+def test_evidence_refuses_the_gumbel_relaxation():
+    from neuromotif.core.errors import InputError
+
+    with pytest.raises(InputError, match="search.relaxation=mixture or search.decision=argmax"):
+        load_config(None, ["search.relaxation=gumbel"])
