@@ -140,6 +140,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
             **{k: v for k, v in cost["activity"].items() if k != "per_core_synops"},
             "timesteps": cost["steps"],
         },
+        "synchrony": summary.get("synchrony"),  # None: simulated before it was measured
         "energy": {
             "per_inference_J": cost["energy"]["per_inference_J"],
             "breakdown": cost["energy"]["breakdown"],
@@ -320,6 +321,26 @@ def _critical_path_lines(lat: dict[str, Any]) -> list[str]:
     return [line, ""]
 
 
+def _synchrony_lines(synchrony: dict[str, dict[str, float | None]] | None) -> list[str]:
+    """One table of how synchronously each population fires (neuromotif/synchrony.py)."""
+    if not synchrony:
+        return []
+
+    def num(v: float | None, fmt: str) -> str:
+        return "-" if v is None else format(v, fmt)
+
+    lines = [
+        "Synchrony (every simulated sample; bursts: steps on which more than half of a population fires; "
+        "Fano: var / mean of the population spike count over steps; chi: Golomb's measure, 1 = lockstep):",
+        "",
+        "| population | bursts | Fano | chi |",
+        "|---|---|---|---|",
+    ]
+    for name, s in synchrony.items():
+        lines.append(f"| {name} | {_pct(s['burst_fraction'])} | {num(s['fano'], '.2f')} | {num(s['chi'], '.3f')} |")
+    return [*lines, ""]
+
+
 def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
     a, e, lat, net, res = r["accuracy"], r["energy"], r["latency"], r["network"], r["resources"]
     synthetic = " (synthetic speech)" if r["dataset"]["synthetic"] else ""
@@ -387,6 +408,7 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         f"core; {r['activity']['input_messages_per_inference']:.0f} of them from the host's input spikes, "
         "counted in the routing energy too).",
         "",
+        *_synchrony_lines(r.get("synchrony")),
         *_overflow_lines(r["overflow"]),
         "## Resources",
         "",

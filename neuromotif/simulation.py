@@ -29,6 +29,7 @@ from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_save_npz, atomic_write_text
 from neuromotif.core.progress import note
 from neuromotif.deploy.backends import DEFAULT_TIMEOUT_S, SimResult
+from neuromotif.synchrony import Synchrony
 
 SIM_DIR = "simulation"
 CPU_CHUNK = 1024
@@ -183,14 +184,17 @@ def simulate_bundle(
     act_s: np.ndarray | float = 0.0  # spikes and active neurons per step and neuron, summed over chunks
     act_a: np.ndarray | float = 0.0
     seconds, first_run = 0.0, None
+    synchrony = Synchrony()  # from every sample's rasters (the first chunk's are also kept)
     for start in [0, *range(head, n, CPU_CHUNK)] if n else []:
         stop = head if start == 0 else min(start + CPU_CHUNK, n)
         r = engine.run(
             part.spikes(np.arange(start, stop)),
             activity=True,
-            record=tuple(names) if start == 0 else (),
+            record=tuple(names),
             record_v=start == 0 and n_div > 0,
         )
+        for name in names:
+            synchrony.add(name, r.spikes[name])
         first_run = r if start == 0 else first_run
         fixed.append(predict(r.counts))
         assert r.activity_spikes is not None and r.activity_active is not None  # activity=True
@@ -198,6 +202,7 @@ def simulate_bundle(
     if first_run is None:  # no sample: an empty result (nothing below reads it then)
         first_run = SimResult(np.zeros((0, bundle.output.size), np.int64))
     preds["fixed_cpu"] = np.concatenate(fixed) if fixed else np.zeros(0, np.int64)
+    summary["synchrony"] = synchrony.result()
     summary["cpu_seconds"] = seconds
     rasters = {bundle.input.name: part.spikes(np.arange(1))[0].astype(np.uint8)} if n else {}
     if n:

@@ -46,7 +46,7 @@ from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.search.plasticity import from_config, run_ip
 from neuromotif.search.settings import SearchJob
 from neuromotif.search.supernet import SuperNet
-from neuromotif.search.train import evaluate, loss_fn, micro_spikes, resolve_device, restore_checkpoint
+from neuromotif.search.train import evaluate, micro_spikes, network_loss, resolve_device, restore_checkpoint
 
 
 def build_supernet(config: SearchJob, info) -> SuperNet:
@@ -179,12 +179,12 @@ class Search:
                     for layer in layers:
                         layer.collecting = True
                     try:
-                        out = self.net(x, record=self.cost is not None)
+                        out = self.net(x, record=self.cost is not None or self.config.train.activity_weight > 0)
                     finally:
                         for layer in layers:
                             layer.collecting = False
                     counts = out["counts"]
-                    loss = loss_fn(counts, y, x.shape[1], self.config.train)
+                    loss = network_loss(out, y, x.shape[1], self.config.train)
                     if self.cost is not None:
                         term, parts = chip_cost_term(self.config.search.objective, self.cost, x, out["trace"])
                         loss = loss + term

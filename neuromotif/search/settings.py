@@ -209,6 +209,12 @@ class TrainConfig(Section):
         "a run with the same value on one process gives bit-identical results",
     )
     qat_epochs: Annotated[int, Field(ge=0)] = 0
+    activity_weight: Annotated[float, Field(ge=0)] = Field(
+        0.0,
+        description="weight of the activity regulariser: mean over hidden layers and steps of (fraction "
+        "of the layer firing - activity_target)^2, against synchronous bursts (search and training)",
+    )
+    activity_target: Fraction = Field(0.1, description="the fraction of a hidden layer that should fire per step")
     ip: bool = Field(False, description="run SpiKL-IP (search.ip knobs) after every epoch")
     device: str = "cpu"
     threads: PosInt = Field(

@@ -81,6 +81,21 @@ def loss_fn(counts: torch.Tensor, labels: torch.Tensor, steps: int, cfg: TrainCo
     return F.mse_loss(counts / steps, target)
 
 
+def activity_term(trace: list[dict[str, torch.Tensor]], cfg: TrainConfig) -> torch.Tensor:
+    """The activity regulariser: ``activity_weight`` x the mean over hidden populations of
+    mean_{sample, step} (fraction of the population firing - ``activity_target``)^2. A step on
+    which most of a layer fires (a synchronous burst) and a silent one both pay, so it steers
+    toward asynchronous firing at the target rate, not only toward a mean rate."""
+    terms = [((o["spikes"].mean(-1) - cfg.activity_target) ** 2).mean() for o in trace[:-1]]
+    return cfg.activity_weight * torch.stack(terms).mean()
+
+
+def network_loss(out: dict[str, Any], labels: torch.Tensor, steps: int, cfg: TrainConfig) -> torch.Tensor:
+    """The task loss plus, when ``activity_weight`` > 0, the activity regulariser (needs ``out["trace"]``)."""
+    loss = loss_fn(out["counts"], labels, steps, cfg)
+    return loss + activity_term(out["trace"], cfg) if cfg.activity_weight else loss
+
+
 @torch.no_grad()
 def evaluate(
     model: RSNN | SuperNet, split: SpikeSplit, device: torch.device, precision: str = "float", rates: bool = False
@@ -240,8 +255,8 @@ class Trainer:
                     if len(local):
                         xb = torch.from_numpy(train.spikes(local)).to(self.device, torch.float32)
                         yb = torch.from_numpy(train.labels[local]).to(self.device)
-                        out = self.model(xb, record=self.cost is not None)
-                        loss = loss_fn(out["counts"], yb, xb.shape[1], self.cfg)
+                        out = self.model(xb, record=self.cost is not None or self.cfg.activity_weight > 0)
+                        loss = network_loss(out, yb, xb.shape[1], self.cfg)
                         if self.cost is not None:
                             term, parts = chip_cost_term(self.cfg.objective, self.cost, xb, out["trace"])
                             loss = loss + term

@@ -59,6 +59,10 @@ def test_report_has_the_design_keys(run_dir):
     assert set(report["activity"]) >= {"spikes_per_inference", "synops_per_inference"}
     assert set(report["energy"]["breakdown"]) == {"synops", "neuron_updates", "routing", "static"}
     assert set(report["latency"]) >= {"per_step_s", "per_inference_s"}
+    sync = report["synchrony"]  # every neuron population, over every simulated sample
+    assert {layer["name"] for layer in report["network"]["layers"]} < set(sync)
+    assert all(0 <= s["burst_fraction"] <= 1 and set(s) == {"burst_fraction", "fano", "chi"} for s in sync.values())
+    assert "| population | bursts | Fano | chi |" in (out / "report.md").read_text()
     for name in (
         "report.md",
         "raster.png",

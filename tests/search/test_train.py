@@ -105,3 +105,22 @@ def test_both_losses_by_hand():
     ce = loss_fn(counts, labels, 10, TrainConfig(loss="ce"))
     by_hand = (-(5 - math.log(math.exp(5) + 1 + math.exp(1))) - (2 - math.log(2 * math.exp(2) + 1))) / 2
     assert float(ce) == pytest.approx(by_hand)
+
+
+def test_the_activity_regulariser_by_hand():
+    """Issue 25: a burst step (all of a layer fires) and a silent step both pay; the readout does not."""
+    from neuromotif.search.settings import TrainConfig
+    from neuromotif.search.train import activity_term, loss_fn, network_loss
+
+    hidden = torch.zeros(1, 2, 4)
+    hidden[0, 0] = 1.0  # step 0: the whole layer fires; step 1: silence
+    trace = [{"spikes": hidden}, {"spikes": torch.ones(1, 2, 3)}]
+    cfg = TrainConfig(activity_weight=2.0, activity_target=0.1)
+    assert float(activity_term(trace, cfg)) == pytest.approx(2.0 * (0.9**2 + 0.1**2) / 2)
+    counts, labels = torch.tensor([[3.0, 1.0]]), torch.tensor([0])
+    out = {"counts": counts, "trace": trace}
+    off = TrainConfig()
+    assert float(network_loss(out, labels, 2, off)) == float(loss_fn(counts, labels, 2, off))  # weight 0: no term
+    assert float(network_loss(out, labels, 2, cfg)) == pytest.approx(
+        float(loss_fn(counts, labels, 2, cfg)) + 2.0 * 0.41
+    )
