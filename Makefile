@@ -33,13 +33,15 @@ demo: setup
 	@echo "report: runs/quickstart/report.md"
 
 # Full suite, slow tests included (CI runs this; budget < 15 min on 2 cores). The peers are test
-# dependencies: NIR round trips run through snnTorch and Norse.
+# dependencies: NIR round trips run through snnTorch and Norse. One pytest worker per core
+# (pytest-xdist), whole test files per worker so module fixtures are built once.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
 test: setup peers lint
-	$(BIN)/python -m pytest -m "slow or not slow"
+	$(PYTEST) -m "slow or not slow"
 
 # Fast inner-loop path for developers: everything not marked slow.
 test-fast: setup lint
-	$(BIN)/python -m pytest
+	$(PYTEST)
 
 # Linter, formatter and type check (pinned in pyproject's dev extras, configured there); ~20 s.
 lint: setup

@@ -18,13 +18,13 @@ from tests.paths import QUICKSTART
 
 pytestmark = pytest.mark.slow
 TINY = [
-    "data.max_samples=256",
+    "data.max_samples=128",
     "model.hidden=[32]",
     "model.motif_size=8",
     "train.batch_size=32",
-    "train.epochs=6",
+    "train.epochs=3",
     "search.motif_sizes=[4, 8]",
-    "search.epochs=4",
+    "search.epochs=3",
     "search.ip.window=1",
     "simulate.lava_samples=0",
     "simulate.divergence_samples=0",

@@ -43,6 +43,7 @@ class SpiKLIP:
     dv_range: tuple[float, float] = _DEFAULT.dv_range
     revive: float = 0.1
     max_step: float = 0.2
+    step: str = "log"  # "linear": the closed form applied to R and tau themselves (kept for the benchmark)
 
     # ---- the rule --------------------------------------------------------------------------
     def transfer(self, x, r, tau):
@@ -75,7 +76,10 @@ class SpiKLIP:
         log_r, log_tau = np.zeros_like(r), np.zeros_like(tau)
         with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
             d_r, d_tau = self.updates(y[~silent], r[~silent], tau[~silent])
-            log_r[~silent], log_tau[~silent] = r[~silent] * d_r, tau[~silent] * d_tau
+            if self.step == "linear":  # R + dR = R exp(ln(1 + dR / R))
+                log_r[~silent], log_tau[~silent] = np.log1p(d_r / r[~silent]), np.log1p(d_tau / tau[~silent])
+            else:
+                log_r[~silent], log_tau[~silent] = r[~silent] * d_r, tau[~silent] * d_tau
         log_r[silent], log_tau[silent] = np.log1p(self.revive), np.log1p(-self.revive)
         cap = np.log1p(self.max_step)
         log_r = np.clip(np.nan_to_num(log_r), -cap, cap)
