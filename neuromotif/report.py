@@ -244,12 +244,22 @@ def _read_pareto(path: Path) -> list[dict[str, Any]] | None:
 def _search_summary(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     if not rows:
         return None
+    ip = [r.get("ip") or {} for r in rows]
     return {
         "iterations": len(rows),
         "chosen_motif_size": rows[-1]["chosen_motif_size"],
         "size_probabilities": rows[-1]["size_probabilities"],
+        "decisions": rows[-1].get("decisions"),
         "final_val_accuracy": rows[-1]["val_accuracy"],
         "seconds": sum(r["seconds"] for r in rows),
+        # SpiKL-IP: the first hidden layer's mean rate and KL to the target, per iteration,
+        # measured on the first and last batch of each IP window (before / after it adapts)
+        "ip": {
+            "rate_before": [i.get("rate_before") for i in ip],
+            "rate_after": [i.get("rate_after") for i in ip],
+            "kl_before": [i.get("kl_before") for i in ip],
+            "kl_after": [i.get("kl_after") for i in ip],
+        },
     }
 
 
@@ -319,6 +329,25 @@ def _critical_path_lines(lat: dict[str, Any]) -> list[str]:
         f"{s['barrier_ns']:.0f} ns per step."
     )
     return [line, ""]
+
+
+def _ip_lines(ip: dict[str, list] | None) -> list[str]:
+    """The IP windows' effect on the first hidden layer: first and last iteration."""
+    if not ip or not any(v is not None for v in ip.get("kl_before", [])):
+        return []
+    first = {k: next((x for x in v if x is not None), None) for k, v in ip.items()}
+    last = {k: next((x for x in reversed(v) if x is not None), None) for k, v in ip.items()}
+
+    def num(v):
+        return "-" if v is None else f"{v:.3f}"
+
+    return [
+        f"SpiKL-IP, first hidden layer (mean rate, KL to the target distribution): first window "
+        f"{num(first['rate_before'])} / {num(first['kl_before'])} -> {num(first['rate_after'])} / "
+        f"{num(first['kl_after'])}; last window {num(last['rate_before'])} / {num(last['kl_before'])} -> "
+        f"{num(last['rate_after'])} / {num(last['kl_after'])} (`search/history.jsonl`, key `ip`).",
+        "",
+    ]
 
 
 def _synchrony_lines(synchrony: dict[str, dict[str, float | None]] | None) -> list[str]:
@@ -426,6 +455,7 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
             f"{s['chosen_motif_size']} (probabilities {s['size_probabilities']}), supernet validation accuracy "
             f"{_pct(s['final_val_accuracy'])}. Plots: `search/motif_types.png`, `search/search_history.png`.",
             "",
+            *_ip_lines(s.get("ip")),
         ]
     if plots:
         lines += ["## Plots", ""] + [f"![{p}]({p})" for p in plots] + [""]

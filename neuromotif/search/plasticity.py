@@ -119,7 +119,8 @@ def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, Any]:
 
     group = distributed.current()
     model.eval()
-    stats: dict[str, Any] = {"kl_before": None, "kl_after": None, "silent": 0}  # KL: None until measured
+    # the first hidden layer's rate and KL on the window's first and last batch; None until measured
+    stats: dict[str, Any] = {"kl_before": None, "kl_after": None, "rate_before": None, "rate_after": None, "silent": 0}
     for k, batch in enumerate(batches):
         parts = batch if isinstance(batch, (list, tuple)) else [batch]
         traces = []
@@ -141,10 +142,12 @@ def run_ip(model, batches, ip: SpiKLIP, device: torch.device) -> dict[str, Any]:
             summed = group.sum(summed)
             if summed[-1] == 0:
                 continue
-            if len(rates) and k == 0 and stats["kl_before"] is None:
+            if len(rates) and k == 0 and stats["kl_before"] is None:  # the first layer, first batch
                 stats["kl_before"] = rate_kl(rates.flatten().cpu().numpy(), ip.target_rate)
+                stats["rate_before"] = float(rates.mean())
             s = ip.apply(layer.gain, layer.dv, summed[:-1] / summed[-1])
             stats["silent"] += s["silent"]
-            if len(rates):
+            if len(rates) and i == 0:  # the first layer, last batch of the window
                 stats["kl_after"] = rate_kl(rates.flatten().cpu().numpy(), ip.target_rate)
+                stats["rate_after"] = float(rates.mean())
     return stats

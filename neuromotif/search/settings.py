@@ -151,9 +151,9 @@ class SearchConfig(Section):
     decision: Literal["evidence", "argmax"] = Field(
         "evidence",
         description="evidence: commit a motif size or connection type only when the architecture gradient's "
-        "advantage for it exceeds its noise (z-score above evidence_z; search/evidence.py), undecided "
-        "positions absent, an undecided size default_motif_size; argmax: the relaxed search's most probable "
-        "choices after annealing (DARTS, the HRMAS paper)",
+        "advantage for it exceeds its noise (z-score above evidence_z; search/evidence.py); an undecided "
+        "position keeps the hand-designed motif's type, an undecided size is default_motif_size; argmax: the "
+        "relaxed search's most probable choices after annealing (DARTS, the HRMAS paper)",
     )
     evidence_z: PosFloat = Field(
         3.0, description="z-score a choice must beat every alternative by before it is committed (decision=evidence)"

@@ -25,14 +25,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams
+from neuromotif.search.arch import ArchSpec, LayerSpec, NeuronParams, default_motif
 from neuromotif.search.baselines import FeedForwardLayer
 from neuromotif.search.evidence import UNDECIDED, PairwiseEvidence
 from neuromotif.search.layers import LIFLayer
 from neuromotif.search.model import INPUT_SCALE, READOUT_SCALE
 from neuromotif.search.scml import MotifRecurrence
 
-TYPE_CODES = np.array([1, -1, 0], np.int8)
+TYPE_CODES = np.array([1, -1, 0], np.int8)  # option index (E, I, absent) -> type code
+
+
+def default_options(m: int) -> torch.Tensor:
+    """[m, 3m] option indices of the hand-designed motif (``arch.default_motif``) in the supernet's
+    column order: inter-previous | intra | inter-next."""
+    intra, prev, nxt = default_motif(m)
+    codes = np.concatenate([prev, intra, nxt], axis=1)
+    return torch.from_numpy(np.select([codes == 1, codes == -1], [0, 1], 2)).long()
 
 
 class SuperSCMLLayer(LIFLayer):
@@ -73,13 +81,18 @@ class SuperSCMLLayer(LIFLayer):
         self.temperature = 1.0
         self.relaxation = relaxation
         self._size_mix: torch.Tensor | None = None  # the size weights of the current forward pass
-        # decision "evidence" (search/evidence.py): the logits stay at 0 (a uniform mixture: an
-        # undecided position has weight p_E - p_I = 0) until a choice is committed, then one-hot
+        # decision "evidence" (search/evidence.py): every position holds the hand-designed default
+        # motif's type (one-hot) until the evidence commits it to an option; the sizes mix evenly
+        # until one is committed
         self.decision = decision
         self.default_size = default_size if default_size in self.sizes else max(self.sizes)
         for m in self.sizes:
             self._evidence_buffers(f"types{m}", (m, 3 * m), 3)
             self.register_buffer(f"committed{m}", torch.full((m, 3 * m), UNDECIDED, dtype=torch.int64))
+            self.register_buffer(
+                f"default{m}",
+                default_options(m) * getattr(self, f"mask{m}").long() + 2 * (1 - getattr(self, f"mask{m}").long()),
+            )
         self._evidence_buffers("size", (), len(self.sizes))
         self.register_buffer("committed_size", torch.tensor(UNDECIDED, dtype=torch.int64))
         self.collecting = False  # capture dL/dp in the forward passes (architecture steps)
@@ -87,9 +100,8 @@ class SuperSCMLLayer(LIFLayer):
         self._step_grads: dict[str, torch.Tensor] = {}
         if decision == "evidence":
             with torch.no_grad():
-                for a in self.alpha:
-                    a.zero_()
                 self.beta.zero_()
+            self.apply_commitments()
 
     # ---- evidence-based decisions ---------------------------------------------------------------
     def _evidence_buffers(self, key: str, shape: tuple[int, ...], options: int) -> None:
@@ -137,13 +149,17 @@ class SuperSCMLLayer(LIFLayer):
             self.committed_size.fill_(int(self.evidence("size").decide(z)))
         self.apply_commitments()
 
+    def choices(self, m: int) -> torch.Tensor:
+        """[m, 3m] option per position of size ``m`` (0 E, 1 I, 2 absent): committed, else the default."""
+        committed = getattr(self, f"committed{m}")
+        return torch.where(committed != UNDECIDED, committed, getattr(self, f"default{m}"))
+
     @torch.no_grad()
     def apply_commitments(self, big: float = 1e3) -> None:
-        """Logits of committed choices one-hot (exact 0 / 1 probabilities at any temperature)."""
+        """Type logits one-hot at each position's choice (exact 0 / 1 probabilities at any temperature)."""
         for i, m in enumerate(self.sizes):
-            committed = getattr(self, f"committed{m}")
-            hot = torch.nn.functional.one_hot(committed.clamp_min(0), 3).to(self.alpha[i]) * 2 * big - big
-            self.alpha[i].copy_(torch.where((committed != UNDECIDED)[..., None], hot, self.alpha[i]))
+            hot = torch.nn.functional.one_hot(self.choices(m), 3).to(self.alpha[i]) * 2 * big - big
+            self.alpha[i].copy_(hot)
         if int(self.committed_size) != UNDECIDED:
             hot = torch.full_like(self.beta, -big)
             hot[int(self.committed_size)] = big
@@ -221,9 +237,8 @@ class SuperSCMLLayer(LIFLayer):
         else:
             i = int(torch.argmax(self.beta))
         m = self.sizes[i]
-        if types is None and self.decision == "evidence":  # committed types; undecided positions absent
-            committed = getattr(self, f"committed{m}").cpu().numpy()
-            types = np.where(committed == UNDECIDED, 0, TYPE_CODES[committed.clip(0)]).astype(np.int8)
+        if types is None and self.decision == "evidence":  # committed types, else the default motif's
+            types = TYPE_CODES[self.choices(m).cpu().numpy()]
         elif types is None:
             types = TYPE_CODES[self.type_probabilities(i).argmax(-1).cpu().numpy()]
         types = types * getattr(self, f"mask{m}").cpu().numpy().astype(np.int8)

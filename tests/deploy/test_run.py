@@ -63,6 +63,12 @@ def test_report_has_the_design_keys(run_dir):
     assert {layer["name"] for layer in report["network"]["layers"]} < set(sync)
     assert all(0 <= s["burst_fraction"] <= 1 and set(s) == {"burst_fraction", "fano", "chi"} for s in sync.values())
     assert "| population | bursts | Fano | chi |" in (out / "report.md").read_text()
+    # the search section carries what IP did to the hidden layer, as history.jsonl has it
+    history = [json.loads(line) for line in (out / "search" / "history.jsonl").read_text().splitlines()]
+    ip = report["search"]["ip"]
+    assert ip["kl_before"] == [h["ip"]["kl_before"] for h in history] and ip["rate_after"][0] is not None
+    assert report["search"]["decisions"] == history[-1]["decisions"]
+    assert "SpiKL-IP, first hidden layer" in (out / "report.md").read_text()
     for name in (
         "report.md",
         "raster.png",

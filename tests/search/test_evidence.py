@@ -1,5 +1,6 @@
 """Decisions from evidence (search/evidence.py): z-scores by hand, the ratchet, micro-batch
-invariance of the measurement, and what a search with decision=evidence derives."""
+invariance of the measurement, and what a search with decision=evidence derives (committed
+choices, else the hand-designed motif and the default size)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import pytest
 import torch
 
 from neuromotif.config import load_config
+from neuromotif.search.arch import default_motif
 from neuromotif.search.data import load_dataset
 from neuromotif.search.evidence import UNDECIDED, PairwiseEvidence
 from neuromotif.search.hrmas import Search
-from neuromotif.search.supernet import TYPE_CODES
+from neuromotif.search.supernet import TYPE_CODES, default_options
 
 TINY = [
     "data.max_samples=64",
@@ -64,8 +66,7 @@ def test_one_architecture_step_measures_the_same_gradient_with_any_micro_batch_c
         layer = search.net.search_layers()[0]
         assert float(layer.evidence("types8").count) == 1
         sums.append([layer.evidence(k).sums.clone() for k in ("types4", "types8", "size")])
-    # (the size's sums are 0 here: with every type undecided no size has a recurrent weight yet)
-    assert all(float(s.abs().max()) > 0 for s in sums[0][:2])
+    assert all(float(s.abs().max()) > 0 for s in sums[0])
     for a, b in zip(*sums, strict=True):
         torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-9)
 
@@ -73,8 +74,12 @@ def test_one_architecture_step_measures_the_same_gradient_with_any_micro_batch_c
 def test_a_search_commits_only_what_the_evidence_carries_and_never_takes_it_back(tmp_path):
     search = _search(tmp_path, "a", "search.evidence_z=2.0", "search.warmup=1", "search.epochs=3")
     layer = search.net.search_layers()[0]
-    logits = [p.detach().clone() for p in search.net.arch_parameters()]
-    assert all(float(p.abs().max()) == 0 for p in logits)  # undecided: the uniform mixture, weight 0
+    assert float(layer.beta.detach().abs().max()) == 0  # sizes: an even mixture until one is committed
+    for i, m in enumerate(layer.sizes):  # types: the hand-designed motif, exactly (one-hot; masked: absent)
+        mask = getattr(layer, f"mask{m}").bool().numpy()
+        expected = np.where(mask, default_options(m).numpy(), 2)
+        np.testing.assert_array_equal(layer.type_probabilities(i).argmax(-1).numpy(), expected)
+        assert bool((layer.type_probabilities(i).max(-1).values == 1).all())
     search.run(resume=False, stop_after=1)  # warm-up: no measurement
     assert float(layer.evidence("types8").count) == 0
     search.run(resume=True, stop_after=1)
@@ -97,8 +102,11 @@ def test_a_search_commits_only_what_the_evidence_carries_and_never_takes_it_back
     committed_m = getattr(layer, f"committed{m}").numpy()
     mask = getattr(layer, f"mask{m}").numpy().astype(bool)
     types = np.concatenate([spec.inter_prev, spec.intra, spec.inter_next], axis=1)
-    expected = np.where(committed_m == UNDECIDED, 0, TYPE_CODES[committed_m.clip(0)]) * mask
-    np.testing.assert_array_equal(types, expected)  # undecided positions are absent
+    default = TYPE_CODES[default_options(m).numpy()]
+    expected = np.where(committed_m == UNDECIDED, default, TYPE_CODES[committed_m.clip(0)]) * mask
+    np.testing.assert_array_equal(types, expected)  # undecided positions keep the hand-designed motif's type
+    intra, prev, _ = default_motif(m)
+    assert (default[:, m : 2 * m] == intra).all() and (default[:, :m] == prev).all()
 
 
 def test_evidence_refuses_the_gumbel_relaxation():

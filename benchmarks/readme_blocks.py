@@ -1,0 +1,144 @@
+"""README blocks generated from committed result files, so a README number cannot drift from its source.
+
+A block in README.md is ``<!-- results: NAME -->`` ... ``<!-- /results -->``; its text is what
+``RENDERERS[NAME]`` makes of ``benchmarks/results/*.json``. ``python benchmarks/readme_blocks.py``
+rewrites the blocks; ``--check`` exits 1 naming every block that differs (``make test`` runs the
+same check through ``tests/test_readme_numbers.py``). Every source file carries its provenance
+(commit, machine, versions), written by ``benchmarks/common.save``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+README = Path(__file__).resolve().parents[1] / "README.md"
+BLOCK = re.compile(r"(<!-- results: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- /results -->)", re.S)
+T_975 = {2: 12.706, 3: 4.303, 4: 3.182, 5: 2.776, 6: 2.571, 7: 2.447, 8: 2.365, 9: 2.306, 10: 2.262}  # df -> t
+
+
+def load(name: str) -> dict:
+    return json.loads((RESULTS / f"{name}.json").read_text())
+
+
+def _source(name: str) -> str:
+    p = load(name)["provenance"]
+    return f"`benchmarks/results/{name}.json` (commit {p['commit'][:10]}, {p['date'][:10]})"
+
+
+def quickstart_seeds() -> str:
+    d = load("quickstart_seeds")
+    n = d["seeds"]
+    lines = [
+        f"| quickstart, {n} seeds, 1 torch thread | mean ± sd | 95 % CI of the mean | min | max | "
+        "seed 0: 2 threads − 1 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, s in d["over_seeds"].items():
+        half = T_975[n] * s["sd"] / n**0.5  # t interval, sample sd (ddof 1)
+        lines.append(
+            f"| {label} | {s['mean']:.2f} ± {s['sd']:.2f} | {s['mean'] - half:.2f} – {s['mean'] + half:.2f} | "
+            f"{s['min']:.2f} | {s['max']:.2f} | {d['threads_2_minus_1_seed0'][label]:+.2f} |"
+        )
+    sizes = [r["motif_size"] for r in d["runs"] if "threads2" not in r["run"]]
+    lines += ["", f"Motif sizes chosen: {sizes}. Source: {_source('quickstart_seeds')}."]
+    return "\n".join(lines) + "\n"
+
+
+def search_stability() -> str:
+    lines = [
+        "| search decisions | dataset | perturbations | same motif size | types equal (min / mean) |",
+        "|---|---|---:|---:|---:|",
+    ]
+    sources = []
+    for name, label in (("bench_search_stability", "argmax (DARTS)"), ("bench_search_stability_evidence", "evidence")):
+        if not (RESULTS / f"{name}.json").exists():
+            continue
+        d = load(name)
+        sources.append(_source(name))
+        for dataset in dict.fromkeys(r["dataset"] for r in d["rows"]):
+            rows = [r for r in d["rows"] if r["dataset"] == dataset and r["perturbation"] != "reference"]
+            agree = [100 * r["type_agreement"] for r in rows]
+            lines.append(
+                f"| {label} | {dataset} | {len(rows)} | {sum(r['same_size'] for r in rows)} of {len(rows)} | "
+                f"{min(agree):.1f} % / {statistics.fmean(agree):.1f} % |"
+            )
+    return "\n".join([*lines, "", "Sources: " + "; ".join(sources) + "."]) + "\n"
+
+
+def ip() -> str:
+    d = load("bench_ip")
+    lines = [
+        "| IP step (weights frozen, 15 windows) | hidden rate before → after | KL before → after (min) | "
+        "gains at the floor |",
+        "|---|---:|---:|---:|",
+    ]
+    for r in d["rows"]:
+        lines.append(
+            f"| {r['variant']} | {r['rate_before']:.3f} → {r['rate_after']:.3f} | {r['kl_before']:.2f} → "
+            f"{r['kl_after']:.2f} ({r['kl_min']:.2f}) | {100 * r['gain_at_floor']:.0f} % |"
+        )
+    return "\n".join([*lines, "", f"Target rate {d['target_rate']}. Source: {_source('bench_ip')}."]) + "\n"
+
+
+def activity() -> str:
+    d = load("bench_activity")
+    lines = [
+        "| activity weight | val. fixed point | energy | dynamic energy | synaptic ops / inference | "
+        "hidden bursts | hidden Fano | hidden chi |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in d["rows"]:
+        lines.append(
+            f"| {r['activity_weight']:g} | {r['val_fixed_pct']:.2f} % | {r['energy_uJ']:.2f} µJ | "
+            f"{r['dynamic_energy_uJ']:.2f} µJ | {r['synops_per_inference']:,.0f} | "
+            f"{100 * r['hidden_burst_fraction']:.1f} % | {r['hidden_fano']:.2f} | {r['hidden_chi']:.3f} |"
+        )
+    return "\n".join([*lines, "", f"Seed {d['seed']}, validation split. Source: {_source('bench_activity')}."]) + "\n"
+
+
+RENDERERS: dict[str, Callable[[], str]] = {
+    "quickstart-seeds": quickstart_seeds,
+    "search-stability": search_stability,
+    "ip": ip,
+    "activity": activity,
+}
+
+
+def blocks(text: str) -> dict[str, str]:
+    """Name -> body of every results block in ``text``."""
+    return {m["name"]: m["body"] for m in BLOCK.finditer(text)}
+
+
+def stale(text: str) -> list[str]:
+    """Names of blocks whose body is not what their renderer makes now (or that no renderer knows)."""
+    return [name for name, body in blocks(text).items() if name not in RENDERERS or RENDERERS[name]() != body]
+
+
+def rewrite(text: str) -> str:
+    return BLOCK.sub(lambda m: m.group(1) + RENDERERS[m["name"]]() + m.group(4), text)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--check", action="store_true", help="exit 1 if a block differs from its source")
+    args = ap.parse_args()
+    text = README.read_text()
+    if args.check:
+        bad = stale(text)
+        if bad:
+            print("README blocks out of step with their result files: " + ", ".join(bad), file=sys.stderr)
+            sys.exit(1)
+        return
+    README.write_text(rewrite(text))
+    print("rewrote", ", ".join(blocks(text)))
+
+
+if __name__ == "__main__":
+    main()
