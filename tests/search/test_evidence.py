@@ -16,16 +16,9 @@ from neuromotif.search.data import load_dataset
 from neuromotif.search.evidence import UNDECIDED, PairwiseEvidence
 from neuromotif.search.hrmas import Search
 from neuromotif.search.supernet import TYPE_CODES, default_options
+from tests.search.test_hrmas import TINY as HRMAS_TINY
 
-TINY = [
-    "data.max_samples=64",
-    "model.hidden=[16]",
-    "search.motif_sizes=[4, 8]",
-    "search.epochs=2",
-    "train.batch_size=32",
-    "search.ip.window=1",
-    "search.diagnostics=false",
-]
+TINY = [*HRMAS_TINY, "search.diagnostics=false"]
 
 
 def _evidence(grads: list[list[float]]) -> PairwiseEvidence:
