@@ -452,7 +452,8 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
             "## Search",
             "",
             f"HRMAS, {s['iterations']} iterations ({s['seconds']:.0f} s): motif size "
-            f"{s['chosen_motif_size']} (probabilities {s['size_probabilities']}), supernet validation accuracy "
+            f"{net['motif_size']} (size probabilities of the first search {s['size_probabilities']}), "
+            "supernet validation accuracy "
             f"{_pct(s['final_val_accuracy'])}. Plots: `search/motif_types.png`, `search/search_history.png`.",
             "",
             *_ip_lines(s.get("ip")),

@@ -26,6 +26,7 @@ TINY = [
     "search.motif_sizes=[4, 8]",
     "search.epochs=3",
     "search.ip.window=1",
+    "search.replicates=1",  # one search: these tests are about resuming and threads, not replicates
     "simulate.lava_samples=0",
     "simulate.divergence_samples=0",
     "report.plots=false",

@@ -19,6 +19,7 @@ TINY = [
     "search.motif_sizes=[4, 8]",
     "search.epochs=2",
     "search.ip.window=1",
+    "search.replicates=1",  # one search: these tests are about resuming and threads, not replicates
     "train.epochs=1",
     "train.batch_size=32",
     "simulate.lava_samples=0",

@@ -24,6 +24,7 @@ finishes with the same result as an uninterrupted one), history.jsonl, plots.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from contextlib import contextmanager
@@ -45,7 +46,7 @@ from neuromotif.search.model import predict
 from neuromotif.search.objective import chip_cost_term, mean_parts
 from neuromotif.search.plasticity import from_config, run_ip
 from neuromotif.search.settings import SearchJob
-from neuromotif.search.supernet import SuperNet
+from neuromotif.search.supernet import SuperNet, agreed_architecture, agreement_summary
 from neuromotif.search.train import evaluate, micro_spikes, network_loss, resolve_device, restore_checkpoint
 
 
@@ -370,10 +371,30 @@ class Search:
 
 
 def run_search(config: SearchJob, out: Path, resume: bool = True) -> ArchSpec:
-    """``neuromotif search``: search, derive and write ``OUT/search/architecture.yaml`` and plots."""
+    """``neuromotif search``: search, derive and write ``OUT/search/architecture.yaml`` and plots.
+
+    With ``decision=evidence`` and ``replicates`` R > 1: R searches from seeds seed .. seed+R-1
+    (the first in ``OUT/search`` itself, the others in ``OUT/search/replicate<r>``, each resumable);
+    the architecture keeps a choice only where every replicate committed the same one
+    (``supernet.agreed_architecture``), else the default."""
     data = load_dataset(config.data, config.seed)
-    search = Search(config, data, out)
-    arch = search.run(resume=resume)
+    replicates = config.search.replicates if config.search.decision == "evidence" else 1
+    searches = []
+    for r in range(replicates):
+        job = dataclasses.replace(config, seed=config.seed + r)
+        where = Path(out) if r == 0 else Path(out) / "search" / f"replicate{r}"
+        if replicates > 1:
+            note(f"search: replicate {r + 1}/{replicates} (seed {job.seed})")
+        search = Search(job, data, where)
+        arch = search.run(resume=resume)
+        searches.append(search)
+    search = searches[0]
+    if replicates > 1:
+        arch = agreed_architecture([s.net for s in searches], source=f"hrmas (evidence, {replicates} replicates)")
+        if distributed.current().main:
+            arch.save(search.out / "architecture.yaml")
+            summary = agreement_summary([s.net for s in searches])
+            atomic_write_text(search.out / "replicates.json", json.dumps(summary, indent=2))
     if config.plots and distributed.current().main:
         from neuromotif.search.search_plots import plot_search
 

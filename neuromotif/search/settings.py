@@ -161,6 +161,12 @@ class SearchConfig(Section):
         "4 is about a Bonferroni bound over 1,000 choices at 5 %: at 3 most commitments were noise that "
         "another thread count did not repeat",
     )
+    replicates: PosInt = Field(
+        3,
+        description="decision=evidence: independent searches (seeds seed, seed+1, ...) whose commitments must "
+        "all agree before a choice leaves its default; one search's evidence depends on its own weight "
+        "trajectory, which another thread count or rounding changes",
+    )
     default_motif_size: PosInt | None = Field(
         None, description="the motif size when the evidence never commits one (default: the largest candidate)"
     )

@@ -347,3 +347,44 @@ class SuperNet(nn.Module):
             NeuronParams(**vars(self.neuron)),
             source=source,
         )
+
+
+def agreed_architecture(nets: list[SuperNet], source: str) -> ArchSpec:
+    """The architecture on which independent evidence searches agree: per layer the size every
+    one committed (else the default size), and per position the option every one committed (else
+    the hand-designed motif's type)."""
+    layers = []
+    for searched in zip(*(net.search_layers() for net in nets), strict=True):
+        first = searched[0]
+        sizes = {int(layer.committed_size) for layer in searched}
+        size = sizes.pop() if len(sizes) == 1 and UNDECIDED not in sizes else first.sizes.index(first.default_size)
+        m = first.sizes[size]
+        committed = torch.stack([getattr(layer, f"committed{m}") for layer in searched])
+        agreed = (committed == committed[0]).all(0) & (committed[0] != UNDECIDED)
+        choice = torch.where(agreed, committed[0], getattr(first, f"default{m}"))
+        layers.append(first.derive(index=size, types=TYPE_CODES[choice.cpu().numpy()]))
+    net = nets[0]
+    return ArchSpec(net.inputs, net.classes, layers, NeuronParams(**vars(net.neuron)), source=source)
+
+
+def agreement_summary(nets: list[SuperNet]) -> dict[str, Any]:
+    """What each replicate committed and what they agree on (``search/replicates.json``)."""
+    out: dict[str, Any] = {"replicates": len(nets), "layers": []}
+    for searched in zip(*(net.search_layers() for net in nets), strict=True):
+        first = searched[0]
+        layer: dict[str, Any] = {
+            "committed_size": [
+                first.sizes[int(x.committed_size)] if int(x.committed_size) != UNDECIDED else None for x in searched
+            ]
+        }
+        for m in first.sizes:
+            committed = torch.stack([getattr(x, f"committed{m}") for x in searched])
+            default = getattr(first, f"default{m}")
+            changed = (committed != UNDECIDED) & (committed != default)
+            agreed = (committed == committed[0]).all(0) & (committed[0] != UNDECIDED)
+            layer[f"m{m}"] = {
+                "changed_from_default_per_replicate": [int(c.sum()) for c in changed],
+                "agreed_changes": int((agreed & changed[0]).sum()),
+            }
+        out["layers"].append(layer)
+    return out

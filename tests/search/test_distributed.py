@@ -29,6 +29,7 @@ TINY = [
     "search.ip.window=2",
     "search.motif_sizes=[4, 8]",
     "search.epochs=2",
+    "search.replicates=1",  # one search: these tests compare process counts, not replicates
     "report.plots=false",
     "train.micro_batches=2",
 ]

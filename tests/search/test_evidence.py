@@ -107,3 +107,30 @@ def test_evidence_refuses_the_gumbel_relaxation():
 
     with pytest.raises(InputError, match="search.relaxation=mixture or search.decision=argmax"):
         load_config(None, ["search.relaxation=gumbel"])
+
+
+def test_replicates_keep_only_the_choices_they_all_committed():
+    from neuromotif.search.arch import NeuronParams
+    from neuromotif.search.supernet import SuperNet, agreed_architecture, agreement_summary
+
+    nets = [SuperNet(10, [32], 3, [4, 8], NeuronParams(), seed=s, decision="evidence") for s in range(2)]
+    a, b = (net.search_layers()[0] for net in nets)
+    with torch.no_grad():
+        for layer in (a, b):
+            layer.committed_size.fill_(0)  # both committed size 4
+            layer.committed4[0, 4 + 1] = 1  # both: intra 0 <- 1 inhibitory (default: excitatory)
+        a.committed4[1, 4 + 2] = 2  # only one replicate: intra 1 <- 2 absent
+        a.committed4[2, 4 + 3], b.committed4[2, 4 + 3] = 2, 1  # they disagree
+    spec = agreed_architecture(nets, "test").layers[0]
+    intra, prev, nxt = default_motif(4)
+    intra[0, 1] = -1  # the one agreed change; everything else the hand-designed motif
+    assert spec.motif_size == 4
+    np.testing.assert_array_equal(spec.intra, intra)
+    np.testing.assert_array_equal(spec.inter_prev, prev)
+    np.testing.assert_array_equal(spec.inter_next, nxt)
+    summary = agreement_summary(nets)["layers"][0]
+    assert summary["committed_size"] == [4, 4]
+    assert summary["m4"] == {"changed_from_default_per_replicate": [3, 2], "agreed_changes": 1}
+    with torch.no_grad():
+        b.committed_size.fill_(1)  # the sizes disagree: the default (largest) size
+    assert agreed_architecture(nets, "test").layers[0].motif_size == 8
