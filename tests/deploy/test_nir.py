@@ -229,6 +229,10 @@ def test_an_snntorch_network_compiles_with_no_loss_beyond_the_chip_semantics(tmp
     )
     assert snn_accuracy > 0.6
     assert abs(fixed_accuracy - float_accuracy) <= 0.01
+    # a floor tied to the peer's own accuracy (here: snnTorch 0.905, ours 0.838; the gap is the reset
+    # rule and the zero-delay hops): an importer that drops the recurrence (0.73) or zeroes the weights
+    # (0.10, chance) agrees with itself above, but not with snnTorch here
+    assert fixed_accuracy >= snn_accuracy - 0.12, (fixed_accuracy, snn_accuracy)
 
 
 @pytest.mark.slow
