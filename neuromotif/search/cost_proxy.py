@@ -210,7 +210,7 @@ def supernet_proxy(
     proxy = CostProxy(chip_name, net.inputs, net.classes, candidates, cost_table, neurons_per_core)
 
     def fanout(i: int, m: int) -> torch.Tensor:
-        present = (1 - layer.type_probabilities(i)[..., 2]) * getattr(layer, f"mask{m}")  # [m (post), 3m (pre)]
+        present = (1 - layer.used_type_probabilities(i)[..., 2]) * getattr(layer, f"mask{m}")  # [m (post), 3m (pre)]
         # a neuron at position c feeds its own motif (intra column c), motif k+1 (where it is
         # "k-1", column c) and motif k-1 (where it is "k+1", column 2m + c)
         per_position = present[:, m : 2 * m].sum(0) + present[:, :m].sum(0) + present[:, 2 * m :].sum(0)
@@ -219,6 +219,6 @@ def supernet_proxy(
     def cost(x: torch.Tensor, trace: list[dict]) -> dict[str, torch.Tensor]:
         spikes = [x, *[o["spikes"] for o in trace]]
         fanouts = [[fanout(i, m)] for i, m in enumerate(layer.sizes)]
-        return proxy(spikes, fanouts, layer.size_probabilities())
+        return proxy(spikes, fanouts, layer.used_size_probabilities())
 
     return proxy, cost

@@ -81,6 +81,7 @@ class SuperSCMLLayer(LIFLayer):
         self.temperature = 1.0
         self.relaxation = relaxation
         self._size_mix: torch.Tensor | None = None  # the size weights of the current forward pass
+        self._type_probs: list[torch.Tensor] | None = None  # and the type probabilities
         # decision "evidence" (search/evidence.py): every position holds the hand-designed default
         # motif's type (one-hot) until the evidence commits it to an option; the sizes mix evenly
         # until one is committed
@@ -188,6 +189,20 @@ class SuperSCMLLayer(LIFLayer):
     def size_probabilities(self) -> torch.Tensor:
         return torch.softmax(self.beta / self.temperature, dim=0)
 
+    def used_type_probabilities(self, i: int) -> torch.Tensor:
+        """The type probabilities of size ``i`` the last forward pass used (a cost computed on them
+        reaches the measured dL/dp of decision=evidence); the softmax before any forward pass or
+        with the gumbel relaxation (whose forward uses hard samples)."""
+        if self.relaxation == "mixture" and self._type_probs is not None:
+            return self._type_probs[i]
+        return self.type_probabilities(i)
+
+    def used_size_probabilities(self) -> torch.Tensor:
+        """The size weights the last forward pass used (see ``used_type_probabilities``)."""
+        if self.relaxation == "mixture" and self._size_mix is not None:
+            return self._size_mix
+        return self.size_probabilities()
+
     def _sample(self, logits: torch.Tensor, dim: int) -> torch.Tensor:
         """Relaxed choice along ``dim``: the softmax, or (gumbel, training) a hard one-hot sample
         whose gradient is the softmax's (straight-through)."""
@@ -198,8 +213,10 @@ class SuperSCMLLayer(LIFLayer):
     def folded_weights(self):
         w_in = self.w_in * self.gain[:, None]
         recs = []
+        self._type_probs = []
         for i, m in enumerate(self.sizes):
             p = self._sample(self.alpha[i], -1)
+            self._type_probs.append(p)
             if self.collecting and p.requires_grad:
                 p.register_hook(functools.partial(self._capture, f"types{m}"))
             sign = (p[..., 0] - p[..., 1]) * getattr(self, f"mask{m}")

@@ -57,7 +57,10 @@ def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
 
 
 def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
-    cfg = load_config(QUICKSTART, ["data.max_samples=64", "model.hidden=[32]", "search.motif_sizes=[4, 8]"])
+    # the relaxed search's logits (with decision=evidence they are one-hot and the cost reaches the
+    # choices through dL/dp, which test_evidence measures)
+    sets = ["data.max_samples=64", "model.hidden=[32]", "search.motif_sizes=[4, 8]", "search.decision=argmax"]
+    cfg = load_config(QUICKSTART, sets)
     data = load_dataset(cfg.data, 0)
     net = build_supernet(cfg.search_job(), data.info)
     _, cost = supernet_proxy(net, "loihi2")
@@ -68,6 +71,15 @@ def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
     assert float(layer.beta.grad.abs().sum()) > 0  # motif size sees the cost
     # making every position absent lowers the synaptic part: the types see it with the right sign
     assert all(float(a.grad[..., 2].sum()) < 0 for a in layer.alpha)
+    # decision=evidence: the same cost reaches the measured dL/dp of every choice
+    cfg = load_config(QUICKSTART, sets[:-1])
+    net = build_supernet(cfg.search_job(), data.info)
+    layer = net.layers[0]
+    layer.collecting = True
+    _, cost = supernet_proxy(net, "loihi2")
+    cost(x, net(x, record=True)["trace"])["energy_uJ"].backward()
+    assert set(layer._captured) == {"types4", "types8", "size"}
+    assert all(float(layer._captured[f"types{m}"][..., 2].sum()) < 0 for m in (4, 8))  # absent is cheaper
 
 
 def test_an_energy_weight_lowers_the_proxy_energy_of_training(tmp_path):
