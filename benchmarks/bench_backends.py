@@ -9,12 +9,17 @@ backend runs them as one vectorised batch; Lava runs them one after another in o
 fewer samples at large N (its time per sample is constant after start-up: 16 / 8 / 2 samples at
 N = 256 / 1024 / 4096), and the throughput ratio compares time per sample. The spikes of every
 sample Lava ran are compared with the CPU backend's.
+Lava cold vs steady state: every Lava call starts Lava's processes and compiles (the cold figures
+include it, as a user of one call pays it); its steady state per sample is (time of k samples -
+time of 1 sample) / (k - 1) from the same two calls, and its start-up is what is left of the
+one-sample call. CPU times are medians of 5 runs (min and max saved beside them), not best-of-N.
 Targets: CPU >= 100x Lava on one sample, >= 1000x in batched throughput.
 Run: python benchmarks/bench_backends.py [--quick]
 """
 
 from __future__ import annotations
 
+import statistics
 import sys
 import tempfile
 import time
@@ -26,6 +31,7 @@ SIZES = [256, 1024, 4096]
 LAVA_SAMPLES = {256: 16, 1024: 8, 4096: 2}
 STEPS, INPUTS, BATCH = 100, 200, 256
 QUICK_BATCH = 16
+REPEATS = 5
 
 
 INPUT_GAIN = 0.25  # with RECURRENT_GAIN, brings the untrained net's hidden spike rate to ~10 %
@@ -71,16 +77,16 @@ def main() -> None:
             names = tuple(p.name for p in bundle.neuron_populations)
             cpu = CPUBackend(bundle)
             cpu.run(x[:1])  # warm-up
-            cpu_one_s = float("inf")
-            for _ in range(3):
+            one_times, batch_times = [], []
+            for _ in range(REPEATS):
                 t0 = time.perf_counter()
                 one_cpu = cpu.run(x[:1], record=names)
-                cpu_one_s = min(cpu_one_s, time.perf_counter() - t0)
-            cpu_batch_s = float("inf")
-            for _ in range(3):  # best of 3: the CPU side is short enough to repeat, and noise only adds
+                one_times.append(time.perf_counter() - t0)
+            for _ in range(REPEATS):
                 t0 = time.perf_counter()
                 all_cpu = cpu.run(x, record=names)
-                cpu_batch_s = min(cpu_batch_s, time.perf_counter() - t0)
+                batch_times.append(time.perf_counter() - t0)
+            cpu_one_s, cpu_batch_s = statistics.median(one_times), statistics.median(batch_times)
             lava = LavaBackend(bundle, timeout_s=3600)
             t0 = time.perf_counter()
             one_lava = lava.run(x[:1], record=names)
@@ -89,6 +95,8 @@ def main() -> None:
             t0 = time.perf_counter()
             all_lava = lava.run(x[:lava_n], record=names)
             lava_batch_s = time.perf_counter() - t0
+            # (lava_n > 1 at every size: the difference of the two calls is Lava's time for lava_n - 1 samples)
+            steady = (lava_batch_s - lava_one_s) / (lava_n - 1)
             head = {k: v[:lava_n] for k, v in all_cpu.spikes.items()}
             mismatches = spike_mismatches(one_cpu.spikes, one_lava.spikes) + spike_mismatches(head, all_lava.spikes)
             row = {
@@ -103,6 +111,11 @@ def main() -> None:
                 "cpu_per_sample_batched_s": cpu_batch_s / batch,
                 "lava_per_sample_batched_s": lava_batch_s / lava_n,
                 "batched_throughput_speedup": (lava_batch_s / lava_n) / (cpu_batch_s / batch),
+                "cpu_one_sample_range_s": [min(one_times), max(one_times)],
+                "cpu_batched_range_s": [min(batch_times), max(batch_times)],
+                "lava_startup_s": lava_one_s - steady,
+                "lava_steady_per_sample_s": steady,
+                "steady_throughput_speedup": steady / (cpu_batch_s / batch),
                 "hidden_spike_rate": float(all_cpu.spikes[names[0]].mean()),
                 "spike_mismatches": mismatches,
             }
