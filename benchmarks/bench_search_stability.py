@@ -90,6 +90,13 @@ def main() -> None:
     ap.add_argument("--tag", default="", help="names the result files and run folders (a method under test)")
     ap.add_argument("--set", dest="sets", action="append", default=[], help="extra override for every search")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(PERTURBATIONS),
+        help="run just these searches (e.g. to split the work "
+        "over two processes; a later run without --only reuses them and writes the result)",
+    )
     args = ap.parse_args()
     suffix = f"_{args.tag}" if args.tag else ""
     rows, lines = [], []
@@ -104,7 +111,10 @@ def main() -> None:
         runs = {
             name: search(OUT / f"{args.tag or 'default'}" / dataset / name, base + extra)
             for name, extra in PERTURBATIONS.items()
+            if not args.only or name in args.only
         }
+        if args.only:
+            continue
         ref = runs["reference"]["arch"]
         for name, run in runs.items():
             row = {
@@ -122,6 +132,8 @@ def main() -> None:
                 f"{100 * row['type_agreement']:.1f} % | {row['sizes_over_iterations']} |"
             )
             print(lines[-1], flush=True)
+    if args.only:
+        return
     perturbed = [r for r in rows if r["perturbation"] != "reference"]
     summary = {
         "perturbations": len(perturbed),
