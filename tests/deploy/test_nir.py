@@ -253,10 +253,20 @@ def test_our_nir_runs_in_snntorch_and_norse(bundle, tmp_path):
     norse = pytest.importorskip("norse.torch")
     import torch
 
+    # Norse runs the same file on the real test input, step by step with its state. Its graph
+    # executor has no hop delay (a spike reaches the next layer in the same step), so predictions
+    # are not compared; the readout's activity is: 28,957 spikes against our 32,770 (-12 %) here, and
+    # an export that lost the weights or the recurrence would not come near it
     module = norse.from_nir(graph)
-    out = module(torch.zeros(4, b.populations[0].size))
-    spikes = out[0] if isinstance(out, tuple) else out
-    assert tuple(spikes.shape) == (4, b.manifest["classes"])
+    xs, state, counts = torch.from_numpy(x).float(), None, 0
+    for t in range(xs.shape[1]):
+        out, state = module(xs[:, t], state)
+        counts = counts + out
+    theirs = float(counts.sum())
+    ours_total = float(CPUBackend(b).run(x).counts.sum())
+    print(f"readout spikes: Norse {theirs:.0f}, ours {ours_total:.0f}")
+    assert tuple(counts.shape) == (len(x), b.manifest["classes"])
+    assert ours_total > 0 and abs(theirs - ours_total) <= 0.25 * ours_total, (theirs, ours_total)
 
 
 def _tiny_graph(thr=None, w=None):
