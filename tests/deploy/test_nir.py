@@ -256,7 +256,7 @@ def test_our_nir_runs_in_snntorch_and_norse(bundle, tmp_path):
     # Norse runs the same file on the real test input, step by step with its state. Its graph
     # executor has no hop delay (a spike reaches the next layer in the same step), so predictions
     # are not compared; the readout's activity is: 28,957 spikes against our 32,770 (-12 %) here, and
-    # an export that lost the weights or the recurrence would not come near it
+    # an export that lost the weights (no readout spike) or scaled them would not come near it
     module = norse.from_nir(graph)
     xs, state, counts = torch.from_numpy(x).float(), None, 0
     for t in range(xs.shape[1]):
