@@ -34,6 +34,10 @@ def main() -> None:
         "energy_static_fraction": r["energy"]["breakdown"]["static"] / r["energy"]["per_inference_J"],
         "cores": r["resources"]["cores"],
         "motif_size": r["network"]["motif_size"],
+        "synchrony": r.get("synchrony"),
+        # the search's IP windows (first hidden layer, first search): rate and KL per iteration
+        "search_ip": (r.get("search") or {}).get("ip"),
+        "search_decisions": (r.get("search") or {}).get("decisions"),
     }
     print(json.dumps(row, indent=2))
     print("saved", save("quickstart", row))
