@@ -8,6 +8,9 @@ the same gradient taken in ln R and ln tau (``log``, the default), and ``log`` w
 lower bound at 0.03 instead of 0.25 (is the bound what stops it?). Writes
 ``benchmarks/results/bench_ip.json`` (with provenance and the model's digest) and ``.md``.
 
+The model should be one whose hidden layer is far from the target, e.g. one trained with the old
+step (the committed result used the quickstart seed-0 model of the previous wave: rate 0.29); a
+model trained with today's IP and activity regulariser already sits at the target.
 Run: python benchmarks/bench_ip.py [--model runs/quickstart/model.pt] (trains the quickstart if missing)
 """
 
