@@ -84,7 +84,10 @@ def ip() -> str:
             f"| {r['variant']} | {r['rate_before']:.3f} → {r['rate_after']:.3f} | {r['kl_before']:.2f} → "
             f"{r['kl_after']:.2f} ({r['kl_min']:.2f}) | {100 * r['gain_at_floor']:.0f} % |"
         )
-    return "\n".join([*lines, "", f"Target rate {d['target_rate']}. Source: {_source('bench_ip')}."]) + "\n"
+    model = f"`{'/'.join(Path(d['model']).parts[-3:])}` (sha256 {d['model_sha256_16']}...)"
+    return (
+        "\n".join([*lines, "", f"Target rate {d['target_rate']}, model {model}. Source: {_source('bench_ip')}."]) + "\n"
+    )
 
 
 def activity() -> str:
