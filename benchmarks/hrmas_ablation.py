@@ -86,8 +86,28 @@ def finished(root: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.glob("*/seed*/result.json"))]
 
 
+def holm(pvalues: list[float]) -> list[float]:
+    """Holm's step-down adjustment (family-wise error) of p-values, in their original order."""
+    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
+    adjusted, running = [0.0] * len(pvalues), 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def detectable_difference(sd_diff: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """Smallest mean paired difference a two-sided paired t-test with ``n`` seeds detects at ``alpha``
+    with ``power``, given the per-seed differences' sample sd (normal-theory approximation)."""
+    from scipy.stats import t
+
+    return float((t.ppf(1 - alpha / 2, n - 1) + t.ppf(power, n - 1)) * sd_diff / n**0.5)
+
+
 def paired_comparison(results: list[dict], reference: str = "hrmas") -> list[dict]:
-    """Per-seed differences reference - variant (points), sign test and paired t-test."""
+    """Per-seed differences reference - variant (points), sign test and paired t-test, the t-test's
+    p-values Holm-adjusted over the variants compared with the reference, and the smallest
+    difference these seeds could detect."""
     from scipy.stats import binomtest, ttest_rel
 
     ref = {r["seed"]: r["test_accuracy"] for r in results if r["variant"] == reference}
@@ -113,9 +133,34 @@ def paired_comparison(results: list[dict], reference: str = "hrmas") -> list[dic
                 "losses": losses,
                 "sign_p": float(sign_p),
                 "t_p": t_p if t_p == t_p else 1.0,
+                "detectable_diff": detectable_difference(statistics.stdev(diffs), len(seeds)),
             }
         )
+    for c, adjusted in zip(out, holm([c["t_p"] for c in out]), strict=True):
+        c["t_p_holm"] = adjusted
     return out
+
+
+def summary_rows(results: list[dict]) -> list[dict]:
+    """Per variant: mean, sample sd (ddof 1) and the 95 % t interval's half-width of test accuracy."""
+    from scipy.stats import t
+
+    rows = []
+    for variant in [v for v in VARIANTS if any(r["variant"] == v for r in results)]:
+        acc = [r["test_accuracy"] for r in results if r["variant"] == variant]
+        sd = statistics.stdev(acc) if len(acc) > 1 else 0.0
+        rows.append(
+            {
+                "variant": variant,
+                "mean": statistics.mean(acc),
+                "sd": sd,
+                "ci95_half": float(t.ppf(0.975, len(acc) - 1) * sd / len(acc) ** 0.5) if len(acc) > 1 else None,
+                "runs": len(acc),
+                "motif_sizes": [r["motif_size"] for r in results if r["variant"] == variant],
+                "seconds": sum(r["seconds"] for r in results if r["variant"] == variant),
+            }
+        )
+    return rows
 
 
 def main() -> None:
@@ -140,11 +185,16 @@ def main() -> None:
     parser.add_argument("--address", default=None, help="Ray cluster address (ray://host:10001)")
     parser.add_argument("--cpus-per-trial", type=float, default=1.0)
     parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
+    parser.add_argument(
+        "--summarise-only",
+        action="store_true",
+        help="run nothing: recompute the tables and statistics from the finished runs (or the committed ablation.json)",
+    )
     args = parser.parse_args()
     set_quiet(True)
     root = RESULTS / "ablation" / args.dataset
     t0 = time.perf_counter()
-    jobs = [(variant, seed) for seed in args.seeds for variant in args.variants]
+    jobs = [] if args.summarise_only else [(variant, seed) for seed in args.seeds for variant in args.variants]
 
     def show(r: dict) -> None:
         print(
@@ -161,32 +211,29 @@ def main() -> None:
     else:
         for job in jobs:
             show(run_one(*job, args, root))
-    results = finished(root)
-    rows = []
-    for variant in [v for v in VARIANTS if any(r["variant"] == v for r in results)]:
-        acc = [r["test_accuracy"] for r in results if r["variant"] == variant]
-        rows.append(
-            {
-                "variant": variant,
-                "mean": statistics.mean(acc),
-                "std": statistics.pstdev(acc) if len(acc) > 1 else 0.0,
-                "runs": len(acc),
-                "motif_sizes": [r["motif_size"] for r in results if r["variant"] == variant],
-                "seconds": sum(r["seconds"] for r in results if r["variant"] == variant),
-            }
-        )
+    results, meta, wall = finished(root), vars(args), None
+    if not results and args.summarise_only and (root / "ablation.json").exists():
+        old = json.loads((root / "ablation.json").read_text())  # the committed runs, as they were run
+        results, meta, wall = old["runs"], old["args"], old.get("wall_seconds")
+    rows = summary_rows(results)
     lines = [
-        f"HRMAS ablation on {args.dataset} ({args.neurons} recurrent neurons, {args.epochs} training epochs, "
-        f"training split capped at {args.max_samples or 'all'} samples, "
-        f"{args.search_epochs} search iterations); test accuracy over the finished seeds, mean +- std:",
+        f"HRMAS ablation on {meta['dataset']} ({meta['neurons']} recurrent neurons, {meta['epochs']} training "
+        f"epochs, training split capped at {meta['max_samples'] or 'all'} samples, "
+        f"{meta['search_epochs']} search iterations); test accuracy over the finished seeds, mean +- sample sd "
+        "(95 % t interval):",
         "",
         "| variant | test accuracy (%) | seeds | motif size found | compute (s) |",
         "|---|---|---|---|---|",
     ]
     for r in rows:
         sizes = ", ".join(str(m) for m in r["motif_sizes"] if m is not None) or "-"
+        ci = (
+            f" ({100 * (r['mean'] - r['ci95_half']):.2f}-{100 * (r['mean'] + r['ci95_half']):.2f})"
+            if r["ci95_half"] is not None
+            else ""
+        )
         lines.append(
-            f"| {r['variant']} | {100 * r['mean']:.2f} +- {100 * r['std']:.2f} | {r['runs']} | {sizes} | "
+            f"| {r['variant']} | {100 * r['mean']:.2f} +- {100 * r['sd']:.2f}{ci} | {r['runs']} | {sizes} | "
             f"{r['seconds']:.0f} |"
         )
     paired = paired_comparison(results)
@@ -194,25 +241,25 @@ def main() -> None:
         lines += [
             "",
             "Paired against hrmas (same seed): mean difference hrmas - variant, wins/losses, two-sided "
-            "sign-test and paired t-test p-values:",
+            "sign-test and paired t-test p-values, the t-test's p Holm-adjusted over the variants, and the "
+            "smallest difference these seeds detect (alpha 0.05, power 0.8):",
             "",
-            "| variant | seeds | mean diff (pts) | per-seed diffs (pts) | wins/losses | sign p | t-test p |",
-            "|---|---|---|---|---|---|---|",
+            "| variant | seeds | mean diff (pts) | per-seed diffs (pts) | wins/losses | sign p | t-test p | "
+            "Holm p | detectable (pts) |",
+            "|---|---|---|---|---|---|---|---|---|",
         ]
         for c in paired:
             lines.append(
                 f"| {c['variant']} | {c['n']} | {c['mean_diff']:+.2f} | "
                 f"{', '.join(f'{d:+.1f}' for d in c['diffs'])} | {c['wins']}/{c['losses']} | "
-                f"{c['sign_p']:.3f} | {c['t_p']:.3f} |"
+                f"{c['sign_p']:.3f} | {c['t_p']:.3f} | {c['t_p_holm']:.3f} | {c['detectable_diff']:.2f} |"
             )
-    total = time.perf_counter() - t0
-    lines += ["", f"Wall time of this invocation: {total / 60:.1f} min (finished runs are reused, not re-timed)."]
+    total = wall if wall is not None else time.perf_counter() - t0
+    lines += ["", f"Wall time of the runs' invocation: {total / 60:.1f} min (finished runs are reused, not re-timed)."]
     atomic_write_text(root / "ablation.md", "\n".join(lines) + "\n")
     atomic_write_text(
         root / "ablation.json",
-        json.dumps(
-            {"args": vars(args), "rows": rows, "runs": results, "paired": paired, "wall_seconds": total}, indent=2
-        ),
+        json.dumps({"args": meta, "rows": rows, "runs": results, "paired": paired, "wall_seconds": total}, indent=2),
     )
     print("\n".join(lines))
 

@@ -106,7 +106,53 @@ def activity() -> str:
     return "\n".join([*lines, "", f"Seed {d['seed']}, validation split. Source: {_source('bench_activity')}."]) + "\n"
 
 
+ABLATION_NAMES = {
+    "hrmas": "HRMAS (search + IP)",
+    "hrmas-no-ip": "HRMAS without IP",
+    "no-motif": "search without motifs",
+    "scml": "SC-ML, hand-designed",
+    "random-scml": "SC-ML, random topology",
+    "fc": "fully connected RSNN",
+    "feedforward": "feed-forward",
+}
+
+
+def ablation(dataset: str) -> str:
+    path = RESULTS / "ablation" / dataset / "ablation.json"
+    d = json.loads(path.read_text())
+    paired = {c["variant"]: c for c in d["paired"]}
+    lines = [
+        "| variant | test accuracy (%), mean ± sd | HRMAS − variant (pts), per seed | t-test p | Holm p | "
+        "detectable (pts) |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for r in d["rows"]:
+        c = paired.get(r["variant"])
+        diff = "-" if c is None else f"{c['mean_diff']:+.2f} ({', '.join(f'{x:+.1f}' for x in c['diffs'])})"
+        stats = (
+            "| - | - | - |" if c is None else f"| {c['t_p']:.3f} | {c['t_p_holm']:.3f} | {c['detectable_diff']:.2f} |"
+        )
+        lines.append(
+            f"| {ABLATION_NAMES.get(r['variant'], r['variant'])} | {100 * r['mean']:.2f} ± {100 * r['sd']:.2f} | "
+            f"{diff} {stats}"
+        )
+    return (
+        "\n".join(
+            [
+                *lines,
+                "",
+                f"Sample sd over seeds; paired t-test per seed, Holm-adjusted over the {len(paired)} "
+                f"comparisons; detectable: the smallest mean difference these seeds detect (α 0.05, power 0.8). "
+                f"Source: `benchmarks/results/ablation/{dataset}/ablation.json`.",
+            ]
+        )
+        + "\n"
+    )
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "ablation-digits-saccade": lambda: ablation("digits-saccade"),
+    "ablation-letters-tts": lambda: ablation("letters-tts"),
     "quickstart-seeds": quickstart_seeds,
     "search-stability": search_stability,
     "ip": ip,
