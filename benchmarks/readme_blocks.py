@@ -150,7 +150,22 @@ def ablation(dataset: str) -> str:
     )
 
 
+def mapping() -> str:
+    d = load("bench_mapping")
+    lines = [
+        "| neurons | synapses | map time | peak memory | cores | chips | hop traffic, naive / motif-aware |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in d["rows"]:
+        lines.append(
+            f"| {r['neurons']:,} | {r['synapses'] / 1e6:.3g} M | {r['map_s']:.3g} s | {r['peak_rss_mb']:.0f} MB | "
+            f"{r['cores']:,} | {r['chips']} | {r['naive_over_motif_aware']:.2f}× |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_mapping')}."]) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "mapping": mapping,
     "ablation-digits-saccade": lambda: ablation("digits-saccade"),
     "ablation-letters-tts": lambda: ablation("letters-tts"),
     "quickstart-seeds": quickstart_seeds,

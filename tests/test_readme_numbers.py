@@ -28,6 +28,6 @@ def test_a_number_edited_by_hand_is_caught():
 
 
 def test_every_source_records_its_provenance():
-    for name in ("quickstart_seeds", "bench_search_stability", "bench_ip", "bench_activity"):
+    for name in ("quickstart_seeds", "bench_search_stability", "bench_ip", "bench_activity", "bench_mapping"):
         p = readme_blocks.load(name)["provenance"]
         assert {"commit", "dirty", "machine", "versions", "date", "command"} <= set(p), name
