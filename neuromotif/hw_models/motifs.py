@@ -19,14 +19,13 @@ def blocks_to_csr(blocks: np.ndarray) -> sp.csr_matrix:
     """Motif blocks [K, m, 3m] -> (post x pre) N x N CSR (duplicates summed, zeros dropped);
     any numeric dtype (the compiler passes quantized integers)."""
     k, m = blocks.shape[0], blocks.shape[1]
-    post = np.arange(k)[:, None, None] * m + np.arange(m)[None, :, None]
     rows, cols, vals = [], [], []
     for part, shift in enumerate(RING_SHIFTS):
-        pre = ((np.arange(k) + shift) % k)[:, None, None] * m + np.arange(m)[None, None, :]
-        r, c = np.broadcast_arrays(post, pre)
-        rows.append(r.ravel())
-        cols.append(c.ravel())
-        vals.append(blocks[:, :, part * m : (part + 1) * m].ravel())
+        block = blocks[:, :, part * m : (part + 1) * m]
+        motif, row, col = np.nonzero(block)  # only the synapses: all K m 3m index triples cost GBs at 10^6
+        rows.append(motif * m + row)
+        cols.append((motif + shift) % k * m + col)
+        vals.append(block[motif, row, col])
     mat = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(k * m, k * m))
     mat.sum_duplicates()
     mat.eliminate_zeros()
