@@ -352,7 +352,9 @@ class Search:
         )
         return record
 
-    def run(self, resume: bool = True, stop_after: int | None = None) -> ArchSpec:
+    def run(self, resume: bool = True, stop_after: int | None = None, save: bool = True) -> ArchSpec:
+        """Search (resuming unless ``resume`` is False); ``save``: write ``architecture.yaml`` (not
+        for a replicate, whose architecture is not the search's answer)."""
         if resume and self.load() and self.iteration:
             note(f"search: resumed at iteration {self.iteration}/{self.config.search.epochs} from {self.checkpoint}")
         done = 0
@@ -365,7 +367,7 @@ class Search:
             done += 1
         self.net.set_temperature(self.temperature(self.config.search.epochs - 1))
         arch = self.net.derive(source=f"hrmas ({self.config.search.space}, ip {'on' if self.ip else 'off'})")
-        if distributed.current().main:
+        if save and distributed.current().main:
             arch.save(self.out / "architecture.yaml")
         return arch
 
@@ -386,7 +388,7 @@ def run_search(config: SearchJob, out: Path, resume: bool = True) -> ArchSpec:
         if replicates > 1:
             note(f"search: replicate {r + 1}/{replicates} (seed {job.seed})")
         search = Search(job, data, where)
-        arch = search.run(resume=resume)
+        arch = search.run(resume=resume, save=replicates == 1)
         searches.append(search)
     search = searches[0]
     if replicates > 1:

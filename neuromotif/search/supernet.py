@@ -35,6 +35,12 @@ from neuromotif.search.scml import MotifRecurrence
 TYPE_CODES = np.array([1, -1, 0], np.int8)  # option index (E, I, absent) -> type code
 
 
+def one_hot_logits(choice: torch.Tensor, options: int, like: torch.Tensor, big: float = 1e3) -> torch.Tensor:
+    """Logits whose softmax is exactly one-hot at ``choice`` (at any temperature down to 0.1 in
+    float32: exp(-2 big / T) underflows to 0)."""
+    return torch.nn.functional.one_hot(choice.long(), options).to(like) * 2 * big - big
+
+
 def default_options(m: int) -> torch.Tensor:
     """[m, 3m] option indices of the hand-designed motif (``arch.default_motif``) in the supernet's
     column order: inter-previous | intra | inter-next."""
@@ -122,8 +128,8 @@ class SuperSCMLLayer(LIFLayer):
 
     def begin_step(self) -> None:
         """Start an architecture step: zero dL/dp for every decision (every rank sums every key)."""
-        shapes = {f"types{m}": (m, 3 * m, 3) for m in self.sizes} | {"size": (len(self.sizes),)}
-        self._step_grads = {k: torch.zeros(shapes[k], device=self.beta.device) for k in self._evidence_keys()}
+        self._step_grads = {f"types{m}": torch.zeros_like(a) for m, a in zip(self.sizes, self.alpha, strict=True)}
+        self._step_grads["size"] = torch.zeros_like(self.beta)
         self._captured = {}
 
     def absorb(self, weight: float) -> None:
@@ -159,12 +165,9 @@ class SuperSCMLLayer(LIFLayer):
     def apply_commitments(self, big: float = 1e3) -> None:
         """Type logits one-hot at each position's choice (exact 0 / 1 probabilities at any temperature)."""
         for i, m in enumerate(self.sizes):
-            hot = torch.nn.functional.one_hot(self.choices(m), 3).to(self.alpha[i]) * 2 * big - big
-            self.alpha[i].copy_(hot)
+            self.alpha[i].copy_(one_hot_logits(self.choices(m), 3, self.alpha[i], big))
         if int(self.committed_size) != UNDECIDED:
-            hot = torch.full_like(self.beta, -big)
-            hot[int(self.committed_size)] = big
-            self.beta.copy_(hot)
+            self.beta.copy_(one_hot_logits(self.committed_size, len(self.sizes), self.beta, big))
 
     def decision_summary(self) -> dict[str, Any]:
         """What is decided so far (for history.jsonl): committed positions per size, the size."""
@@ -265,11 +268,10 @@ class SuperSCMLLayer(LIFLayer):
     def candidate_logits(self, index: int, types: np.ndarray, big: float = 1e3) -> list[torch.Tensor]:
         """Architecture logits that make the supernet run one discrete candidate: size
         ``sizes[index]`` with type codes ``types`` [m, 3m] (the one-shot evaluation of a candidate)."""
-        beta = torch.full_like(self.beta, -big)
-        beta[index] = big
+        beta = one_hot_logits(torch.tensor(index, device=self.beta.device), len(self.sizes), self.beta, big)
         alphas = [a.detach().clone() for a in self.alpha]
         choice = torch.from_numpy(np.select([types == 1, types == -1], [0, 1], 2)).to(self.beta.device)
-        alphas[index] = torch.nn.functional.one_hot(choice.long(), 3).to(self.beta) * 2 * big - big
+        alphas[index] = one_hot_logits(choice, 3, self.beta, big)
         return [*alphas, beta]
 
     @torch.no_grad()
@@ -366,6 +368,13 @@ class SuperNet(nn.Module):
         )
 
 
+def _committed(searched, m: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Replicates' committed options of size ``m`` stacked [R, m, 3m], and where all of them
+    committed the same one."""
+    committed = torch.stack([getattr(layer, f"committed{m}") for layer in searched])
+    return committed, (committed == committed[0]).all(0) & (committed[0] != UNDECIDED)
+
+
 def agreed_architecture(nets: list[SuperNet], source: str) -> ArchSpec:
     """The architecture on which independent evidence searches agree: per layer the size every
     one committed (else the default size), and per position the option every one committed (else
@@ -376,8 +385,7 @@ def agreed_architecture(nets: list[SuperNet], source: str) -> ArchSpec:
         sizes = {int(layer.committed_size) for layer in searched}
         size = sizes.pop() if len(sizes) == 1 and UNDECIDED not in sizes else first.sizes.index(first.default_size)
         m = first.sizes[size]
-        committed = torch.stack([getattr(layer, f"committed{m}") for layer in searched])
-        agreed = (committed == committed[0]).all(0) & (committed[0] != UNDECIDED)
+        committed, agreed = _committed(searched, m)
         choice = torch.where(agreed, committed[0], getattr(first, f"default{m}"))
         layers.append(first.derive(index=size, types=TYPE_CODES[choice.cpu().numpy()]))
     net = nets[0]
@@ -395,10 +403,8 @@ def agreement_summary(nets: list[SuperNet]) -> dict[str, Any]:
             ]
         }
         for m in first.sizes:
-            committed = torch.stack([getattr(x, f"committed{m}") for x in searched])
-            default = getattr(first, f"default{m}")
-            changed = (committed != UNDECIDED) & (committed != default)
-            agreed = (committed == committed[0]).all(0) & (committed[0] != UNDECIDED)
+            committed, agreed = _committed(searched, m)
+            changed = (committed != UNDECIDED) & (committed != getattr(first, f"default{m}"))
             layer[f"m{m}"] = {
                 "changed_from_default_per_replicate": [int(c.sum()) for c in changed],
                 "agreed_changes": int((agreed & changed[0]).sum()),
