@@ -25,11 +25,12 @@ class Synchrony:
     def add(self, name: str, raster: np.ndarray) -> None:
         """``raster`` [B, T, n] 0/1 spikes of one population."""
         b, _, n = raster.shape
-        s = raster.astype(np.float64)
-        count = s.sum(-1)  # [B, T]
+        count = raster.sum(-1, dtype=np.float64)  # [B, T]
         mean = count.mean(1)
         fano = np.divide(count.var(1), mean, out=np.zeros(b), where=mean > 0)
-        neuron_var = s.var(1).mean(-1)  # [B]: mean over neurons of var over time
+        # a 0/1 train's variance over time is p (1 - p), p its rate: no float copy of the raster
+        rate = raster.mean(1, dtype=np.float64)  # [B, n]
+        neuron_var = (rate * (1 - rate)).mean(-1)  # [B]: mean over neurons of var over time
         chi2 = np.divide((count / n).var(1), neuron_var, out=np.zeros(b), where=neuron_var > 0)
         acc = self._sums.setdefault(name, dict.fromkeys(("bursts", "pairs", "fano", "chi", "spiking", "varied"), 0.0))
         acc["bursts"] += float((count > n / 2).sum())
