@@ -27,8 +27,9 @@ def load(name: str) -> dict:
     return json.loads((RESULTS / f"{name}.json").read_text())
 
 
-def _source(name: str) -> str:
-    p = load(name)["provenance"]
+def _source(name: str, result: dict) -> str:
+    """Where a block's numbers come from: the file, and the commit and date its provenance records."""
+    p = result["provenance"]
     return f"`benchmarks/results/{name}.json` (commit {p['commit'][:10]}, {p['date'][:10]})"
 
 
@@ -47,7 +48,7 @@ def quickstart_seeds() -> str:
             f"{s['min']:.2f} | {s['max']:.2f} | {d['threads_2_minus_1_seed0'][label]:+.2f} |"
         )
     sizes = [r["motif_size"] for r in d["runs"] if "threads2" not in r["run"]]
-    lines += ["", f"Motif sizes chosen: {sizes}. Source: {_source('quickstart_seeds')}."]
+    lines += ["", f"Motif sizes chosen: {sizes}. Source: {_source('quickstart_seeds', d)}."]
     return "\n".join(lines) + "\n"
 
 
@@ -61,7 +62,7 @@ def search_stability() -> str:
         if not (RESULTS / f"{name}.json").exists():
             continue
         d = load(name)
-        sources.append(_source(name))
+        sources.append(_source(name, d))
         for dataset in dict.fromkeys(r["dataset"] for r in d["rows"]):
             rows = [r for r in d["rows"] if r["dataset"] == dataset and r["perturbation"] != "reference"]
             agree = [100 * r["type_agreement"] for r in rows]
@@ -86,7 +87,8 @@ def ip() -> str:
         )
     model = f"`{'/'.join(Path(d['model']).parts[-3:])}` (sha256 {d['model_sha256_16']}...)"
     return (
-        "\n".join([*lines, "", f"Target rate {d['target_rate']}, model {model}. Source: {_source('bench_ip')}."]) + "\n"
+        "\n".join([*lines, "", f"Target rate {d['target_rate']}, model {model}. Source: {_source('bench_ip', d)}."])
+        + "\n"
     )
 
 
@@ -103,7 +105,9 @@ def activity() -> str:
             f"{r['dynamic_energy_uJ']:.2f} µJ | {r['synops_per_inference']:,.0f} | "
             f"{100 * r['hidden_burst_fraction']:.1f} % | {r['hidden_fano']:.2f} | {r['hidden_chi']:.3f} |"
         )
-    return "\n".join([*lines, "", f"Seed {d['seed']}, validation split. Source: {_source('bench_activity')}."]) + "\n"
+    return (
+        "\n".join([*lines, "", f"Seed {d['seed']}, validation split. Source: {_source('bench_activity', d)}."]) + "\n"
+    )
 
 
 ABLATION_NAMES = {
@@ -161,7 +165,7 @@ def mapping() -> str:
             f"| {r['neurons']:,} | {r['synapses'] / 1e6:.3g} M | {r['map_s']:.3g} s | {r['peak_rss_mb']:.0f} MB | "
             f"{r['cores']:,} | {r['chips']} | {r['naive_over_motif_aware']:.2f}× |"
         )
-    return "\n".join([*lines, "", f"Source: {_source('bench_mapping')}."]) + "\n"
+    return "\n".join([*lines, "", f"Source: {_source('bench_mapping', d)}."]) + "\n"
 
 
 RENDERERS: dict[str, Callable[[], str]] = {

@@ -20,11 +20,10 @@ def set_quiet(quiet: bool) -> None:
     _QUIET = quiet
 
 
-def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """Iterate over ``items`` with a transient progress bar on stderr (none when quiet or piped)."""
+def _bar() -> Progress | None:
+    """A transient progress display on stderr, or None when quiet or piped (no bar then)."""
     if _QUIET or not sys.stderr.isatty():
-        yield from items
-        return
+        return None
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -32,7 +31,16 @@ def track(items: Iterable[T], description: str, total: int | None = None) -> Ite
         TimeElapsedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
+    return Progress(*columns, transient=True, console=Console(stderr=True))
+
+
+def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    """Iterate over ``items`` with a transient progress bar on stderr (none when quiet or piped)."""
+    bar = _bar()
+    if bar is None:
+        yield from items
+        return
+    with bar as progress:
         yield from progress.track(items, total=total, description=description)
 
 
@@ -51,16 +59,10 @@ def note(message: str) -> None:
 def progress_bar(total: int, description: str) -> Iterator[Callable[[int], None]]:
     """A transient bar for work that reports its own progress: yields ``done(i)`` (i = items
     finished so far). No bar when quiet or piped."""
-    if _QUIET or not sys.stderr.isatty():
+    bar = _bar()
+    if bar is None:
         yield lambda i: None
         return
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TimeRemainingColumn(),
-    )
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as progress:
+    with bar as progress:
         task = progress.add_task(description, total=total)
         yield lambda i: progress.update(task, completed=i)
