@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 
-from common import RESULTS, ROOT, save, table
+from common import RESULTS, run_quickstart, save, table
 
 OUT = RESULTS / "activity"
 
@@ -32,12 +30,7 @@ def run(weight: float, seed: int) -> dict:
             "simulate.lava_samples=0",
             "report.plots=false",
         ]
-        cmd = [sys.executable, "-m", "neuromotif", "run", str(ROOT / "configs" / "quickstart.yaml"), "--out", str(out)]
-        done = subprocess.run(
-            [*cmd, "-q", *[a for s in sets for a in ("--set", s)]], capture_output=True, text=True, cwd=ROOT
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"weight {weight} failed:\n{done.stderr[-2000:]}")
+        run_quickstart("run", out, sets)
     r = json.loads((out / "report.json").read_text())
     hidden = r["network"]["layers"][0]["name"]
     sync = r["synchrony"][hidden]

@@ -19,11 +19,9 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
-import subprocess
-import sys
 from pathlib import Path
 
-from common import RESULTS, ROOT, save, table
+from common import RESULTS, ROOT, run_quickstart, save, table
 
 VARIANTS = {
     "linear (paper's step in R)": {"step": "linear", "gain_floor": 0.25},
@@ -38,8 +36,7 @@ def main() -> None:
     ap.add_argument("--model", type=Path, default=ROOT / "runs" / "quickstart" / "model.pt")
     args = ap.parse_args()
     if not args.model.exists():
-        cmd = [sys.executable, "-m", "neuromotif", "run", str(ROOT / "configs" / "quickstart.yaml"), "--out"]
-        subprocess.run([*cmd, str(args.model.parent), "-q"], check=True, cwd=ROOT)
+        run_quickstart("run", args.model.parent)
 
     import numpy as np
     import torch

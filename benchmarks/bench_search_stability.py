@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-from common import RESULTS, ROOT, save
+from common import RESULTS, run_quickstart, save
 
 OUT = RESULTS / "search_stability"
 PERTURBATIONS = {
@@ -40,21 +38,8 @@ def search(out: Path, sets: list[str]) -> dict:
     arch_file = out / "search" / "architecture.yaml"
     seconds = None
     if not (out / "search" / "done.json").exists():
-        cmd = [
-            sys.executable,
-            "-m",
-            "neuromotif",
-            "search",
-            str(ROOT / "configs" / "quickstart.yaml"),
-            "--out",
-            str(out),
-            "-q",
-            *[a for s in sets for a in ("--set", s)],
-        ]
         t0 = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        if done.returncode != 0:
-            raise RuntimeError(f"{out.name} failed:\n{done.stderr[-2000:]}")
+        run_quickstart("search", out, sets)
         seconds = time.perf_counter() - t0
     import yaml
 

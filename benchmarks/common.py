@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,6 +27,15 @@ def run_isolated(module: str, *args: str, timeout: float = 900) -> dict:
     if out.returncode != 0:
         raise RuntimeError(f"{module} {args} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_quickstart(verb: str, out: Path, sets: Sequence[str] = ()) -> None:
+    """``neuromotif VERB configs/quickstart.yaml --out OUT -q --set ...`` in a fresh process (its own
+    torch threads and memory); a failure raises with the end of its stderr."""
+    cmd = [sys.executable, "-m", "neuromotif", verb, str(ROOT / "configs" / "quickstart.yaml"), "--out", str(out), "-q"]
+    done = subprocess.run([*cmd, *[a for s in sets for a in ("--set", s)]], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode != 0:
+        raise RuntimeError(f"neuromotif {verb} --out {out} failed:\n{done.stderr[-2000:]}")
 
 
 def peak_rss_mb() -> float:

@@ -13,11 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from common import RESULTS, ROOT, save
+from common import RESULTS, run_quickstart, save
 
 OUT = RESULTS / "quickstart_seeds"
 METRICS = {
@@ -30,20 +28,7 @@ METRICS = {
 
 def run(name: str, sets: list[str]) -> dict:
     out = OUT / name
-    cmd = [
-        sys.executable,
-        "-m",
-        "neuromotif",
-        "run",
-        str(ROOT / "configs" / "quickstart.yaml"),
-        "--out",
-        str(out),
-        "-q",
-        *[a for s in sets for a in ("--set", s)],
-    ]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-    if done.returncode != 0:
-        raise RuntimeError(f"{name} failed:\n{done.stderr[-2000:]}")
+    run_quickstart("run", out, sets)
     report = json.loads((out / "report.json").read_text())
     row = {"run": name, "sets": sets}
     for label, (section, key, scale) in METRICS.items():
