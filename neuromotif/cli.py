@@ -356,6 +356,23 @@ def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sa
             webbrowser.open(page.as_uri())
 
 
+class _NeuronsPerCore(click.ParamType):
+    """A positive integer, or ``auto`` (the compiler chooses: neuromotif/packing.py)."""
+
+    name = "N|auto"
+
+    def convert(self, value, param, ctx):
+        if value == "auto" or isinstance(value, int):
+            return value
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if number < 1:
+            self.fail(f"{value!r} is neither a positive integer nor 'auto'", param, ctx)
+        return number
+
+
 @cli.command(name="compile")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--chip", default=None, help="Chip name or chip YAML path (default: the model config's compile.chip).")
@@ -381,9 +398,11 @@ def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sa
 )
 @click.option(
     "--neurons-per-core",
-    type=click.IntRange(min=1),
+    type=_NeuronsPerCore(),
     default=None,
-    help="At most this many neurons per core (default: the model config's compile.neurons_per_core).",
+    help="At most this many neurons per core, or auto: the compiler prices every packing with the cost "
+    "model on validation samples (compile.max_cores, compile.packing_objective, report.mode) and keeps the "
+    "best (default: the model config's compile.neurons_per_core).",
 )
 @click.option(
     "--dt", type=float, default=None, help="NIR sources: seconds per chip step (default: the graph's metadata dt)."
@@ -402,7 +421,7 @@ def compile_cmd(
     out: Path | None,
     max_profiles: int | None,
     target: str | None,
-    neurons_per_core: int | None,
+    neurons_per_core: int | str | None,
     dt: float | None,
     data_name: str | None,
     data_root: Path | None,
@@ -411,6 +430,8 @@ def compile_cmd(
     from neuromotif.stages import compile_checkpoint, compile_nir, resolve_model_path
 
     if Path(source).suffix == ".nir":
+        if isinstance(neurons_per_core, str):  # auto
+            raise InputError("--neurons-per-core auto needs a trained model's validation data: give a number for NIR")
         out = out or Path(source).with_suffix("")
         bundle, report = compile_nir(
             Path(source), chip, out, max_profiles, dt, data_name, data_root, neurons_per_core, target or "loihi"

@@ -29,6 +29,7 @@ from neuromotif.search.settings import (
     ModelConfig,
     NeuronConfig,
     ObjectiveConfig,
+    OperatingFields,
     SearchConfig,
     SearchJob,
     Target,
@@ -61,16 +62,27 @@ class CompileConfig(Section):
     max_profiles: Annotated[int, Field(ge=1, le=32)] = Field(
         DEFAULT_MAX_PROFILES, description="decay profiles per population (one Lava LIF process each)"
     )
-    neurons_per_core: PosInt | None = Field(
+    neurons_per_core: PosInt | Literal["auto"] | None = Field(
         None,
         description="at most this many neurons per core (default: as "
-        "many as the chip's limits allow): more cores, shorter steps",
+        "many as the chip's limits allow): more cores, shorter steps; auto: the compiler prices "
+        "every packing with the cost model on validation samples and keeps the best (neuromotif/packing.py)",
+    )
+    max_cores: PosInt | None = Field(None, description="auto packing: use at most this many cores")
+    packing_objective: Literal["energy", "latency", "edp"] = Field(
+        "energy", description="auto packing: minimise this (in report.mode with report.static)"
     )
     target: Literal[tuple(TARGETS)] = Field(  # type: ignore[valid-type]  # the registry in hw_models/chip.py
         "loihi",
         description="netx: weight exponents 0 only, so the bundle "
         "exports exactly to lava-dl netx (`neuromotif export --format netx`)",
     )
+
+    @property
+    def fixed_neurons_per_core(self) -> int | None:
+        """The packing search and training price with: ``auto`` is chosen after training, so
+        they map at the chip's limit."""
+        return None if self.neurons_per_core == "auto" else self.neurons_per_core
 
 
 class SimulateConfig(Section):
@@ -85,10 +97,15 @@ class SimulateConfig(Section):
     timeout_s: PosFloat = DEFAULT_TIMEOUT_S
 
 
-class ReportConfig(Section):
+class ReportConfig(OperatingFields):
     """``timing``: ``pipeline`` = the cycle-level pipeline model (``hw_models/timing.py``: a core's
     synaptic and neuron pipelines overlapped, messages serialised on shared mesh links, the
-    barrier table); ``analytic`` = every operation of the busiest core in sequence."""
+    barrier table); ``analytic`` = every operation of the busiest core in sequence.
+
+    ``mode`` and ``static`` (``hw_models/operating.py``, docs/energy.md): how the chip is run
+    (inferences back to back, or one step per input bin of ``step_period_ms``) and what draws
+    static power (whole chips, or only the cores in use). Every report carries both modes; the
+    headline is ``mode``'s."""
 
     plots: bool = True
     cost_table: str = "default"
@@ -108,7 +125,9 @@ class Config(Section):
     report: ReportConfig = Field(default_factory=ReportConfig)
 
     def target(self) -> Target:
-        return Target(self.compile.chip, self.compile.target, self.compile.neurons_per_core, self.compile.max_profiles)
+        return Target(
+            self.compile.chip, self.compile.target, self.compile.fixed_neurons_per_core, self.compile.max_profiles
+        )
 
     def search_job(self) -> SearchJob:
         """The typed settings the search side receives."""

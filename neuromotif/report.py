@@ -86,7 +86,11 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     search_rows = read_search_rows(run_dir)
     net = bundle_netlist(bundle)
     mapping = mapping_from_summary(bundle.manifest["placement"], chip)
-    cost = energy_latency(net, mapping.placement, chip, activity, config.report.cost_table, config.report.timing)
+    operation = config.report.operation((bundle.manifest.get("data") or {}).get("dt_ms"))
+    cost = energy_latency(
+        net, mapping.placement, chip, activity, config.report.cost_table, config.report.timing, operation
+    )
+    _warn_compute_bound(cost)
     placement = bundle.manifest["placement"]
     hidden = [p for p in bundle.neuron_populations if p.name != bundle.output.name]
     div = summary.get("divergence", {})
@@ -141,8 +145,12 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
             "timesteps": cost["steps"],
         },
         "synchrony": summary.get("synchrony"),  # None: simulated before it was measured
+        "operation": cost["operation"],
+        "modes": cost["modes"],
         "energy": {
             "per_inference_J": cost["energy"]["per_inference_J"],
+            "bounds_J": cost["energy"]["bounds_J"],
+            "mode": operation.mode,
             "breakdown": cost["energy"]["breakdown"],
             "routing_by_hops_J": cost["energy"]["routing_by_hops_J"],
             "per_core_dynamic_J": cost["energy"]["per_core_J"],
@@ -155,6 +163,9 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
             "per_step_s": cost["latency"]["mean_step_s"],
             "per_step_series_s": cost["latency"]["per_step_s"],
             "per_inference_s": cost["latency"]["per_inference_s"],
+            "bounds_s": cost["latency"]["bounds_s"],
+            "mode": operation.mode,
+            "compute_s": cost["latency"]["compute_s"],
             "breakdown_s": cost["latency"]["breakdown_s"],
             "model": cost["latency"]["model"],
             **({"pipeline": cost["latency"]["pipeline"]} if "pipeline" in cost["latency"] else {}),
@@ -172,6 +183,20 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         render_html(report, run_dir, plots, bundle.manifest["placement"]["limits"], search_rows, pareto),
     )
     return report
+
+
+def _warn_compute_bound(cost: dict[str, Any]) -> None:
+    """Realtime: say so, with the numbers, when steps take longer than their period."""
+    from neuromotif.core.progress import warn
+
+    rt = cost["modes"].get("realtime")
+    if rt and rt["compute_bound_steps"]:
+        warn(
+            f"realtime: {rt['compute_bound_steps']} of {cost['steps']} steps take longer than the step period "
+            f"({rt['longest_step_s'] * 1e3:.4g} ms > {rt['step_period_s'] * 1e3:.4g} ms): the chip falls behind the "
+            f"input and the decision comes {rt['after_last_input_s'] * 1e3:.4g} ms after the last bin; spread the "
+            "network over more cores (compile.neurons_per_core) or lengthen report.step_period_ms"
+        )
 
 
 def read_simulation(sim: Path, bundle) -> tuple[dict[str, Any], dict[str, np.ndarray], Any, dict[str, np.ndarray]]:
@@ -370,6 +395,37 @@ def _synchrony_lines(synchrony: dict[str, dict[str, float | None]] | None) -> li
     return [*lines, ""]
 
 
+def _range(pair: list[float], scale: float) -> str:
+    return f"{pair[0] * scale:.3g}-{pair[1] * scale:.3g}"
+
+
+def _mode_phrase(op: dict[str, Any]) -> str:
+    """E.g. ``throughput mode, static power per chip``."""
+    return f"{op['mode']} mode, static power {op['static_accounting'].replace('_', ' ')}"
+
+
+def _modes_lines(r: dict[str, Any]) -> list[str]:
+    """One row per operating mode: what the same network costs when run the other way."""
+    lines = [
+        "| mode | energy (µJ) | of it static | latency (ms) | note |",
+        "|---|---|---|---|---|",
+    ]
+    for name, m in r["modes"].items():
+        note = "inferences back to back"
+        if name == "realtime":
+            note = (
+                f"one step per {m['step_period_s'] * 1e3:.3g} ms bin; decision {m['after_last_input_s'] * 1e3:.3g} ms "
+                f"after the last bin"
+                + (f"; **compute-bound in {m['compute_bound_steps']} steps**" if m["compute_bound_steps"] else "")
+            )
+        lines.append(
+            f"| {name}{' (headline)' if name == r['operation']['mode'] else ''} | {m['per_inference_J'] * 1e6:.4g} "
+            f"[{_range(m['bounds']['per_inference_J'], 1e6)}] | {m['static_J'] * 1e6:.4g} | "
+            f"{m['latency_s'] * 1e3:.4g} [{_range(m['bounds']['latency_s'], 1e3)}] | {note} |"
+        )
+    return [*lines, ""]
+
+
 def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
     a, e, lat, net, res = r["accuracy"], r["energy"], r["latency"], r["network"], r["resources"]
     synthetic = " (synthetic speech)" if r["dataset"]["synthetic"] else ""
@@ -411,9 +467,13 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         "",
         "## Energy and latency (model, not a measurement)",
         "",
-        f"Per inference: **{e['per_inference_J'] * 1e6:.3f} µJ** and **{lat['per_inference_s'] * 1e3:.3f} ms** "
-        f"({r['activity']['timesteps']} steps, mean {lat['per_step_s'] * 1e6:.2f} µs per step).",
+        f"Per inference, {_mode_phrase(r['operation'])}: **{e['per_inference_J'] * 1e6:.3f} µJ** "
+        f"[{_range(e['bounds_J'], 1e6)}] and **{lat['per_inference_s'] * 1e3:.3f} ms** "
+        f"[{_range(lat['bounds_s'], 1e3)}] "
+        f"({r['activity']['timesteps']} steps, mean {lat['per_step_s'] * 1e6:.2f} µs per step). Brackets: the "
+        f"cost table's uncertainty ({r['operation']['uncertainty_source']}).",
         "",
+        *_modes_lines(r),
         "| synaptic ops | neuron updates | routing | static | total |",
         "|---|---|---|---|---|",
         f"| {b['synops'] * 1e6:.4f} µJ | {b['neuron_updates'] * 1e6:.4f} µJ | {b['routing'] * 1e6:.4f} µJ | "

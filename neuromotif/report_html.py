@@ -175,8 +175,28 @@ def render_html(
     b = e["breakdown"]
     parts += [
         "<h2>Energy and latency (model outputs, not measurements)</h2>",
-        f"<p>Per inference: <b>{e['per_inference_J'] * 1e6:.3f} µJ</b> and <b>{lat['per_inference_s'] * 1e3:.3f} "
-        f"ms</b> ({r['activity']['timesteps']} steps, mean {lat['per_step_s'] * 1e6:.2f} µs per step).</p>",
+        f"<p>Per inference, {_e(r['operation']['mode'])} mode, static power "
+        f"{_e(r['operation']['static_accounting'].replace('_', ' '))}: <b>{e['per_inference_J'] * 1e6:.3f} µJ</b> "
+        f"[{e['bounds_J'][0] * 1e6:.3g}-{e['bounds_J'][1] * 1e6:.3g}] and <b>{lat['per_inference_s'] * 1e3:.3f} ms</b> "
+        f"[{lat['bounds_s'][0] * 1e3:.3g}-{lat['bounds_s'][1] * 1e3:.3g}] ({r['activity']['timesteps']} steps, mean "
+        f"{lat['per_step_s'] * 1e6:.2f} µs per step). Brackets: the cost table's uncertainty "
+        f"({_e(r['operation']['uncertainty_source'])}).</p>",
+        table(
+            ["mode", "µJ per inference", "low", "high", "static µJ", "ms per inference", "low", "high"],
+            [
+                [
+                    _e(name),
+                    (f"{m['per_inference_J'] * 1e6:.4g}", m["per_inference_J"]),
+                    (f"{m['bounds']['per_inference_J'][0] * 1e6:.4g}", m["bounds"]["per_inference_J"][0]),
+                    (f"{m['bounds']['per_inference_J'][1] * 1e6:.4g}", m["bounds"]["per_inference_J"][1]),
+                    (f"{m['static_J'] * 1e6:.4g}", m["static_J"]),
+                    (f"{m['latency_s'] * 1e3:.4g}", m["latency_s"]),
+                    (f"{m['bounds']['latency_s'][0] * 1e3:.4g}", m["bounds"]["latency_s"][0]),
+                    (f"{m['bounds']['latency_s'][1] * 1e3:.4g}", m["bounds"]["latency_s"][1]),
+                ]
+                for name, m in r["modes"].items()
+            ],
+        ),
         table(
             ["component", "µJ per inference", "share"],
             [

@@ -57,6 +57,13 @@ def _bundle_stale(out: Path, config: Config) -> str | None:
     if m.get("chip_spec") != json.loads(json.dumps(dataclasses.asdict(chip))):
         return f"the bundle was compiled for another chip ({m.get('chip')})"
     recorded = (m.get("neurons_per_core"), m.get("quantization", {}).get("max_profiles"), m.get("target"))
+    if c.neurons_per_core == "auto":
+        from neuromotif.packing import packing_request
+
+        asked = packing_request(config, (m.get("data") or {}).get("dt_ms"))
+        if {k: (m.get("packing") or {}).get(k) for k in asked} != asked:
+            return "the bundle's packing was chosen with other settings"
+        recorded = ("auto", *recorded[1:])
     if recorded != (c.neurons_per_core, c.max_profiles, c.target):
         return "the bundle was compiled with other compile settings"
     return None
@@ -97,6 +104,7 @@ def run_pipeline(config: Config, out: Path, force: bool = False) -> dict[str, An
             config.compile.max_profiles,
             config.compile.neurons_per_core,
             config.compile.target,
+            config,
         )
     s = config.simulate
     settings: dict[str, Any] = {

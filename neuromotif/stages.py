@@ -293,8 +293,13 @@ def train_model(config: Config, out: Path, arch_file: Path | None = None, force:
     if config.train.objective.active:
         from neuromotif.search.cost_proxy import rsnn_proxy
 
+        objective = config.train.objective
         cost = rsnn_proxy(
-            model, config.compile.chip, config.train.objective.cost_table, config.compile.neurons_per_core
+            model,
+            config.compile.chip,
+            objective.cost_table,
+            config.compile.fixed_neurons_per_core,
+            objective.operation(data.info.dt_ms),
         )[1]
     trainer = Trainer(model, data, config.train, config.seed, out, ip=ip, ip_window=config.search.ip.window, cost=cost)
     summary = trainer.fit(resume=True)
@@ -333,12 +338,15 @@ def compile_checkpoint(
     chip_name: str | None,
     out: Path,
     max_profiles: int | None = None,
-    neurons_per_core: int | None = None,
+    neurons_per_core: int | str | None = None,
     target: str | None = None,
+    config: Config | None = None,
 ):
     """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
     the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
-    when it was trained). Prints the overflow warnings. Returns (bundle, mapping)."""
+    when it was trained). ``neurons_per_core="auto"``: ``packing.py`` chooses, with ``config``'s
+    compile and report settings (default: the model's config). Prints the overflow warnings.
+    Returns (bundle, mapping)."""
     from neuromotif.deploy.bundle import sha256
     from neuromotif.deploy.compile import compile_network
     from neuromotif.estimate import Estimate, check_fits, compile_bytes
@@ -363,15 +371,27 @@ def compile_checkpoint(
     }
     if neurons_per_core is None:
         neurons_per_core = saved.neurons_per_core
-    bundle, mapping = compile_network(
-        to_float_network(model),
-        chip_name,
-        out,
-        max_profiles or model.max_profiles,
-        metadata,
-        neurons_per_core,
-        target or saved.target,
-    )
+
+    def build(npc: int | None, extra: dict) -> tuple:
+        return compile_network(
+            to_float_network(model),
+            chip_name,
+            out,
+            max_profiles or model.max_profiles,
+            {**metadata, **extra},
+            npc,
+            target or saved.target,
+        )
+
+    if neurons_per_core == "auto":
+        from neuromotif.packing import AutoPacking, choose_packing
+
+        cfg = config or trained
+        build(None, {})  # packed as tightly as the chip allows: the activity does not depend on it
+        packing = choose_packing(out, cfg.data, cfg.seed, AutoPacking.from_config(cfg, data.get("dt_ms")))
+        bundle, mapping = build(packing["chosen"], {"packing": packing})
+    else:
+        bundle, mapping = build(None if isinstance(neurons_per_core, str) else neurons_per_core, {})
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
     if trained.train.qat_epochs and model.numeric is not None and bundle.numeric != model.numeric:

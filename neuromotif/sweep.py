@@ -133,6 +133,16 @@ def summary_row(trial: Trial, out: Path, report: dict[str, Any], seconds: float)
         "accuracy_fixed": a["fixed_cpu"],
         "energy_uJ": report["energy"]["per_inference_J"] * 1e6,
         "latency_ms": report["latency"]["per_inference_s"] * 1e3,
+        # [low, high] from the cost table's uncertainty (reports before it: None)
+        **{
+            f"{key}_{end}": (report[section][bounds][i] * scale if bounds in report[section] else None)
+            for key, section, bounds, scale in (
+                ("energy_uJ", "energy", "bounds_J", 1e6),
+                ("latency_ms", "latency", "bounds_s", 1e3),
+            )
+            for i, end in enumerate(("low", "high"))
+        },
+        "mode": report.get("operation", {}).get("mode"),
         "cores": report["resources"]["cores"],
         "seconds": seconds,
     }

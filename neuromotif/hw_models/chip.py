@@ -52,6 +52,52 @@ class OpCost:
             raise ValueError("energy_pj and time_ns must be >= 0")
 
 
+# What a cost figure rests on, from strongest to weakest; every constant of a table names one.
+SOURCE_KINDS = ("measured", "calibrated", "spice", "pre-silicon", "press", "derived", "assumption")
+# The constants a table's ``sources`` must cover ("barrier": every barrier_* field).
+COST_CONSTANTS = (
+    "synop",
+    "neuron_active",
+    "neuron_inactive",
+    "spike_out",
+    "message_out",
+    "message_in_ns",
+    "hop_ew",
+    "hop_ns",
+    "chip_hop",
+    "barrier",
+    "chip_barrier_ns",
+    "static_w_per_chip",
+)
+
+
+@pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
+class CostRange:
+    """How far the table's figures may be off, as the evidence allows: every dynamic energy figure
+    times a factor in ``energy``, every time figure times a factor in ``time``, static power per
+    chip anywhere in ``static_w_per_chip`` (watts). The model is linear in each, so evaluating it
+    at the ends gives the [low, high] of every energy and latency figure."""
+
+    energy: list[float]  # [low, high]
+    time: list[float]
+    static_w_per_chip: list[float]
+    source: str
+
+    def __post_init__(self) -> None:
+        for name in ("energy", "time", "static_w_per_chip"):
+            if len(getattr(self, name)) != 2:
+                raise ValueError(f"uncertainty.{name} must be [low, high]")
+        for name in ("energy", "time"):
+            low, high = getattr(self, name)
+            if not 0 < low <= 1 <= high <= 1e3:
+                raise ValueError(
+                    f"uncertainty.{name} = [{low}, {high}] must hold 1 (the table's figure): 0 < low <= 1 <= high"
+                )
+        low, high = self.static_w_per_chip
+        if not 0 <= low <= high <= 1e3:
+            raise ValueError(f"uncertainty.static_w_per_chip = [{low}, {high}] must be 0 <= low <= high")
+
+
 @pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class CostTable:
     """Per-operation energy and time, static power and barrier: what the cost model multiplies.
@@ -76,6 +122,8 @@ class CostTable:
     barrier_tiles_max: int
     chip_barrier_ns: float
     static_w_per_chip: float
+    sources: dict[str, str]  # constant -> one of SOURCE_KINDS (what the figure rests on)
+    uncertainty: CostRange
     assumption: str | None = None
     barrier_table_ns: dict[str, float] | None = None  # {"from N tiles": ns}: a step table (pipeline timing)
 
@@ -93,6 +141,21 @@ class CostTable:
         )
         if self.barrier_ns_max < self.barrier_ns_min:
             raise ValueError("barrier_ns_max must be >= barrier_ns_min")
+        missing = [c for c in COST_CONSTANTS if c not in self.sources]
+        if missing:
+            raise ValueError(
+                f"sources names no source for {', '.join(missing)}: give each one of {', '.join(SOURCE_KINDS)}"
+            )
+        unknown = {k: v for k, v in self.sources.items() if k not in COST_CONSTANTS or v not in SOURCE_KINDS}
+        if unknown:
+            raise ValueError(
+                f"sources {unknown} unknown: constants are {', '.join(COST_CONSTANTS)}; kinds {', '.join(SOURCE_KINDS)}"
+            )
+        low, high = self.uncertainty.static_w_per_chip
+        if not low <= self.static_w_per_chip <= high:
+            raise ValueError(
+                f"static_w_per_chip = {self.static_w_per_chip} lies outside its uncertainty range [{low}, {high}]"
+            )
         if self.barrier_table_ns is not None:
             keys = list(self.barrier_table_ns)
             if not all(k.isdigit() and int(k) >= 1 for k in keys) or "1" not in keys:

@@ -6,7 +6,8 @@ synaptic ops (a spike of neuron n costs one op per synapse of n onto that core),
 updates (active / inactive), spikes out and messages out (one per spike and destination
 core, with its mesh hops and chip crossings), then multiplies by a chip cost table.
 
-- energy = synops + neuron updates + routing + static (static power x chips x run time)
+- energy = synops + neuron updates + routing + static (static power x the time the chip is
+  powered: ``operating.py`` sets both by the operating mode and static accounting)
 - step time = slowest core (its ops x op times) + longest route of a message sent in that
   step + barrier over the tiles in use; latency figures are for the average inference
   (activity divided by the number of samples).
@@ -22,6 +23,7 @@ import numpy as np
 
 from neuromotif.hw_models.chip import ChipSpec, CostTable
 from neuromotif.hw_models.netlist import Netlist
+from neuromotif.hw_models.operating import THROUGHPUT, Operation, operate_with_bounds, static_power_w
 from neuromotif.hw_models.placement import HOST, Placement
 from neuromotif.hw_models.resources import core_index, neuron_destinations
 
@@ -158,13 +160,19 @@ def energy_latency(
     activity: Activity,
     cost_table: str = "default",
     timing: str = "analytic",
+    operation: Operation = THROUGHPUT,
 ) -> dict:
     """Energy and latency: totals, per inference, per step and per core, with breakdowns.
 
     ``timing``: ``analytic`` = every operation of the busiest core in sequence, plus the longest
     route and the barrier; ``pipeline`` = ``timing.pipeline_timing`` (the two pipelines of a core
     overlapped, messages serialised on shared links, the barrier table). Static energy follows
-    the chosen run time."""
+    the chosen run time.
+
+    ``operation`` (``operating.py``): the mode whose energy and latency are the headline
+    (``energy.per_inference_J``, ``latency.per_inference_s``), with their [low, high] from the
+    table's uncertainty; ``modes`` holds every mode the operation allows (realtime needs a step
+    period)."""
     table = chip.cost_table(cost_table)
     routes = route_table(net, placement, table)
     counts = core_counts(net, placement, activity, routes)
@@ -224,14 +232,12 @@ def energy_latency(
         }
     elif timing != "analytic":
         raise ValueError(f"timing must be 'analytic' or 'pipeline', got {timing!r}")
-    time_per_inference = float(step_ns.sum()) * NS
-    run_time = time_per_inference * activity.samples
-    e_static = table.static_w_per_chip * placement.n_chips * run_time
-
-    per_inf = {
-        k: v / activity.samples
-        for k, v in {"synops": e_syn, "neuron_updates": e_neuron, "routing": e_route, "static": e_static}.items()
+    dynamic = {
+        k: v / activity.samples for k, v in {"synops": e_syn, "neuron_updates": e_neuron, "routing": e_route}.items()
     }
+    modes = operating_modes(step_ns * NS, sum(dynamic.values()), table, chip, placement, operation)
+    chosen = modes[operation.mode]
+    per_inf = {**dynamic, "static": chosen["static_J"]}
     hop_hist = _routing_by_hops(routes, total_spikes * route_per_neuron * PJ)
     return {
         "cost_table": cost_table if cost_table != "default" else chip.default_cost_table,
@@ -239,8 +245,17 @@ def energy_latency(
         "assumption": table.assumption,
         "samples": activity.samples,
         "steps": steps,
+        "operation": {
+            "mode": operation.mode,
+            "static_accounting": operation.static,
+            "step_period_s": operation.step_period_s,
+            "static_power_W": chosen["static_power_W"],
+            "uncertainty_source": table.uncertainty.source,
+        },
+        "modes": modes,
         "energy": {
-            "per_inference_J": sum(per_inf.values()),
+            "per_inference_J": chosen["per_inference_J"],
+            "bounds_J": chosen["bounds"]["per_inference_J"],
             "breakdown": per_inf,
             "routing_by_hops_J": {k: v / activity.samples for k, v in hop_hist.items()},
             "per_core_J": (
@@ -268,7 +283,9 @@ def energy_latency(
         "latency": {
             "per_step_s": (step_ns * NS).tolist(),
             "mean_step_s": float(step_ns.mean()) * NS if steps else 0.0,
-            "per_inference_s": time_per_inference,
+            "per_inference_s": chosen["latency_s"],
+            "bounds_s": chosen["bounds"]["latency_s"],
+            "compute_s": float(step_ns.sum()) * NS,  # the steps alone, back to back
             "breakdown_s": breakdown,
             "model": timing,
             **({"pipeline": pipeline} if pipeline is not None else {}),
@@ -290,6 +307,34 @@ def energy_latency(
     }
 
 
+def operating_modes(
+    step_s: np.ndarray, dynamic_j: float, table: CostTable, chip: ChipSpec, placement: Placement, operation: Operation
+) -> dict[str, dict]:
+    """Every mode ``operation`` allows (throughput always; realtime with a step period), each with
+    its bounds from the table's uncertainty."""
+    used, chips, per_chip = len(placement.cores), placement.n_chips, chip.mesh.cores_per_chip
+
+    def power(w: float) -> float:
+        return static_power_w(w, chips, used, per_chip, operation.static)
+
+    unc = table.uncertainty
+    static_range = [power(w) for w in unc.static_w_per_chip]
+    modes = ["throughput"] + (["realtime"] if operation.step_period_s is not None else [])
+    return {
+        mode: operate_with_bounds(
+            step_s,
+            dynamic_j,
+            power(table.static_w_per_chip),
+            mode,
+            operation.step_period_s,
+            unc.energy,
+            unc.time,
+            static_range,
+        )
+        for mode in modes
+    }
+
+
 def _core_pairs(neuron_core: np.ndarray, destinations: np.ndarray, spikes: np.ndarray) -> list[list[float]]:
     """[source core, destination core, messages] for every pair that exchanged any."""
     if not len(destinations):
@@ -303,9 +348,11 @@ def _core_pairs(neuron_core: np.ndarray, destinations: np.ndarray, spikes: np.nd
 
 
 def _routing_by_hops(routes: RouteTable, energy: np.ndarray) -> dict[str, float]:
-    """Routing energy per neuron (``energy``), grouped by the neuron's mean hops per message."""
+    """Routing energy per neuron (``energy``), grouped by the neuron's mean hops per message (a
+    neuron that sends no message, e.g. an output, pays only its spike-out energy: 0 hops)."""
     sends = routes.messages > 0
     mean_hops = np.zeros_like(routes.messages)
     mean_hops[sends] = (routes.hops_ew[sends] + routes.hops_ns[sends]) / routes.messages[sends]
     bins = np.rint(mean_hops).astype(int)
-    return {str(h): float(energy[sends & (bins == h)].sum()) for h in np.unique(bins[sends])}
+    paid = energy > 0
+    return {str(h): float(energy[paid & (bins == h)].sum()) for h in np.unique(bins[paid])}

@@ -10,7 +10,9 @@ average inference (spikes averaged over the batch):
     a core of P            = max(synaptic pipeline, neuron pipeline) / cores of P  (work spread evenly)
     step time              = slowest population's core time + barrier (tile table)
     energy                 = synaptic events x e_synop + neurons x e_update + messages x e_message
-                             + static power x chips x time
+                             + static power x the time the chip is powered (``hw_models/operating.py``:
+                               throughput = the steps back to back; realtime = until the decision
+                               after the last input bin; per chip or per used core)
 
 Spikes carry surrogate gradients, so activity is penalised where it costs. For the HRMAS
 supernet the recurrent fan-out of every motif position is its probability of not being
@@ -32,6 +34,7 @@ from neuromotif.hw_models.chip import with_core_limit
 from neuromotif.hw_models.cost import route_table
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
+from neuromotif.hw_models.operating import THROUGHPUT, Operation, static_power_w
 from neuromotif.hw_models.resources import core_index
 
 PJ_TO_UJ = 1e-6
@@ -88,6 +91,16 @@ def netlist_of(inputs: int, layers: list[tuple[int, int, sp.csr_matrix | None]],
     return Netlist(tuple(pops), tuple(projs))
 
 
+def _realtime_finish_ns(step_ns: torch.Tensor, period_s: float | None) -> torch.Tensor:
+    """``operating.realtime_finish`` on a tensor of step times (differentiable through max)."""
+    assert period_s is not None  # Operation refuses realtime without a period
+    period_ns = period_s * 1e9
+    t = step_ns.new_zeros(())
+    for k in range(step_ns.shape[0]):
+        t = torch.clamp(t, min=(k + 1) * period_ns) + step_ns[k]
+    return t
+
+
 class CostProxy:
     """``proxy(x, trace_spikes, fanouts)`` -> energy (µJ), latency (ms), cores, all tensors."""
 
@@ -99,12 +112,15 @@ class CostProxy:
         candidates: list[list[tuple[int, int, sp.csr_matrix | None]]],
         cost_table: str = "default",
         neurons_per_core: int | None = None,
+        operation: Operation = THROUGHPUT,
     ):
         """``candidates``: per candidate network (one for a trained RSNN, one per motif size for
         the supernet), per hidden layer (neurons, motif size, recurrent structure or None; all
         positions present for a supernet size)."""
         chip = with_core_limit(load_chip(chip_name), neurons_per_core)
         self.table = chip.cost_table(cost_table)
+        self.operation = operation
+        self.cores_per_chip = chip.mesh.cores_per_chip
         self.sizes = [inputs, *[n for n, _, _ in candidates[0]], classes]
         self.structures = [_structure(netlist_of(inputs, layers, classes), chip, self.table) for layers in candidates]
 
@@ -139,8 +155,11 @@ class CostProxy:
         step_ns = torch.stack(core_ns).max(0).values + barrier
         synops = sum(v.sum() for v in syn.values())
         energy_pj = energy_pj + synops * t.synop.energy_pj + sum(self.sizes[1:]) * steps * t.neuron_active.energy_pj
-        time_ns = step_ns.sum()
-        static_pj = t.static_w_per_chip * s.chips * time_ns * 1e3  # W x ns = nJ -> pJ
+        op = self.operation
+        used = sum(v for k, v in s.cores.items() if k != "input")
+        power_w = static_power_w(t.static_w_per_chip, s.chips, used, self.cores_per_chip, op.static)
+        time_ns = step_ns.sum() if op.mode == "throughput" else _realtime_finish_ns(step_ns, op.step_period_s)
+        static_pj = power_w * time_ns * 1e3  # W x ns = nJ -> pJ
         return {
             "energy_uJ": (energy_pj + static_pj) * PJ_TO_UJ,
             "latency_ms": time_ns * NS_TO_MS,
@@ -161,7 +180,11 @@ class CostProxy:
 
 
 def rsnn_proxy(
-    model, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
+    model,
+    chip_name: str,
+    cost_table: str = "default",
+    neurons_per_core: int | None = None,
+    operation: Operation = THROUGHPUT,
 ) -> tuple[CostProxy, CostFunction]:
     """The proxy of a trained-architecture RSNN and a function ``(x, trace) -> costs``."""
     from neuromotif.search.scml import SCMLLayer, blocks_to_csr
@@ -182,7 +205,9 @@ def rsnn_proxy(
         matrix.data[:] = 1
         layers.append((layer.n, layer.motif_size, matrix))
         fanouts.append(torch.from_numpy(np.asarray(matrix.sum(0)).ravel()).float())
-    proxy = CostProxy(chip_name, model.arch.inputs, model.arch.classes, [layers], cost_table, neurons_per_core)
+    proxy = CostProxy(
+        chip_name, model.arch.inputs, model.arch.classes, [layers], cost_table, neurons_per_core, operation
+    )
 
     def cost(x: torch.Tensor, trace: list[dict]) -> dict[str, torch.Tensor]:
         spikes = [x, *[o["spikes"] for o in trace]]
@@ -192,7 +217,11 @@ def rsnn_proxy(
 
 
 def supernet_proxy(
-    net, chip_name: str, cost_table: str = "default", neurons_per_core: int | None = None
+    net,
+    chip_name: str,
+    cost_table: str = "default",
+    neurons_per_core: int | None = None,
+    operation: Operation = THROUGHPUT,
 ) -> tuple[CostProxy, CostFunction]:
     """The supernet's expected cost: per motif size, the network with every position present maps
     to its cores; the recurrent fan-out of each neuron is the sum of its positions' probability of
@@ -207,7 +236,7 @@ def supernet_proxy(
         mask = getattr(layer, f"mask{m}").cpu().numpy()
         blocks = np.broadcast_to(mask, (layer.n // m, m, 3 * m)).copy()
         candidates.append([(layer.n, m, blocks_to_csr(blocks))])
-    proxy = CostProxy(chip_name, net.inputs, net.classes, candidates, cost_table, neurons_per_core)
+    proxy = CostProxy(chip_name, net.inputs, net.classes, candidates, cost_table, neurons_per_core, operation)
 
     def fanout(i: int, m: int) -> torch.Tensor:
         present = (1 - layer.used_type_probabilities(i)[..., 2]) * getattr(layer, f"mask{m}")  # [m (post), 3m (pre)]

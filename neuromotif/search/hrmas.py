@@ -111,8 +111,13 @@ class Search:
         if config.search.objective.active:  # the architecture step sees each candidate's chip cost
             from neuromotif.search.cost_proxy import supernet_proxy
 
+            objective = config.search.objective
             self.cost = supernet_proxy(
-                self.net, config.target.chip, config.search.objective.cost_table, config.target.neurons_per_core
+                self.net,
+                config.target.chip,
+                objective.cost_table,
+                config.target.neurons_per_core,
+                objective.operation(data.info.dt_ms),
             )[1]
         self.iteration = 0
         self.history: list[dict[str, Any]] = []

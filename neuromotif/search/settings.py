@@ -16,6 +16,7 @@ from pydantic import Field, model_validator
 from neuromotif.core.settings import Fraction, PosFloat, PosInt, Section
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP
+from neuromotif.hw_models.operating import Operation
 from neuromotif.search.arch import NeuronParams
 from neuromotif.search.data import DATASETS
 
@@ -94,10 +95,32 @@ class IPConfig(Section):
         return self
 
 
-class ObjectiveConfig(Section):
+class OperatingFields(Section):
+    """How the chip is run and what draws static power (``hw_models/operating.py``,
+    docs/energy.md): shared by the report and the cost terms of the loss, so both price a
+    network the same way."""
+
+    mode: Literal["throughput", "realtime"] = Field(
+        "throughput", description="throughput: inferences back to back; realtime: one step per input bin"
+    )
+    static: Literal["per_chip", "per_core"] = Field(
+        "per_chip", description="static power of every placed chip, or only of the cores in use"
+    )
+    step_period_ms: PosFloat | None = Field(
+        None, description="realtime: one step per this many ms (default: the dataset's bin width)"
+    )
+
+    def operation(self, dataset_dt_ms: float | None) -> Operation:
+        """The ``Operation`` these settings describe; the step period defaults to the dataset's bin."""
+        period = self.step_period_ms or dataset_dt_ms
+        return Operation(self.mode, self.static, period * 1e-3 if period else None)
+
+
+class ObjectiveConfig(OperatingFields):
     """Chip cost in the loss: ``loss = task + energy x µJ + latency x ms + cores x cores + rate x
     mean hidden firing rate`` per inference, from the differentiable proxy of the exact cost model
-    (``search/cost_proxy.py``) for ``compile.chip``. All 0: accuracy alone."""
+    (``search/cost_proxy.py``) for ``compile.chip``. All 0: accuracy alone. ``mode`` and ``static``:
+    how the energy and latency terms price static power (as ``report.mode`` / ``report.static``)."""
 
     energy: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per µJ per inference")
     latency: Annotated[float, Field(ge=0)] = Field(0.0, description="loss per ms per inference")
@@ -110,7 +133,7 @@ class ObjectiveConfig(Section):
         return any(getattr(self, name) for name in OBJECTIVES)
 
 
-OBJECTIVES = tuple(name for name in ObjectiveConfig.model_fields if name != "cost_table")  # energy, latency, ...
+OBJECTIVES = ("energy", "latency", "cores", "rate")  # the weights; the other fields say how costs are priced
 
 
 class SearchConfig(Section):

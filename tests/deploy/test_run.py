@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
@@ -152,10 +153,10 @@ def test_rerun_recomputes_nothing_and_report_can_switch_cost_table(run_dir, caps
     for stage in ("search", "train", "compile", "simulate", "report"):
         assert f"{stage}: done already" in err, stage
     assert {name: (out / name).stat().st_mtime_ns for name in products} == stamps  # nothing was rewritten
-    assert main(["report", str(out), "--set", "report.cost_table=sana_fe"]) == 0
+    assert main(["report", str(out), "--set", "report.cost_table=davies2018"]) == 0
     after = json.loads((out / "report.json").read_text())
     assert (
-        after["energy"]["cost_table"] == "sana_fe"
+        after["energy"]["cost_table"] == "davies2018"
         and after["energy"]["per_inference_J"] != before["energy"]["per_inference_J"]
     )
     assert after["accuracy"] == before["accuracy"]
@@ -288,3 +289,95 @@ def test_any_trained_run_reaches_netx_by_compile_target(run_dir, tmp_path, capsy
     assert main(["compile", str(run), "--target", "netx", "-q"]) == 0  # ... and the advice works
     assert json.loads((run / "bundle" / "manifest.json").read_text())["target"] == "netx"
     assert main(["export", str(run), "--format", "netx", "--out", str(net)]) == 0 and net.exists()
+
+
+def test_report_in_realtime_mode_with_static_per_used_core(run_dir, tmp_path, capsys):
+    """Both modes in report.json, the headline in the chosen one, static power of the cores in use
+    only, [low, high] around every figure, and a warning with the numbers when a step outlasts its
+    period."""
+    src, _ = run_dir
+    out = tmp_path / "r"
+    shutil.copytree(src, out)
+    before = json.loads((out / "report.json").read_text())
+    sets = ["report.mode=realtime", "report.static=per_core", "report.step_period_ms=0.0001"]
+    assert main(["report", str(out), *[a for s in sets for a in ("--set", s)]]) == 0
+    err = capsys.readouterr().err
+    r = json.loads((out / "report.json").read_text())
+    op, rt, tp = r["operation"], r["modes"]["realtime"], r["modes"]["throughput"]
+    chip = read_bundle(out / "bundle").chip
+    table = chip.cost_table()
+    assert (
+        op["mode"] == "realtime"
+        and op["static_accounting"] == "per_core"
+        and op["step_period_s"] == pytest.approx(1e-7)
+    )
+    assert op["static_power_W"] == pytest.approx(table.static_w_per_chip * r["resources"]["cores"] / 128)
+    assert (
+        r["energy"]["per_inference_J"] == rt["per_inference_J"] and r["latency"]["per_inference_s"] == rt["latency_s"]
+    )
+    steps = r["activity"]["timesteps"]
+    assert rt["window_s"] == pytest.approx(steps * 1e-7) and rt["latency_s"] >= tp["latency_s"]
+    assert rt["compute_bound_steps"] > 0 and "realtime:" in err and "take longer than the step period" in err
+    # the dynamic energy is the same whatever the mode; the throughput figures are the default report's
+    # except for the static power, which now counts only the cores in use
+    assert rt["dynamic_J"] == tp["dynamic_J"] == pytest.approx(before["modes"]["throughput"]["dynamic_J"])
+    assert tp["static_J"] == pytest.approx(
+        before["modes"]["throughput"]["static_J"] * r["resources"]["cores"] / 128 / r["resources"]["chips"]
+    )
+    for m in (rt, tp):
+        b = m["bounds"]
+        assert b["per_inference_J"][0] < m["per_inference_J"] < b["per_inference_J"][1]
+        assert b["latency_s"][0] < m["latency_s"] < b["latency_s"][1]
+    md = (out / "report.md").read_text()
+    assert "realtime mode, static power per core" in md and "compute-bound in" in md
+    assert "realtime" in (out / "report.html").read_text()
+
+
+@pytest.mark.parametrize(
+    "setting,message",
+    [
+        ("report.mode=batch", "report.mode"),
+        ("report.static=per_tile", "report.static"),
+        ("report.step_period_ms=0", "report.step_period_ms"),
+    ],
+)
+def test_report_refuses_a_bad_operation(run_dir, setting, message, capsys):
+    src, _ = run_dir
+    assert main(["report", str(src), "--set", setting]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_compile_chooses_the_packing_with_the_cost_model(run_dir, tmp_path, capsys):
+    """``--neurons-per-core auto``: every candidate priced on the layout the compiler builds for it,
+    the cheapest (energy, then fewer cores) kept, the table printed and stored in the manifest."""
+    src, _ = run_dir
+    out = tmp_path / "auto"
+    assert main(["compile", str(src), "--neurons-per-core", "auto", "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    m = read_bundle(out).manifest
+    p = m["packing"]
+    fitting = [r for r in p["candidates"] if r["fits"]]
+    assert len(fitting) >= 2 and "neurons/core" in err and "<- chosen" in err
+    assert p["requested"] == "auto" and p["objective"] == "energy" and p["validation_samples"] > 0
+    best = min(fitting, key=lambda r: (r["energy_J"], r["cores"]))
+    assert p["chosen"] == best["neurons_per_core"] == m["neurons_per_core"]
+    assert m["placement"]["cores"] == best["cores"]
+    for r in fitting:
+        fixed = tmp_path / f"n{r['neurons_per_core']}"
+        extra = ["--neurons-per-core", str(r["neurons_per_core"])] if r["neurons_per_core"] else []
+        assert main(["compile", str(src), "--out", str(fixed), "-q", *extra]) == 0
+        assert read_bundle(fixed).manifest["placement"]["cores"] == r["cores"]
+        assert r["energy_bounds_J"][0] < r["energy_J"] < r["energy_bounds_J"][1]
+
+
+def test_auto_packing_refuses_when_nothing_fits_and_bad_values(run_dir, capsys):
+    from neuromotif.core.errors import InputError
+    from neuromotif.packing import best_packing
+
+    rows = [{"neurons_per_core": None, "cores": 3, "fits": False, "why": "3 cores > compile.max_cores"}]
+    with pytest.raises(InputError, match="no packing fits .*raise compile.max_cores"):
+        best_packing(rows, "energy")
+    src, _ = run_dir
+    assert main(["compile", str(src), "--neurons-per-core", "lots"]) == 2
+    assert "neither a positive integer nor 'auto'" in capsys.readouterr().err

@@ -6,7 +6,7 @@ import copy
 
 import yaml
 
-from neuromotif.hw_models.chip import CHIP_DIR, ChipSpec, chip_from_dict
+from neuromotif.hw_models.chip import CHIP_DIR, COST_CONSTANTS, ChipSpec, chip_from_dict
 
 SIMPLE_COSTS = {
     "source": "test",
@@ -24,6 +24,8 @@ SIMPLE_COSTS = {
     "barrier_tiles_max": 2,
     "chip_barrier_ns": 0,
     "static_w_per_chip": 0.001,
+    "sources": dict.fromkeys(COST_CONSTANTS, "assumption"),
+    "uncertainty": {"energy": [0.5, 2.0], "time": [0.25, 4.0], "static_w_per_chip": [0.0005, 0.003], "source": "test"},
 }
 
 

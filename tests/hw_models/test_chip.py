@@ -15,14 +15,26 @@ def test_shipped_chips_load_with_their_key_numbers():
     l1, l2 = load_chip("loihi1"), load_chip("loihi2")
     assert l1.cores_per_chip == 128 and l1.core.max_compartments == 1024
     assert l1.core.synapse_memory_bits == 128 * 1024 * 8 and l1.core.max_input_axons == 4096
-    assert l1.cost_table().synop.energy_pj == 23.6 and l1.cost_table("sana_fe").synop.energy_pj == 33.6
+    assert l1.cost_table("davies2018").synop.energy_pj == 23.6 and l1.cost_table().synop.energy_pj == 33.6
     assert l2.core.shared_memory_bits == 192 * 1024 * 8 and l2.core.max_compartments == 8192
-    assert "ASSUMPTION" in l2.cost_table().source
+    assert "DERIVED" in l2.cost_table().source and "No public per-operation table" in l2.cost_table().assumption
+
+
+def test_loihi2_table_is_loihi1_calibrated_scaled_within_the_hala_point_bound():
+    """Every Loihi 2 figure is SANA-FE's Loihi 1 figure x 0.1 (energy) and x 0.5 (time), and even
+    the top of its energy range keeps a synaptic op under Hala Point's 2600 W / 380e12 ops/s."""
+    l1, l2 = load_chip("loihi1").cost_table("sana_fe"), load_chip("loihi2").cost_table()
+    for op in ("synop", "neuron_active", "neuron_inactive", "spike_out", "message_out", "hop_ew", "hop_ns"):
+        a, b = getattr(l1, op), getattr(l2, op)
+        assert b.energy_pj == pytest.approx(a.energy_pj * 0.1) and b.time_ns == pytest.approx(a.time_ns * 0.5), op
+    assert l2.barrier_table_ns == {k: v * 0.5 for k, v in l1.barrier_table_ns.items()}
+    assert l2.synop.energy_pj * l2.uncertainty.energy[1] <= 2600 / 380e12 * 1e12  # 6.84 pJ
+    assert l2.static_w_per_chip == 0.029 * 0.5 and l1.static_w_per_chip == 0.029  # Blouw 2019 measured idle
     assert {"loihi1", "loihi2"} <= set(list_chips())
 
 
 def test_barrier_interpolates_over_tiles():
-    table = load_chip("loihi1").cost_table()
+    table = load_chip("loihi1").cost_table("davies2018")
     assert table.barrier_ns(1, 1) == 113.0 and table.barrier_ns(32, 1) == 465.0 and table.barrier_ns(64, 1) == 465.0
     assert table.barrier_ns(32, 3) == 465.0 + 2 * table.chip_barrier_ns
 
@@ -66,6 +78,26 @@ def test_user_chip_from_a_yaml_file(tmp_path, monkeypatch):
         (lambda d: d["numeric"].update(weight_exp_min=9), "numeric: weight_exp_min = 9 is outside -8..0"),
         (lambda d: d["numeric"].update(weight_bits=12), "numeric: weight_bits = 12 is outside 1..9"),
         (lambda d: d["numeric"].update(u_bits=32), "numeric: u_bits = 32 is outside 24..24"),
+        (
+            lambda d: d["cost_tables"]["sana_fe"].pop("sources"),
+            "missing field 'cost_tables.sana_fe.sources'",
+        ),
+        (
+            lambda d: d["cost_tables"]["sana_fe"]["sources"].pop("synop"),
+            "sources names no source for synop: give each one of measured, calibrated",
+        ),
+        (
+            lambda d: d["cost_tables"]["sana_fe"]["sources"].update(synop="vibes"),
+            "sources {'synop': 'vibes'} unknown",
+        ),
+        (
+            lambda d: d["cost_tables"]["sana_fe"]["uncertainty"].update(energy=[1.1, 1.2]),
+            "uncertainty.energy = [1.1, 1.2] must hold 1",
+        ),
+        (
+            lambda d: d["cost_tables"]["sana_fe"]["uncertainty"].update(static_w_per_chip=[0.03, 0.1]),
+            "static_w_per_chip = 0.029 lies outside its uncertainty range [0.03, 0.1]",
+        ),
     ],
 )
 def test_malformed_chip_names_the_field(tmp_path, mutate, expected):

@@ -11,7 +11,7 @@ from neuromotif.hw_models import load_chip
 from neuromotif.hw_models.cost import Activity, energy_latency
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
-from neuromotif.hw_models.reference import BLOUW_J_PER_INFERENCE, blouw_kws
+from neuromotif.hw_models.reference import BLOUW_DYNAMIC_J_PER_INFERENCE, blouw_kws
 from tests.hw_models.chips import tiny_chip
 
 
@@ -65,9 +65,21 @@ def test_per_inference_divides_by_samples():
     assert three["latency"]["per_inference_s"] == pytest.approx(one["latency"]["per_inference_s"])
 
 
-def test_blouw_keyword_spotting_within_factor_two():
-    total, parts = blouw_kws()
-    assert BLOUW_J_PER_INFERENCE / 2 <= total <= BLOUW_J_PER_INFERENCE * 2, parts
+def test_blouw_keyword_spotting_like_for_like():
+    """Dynamic against dynamic, idle against static (Blouw et al. 2019, Loihi 1)."""
+    parts = blouw_kws()
+    # measured dynamic: (0.110 W running - 0.029 W idle) / 296 inferences per s = 0.2736 mJ
+    assert BLOUW_DYNAMIC_J_PER_INFERENCE == pytest.approx(0.081 / 296) == pytest.approx(2.736e-4, rel=1e-3)
+    # the paper gives no activity: the model's dynamic power hardly depends on the one assumed
+    ratios = [blouw_kws(rate)["dynamic_ratio"] for rate in (0.02, 0.1, 0.3)]
+    assert max(ratios) / min(ratios) < 1.5
+    # the model counts the neuro cores and the mesh only: below the measurement, which also holds
+    # the management cores and I/O, and below it even at the top of the table's uncertainty (the
+    # gap is a missing component, not the constants); the same order of magnitude
+    assert all(0.1 < r < 1 for r in ratios), ratios
+    assert parts["dynamic_W_range"][1] < parts["measured_dynamic_W"]
+    # idle is a calibration, not a check: the Loihi 1 tables take their static power from it
+    assert parts["idle_is_calibration"] and parts["static_W"] == pytest.approx(0.029 * parts["chips"])
 
 
 def test_figures_are_built_without_files_and_save_as_png(tmp_path):

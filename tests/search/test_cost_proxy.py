@@ -54,6 +54,20 @@ def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
     assert float(c["cores"]) == report["resources"]["cores"]
     if spread:
         assert report["resources"]["cores"] > 2  # the layer is spread over more cores
+        return
+    # realtime with static power per used core, at a period short enough that some steps fall behind
+    period_ms = 0.5 * report["latency"]["per_step_s"] * 1e3
+    sets = ["report.mode=realtime", "report.static=per_core", f"report.step_period_ms={period_ms}"]
+    assert main(["report", str(tmp_path / "r"), *[a for s in sets for a in ("--set", s)]]) == 0
+    rt = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert rt["modes"]["realtime"]["compute_bound_steps"] > 0
+    operation = load_config(QUICKSTART, sets).report.operation(None)
+    _, cost = rsnn_proxy(model, "loihi2", operation=operation)
+    with torch.no_grad():
+        c = cost(x, model(x, record=True)["trace"])
+    energy = float(c["energy_uJ"]) / (rt["energy"]["per_inference_J"] * 1e6)
+    latency = float(c["latency_ms"]) / (rt["latency"]["per_inference_s"] * 1e3)
+    assert 0.85 <= energy <= 1.15 and 0.85 <= latency <= 1.15, (energy, latency)
 
 
 def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
