@@ -168,7 +168,42 @@ def mapping() -> str:
     return "\n".join([*lines, "", f"Source: {_source('bench_mapping', d)}."]) + "\n"
 
 
+def energy_validation() -> str:
+    d = load("bench_energy_validation")
+    lines = [
+        "| measurement | model component | kind | measured | model [range] | model / measured |",
+        "|---|---|---|---:|---:|---:|",
+    ]
+    for r in d["rows"]:
+        lo, hi = r["model_range"]
+        lines.append(
+            f"| {r['measurement']} | {r['component']} | {r['kind']} | {r['measured']:.4g} {r['unit']} | "
+            f"{r['model']:.4g} [{lo:.3g}-{hi:.3g}] {r['unit']} | {r['model'] / r['measured']:.2f} |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_energy_validation', d)}."]) + "\n"
+
+
+def fronts() -> str:
+    d = load("bench_fronts")
+    lines = [
+        "| dataset | mode | static | spreading: energy | spreading: latency | cost weights: energy | "
+        "cost weights: latency | cost weights: accuracy (pts) |",
+        "|---|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for dataset in ("digits-saccade", "letters-tts"):
+        for combo, c in d.get(dataset, {}).items():
+            mode, static = combo.split("/")
+            sp, w = c["effects"]["spreading"], c["effects"]["cost_weights"]
+            lines.append(
+                f"| {dataset} | {mode} | {static.replace('_', ' ')} | ×{sp['energy']:.2f} | ×{sp['latency']:.2f} | "
+                f"×{w['energy']:.2f} | ×{w['latency']:.2f} | {w['accuracy_pts']:+.2f} |"
+            )
+    return "\n".join([*lines, "", f"Source: {_source('bench_fronts', d)}."]) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "energy-validation": energy_validation,
+    "fronts": fronts,
     "mapping": mapping,
     "ablation-digits-saccade": lambda: ablation("digits-saccade"),
     "ablation-letters-tts": lambda: ablation("letters-tts"),

@@ -92,6 +92,17 @@ def cli(quiet: bool) -> None:
     set_quiet(quiet)
 
 
+def _cost_phrase(report: dict) -> str:
+    """E.g. ``30.83 µJ [15.4-61.7] and 0.533 ms [0.107-1.07] per inference (throughput, static per chip)``."""
+    e, lat, op = report["energy"], report["latency"], report["operation"]
+    lo, hi = (v * 1e6 for v in e["bounds_J"])
+    llo, lhi = (v * 1e3 for v in lat["bounds_s"])
+    return (
+        f"{e['per_inference_J'] * 1e6:.2f} µJ [{lo:.3g}-{hi:.3g}] and {lat['per_inference_s'] * 1e3:.3f} ms "
+        f"[{llo:.3g}-{lhi:.3g}] per inference ({op['mode']}, static {op['static_accounting'].replace('_', ' ')})"
+    )
+
+
 @cli.command()
 @config_options
 @click.option("--print", "show", is_flag=True, help="Print the parsed config with every default filled in.")
@@ -195,14 +206,13 @@ def run(config: Path, overrides, data_root, out, seed, device, force) -> None:
     report = run_pipeline(cfg, out, force)
     if report is None:  # a torchrun rank other than 0: rank 0 compiles, simulates and reports
         return
-    a, e = report["accuracy"], report["energy"]
+    a = report["accuracy"]
     stdout.print(
         f"[green]done[/green]: {report['dataset']['name']} on {report['chip']}: accuracy float "
         f"{a['float']:.4f}, fixed point {a['fixed_cpu']:.4f}, "
         f"Lava {a['lava'] if a['lava'] is None else round(a['lava'], 4)} "
         f"({report['agreement']['cpu_vs_lava_spike_mismatches']} spike mismatches); "
-        f"{e['per_inference_J'] * 1e6:.2f} µJ and {report['latency']['per_inference_s'] * 1e3:.3f} ms per "
-        f"inference on {report['resources']['cores']} cores -> {out / 'report.md'}"
+        f"{_cost_phrase(report)} on {report['resources']['cores']} cores -> {out / 'report.md'}"
     )
 
 
@@ -343,10 +353,7 @@ def report(run_dir: Path, overrides, open_html: bool, crosscheck: str | None, sa
         atomic_write_text(run_dir / "crosscheck_sanafe.md", table + "\n")
         stdout.print(table, markup=False, highlight=False)
     rep = build_report(run_dir, cfg)
-    stdout.print(
-        f"report: {rep['energy']['per_inference_J'] * 1e6:.2f} µJ per inference "
-        f"({rep['energy']['cost_table']}) -> {run_dir / 'report.md'}"
-    )
+    stdout.print(f"report: {_cost_phrase(rep)} ({rep['energy']['cost_table']}) -> {run_dir / 'report.md'}")
     if open_html:
         page = (run_dir / "report.html").resolve()
         click.echo(str(page))

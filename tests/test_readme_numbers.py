@@ -28,6 +28,14 @@ def test_a_number_edited_by_hand_is_caught():
 
 
 def test_every_source_records_its_provenance():
-    for name in ("quickstart_seeds", "bench_search_stability", "bench_ip", "bench_activity", "bench_mapping"):
+    for name in (
+        "quickstart_seeds",
+        "bench_search_stability",
+        "bench_ip",
+        "bench_activity",
+        "bench_mapping",
+        "bench_energy_validation",
+        "bench_fronts",
+    ):
         p = readme_blocks.load(name)["provenance"]
         assert {"commit", "dirty", "machine", "versions", "date", "command"} <= set(p), name

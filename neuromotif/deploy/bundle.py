@@ -34,7 +34,7 @@ from neuromotif.hw_models.chip import ChipSpec, ChipSpecError, NumericFormat, lo
 from neuromotif.hw_models.neurons import INPUT_KIND, neuron_model, population_kinds
 
 FORMAT = "neuromotif-bundle"
-FORMAT_VERSION = 2  # 2: the chip's numeric format is part of the bundle
+FORMAT_VERSION = 3  # 2: the chip's numeric format is part of the bundle; 3: cost tables carry sources and uncertainty
 DIGEST_KEY = "manifest_sha256"
 
 
