@@ -394,6 +394,7 @@ def compile_checkpoint(
         bundle, mapping = build(None if isinstance(neurons_per_core, str) else neurons_per_core, {})
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
+    note_clipping(bundle)
     if trained.train.qat_epochs and model.numeric is not None and bundle.numeric != model.numeric:
         changed = ", ".join(
             f"{k} {getattr(model.numeric, k)} -> {getattr(bundle.numeric, k)}"
@@ -405,6 +406,18 @@ def compile_checkpoint(
             f"learned does not carry over: retrain it with --set compile.chip={chip_name} to keep its accuracy"
         )
     return bundle, mapping
+
+
+def note_clipping(bundle) -> None:
+    """Say which projections lost weights to the mantissa range (a chosen trade for finer steps on
+    the chip's own target; with netx, only what even exponent 0 at the lowest scale cannot hold)."""
+    clipped = {
+        name: q["clip_fraction"]
+        for name, q in bundle.manifest["quantization"]["projections"].items()
+        if q.get("clip_fraction", 0) > 0
+    }
+    if clipped:
+        note("weights clipped to the mantissa range: " + ", ".join(f"{k} {100 * v:.2f} %" for k, v in clipped.items()))
 
 
 def compile_nir(
@@ -451,4 +464,5 @@ def compile_nir(
     )
     for message in bundle.manifest["overflow"]["warnings"]:
         warn(message)
+    note_clipping(bundle)
     return bundle, report

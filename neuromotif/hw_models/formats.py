@@ -128,11 +128,16 @@ def v_limit(fmt: NumericFormat) -> int:
 # ---- weights -----------------------------------------------------------------------------
 def population_scale(max_abs_weight: float, vth: float, fmt: NumericFormat) -> int:
     """Fixed units per float unit for one population: a power of two >= ``MIN_SCALE`` and
-    >= max_stored/max|w|, so weight exponents are never negative; limited so that vth fits."""
+    >= max_stored/max|w|, so weight exponents are never negative; limited so that vth fits, and
+    so that the largest weight fits the largest exponent the format allows. That last limit only
+    bites when the exponent is capped (the netx target: exponent 0): there the resolution floor
+    would otherwise clip every weight above max_stored / MIN_SCALE (16-48 % of a trained network's)."""
     need = max_stored_weight(fmt) / max_abs_weight if max_abs_weight > 0 else MIN_SCALE
     scale = max(MIN_SCALE, 2 ** math.ceil(math.log2(need)))
     limit = 2 ** math.floor(math.log2(vth_max(fmt) / vth))
-    return int(min(scale, limit))
+    if max_abs_weight > 0:
+        limit = min(limit, 2 ** math.floor(math.log2(max_stored_weight(fmt) * 2**fmt.weight_exp_max / max_abs_weight)))
+    return int(max(1, min(scale, limit)))
 
 
 def weight_exponent(max_abs_weight: float, scale: float, fmt: NumericFormat) -> int:

@@ -287,7 +287,10 @@ def test_any_trained_run_reaches_netx_by_compile_target(run_dir, tmp_path, capsy
     if main(["export", str(run), "--format", "netx", "--out", str(net)]) == 2:  # exponents > 0: refused ...
         assert "neuromotif compile RUN_OR_MODEL --target netx" in capsys.readouterr().err
     assert main(["compile", str(run), "--target", "netx", "-q"]) == 0  # ... and the advice works
-    assert json.loads((run / "bundle" / "manifest.json").read_text())["target"] == "netx"
+    manifest = json.loads((run / "bundle" / "manifest.json").read_text())
+    assert manifest["target"] == "netx"
+    # exponent 0 with the 1024 resolution floor clipped 16-48 % of trained weights; the scale now fits them
+    assert {q["clip_fraction"] for q in manifest["quantization"]["projections"].values()} == {0.0}
     assert main(["export", str(run), "--format", "netx", "--out", str(net)]) == 0 and net.exists()
 
 

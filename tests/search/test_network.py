@@ -181,6 +181,20 @@ def test_fixed_point_values_by_hand():
     assert mant.tolist() == [655, -3072] and exp.tolist() == [0, 6]  # 0.01*65536 = 655.36; -196608 = -3072 << 6
 
 
+def test_netx_scale_clips_no_weight_it_need_not():
+    """At exponent 0 (the netx target) the 1024 resolution floor would store 1.0 as 1024, far past
+    the 254 the chip keeps: the scale drops to the largest power of two that fits, 128 (1.0 -> 128).
+    The wrong implementation (the floor first) clipped 16-48 % of a trained network's weights."""
+    netx = dataclasses.replace(L2, weight_exp_max=0)
+    assert formats.population_scale(1.0, 1.0, netx) == 128  # 254 / 1.0 -> 2^7
+    assert formats.population_scale(0.2, 1.0, netx) == 1024  # 254 / 0.2 = 1270 >= the floor: unchanged
+    assert formats.population_scale(1.0, 1.0, L2) == 1024  # exponent up to 7: 1.0 * 1024 / 2^2 fits
+    w = np.linspace(-1.0, 1.0, 101)
+    scale = formats.population_scale(1.0, 1.0, netx)
+    e = formats.choose_exponent(w, scale, netx)
+    assert e == 0 and np.abs(formats.quantize_weight(w, scale, e, netx) - w).max() <= 2 / scale  # nothing clipped
+
+
 def test_fixed_point_values_by_hand_for_a_4_bit_16_bit_chip():
     assert formats.max_stored_weight(SMALL) == 224 and formats.mantissa_range(SMALL) == (-8, 7)  # 7 << 5
     assert formats.population_scale(0.5, 1.0, SMALL) == 1024  # 224 / 0.5 = 448 -> the 1024 floor
