@@ -582,12 +582,20 @@ def simulate(
 @click.option(
     "--dt",
     type=click.FloatRange(min=0, min_open=True),
-    default=1e-3,
+    default=None,
+    help="Seconds per chip step written into the graph (default: what --for needs; generic 1e-3).",
+)
+@click.option(
+    "--for",
+    "peer",
+    type=click.Choice(["generic", "snntorch", "norse"]),
+    default="generic",
     show_default=True,
-    help="Seconds per chip step written into the graph.",
+    help="nir: the simulator that will read the file: snntorch writes dt 1e-4 (its converters assume it); "
+    "snntorch and norse refuse networks with neuron biases, which they would misread (docs/interop.md).",
 )
 @quiet_option
-def export(source: Path, fmt: str, out: Path | None, dt: float) -> None:
+def export(source: Path, fmt: str, out: Path | None, dt: float | None, peer: str) -> None:
     """Write the compiled network (the bundle of a run directory, or a bundle) in another format:
     nir = a NIR graph of the exact fixed-point network (snnTorch, Norse, ... read it); netx =
     lava-dl's HDF5 network, exact or refused naming the field it cannot carry."""
@@ -602,10 +610,10 @@ def export(source: Path, fmt: str, out: Path | None, dt: float) -> None:
         out = out or bundle_dir.parent / "network.net"
         notes = write_netx(bundle, out)
     else:
-        from neuromotif.deploy.nir_export import write_nir
+        from neuromotif.deploy.nir_export import peer_dt, write_nir
 
         out = out or bundle_dir.parent / "network.nir"
-        notes = write_nir(bundle, out, dt)
+        notes = write_nir(bundle, out, peer_dt(bundle, peer, dt))
     for line in notes:
         stdout.print(f"  [yellow]note[/yellow] {line}")
     stdout.print(f"[green]exported[/green] {bundle_dir} as {fmt} -> {out}")

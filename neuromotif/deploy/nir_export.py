@@ -18,6 +18,7 @@ the decays (a NIR simulator integrates in floats).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,44 @@ from neuromotif.hw_models.formats import DECAY_ONE, STATE_SHIFT
 from neuromotif.hw_models.neurons import INPUT_KIND
 
 NO_LEAK_TAU = 1e12  # steps: dv = DECAY_ONE / NO_LEAK_TAU rounds back to 0
+
+
+@dataclass(frozen=True)
+class Peer:
+    """What a simulator needs of our NIR file to read it as we mean it (docs/interop.md)."""
+
+    name: str
+    dt: float | None  # the dt its readers require (None: any, default 1e-3)
+    biases: str | None  # why it cannot take neuron biases (None: it can)
+
+
+PEERS = {
+    "generic": Peer("generic", None, None),
+    # snnTorch 1.0's converters assert r = tau_mem / 1e-4 and refuse v_leak ("v_leak not supported")
+    "snntorch": Peer("snntorch", 1e-4, "snnTorch's NIR import refuses v_leak ('v_leak not supported')"),
+    # Norse 1.1's from_nir applies v_leak on the synapse too: the network it runs is another one
+    "norse": Peer("norse", None, "Norse 1.1's from_nir also applies v_leak on the synapse (measured: 15 % agreement)"),
+}
+DEFAULT_DT = 1e-3
+
+
+def peer_dt(bundle: Bundle, peer: str, dt: float | None) -> float:
+    """The dt to write for ``peer``, refusing what it would misread: a dt its readers cannot take,
+    and neuron biases where it applies them wrongly."""
+    from neuromotif.core.errors import InputError
+
+    if peer not in PEERS:
+        raise InputError(f"--for {peer}: choose one of {', '.join(PEERS)}")
+    p = PEERS[peer]
+    if p.dt is not None and dt is not None and abs(dt - p.dt) > 1e-12:
+        raise InputError(f"--for {peer} needs --dt {p.dt:g} (its readers assume it), not {dt:g}: drop --dt")
+    biased = [q.name for q in bundle.neuron_populations if np.any(q.bias_mant != 0)]
+    if p.biases and biased:
+        raise InputError(
+            f"--for {peer}: populations {', '.join(biased)} have biases and {p.biases}: train without "
+            "biases, or export --for generic for a simulator that reads v_leak"
+        )
+    return dt if dt is not None else (p.dt or DEFAULT_DT)
 
 
 def bundle_to_nir(bundle: Bundle, dt: float = 1e-3):

@@ -200,10 +200,24 @@ def _compose(first, second):
     return second @ first
 
 
-def _population(name: str, node, dt: float, report: ImportReport) -> tuple[FloatPopulation, np.ndarray]:
-    """The neuron node as a FloatPopulation, and the per-neuron factor on every weight into it."""
-    kind = type(node).__name__
+def _neuron_size(name: str, node, nodes: dict[str, Any], edges: list[tuple[str, str]]) -> int:
+    """Neurons in a node: its parameters' size, or, when they are scalars (Norse writes one tau
+    for a whole layer), the rows of the weights feeding it or its declared output shape."""
     n = _size(node)
+    if n > 1:
+        return n
+    for pre, post in edges:
+        w = getattr(nodes.get(pre), "weight", None) if post == name else None
+        if w is not None and np.ndim(w) == 2:
+            return int(np.shape(w)[0])
+    shape = node.output_type.get("output") if isinstance(getattr(node, "output_type", None), dict) else None
+    return int(np.prod(shape)) if shape is not None and np.asarray(shape).size else n
+
+
+def _population(name: str, node, dt: float, report: ImportReport, n: int) -> tuple[FloatPopulation, np.ndarray]:
+    """The neuron node as a FloatPopulation of ``n`` neurons, and the per-neuron factor on every
+    weight into it."""
+    kind = type(node).__name__
 
     def arr(key: str) -> np.ndarray:
         return np.broadcast_to(np.asarray(getattr(node, key), np.float64).ravel(), (n,)).astype(np.float64)
@@ -252,21 +266,88 @@ def _population(name: str, node, dt: float, report: ImportReport) -> tuple[Float
     return pop, gain / vth
 
 
+def _tau_mem(node) -> np.ndarray:
+    return np.asarray(node.tau_mem if type(node).__name__ == "CubaLIF" else node.tau, np.float64).ravel()
+
+
+def _implied_dt(nodes: dict[str, Any]) -> float | None:
+    """The dt the neurons state: snnTorch (and our export) write r = tau_mem / dt; None when no
+    neuron node says it (r = 1: a unit gain, as Norse writes) or the nodes disagree."""
+    found = []
+    for node in nodes.values():
+        if type(node).__name__ not in NEURON_TYPES:
+            continue
+        r = np.asarray(node.r, np.float64).ravel()
+        tau = np.broadcast_to(_tau_mem(node), r.shape)
+        if np.allclose(r, 1.0) or np.any(r <= 0):
+            return None
+        ratio = tau / r
+        if np.ptp(ratio) > 1e-6 * np.max(ratio):
+            return None
+        found.append(float(np.median(ratio)))
+    if not found or max(found) - min(found) > 1e-6 * max(found):
+        return None
+    return found[0]
+
+
+def resolve_dt(graph, nodes: dict[str, Any], dt: float | None) -> tuple[float, str | None]:
+    """Seconds per chip step: ``--dt``, checked against what the file states (its metadata dt,
+    or the dt its neurons imply through r = tau_mem / dt); without ``--dt``, what the file states.
+    A disagreement is refused with both numbers: a wrong dt silently changes every decay."""
+    stated = (graph.metadata or {}).get("dt")
+    stated = float(np.asarray(stated)) if stated is not None else None
+    implied = _implied_dt(nodes)
+    if dt is not None:
+        dt = float(np.asarray(dt))
+        if not (np.isfinite(dt) and dt > 0):
+            raise InputError(f"--dt {dt}: must be a positive number of seconds")
+        for what, value in (("its metadata dt", stated), ("r = tau_mem / dt in its neurons", implied)):
+            if value is not None and abs(value - dt) > 1e-6 * value:
+                raise InputError(
+                    f"--dt {dt:g} disagrees with the file ({what}: {value:g} s): drop --dt or use {value:g}"
+                )
+        return dt, None
+    if stated is not None:
+        return stated, None
+    if implied is not None:
+        return implied, "dt read from the neurons (r = tau_mem / dt, as snnTorch writes); the metadata has none"
+    raise InputError(
+        "the NIR graph states no dt (no metadata dt, and r = 1 in its neurons): give the time step the "
+        "network was trained with, --dt SECONDS (Norse's default is 1e-3)"
+    )
+
+
+def norse_tau_nodes(nodes: dict[str, Any], dt: float) -> set[str]:
+    """Neuron nodes written by Norse 1.1's to_nir, which stores tau = dt / tau_inv = dt x tau. Its
+    signature: every weight an Affine (Norse writes Linear layers so, zero bias included), r = 1
+    and tau_mem < dt (an Euler step longer than the time constant), while tau / dt gives a stable
+    step. Anything else with tau < dt is refused as unstable."""
+    kinds = {type(node).__name__ for node in nodes.values()}
+    if "Affine" not in kinds or "Linear" in kinds:
+        return set()
+    out = set()
+    for name, node in nodes.items():
+        if type(node).__name__ not in NEURON_TYPES:
+            continue
+        r, tau = np.asarray(node.r, np.float64).ravel(), _tau_mem(node)
+        if np.allclose(r, 1.0) and np.all(tau < dt) and np.all(tau / dt >= dt):
+            out.add(name)
+    return out
+
+
+def _divide_taus(node, dt: float):
+    """``node`` with its time constants divided by ``dt`` (Norse's export, read as meant)."""
+    import dataclasses
+
+    if type(node).__name__ == "CubaLIF":
+        return dataclasses.replace(node, tau_mem=np.asarray(node.tau_mem) / dt, tau_syn=np.asarray(node.tau_syn) / dt)
+    return dataclasses.replace(node, tau=np.asarray(node.tau) / dt)
+
+
 def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") -> tuple[FloatNetwork, ImportReport]:
-    """Flatten and translate ``graph``; ``dt`` (seconds per chip step) defaults to ``metadata['dt']``."""
+    """Flatten and translate ``graph``; ``dt`` (seconds per chip step): ``resolve_dt``."""
     import nir
 
-    if dt is None:
-        dt = (graph.metadata or {}).get("dt")
-        if dt is None:
-            raise InputError(
-                "the NIR graph records no dt in its metadata: give the chip's time step with --dt "
-                "(snnTorch exports use 1e-4)"
-            )
-    dt = float(np.asarray(dt))
-    if not (np.isfinite(dt) and dt > 0):
-        raise InputError(f"--dt {dt}: must be a positive number of seconds")
-    report = ImportReport(dt)
     nodes, edges = _flatten(graph)
     for name, node in nodes.items():
         kind = type(node).__name__
@@ -275,6 +356,11 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
                 kind, "neuromotif imports Input, Output, Linear, Affine, Scale, Delay, LIF, CubaLIF"
             )
             raise InputError(f"NIR node {name!r} has type {kind}, which the chip cannot run: {hint}")
+    dt, dt_note = resolve_dt(graph, nodes, dt)
+    report = ImportReport(dt)
+    if dt_note:
+        report.add("graph", dt_note, f"dt {dt:g} s")
+    norse = norse_tau_nodes(nodes, dt)
     top_inputs = [n for n, v in graph.nodes.items() if isinstance(v, nir.Input)]
     top_outputs = [n for n, v in graph.nodes.items() if isinstance(v, nir.Output)]
     if len(top_inputs) != 1 or len(top_outputs) != 1:
@@ -287,7 +373,14 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
     gains: dict[str, np.ndarray] = {}
     for name, node in nodes.items():
         if type(node).__name__ in NEURON_TYPES:
-            pops[name], gains[name] = _population(name, node, dt, report)
+            if name in norse:
+                node = _divide_taus(node, dt)
+                report.add(
+                    name,
+                    "Norse's to_nir writes tau = dt x tau (dt / tau_inv); taus divided by dt to read them as meant",
+                    f"tau_mem {np.min(_tau_mem(nodes[name])):.3g} s -> {np.min(_tau_mem(node)):.3g} s",
+                )
+            pops[name], gains[name] = _population(name, node, dt, report, _neuron_size(name, node, nodes, edges))
     succ: dict[str, list[str]] = {}
     for s, d in edges:
         if s not in nodes or d not in nodes:

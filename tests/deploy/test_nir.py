@@ -9,6 +9,7 @@ import pytest
 
 from neuromotif.cli import main
 from neuromotif.config import load_config
+from neuromotif.core.errors import InputError
 from neuromotif.deploy.backends.cpu import CPUBackend
 from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.nir_export import bundle_to_nir
@@ -317,3 +318,85 @@ def test_a_small_file_declaring_a_huge_network_is_refused_before_it_is_read(tmp_
     monkeypatch.setattr(memory, "available_memory", lambda: 4e9)  # a 4 GB container
     assert main(["compile", str(path), "--dt", "1e-3", "--out", str(tmp_path / "b")]) == 2
     assert "would need about 8.0 GB of memory to import and 4.0 GB are available" in capsys.readouterr().err
+
+
+def _lif_graph(tau, r, dt=None, edge="Linear"):
+    """input (2) -> Linear or Affine -> LIF (2) -> output."""
+    w = np.eye(2)
+    lin = nir.Linear(weight=w) if edge == "Linear" else nir.Affine(weight=w, bias=np.zeros(2))
+    return _graph(
+        {
+            "input": nir.Input(input_type=np.array([2])),
+            "lin": lin,
+            "lif": nir.LIF(
+                tau=np.full(2, tau), r=np.full(2, r), v_leak=np.zeros(2), v_threshold=np.ones(2), v_reset=np.zeros(2)
+            ),
+            "output": nir.Output(output_type=np.array([2])),
+        },
+        [("input", "lin"), ("lin", "lif"), ("lif", "output")],
+        dt,
+    )
+
+
+def test_dt_is_read_from_the_file_and_a_contradicting_dt_refused(tmp_path, capsys):
+    # snnTorch's convention: r = tau_mem / dt (here 0.005 / 1e-4 = 50) and no metadata dt
+    snn = _lif_graph(5e-3, 50.0)
+    net, report = nir_to_float_network(snn)
+    assert report.dt == pytest.approx(1e-4) and "dt read from the neurons" in report.lines()[0]
+    assert net.population("lif").dv == pytest.approx(np.full(2, 1e-4 / 5e-3))  # 0.02
+    with pytest.raises(InputError, match=r"--dt 0.0005 disagrees with the file \(r = tau_mem / dt .*: 0.0001 s\)"):
+        nir_to_float_network(snn, 5e-4)
+    with pytest.raises(InputError, match=r"--dt 0.0005 disagrees with the file \(its metadata dt: 0.001 s\)"):
+        nir_to_float_network(_lif_graph(1e-2, 1.0, dt=1e-3), 5e-4)
+    path = tmp_path / "g.nir"  # through the CLI: one line, exit 2
+    nir.write(str(path), _lif_graph(1e-2, 1.0, dt=1e-3))
+    assert main(["compile", str(path), "--dt", "5e-4", "--out", str(tmp_path / "b")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "disagrees with the file" in err and len(err.splitlines()) == 1
+
+
+def test_norse_taus_are_read_as_norse_meant():
+    """Norse 1.1's to_nir writes tau = dt / tau_inv = dt x tau (10 ms at dt 1 ms -> 1e-5 s) with r = 1
+    and Affine weights: read back as 10 ms (dv = 0.1), with a note. The wrong reading (dt / 1e-5 =
+    100 > 1) was refused, and --dt 1e-5 'worked' with no membrane memory."""
+    net, report = nir_to_float_network(_lif_graph(1e-3 * 1e-2, 1.0, edge="Affine"), 1e-3)
+    assert net.population("lif").dv == pytest.approx(np.full(2, 0.1))
+    assert any("Norse's to_nir" in line and "0.01 s" in line for line in report.lines())
+    with pytest.raises(InputError, match="Euler step is unstable"):  # the same taus without Norse's signature
+        nir_to_float_network(_lif_graph(1e-3 * 1e-2, 1.0, edge="Linear"), 1e-3)
+
+
+def test_a_real_norse_export_imports_with_its_time_constants():
+    norse = pytest.importorskip("norse.torch")
+    import torch
+
+    cell = norse.LIFBoxCell(norse.LIFBoxParameters(tau_mem_inv=torch.tensor(50.0)))
+    model = norse.SequentialState(torch.nn.Linear(3, 4), cell)
+    graph = norse.to_nir(model, torch.zeros(1, 3), dt=1e-3)
+    net, report = nir_to_float_network(graph, 1e-3)
+    lif = next(p for p in net.populations if p.kind == "lif")
+    assert lif.dv == pytest.approx(np.full(4, 1e-3 * 50.0))  # dt x tau_mem_inv = 0.05
+    assert any("Norse's to_nir" in line for line in report.lines())
+
+
+def test_export_for_a_peer_writes_what_it_reads_and_refuses_what_it_would_misread(tmp_path, capsys):
+    from neuromotif.deploy.synthetic_bundles import lif, make_bundle
+
+    def bundle(name, bias):
+        h = lif("h", 4, 100, 200, vth=100, bias_mant=bias, bias_exp=0)
+        return make_bundle(tmp_path / name, 3, [h], [("input", "h", np.full((4, 3), 10), 0)])
+
+    bundle("plain", 0), bundle("biased", 5)
+    out = tmp_path / "s.nir"
+    assert main(["export", str(tmp_path / "plain"), "--for", "snntorch", "--out", str(out), "-q"]) == 0
+    assert nir.read(str(out)).metadata["dt"] == pytest.approx(1e-4)  # snnTorch's converters assume it
+    for args, why in (
+        (["--for", "snntorch", "--dt", "1e-3"], "--for snntorch needs --dt 0.0001"),
+        (["--for", "norse"], "Norse 1.1's from_nir also applies v_leak on the synapse"),
+        (["--for", "snntorch"], "snnTorch's NIR import refuses v_leak"),
+    ):
+        source = tmp_path / ("plain" if "--dt" in args else "biased")
+        assert main(["export", str(source), "--out", str(out), *args]) == 2
+        err = capsys.readouterr().err.strip()
+        assert why in err and len(err.splitlines()) == 1, err
+    assert main(["export", str(tmp_path / "biased"), "--for", "generic", "--out", str(out), "-q"]) == 0
