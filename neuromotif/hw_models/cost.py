@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.sparse as sp
 
 from neuromotif.hw_models.chip import ChipSpec, CostTable
 from neuromotif.hw_models.netlist import Netlist
@@ -98,12 +99,12 @@ def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTa
     return RouteTable(msgs, ew, ns, ch, longest, destinations, syn_triples)
 
 
-def _per_core(values: np.ndarray, neuron_core: np.ndarray, n_cores: int) -> np.ndarray:
-    """Sum ``values [T, N]`` over the neurons of each core -> ``[T, cores]`` (neurons with core -1 dropped)."""
-    keep = neuron_core >= 0
-    onehot = np.zeros((keep.sum(), n_cores))
-    onehot[np.arange(keep.sum()), neuron_core[keep]] = 1
-    return values[:, keep] @ onehot
+def _per_core(by_neuron: np.ndarray, neuron_core: np.ndarray, n_cores: int) -> np.ndarray:
+    """Sum ``by_neuron [N, T]`` (C-contiguous: the sparse product reads its rows) over the neurons
+    of each core -> ``[T, cores]`` (neurons with core -1 dropped)."""
+    keep = np.flatnonzero(neuron_core >= 0)
+    onehot = sp.csr_matrix((np.ones(len(keep)), (neuron_core[keep], keep)), shape=(n_cores, by_neuron.shape[0]))
+    return np.asarray((onehot @ by_neuron).T).reshape(by_neuron.shape[1], n_cores)
 
 
 @dataclass
@@ -132,22 +133,27 @@ def core_counts(net: Netlist, placement: Placement, activity: Activity, routes: 
     active = np.asarray(activity.active, np.float64)
     steps = spikes.shape[0]
     compartments = np.array([c.size for c in cores], np.float64)
-    synops = np.zeros((steps, n_cores))
-    for pre, core, count in routes.synops_to_core:
-        contrib = spikes[:, pre] * count[None, :]
-        for t in range(steps):
-            synops[t] += np.bincount(core, weights=contrib[t], minlength=n_cores)
-    active_core = np.minimum(_per_core(active, neuron_core, n_cores), compartments * activity.samples)
-    msgs_in = np.zeros((steps, n_cores))
+    # one sparse product per quantity, all steps at once (counts are integers: exact in float64)
+    n = spikes.shape[1]
+    by_neuron = np.ascontiguousarray(spikes.T)  # [N, T]
+    if routes.synops_to_core:
+        pre, core, count = (np.concatenate(parts) for parts in zip(*routes.synops_to_core, strict=True))
+        synapses = sp.csr_matrix((count.astype(np.float64), (pre, core)), shape=(n, n_cores))
+        synops = np.asarray((synapses.T.tocsr() @ by_neuron).T).reshape(steps, n_cores)
+    else:
+        synops = np.zeros((steps, n_cores))
+    active_core = np.minimum(
+        _per_core(np.ascontiguousarray(active.T), neuron_core, n_cores), compartments * activity.samples
+    )
     g, dest = routes.destinations[:, 0], routes.destinations[:, 1]
-    for t in range(steps):
-        msgs_in[t] = np.bincount(dest, weights=spikes[t, g], minlength=n_cores)
+    deliveries = sp.csr_matrix((np.ones(len(g)), (g, dest)), shape=(n, n_cores))
+    msgs_in = np.asarray((deliveries.T.tocsr() @ by_neuron).T).reshape(steps, n_cores)
     return CoreCounts(
         synops,
         active_core,
         compartments[None, :] * activity.samples - active_core,
-        _per_core(spikes, neuron_core, n_cores),
-        _per_core(spikes * routes.messages[None, :], neuron_core, n_cores),
+        _per_core(by_neuron, neuron_core, n_cores),
+        _per_core(by_neuron * routes.messages[:, None], neuron_core, n_cores),
         msgs_in,
         neuron_core,
     )
