@@ -152,6 +152,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
             "bounds_J": cost["energy"]["bounds_J"],
             "mode": operation.mode,
             "breakdown": cost["energy"]["breakdown"],
+            "breakdown_bounds_J": cost["energy"]["breakdown_bounds_J"],
             "routing_by_hops_J": cost["energy"]["routing_by_hops_J"],
             "per_core_dynamic_J": cost["energy"]["per_core_J"],
             "per_step_dynamic_J": cost["energy"]["per_step_dynamic_J"],
@@ -166,6 +167,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
             "bounds_s": cost["latency"]["bounds_s"],
             "mode": operation.mode,
             "compute_s": cost["latency"]["compute_s"],
+            "step_time_factor_range": cost["latency"]["step_time_factor_range"],
             "breakdown_s": cost["latency"]["breakdown_s"],
             "model": cost["latency"]["model"],
             **({"pipeline": cost["latency"]["pipeline"]} if "pipeline" in cost["latency"] else {}),
@@ -478,6 +480,11 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         "|---|---|---|---|---|",
         f"| {b['synops'] * 1e6:.4f} µJ | {b['neuron_updates'] * 1e6:.4f} µJ | {b['routing'] * 1e6:.4f} µJ | "
         f"{b['static'] * 1e6:.4f} µJ | {e['per_inference_J'] * 1e6:.4f} µJ |",
+        "| "
+        + " | ".join(
+            f"[{_range(e['breakdown_bounds_J'][k], 1e6)}]" for k in ("synops", "neuron_updates", "routing", "static")
+        )
+        + f" | [{_range(e['bounds_J'], 1e6)}] |",
         "",
         f"Timing model `{lat['model']}`:",
         "",

@@ -263,6 +263,11 @@ def energy_latency(
             "per_inference_J": chosen["per_inference_J"],
             "bounds_J": chosen["bounds"]["per_inference_J"],
             "breakdown": per_inf,
+            # each component's [low, high]: dynamic ones scale with the energy range, static as its mode says
+            "breakdown_bounds_J": {
+                **{k: [v * f for f in table.uncertainty.energy] for k, v in dynamic.items()},
+                "static": chosen["bounds"]["static_J"],
+            },
             "routing_by_hops_J": {k: v / activity.samples for k, v in hop_hist.items()},
             "per_core_J": (
                 (
@@ -291,6 +296,7 @@ def energy_latency(
             "mean_step_s": float(step_ns.mean()) * NS if steps else 0.0,
             "per_inference_s": chosen["latency_s"],
             "bounds_s": chosen["bounds"]["latency_s"],
+            "step_time_factor_range": list(table.uncertainty.time),  # every per-step time scales by it
             "compute_s": float(step_ns.sum()) * NS,  # the steps alone, back to back
             "breakdown_s": breakdown,
             "model": timing,

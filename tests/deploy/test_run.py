@@ -327,6 +327,10 @@ def test_report_in_realtime_mode_with_static_per_used_core(run_dir, tmp_path, ca
     assert tp["static_J"] == pytest.approx(
         before["modes"]["throughput"]["static_J"] * r["resources"]["cores"] / 128 / r["resources"]["chips"]
     )
+    e = r["energy"]
+    for k, (lo, hi) in e["breakdown_bounds_J"].items():  # every component carries its range
+        assert lo <= e["breakdown"][k] <= hi, k
+    assert sum(lo for lo, _ in e["breakdown_bounds_J"].values()) == pytest.approx(e["bounds_J"][0])
     for m in (rt, tp):
         b = m["bounds"]
         assert b["per_inference_J"][0] < m["per_inference_J"] < b["per_inference_J"][1]
