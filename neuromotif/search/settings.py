@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from neuromotif.core.errors import InputError
 from neuromotif.core.settings import Fraction, PosFloat, PosInt, Section
 from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
 from neuromotif.hw_models.chip import DEFAULT_CHIP
@@ -113,6 +114,11 @@ class OperatingFields(Section):
     def operation(self, dataset_dt_ms: float | None) -> Operation:
         """The ``Operation`` these settings describe; the step period defaults to the dataset's bin."""
         period = self.step_period_ms or dataset_dt_ms
+        if self.mode == "realtime" and not period:
+            raise InputError(
+                "mode realtime needs a step period and the dataset records no bin width: set step_period_ms "
+                "(e.g. --set report.step_period_ms=1)"
+            )
         return Operation(self.mode, self.static, period * 1e-3 if period else None)
 
 
