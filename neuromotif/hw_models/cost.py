@@ -204,7 +204,7 @@ def energy_latency(
         + hop_energy
         + np.where(neuron_core >= 0, table.spike_out.energy_pj, 0.0)
     )
-    e_route = float(total_spikes @ route_per_neuron) * PJ
+    e_route = float((total_spikes * route_per_neuron).sum()) * PJ
 
     # time (seconds) of the average inference, per step
     per = 1.0 / activity.samples
@@ -286,7 +286,7 @@ def energy_latency(
                         + inactive_core.sum(1) * table.neuron_inactive.energy_pj
                     )
                     * PJ
-                    + (spikes @ route_per_neuron) * PJ
+                    + (spikes * route_per_neuron[None, :]).sum(1) * PJ  # not BLAS: same bits at any thread count
                 )
                 / activity.samples
             ).tolist(),
