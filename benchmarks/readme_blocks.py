@@ -198,6 +198,26 @@ def fronts() -> str:
                 f"| {dataset} | {mode} | {static.replace('_', ' ')} | ×{sp['energy']:.2f} | ×{sp['latency']:.2f} | "
                 f"×{w['energy']:.2f} | ×{w['latency']:.2f} | {w['accuracy_pts']:+.2f} |"
             )
+    for dataset in ("digits-saccade", "letters-tts"):
+        rows = d.get(dataset, {}).get("throughput/per_chip", {}).get("rows", [])
+        if not rows:
+            continue
+        lines += [
+            "",
+            f"{dataset}, every point (throughput mode, static per chip; [range]: the cost table's uncertainty):",
+            "",
+            "| weights | neurons / core | fixed point (%) | µJ / inference | of it static | ms / inference | cores |",
+            "|---|---:|---:|---|---:|---|---:|",
+        ]
+        for r in rows:
+            w = ", ".join(f"{k} {v:g}" for k, v in r["weights"].items()) or "accuracy only"
+            lo, hi = r["energy_bounds_uJ"]
+            llo, lhi = r["latency_bounds_ms"]
+            lines.append(
+                f"| {w} | {r['settings'].get('compile.neurons_per_core', '-')} | {100 * r['accuracy_fixed']:.2f} | "
+                f"{r['energy_uJ']:.2f} [{lo:.2f}-{hi:.1f}] | {r['static_uJ']:.2f} | {r['latency_ms']:.3f} "
+                f"[{llo:.3f}-{lhi:.2f}] | {r['cores']} |"
+            )
     return "\n".join([*lines, "", f"Source: {_source('bench_fronts', d)}."]) + "\n"
 
 
