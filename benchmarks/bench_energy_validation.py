@@ -121,18 +121,11 @@ def main() -> None:
         "cores that move inputs in and outputs out, and the host interface (no public per-operation figures)",
     }
     save("bench_energy_validation", {"rows": rows, "summary": summary})
-    lines = [
-        "| measurement | model component | kind | measured | model [range] | ratio |",
-        "|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        lo, hi = r["model_range"]
-        lines.append(
-            f"| {r['measurement']} | {r['component']} | {r['kind']} | {r['measured']:.4g} {r['unit']} | "
-            f"{r['model']:.4g} [{lo:.3g}-{hi:.3g}] {r['unit']} | {r['model'] / r['measured']:.2f} |"
-        )
-    (RESULTS / "bench_energy_validation.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    from readme_blocks import energy_validation  # the README's table is this file's table
+
+    table = energy_validation()
+    (RESULTS / "bench_energy_validation.md").write_text(table)
+    print(table)
 
 
 if __name__ == "__main__":
