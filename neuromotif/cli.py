@@ -412,6 +412,14 @@ class _NeuronsPerCore(click.ParamType):
     "best (default: the model config's compile.neurons_per_core).",
 )
 @click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="compile.* and report.* settings over the model's config, e.g. --set compile.max_cores=4 --set "
+    "report.mode=realtime (what --neurons-per-core auto prices with); explicit options win.",
+)
+@click.option(
     "--dt", type=float, default=None, help="NIR sources: seconds per chip step (default: the graph's metadata dt)."
 )
 @click.option(
@@ -429,6 +437,7 @@ def compile_cmd(
     max_profiles: int | None,
     target: str | None,
     neurons_per_core: int | str | None,
+    sets: tuple[str, ...],
     dt: float | None,
     data_name: str | None,
     data_root: Path | None,
@@ -436,7 +445,15 @@ def compile_cmd(
     """Quantize, map and check SOURCE (a model.pt, a run directory or a .nir graph) and write a bundle."""
     from neuromotif.stages import compile_checkpoint, compile_nir, resolve_model_path
 
+    other = [item for item in sets if not item.strip().startswith(("compile.", "report."))]
+    if other:
+        raise InputError(
+            f"--set {other[0]}: compile takes compile.* and report.* settings; the others change what was "
+            "trained: use `neuromotif run`"
+        )
     if Path(source).suffix == ".nir":
+        if sets:
+            raise InputError("--set applies to trained models; for NIR give --chip, --target, --neurons-per-core")
         if isinstance(neurons_per_core, str):  # auto
             raise InputError("--neurons-per-core auto needs a trained model's validation data: give a number for NIR")
         out = out or Path(source).with_suffix("")
@@ -455,7 +472,7 @@ def compile_cmd(
         raise InputError("--dt and --data apply to NIR sources (.nir) only; a model.pt records both")
     model_path = resolve_model_path(source)
     out = out or model_path.parent / "bundle"
-    bundle, _ = compile_checkpoint(model_path, chip, out, max_profiles, neurons_per_core, target)
+    bundle, _ = compile_checkpoint(model_path, chip, out, max_profiles, neurons_per_core, target, overrides=list(sets))
     s = bundle.manifest["placement"]
     stdout.print(
         f"[green]compiled[/green] {model_path} for {s['chip']}: {s['cores']} cores on {s['chips']} chip(s), "

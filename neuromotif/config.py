@@ -190,9 +190,12 @@ def validate(raw: dict[str, Any], source: str = "config", overrides: list[str] |
         raise InputError(f"{source}: {_format_error(errors[0])}{more}") from None
 
 
-def saved_config(text: str | None, source: str, data_root: Path | None = None) -> Config:
+def saved_config(
+    text: str | None, source: str, data_root: Path | None = None, overrides: list[str] | None = None
+) -> Config:
     """The config a model.pt or bundle recorded (YAML text), read through the schema like any
-    config, so its defaults are today's; ``data_root`` replaces its data root."""
+    config, so its defaults are today's; ``data_root`` replaces its data root; ``overrides``
+    (``--set``) apply on top."""
     try:
         raw = yaml.safe_load(text or "") or {}
     except yaml.YAMLError as exc:
@@ -201,7 +204,9 @@ def saved_config(text: str | None, source: str, data_root: Path | None = None) -
         raise InputError(f"{source}: the recorded config is not a mapping")
     if data_root is not None:
         raw.setdefault("data", {})["root"] = str(data_root)
-    return validate(raw, source)
+    if overrides:
+        raw = apply_overrides(raw, overrides)
+    return validate(raw, source, overrides)
 
 
 def parse_override(item: str) -> tuple[list[str], Any]:

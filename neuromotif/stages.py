@@ -341,11 +341,13 @@ def compile_checkpoint(
     neurons_per_core: int | str | None = None,
     target: str | None = None,
     config: Config | None = None,
+    overrides: list[str] | None = None,
 ):
     """model.pt -> float network -> ``deploy.compile`` -> bundle at ``out``. ``chip_name`` None:
     the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
     when it was trained). ``neurons_per_core="auto"``: ``packing.py`` chooses, with ``config``'s
-    compile and report settings (default: the model's config). Prints the overflow warnings.
+    compile and report settings (default: the model's config with ``overrides``, ``--set``
+    compile.* / report.*). Prints the overflow warnings.
     Returns (bundle, mapping)."""
     from neuromotif.deploy.bundle import sha256
     from neuromotif.deploy.compile import compile_network
@@ -358,7 +360,7 @@ def compile_checkpoint(
     weights = sum(p.numel() for p in model.parameters())
     neurons = sum(layer.n for layer in model.populations())
     check_fits(Estimate(neurons, weights, weights, 0.0, compile_bytes(neurons, weights)), "compile")
-    trained = saved_config(payload.get("config"), f"{model_path} config")
+    trained = saved_config(payload.get("config"), f"{model_path} config", overrides=overrides)
     saved = trained.compile
     chip_name = chip_name or saved.chip
     data = payload.get("data", {})

@@ -388,3 +388,19 @@ def test_auto_packing_refuses_when_nothing_fits_and_bad_values(run_dir, capsys):
     src, _ = run_dir
     assert main(["compile", str(src), "--neurons-per-core", "lots"]) == 2
     assert "neither a positive integer nor 'auto'" in capsys.readouterr().err
+
+
+def test_compile_takes_compile_and_report_settings(run_dir, tmp_path, capsys):
+    src, _ = run_dir
+    out = tmp_path / "b"
+    sets = ["compile.neurons_per_core=auto", "compile.max_cores=3", "report.static=per_core"]
+    assert main(["compile", str(src), "--out", str(out), "-q", *[a for s in sets for a in ("--set", s)]]) == 0
+    p = read_bundle(out).manifest["packing"]
+    assert p["max_cores"] == 3 and p["static"] == "per_core" and read_bundle(out).manifest["placement"]["cores"] <= 3
+    assert all(r["cores"] > 3 for r in p["candidates"] if not r["fits"] and "cores" in r)
+    assert main(["compile", str(src), "--out", str(out), "-q", "--set", "compile.target=netx"]) == 0
+    assert read_bundle(out).manifest["target"] == "netx"
+    capsys.readouterr()  # the model's own overflow warning
+    assert main(["compile", str(src), "--out", str(out), "--set", "train.epochs=3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "compile takes compile.* and report.* settings" in err and len(err.splitlines()) == 1
