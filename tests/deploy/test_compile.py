@@ -149,27 +149,6 @@ def test_cli_compile_bad_inputs(trained, tmp_path, capsys):
         assert expected in err and err.count("\n") == 1, (case, err)
 
 
-@pytest.mark.slow
-def test_quickstart_fixed_point_accuracy_and_lava_equivalence(tmp_path):
-    """Issue targets on the quickstart model (SC-ML, digits-saccade): >= 94 % float test accuracy,
-    fixed-point CPU accuracy within 1 point of float, zero CPU/Lava spike mismatches on 20 test samples."""
-    from neuromotif.deploy.backends.lava import LavaBackend
-
-    cfg = load_config(Path(__file__).parents[2] / "configs" / "quickstart.yaml", [f"data.cache_dir={tmp_path / 'c'}"])
-    metrics = train_model(cfg, tmp_path / "run")
-    assert metrics["test_accuracy_float"] >= 0.94, metrics
-    bundle, _ = compile_model(tmp_path / "run", "loihi2", tmp_path / "run" / "bundle")
-    data, _ = dataset_of(bundle)
-    fixed = CPUBackend(bundle).run(data.test.spikes())
-    fixed_acc = float((np.argmax(fixed.counts, 1) == data.test.labels).mean())
-    assert abs(fixed_acc - metrics["test_accuracy_float"]) <= 0.01, (fixed_acc, metrics)
-    x = data.test.spikes(np.arange(20))
-    names = tuple(p.name for p in bundle.neuron_populations)
-    cpu = CPUBackend(bundle).run(x, record=names)
-    lava = LavaBackend(bundle).run(x, record=names)
-    assert spike_mismatches(cpu.spikes, lava.spikes) == 0 and cpu.spikes["scml0"].sum() > 0
-
-
 def test_a_moved_run_directory_still_finds_its_model(trained, tmp_path, capsys):
     """The bundle records the model's absolute path; when the run directory moves, the model
     beside the bundle (same SHA-256) is used instead."""
