@@ -313,7 +313,8 @@ def _read_bundle(path: Path, lava_rounds_weights: bool = False) -> Bundle:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BundleError(
             f"{path}: bundle format version {manifest.get('format_version')} is not supported "
-            f"(this neuromotif reads {FORMAT_VERSION}): recompile it"
+            f"(this neuromotif reads {FORMAT_VERSION}): recompile it, e.g. `neuromotif compile "
+            f"{Path(path).parent} --out {path}` for a run directory's bundle (`neuromotif run` does it itself)"
         )
     if manifest.get(DIGEST_KEY) != manifest_digest(manifest):
         raise BundleError(
