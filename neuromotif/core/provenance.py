@@ -39,7 +39,9 @@ def cpu_model() -> str:
 def provenance(started: float | None = None, command: list[str] | None = None) -> dict[str, Any]:
     """The record; ``started``: ``time.time()`` when the work began (for the wall time)."""
     torch = sys.modules.get("torch")
-    status = _git("status", "--porcelain", "--untracked-files=no")
+    # the code, not the results: a benchmark that writes its result file into the checkout (as the
+    # ones before it did) must not mark the next one's code as changed
+    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results")
     return {
         "commit": _git("rev-parse", "HEAD"),
         "dirty": bool(status) if status is not None else None,
