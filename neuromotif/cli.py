@@ -94,12 +94,13 @@ def cli(quiet: bool) -> None:
 
 def _cost_phrase(report: dict) -> str:
     """E.g. ``30.83 µJ [15.4-61.7] and 0.533 ms [0.107-1.07] per inference (throughput, static per chip)``."""
+    from neuromotif.report_html import span
+
     e, lat, op = report["energy"], report["latency"], report["operation"]
-    lo, hi = (v * 1e6 for v in e["bounds_J"])
-    llo, lhi = (v * 1e3 for v in lat["bounds_s"])
     return (
-        f"{e['per_inference_J'] * 1e6:.2f} µJ [{lo:.3g}-{hi:.3g}] and {lat['per_inference_s'] * 1e3:.3f} ms "
-        f"[{llo:.3g}-{lhi:.3g}] per inference ({op['mode']}, static {op['static_accounting'].replace('_', ' ')})"
+        f"{e['per_inference_J'] * 1e6:.2f} µJ [{span(e['bounds_J'], 1e6)}] and {lat['per_inference_s'] * 1e3:.3f} ms "
+        f"[{span(lat['bounds_s'], 1e3)}] per inference "
+        f"({op['mode']}, static {op['static_accounting'].replace('_', ' ')})"
     )
 
 

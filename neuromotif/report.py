@@ -23,8 +23,8 @@ from neuromotif.core.io import atomic_write_text
 from neuromotif.core.versions import package_version
 from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.compile import bundle_netlist
+from neuromotif.report_html import mode_phrase, read_search_rows, render_html, span
 from neuromotif.report_html import pct as _pct
-from neuromotif.report_html import read_search_rows, render_html
 from neuromotif.simulation import SIM_DIR
 
 
@@ -397,15 +397,6 @@ def _synchrony_lines(synchrony: dict[str, dict[str, float | None]] | None) -> li
     return [*lines, ""]
 
 
-def _range(pair: list[float], scale: float) -> str:
-    return f"{pair[0] * scale:.3g}-{pair[1] * scale:.3g}"
-
-
-def _mode_phrase(op: dict[str, Any]) -> str:
-    """E.g. ``throughput mode, static power per chip``."""
-    return f"{op['mode']} mode, static power {op['static_accounting'].replace('_', ' ')}"
-
-
 def _modes_lines(r: dict[str, Any]) -> list[str]:
     """One row per operating mode: what the same network costs when run the other way."""
     lines = [
@@ -422,8 +413,8 @@ def _modes_lines(r: dict[str, Any]) -> list[str]:
             )
         lines.append(
             f"| {name}{' (headline)' if name == r['operation']['mode'] else ''} | {m['per_inference_J'] * 1e6:.4g} "
-            f"[{_range(m['bounds']['per_inference_J'], 1e6)}] | {m['static_J'] * 1e6:.4g} | "
-            f"{m['latency_s'] * 1e3:.4g} [{_range(m['bounds']['latency_s'], 1e3)}] | {note} |"
+            f"[{span(m['bounds']['per_inference_J'], 1e6)}] | {m['static_J'] * 1e6:.4g} | "
+            f"{m['latency_s'] * 1e3:.4g} [{span(m['bounds']['latency_s'], 1e3)}] | {note} |"
         )
     return [*lines, ""]
 
@@ -469,9 +460,9 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         "",
         "## Energy and latency (model, not a measurement)",
         "",
-        f"Per inference, {_mode_phrase(r['operation'])}: **{e['per_inference_J'] * 1e6:.3f} µJ** "
-        f"[{_range(e['bounds_J'], 1e6)}] and **{lat['per_inference_s'] * 1e3:.3f} ms** "
-        f"[{_range(lat['bounds_s'], 1e3)}] "
+        f"Per inference, {mode_phrase(r['operation'])}: **{e['per_inference_J'] * 1e6:.3f} µJ** "
+        f"[{span(e['bounds_J'], 1e6)}] and **{lat['per_inference_s'] * 1e3:.3f} ms** "
+        f"[{span(lat['bounds_s'], 1e3)}] "
         f"({r['activity']['timesteps']} steps, mean {lat['per_step_s'] * 1e6:.2f} µs per step). Brackets: the "
         f"cost table's uncertainty ({r['operation']['uncertainty_source']}).",
         "",
@@ -482,9 +473,9 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         f"{b['static'] * 1e6:.4f} µJ | {e['per_inference_J'] * 1e6:.4f} µJ |",
         "| "
         + " | ".join(
-            f"[{_range(e['breakdown_bounds_J'][k], 1e6)}]" for k in ("synops", "neuron_updates", "routing", "static")
+            f"[{span(e['breakdown_bounds_J'][k], 1e6)}]" for k in ("synops", "neuron_updates", "routing", "static")
         )
-        + f" | [{_range(e['bounds_J'], 1e6)}] |",
+        + f" | [{span(e['bounds_J'], 1e6)}] |",
         "",
         f"Timing model `{lat['model']}`:",
         "",

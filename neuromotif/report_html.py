@@ -61,6 +61,16 @@ def _num(value: Any, fmt: str = "{:.4g}") -> str:
     return _e(value)
 
 
+def span(pair: list[float], scale: float) -> str:
+    """``low-high`` of a [low, high] pair in display units (the reports' and the CLI's brackets)."""
+    return f"{pair[0] * scale:.3g}-{pair[1] * scale:.3g}"
+
+
+def mode_phrase(op: dict[str, Any]) -> str:
+    """E.g. ``throughput mode, static power per chip`` (report.json's ``operation``)."""
+    return f"{op['mode']} mode, static power {op['static_accounting'].replace('_', ' ')}"
+
+
 def pct(value: float | None) -> str:
     """A fraction as a percentage with two decimals ("-" when absent): the reports' one format."""
     return "-" if value is None else f"{100 * value:.2f} %"
@@ -175,10 +185,9 @@ def render_html(
     b = e["breakdown"]
     parts += [
         "<h2>Energy and latency (model outputs, not measurements)</h2>",
-        f"<p>Per inference, {_e(r['operation']['mode'])} mode, static power "
-        f"{_e(r['operation']['static_accounting'].replace('_', ' '))}: <b>{e['per_inference_J'] * 1e6:.3f} µJ</b> "
-        f"[{e['bounds_J'][0] * 1e6:.3g}-{e['bounds_J'][1] * 1e6:.3g}] and <b>{lat['per_inference_s'] * 1e3:.3f} ms</b> "
-        f"[{lat['bounds_s'][0] * 1e3:.3g}-{lat['bounds_s'][1] * 1e3:.3g}] ({r['activity']['timesteps']} steps, mean "
+        f"<p>Per inference, {_e(mode_phrase(r['operation']))}: <b>{e['per_inference_J'] * 1e6:.3f} µJ</b> "
+        f"[{span(e['bounds_J'], 1e6)}] and <b>{lat['per_inference_s'] * 1e3:.3f} ms</b> "
+        f"[{span(lat['bounds_s'], 1e3)}] ({r['activity']['timesteps']} steps, mean "
         f"{lat['per_step_s'] * 1e6:.2f} µs per step). Brackets: the cost table's uncertainty "
         f"({_e(r['operation']['uncertainty_source'])}).</p>",
         table(

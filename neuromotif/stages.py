@@ -374,9 +374,11 @@ def compile_checkpoint(
     if neurons_per_core is None:
         neurons_per_core = saved.neurons_per_core
 
+    net = to_float_network(model)
+
     def build(npc: int | None, extra: dict) -> tuple:
         return compile_network(
-            to_float_network(model),
+            net,
             chip_name,
             out,
             max_profiles or model.max_profiles,
@@ -394,9 +396,7 @@ def compile_checkpoint(
         bundle, mapping = build(packing["chosen"], {"packing": packing})
     else:
         bundle, mapping = build(None if isinstance(neurons_per_core, str) else neurons_per_core, {})
-    for message in bundle.manifest["overflow"]["warnings"]:
-        warn(message)
-    note_clipping(bundle)
+    announce(bundle)
     if trained.train.qat_epochs and model.numeric is not None and bundle.numeric != model.numeric:
         changed = ", ".join(
             f"{k} {getattr(model.numeric, k)} -> {getattr(bundle.numeric, k)}"
@@ -410,9 +410,12 @@ def compile_checkpoint(
     return bundle, mapping
 
 
-def note_clipping(bundle) -> None:
-    """Say which projections lost weights to the mantissa range (a chosen trade for finer steps on
+def announce(bundle) -> None:
+    """What a compiled bundle's user should know: the overflow the compiler predicts (warnings),
+    and which projections lost weights to the mantissa range (a chosen trade for finer steps on
     the chip's own target; with netx, only what even exponent 0 at the lowest scale cannot hold)."""
+    for message in bundle.manifest["overflow"]["warnings"]:
+        warn(message)
     clipped = {
         name: q["clip_fraction"]
         for name, q in bundle.manifest["quantization"]["projections"].items()
@@ -464,7 +467,5 @@ def compile_nir(
     bundle, _ = compile_network(
         net, chip_name or DEFAULT_CHIP, out, max_profiles or DEFAULT_MAX_PROFILES, metadata, neurons_per_core, target
     )
-    for message in bundle.manifest["overflow"]["warnings"]:
-        warn(message)
-    note_clipping(bundle)
+    announce(bundle)
     return bundle, report

@@ -291,13 +291,13 @@ def _implied_dt(nodes: dict[str, Any]) -> float | None:
     return found[0]
 
 
-def resolve_dt(graph, nodes: dict[str, Any], dt: float | None) -> tuple[float, str | None]:
+def resolve_dt(graph, implied: float | None, dt: float | None) -> tuple[float, str | None]:
     """Seconds per chip step: ``--dt``, checked against what the file states (its metadata dt,
-    or the dt its neurons imply through r = tau_mem / dt); without ``--dt``, what the file states.
-    A disagreement is refused with both numbers: a wrong dt silently changes every decay."""
+    or ``implied``, the dt its neurons imply through r = tau_mem / dt: ``_implied_dt``); without
+    ``--dt``, what the file states. A disagreement is refused with both numbers: a wrong dt
+    silently changes every decay."""
     stated = (graph.metadata or {}).get("dt")
     stated = float(np.asarray(stated)) if stated is not None else None
-    implied = _implied_dt(nodes)
     if dt is not None:
         dt = float(np.asarray(dt))
         if not (np.isfinite(dt) and dt > 0):
@@ -357,15 +357,12 @@ def nir_to_float_network(graph, dt: float | None = None, source: str = "nir") ->
                 kind, "neuromotif imports Input, Output, Linear, Affine, Scale, Delay, LIF, CubaLIF"
             )
             raise InputError(f"NIR node {name!r} has type {kind}, which the chip cannot run: {hint}")
-    dt, dt_note = resolve_dt(graph, nodes, dt)
+    implied = _implied_dt(nodes)
+    dt, dt_note = resolve_dt(graph, implied, dt)
     report = ImportReport(dt)
     if dt_note:
         report.add("graph", dt_note, f"dt {dt:g} s")
-    if (
-        _implied_dt(nodes) is not None
-        and abs(dt - SNNTORCH_DT) < 1e-12
-        and not (graph.metadata or {}).get("neuromotif")
-    ):
+    if implied is not None and abs(dt - SNNTORCH_DT) < 1e-12 and not (graph.metadata or {}).get("neuromotif"):
         report.add(
             "graph",
             "written by snnTorch (r = tau_mem / 1e-4): its neurons reset by subtracting the threshold by default, "
