@@ -35,7 +35,7 @@ demo: setup
 # Full suite, slow tests included (CI runs this; budget < 15 min on 2 cores). The peers are test
 # dependencies: NIR round trips run through snnTorch and Norse. One pytest worker per core
 # (pytest-xdist), whole test files per worker so module fixtures are built once.
-PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadfile --no-loadscope-reorder
 test: setup peers lint
 	$(PYTEST) -m "slow or not slow"
 

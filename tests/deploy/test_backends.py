@@ -56,7 +56,9 @@ def test_single_neuron_matches_lava(tmp_path):
 @needs_lava
 @pytest.mark.parametrize("seed,exps", [(0, (1, 0, 0)), (1, (0, 2, 1)), (2, (3, 0, 1))])
 def test_random_recurrent_networks_match_lava(tmp_path, seed, exps):
-    b = random_bundle(tmp_path / "b", seed, exps=exps)
+    # 2 (du, dv) values each: 4 LIF processes for the hidden population, about 30 Lava processes
+    # (3 values gave 8-9 groups and ~90 processes, 2.5x the time, and exercise nothing more)
+    b = random_bundle(tmp_path / "b", seed, exps=exps, profiles=2)
     assert max(p.profiles.max() + 1 for p in b.neuron_populations) > 1  # several LIF processes per population
     x = (np.random.default_rng(seed).random((3, 25, 12)) < 0.3).astype(np.uint8)
     cpu, lava = run_both(b, x)
@@ -70,7 +72,8 @@ def test_fewer_weight_bits_truncate_like_lava(tmp_path, weight_bits):
     """The bundle's numeric format reaches both backends: Lava's Sparse keeps the top ``weight_bits``
     of each 9-bit mixed weight; the CPU backend must drop the same low bits (random even weights,
     most of them not multiples of 2^(9 - weight_bits))."""
-    b = random_bundle(tmp_path / "b", 3, exps=(2, 1, 0), numeric={"weight_bits": weight_bits})
+    # one (du, dv) profile: the fewest Lava processes (the weight bits act in the Sparse processes)
+    b = random_bundle(tmp_path / "b", 3, exps=(2, 1, 0), numeric={"weight_bits": weight_bits}, profiles=1)
     assert b.numeric.weight_bits == weight_bits
     x = (np.random.default_rng(3).random((2, 25, 12)) < 0.3).astype(np.uint8)
     cpu, lava = run_both(b, x)
@@ -122,7 +125,7 @@ def test_edge_cases_match_lava(tmp_path):
 def test_samples_do_not_leak_into_each_other(tmp_path):
     from neuromotif.deploy.backends.lava import LavaBackend
 
-    b = random_bundle(tmp_path / "b", 5)
+    b = random_bundle(tmp_path / "b", 5, profiles=2)
     x = (np.random.default_rng(5).random((3, 20, 12)) < 0.4).astype(np.uint8)
     together = LavaBackend(b).run(x, record=("h",))
     alone = LavaBackend(b).run(x[2:], record=("h",))

@@ -38,6 +38,8 @@ ENDS_WITHIN_S = 30  # a run ends 1-3 s after a signal here: 10x and more of slac
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
+    from neuromotif.cli import main
+
     out = tmp_path_factory.mktemp("run")
     sets = [
         "data.max_samples=64",
@@ -47,13 +49,8 @@ def bundle(tmp_path_factory):
         f"data.cache_dir={out / 'cache'}",
     ]
     args = [a for s in sets for a in ("--set", s)]
-    subprocess.run(
-        [str(EXE), "train", QUICKSTART, "--out", str(out), "-q", *args],
-        check=True,
-        timeout=300,
-        cwd=Path(__file__).parents[2],
-    )
-    subprocess.run([str(EXE), "compile", str(out), "-q"], check=True, timeout=300)
+    assert main(["train", QUICKSTART, "--out", str(out), "-q", *args]) == 0  # in this process: no start-up
+    assert main(["compile", str(out), "-q"]) == 0
     return out / "bundle"
 
 
@@ -104,8 +101,13 @@ def start(bundle: Path, *extra: str) -> tuple[subprocess.Popen, str, set[str]]:
         assert time.monotonic() < deadline, "Lava never started"
         time.sleep(0.2)
     own: set[str] = set()
-    for _ in range(5):  # let it run a few samples, noting the segments its processes map
-        own |= mapped_segments(mark)
+    last: set[str] = set()
+    for _ in range(25):  # let it run, noting the segments its processes map, until two looks agree
+        now = mapped_segments(mark)
+        own |= now
+        if now and now == last:
+            break  # nothing new for 0.2 s: Lava's channels are all up
+        last = now
         time.sleep(0.2)
     assert own, "the run mapped no /dev/shm segment: these tests would no longer check the clean-up"
     return proc, mark, own

@@ -73,17 +73,6 @@ def _assert_close(a: dict, b: dict, rel: float = 0.0) -> None:
             assert float((a[name].double() - b[name].double()).abs().max() / scale) <= rel, name
 
 
-def test_train_on_two_processes_equals_one_with_the_same_global_batch(tmp_path):
-    cache = [f"data.cache_dir={tmp_path / 'cache'}"]
-    _run("train", tmp_path / "one", cache, 1)
-    text = _run("train", tmp_path / "two", cache, 2)
-    assert text.count("trained") == 1  # only rank 0 prints
-    _assert_close(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt"))
-    h1 = (tmp_path / "one" / "train" / "history.jsonl").read_text().splitlines()
-    h2 = (tmp_path / "two" / "train" / "history.jsonl").read_text().splitlines()
-    assert [yaml.safe_load(a)["val_accuracy"] for a in h1] == [yaml.safe_load(b)["val_accuracy"] for b in h2]
-
-
 def test_micro_batches_must_divide_among_the_processes(tmp_path):
     p = _neuromotif(
         "train",
@@ -96,19 +85,6 @@ def test_micro_batches_must_divide_among_the_processes(tmp_path):
     )
     text, _ = p.communicate(timeout=300)
     assert p.returncode != 0 and "train.micro_batches 3 is not a multiple of the 2 processes" in text
-
-
-def test_search_on_two_processes_finds_the_same_architecture(tmp_path):
-    cache = [f"data.cache_dir={tmp_path / 'cache'}"]
-    _run("search", tmp_path / "one", cache, 1)
-    _run("search", tmp_path / "two", cache, 2)
-    a = yaml.safe_load((tmp_path / "one" / "search" / "architecture.yaml").read_text())
-    b = yaml.safe_load((tmp_path / "two" / "search" / "architecture.yaml").read_text())
-    assert a["layers"] == b["layers"]
-    _assert_close(
-        _weights(tmp_path / "one" / "search" / "checkpoint.pt", "net"),
-        _weights(tmp_path / "two" / "search" / "checkpoint.pt", "net"),
-    )
 
 
 def _process_tree(root: int) -> list[int]:
@@ -148,8 +124,24 @@ def _wait_until_unlocked(lock, seconds: float = 60) -> None:
 def test_a_killed_run_at_the_default_micro_batches_resumes_identically_on_another_world_size(tmp_path):
     """Under torchrun the default ``train.micro_batches: 1`` becomes the world size (2); the checkpoint
     records the 2, so a 1-process resume continues the same sums (it used to fall back to 1: 57 % off)."""
+    from neuromotif.cli import main
+
     extra = [f"data.cache_dir={tmp_path / 'cache'}", "data.max_samples=256", "train.epochs=4", "train.micro_batches=1"]
-    _run("train", tmp_path / "straight", extra, 2)
+    # the uninterrupted reference: one process with 2 micro-batches, in this process (2 processes
+    # equal 1 with the same micro-batches: test_the_whole_run_under_torchrun_equals_one_process)
+    assert (
+        main(
+            [
+                "train",
+                QUICKSTART,
+                "--out",
+                str(tmp_path / "straight"),
+                "-q",
+                *_sets([*extra[:-1], "train.micro_batches=2"]),
+            ]
+        )
+        == 0
+    )
     job = _neuromotif("train", tmp_path / "killed", extra, 2, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     checkpoint = tmp_path / "killed" / "train" / "checkpoint.pt"
     deadline = time.monotonic() + 300
@@ -168,17 +160,29 @@ def test_a_killed_run_at_the_default_micro_batches_resumes_identically_on_anothe
 
 def test_the_whole_run_under_torchrun_equals_one_process(tmp_path):
     """`neuromotif run` on 2 processes: every rank searches and trains, rank 0 alone compiles,
-    simulates and reports; model.pt equals the 1-process run with the same micro-batches (2)."""
+    simulates and reports. The search (architecture and weights), the training history and
+    model.pt equal the 1-process run with the same global batch and micro-batches (2).
+
+    One pair of runs checks what three pairs did (``train`` alone, ``search`` alone, then ``run``):
+    the verbs share the stages, and ``train`` under torchrun is run by the resume test below."""
     extra = [
         f"data.cache_dir={tmp_path / 'cache'}",
         "search.enabled=true",
         "simulate.lava_samples=0",
         "simulate.divergence_samples=0",
-        "search.epochs=1",
-        "train.epochs=1",
     ]
     _run("run", tmp_path / "one", extra, 1)
     text = _run("run", tmp_path / "two", extra, 2)
     assert text.count("done:") == 1  # only rank 0 reports
     assert (tmp_path / "two" / "report.json").exists()
-    _assert_close(_weights(tmp_path / "one" / "model.pt"), _weights(tmp_path / "two" / "model.pt"))
+    one, two = tmp_path / "one", tmp_path / "two"
+    a = yaml.safe_load((one / "search" / "architecture.yaml").read_text())
+    b = yaml.safe_load((two / "search" / "architecture.yaml").read_text())
+    assert a["layers"] == b["layers"]
+    _assert_close(_weights(one / "search" / "checkpoint.pt", "net"), _weights(two / "search" / "checkpoint.pt", "net"))
+    h1 = (one / "train" / "history.jsonl").read_text().splitlines()
+    h2 = (two / "train" / "history.jsonl").read_text().splitlines()
+    assert len(h1) == 2 and [yaml.safe_load(x)["val_accuracy"] for x in h1] == [
+        yaml.safe_load(x)["val_accuracy"] for x in h2
+    ]
+    _assert_close(_weights(one / "model.pt"), _weights(two / "model.pt"))

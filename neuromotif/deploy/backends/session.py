@@ -167,7 +167,11 @@ def _shm_names() -> set[str]:
 
 
 def _alive(pid: int, group: bool = False) -> bool:
-    """Does process ``pid`` (or, with ``group``, any process of group ``pid``) still exist?"""
+    """Does process ``pid`` (or, with ``group``, any process of group ``pid``) still run? A zombie
+    does not: killed processes whose parent is gone wait for init to reap them, which some
+    container inits do only every second or two."""
+    if group and sys.platform.startswith("linux"):
+        return any(_group_of(stat) == pid for stat in Path("/proc").glob("[0-9]*/stat"))
     try:
         (os.killpg if group else os.kill)(pid, 0)
         return True
@@ -177,16 +181,33 @@ def _alive(pid: int, group: bool = False) -> bool:
         return True
 
 
+def _group_of(stat: Path) -> int | None:
+    """The process group of a live, non-zombie process (from its /proc stat), else None."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else int(fields[2])
+
+
 def stop_group(
     proc: subprocess.Popen, shm_before: set[str], grace_s: float, seen: AbstractSet[str] = frozenset()
 ) -> None:
     """End the child's whole process group (bounded), then unlink the segments it left: those it
-    was seen mapping, and those that appeared during the run and no live process maps."""
+    was seen mapping, and those that appeared during the run and no live process maps.
+
+    A child that exited by itself has already stopped Lava (or answered with an error): what is
+    left of its group are Lava workers winding down, which take about 2 s to honour a SIGTERM and
+    hold nothing we need (their segments are unlinked here). They get SIGKILL at once; a child that
+    is still running gets SIGTERM first."""
     pgid = proc.pid  # the child leads its own session and group
     deadline = time.monotonic() + grace_s
     while proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
-    for sig, wait_s in ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S)):
+    signals: tuple[tuple[signal.Signals, float], ...] = ((signal.SIGTERM, KILL_GRACE_S), (signal.SIGKILL, KILL_GRACE_S))
+    if proc.returncode == 0:
+        signals = signals[1:]
+    for sig, wait_s in signals:
         if not _alive(pgid, group=True):
             break
         try:
