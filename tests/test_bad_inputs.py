@@ -34,7 +34,7 @@ TINY = ["data.max_samples=64", "model.hidden=[16]", "model.motif_size=4", "train
 def run_dir(tmp_path_factory):
     """A real run directory: model.pt, bundle/, simulation/ (report-ready)."""
     out = tmp_path_factory.mktemp("corpus") / "run"
-    sets = [a for s in TINY + [f"data.cache_dir={out.parent / 'cache'}"] for a in ("--set", s)]
+    sets = [a for s in TINY for a in ("--set", s)]
     assert main(["train", QUICKSTART, "--out", str(out), "-q", "--set", "search.enabled=false", *sets]) == 0
     assert main(["compile", str(out), "-q"]) == 0
     assert main(["simulate", str(out / "bundle"), "--samples", "8", "--divergence", "0", "-q"]) == 0

@@ -22,9 +22,9 @@ TINY = [
     "model.hidden=[32]",
     "model.motif_size=8",
     "train.batch_size=32",
-    "train.epochs=3",
+    "train.epochs=2",  # cut after the first epoch, resumed for the second
     "search.motif_sizes=[4, 8]",
-    "search.epochs=3",
+    "search.epochs=2",
     "search.ip.window=1",
     "search.replicates=1",  # one search: these tests are about resuming and threads, not replicates
     "simulate.lava_samples=0",
@@ -33,8 +33,8 @@ TINY = [
 ]
 
 
-def _cmd(verb: str, out: Path, cache: Path, quiet: bool = True) -> list[str]:
-    sets = [a for s in [*TINY, f"data.cache_dir={cache}"] for a in ("--set", s)]
+def _cmd(verb: str, out: Path, quiet: bool = True) -> list[str]:
+    sets = [a for s in TINY for a in ("--set", s)]
     if verb == "run":
         sets += ["--set", "search.enabled=true"]
     return [sys.executable, "-m", "neuromotif", verb, QUICKSTART, "--out", str(out), *(["-q"] if quiet else []), *sets]
@@ -59,10 +59,9 @@ def _result(out: Path, verb: str):
 def test_an_interrupted_stage_resumes_to_the_uninterrupted_result(tmp_path, verb, sig, checkpoint):
     from neuromotif.cli import main
 
-    cache = tmp_path / "cache"
-    assert main(_cmd(verb, tmp_path / "straight", cache)[3:]) == 0  # the reference, in this process
+    assert main(_cmd(verb, tmp_path / "straight")[3:]) == 0  # the reference, in this process
     job = subprocess.Popen(
-        _cmd(verb, tmp_path / "cut", cache),
+        _cmd(verb, tmp_path / "cut"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -78,9 +77,7 @@ def test_an_interrupted_stage_resumes_to_the_uninterrupted_result(tmp_path, verb
         assert job.returncode == 130 and "interrupted" in err and err.count("\n") == 1, err
     else:
         assert job.returncode == -signal.SIGKILL
-    resumed = subprocess.run(
-        _cmd(verb, tmp_path / "cut", cache, quiet=False), capture_output=True, text=True, timeout=600
-    )
+    resumed = subprocess.run(_cmd(verb, tmp_path / "cut", quiet=False), capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr
     assert "resumed at" in resumed.stderr  # continued from the checkpoint (a restart would match too: deterministic)
     arch_a, weights_a = _result(tmp_path / "straight", verb)

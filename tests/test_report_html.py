@@ -33,7 +33,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser") or shuti
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("html") / "run"
-    sets = [a for s in TINY + [f"data.cache_dir={out.parent / 'cache'}"] for a in ("--set", s)]
+    sets = [a for s in TINY for a in ("--set", s)]
     assert main(["run", QUICKSTART, "--out", str(out), "-q", *sets]) == 0
     return out
 

@@ -28,8 +28,8 @@ TINY = [
 ]
 
 
-def _run(out: Path, cache: Path, omp: str, *extra: str) -> tuple[dict, str]:
-    sets = [a for s in [*TINY, f"data.cache_dir={cache}", *extra] for a in ("--set", s)]
+def _run(out: Path, omp: str, *extra: str) -> tuple[dict, str]:
+    sets = [a for s in [*TINY, *extra] for a in ("--set", s)]
     done = subprocess.run(
         [
             sys.executable,
@@ -58,9 +58,9 @@ def _same(a: dict, b: dict) -> bool:
 
 
 def test_search_and_training_ignore_the_environments_thread_count(tmp_path):
-    one, arch_one = _run(tmp_path / "omp1", tmp_path / "cache", "1")
-    two, arch_two = _run(tmp_path / "omp2", tmp_path / "cache", "2")
+    one, arch_one = _run(tmp_path / "omp1", "1")
+    two, arch_two = _run(tmp_path / "omp2", "2")
     assert arch_one == arch_two and _same(one, two)
     # why the setting exists: asking torch for two threads does change the answer here
-    threads2, arch_threads2 = _run(tmp_path / "threads2", tmp_path / "cache", "1", "train.threads=2")
+    threads2, arch_threads2 = _run(tmp_path / "threads2", "1", "train.threads=2")
     assert not (_same(one, threads2) and arch_one == arch_threads2)

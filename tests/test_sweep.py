@@ -24,8 +24,8 @@ TINY = [
 ]
 
 
-def _sets(cache) -> list[str]:
-    return [a for s in TINY + [f"data.cache_dir={cache}"] for a in ("--set", s)]
+def _sets() -> list[str]:
+    return [a for s in TINY for a in ("--set", s)]
 
 
 def test_grid_is_the_product_of_the_axes_with_readable_names():
@@ -60,7 +60,7 @@ def test_bad_grids_exit_2_before_any_trial_runs(tmp_path, capsys, axes, expected
 def test_a_sweep_on_local_ray_equals_the_same_runs_done_in_turn(tmp_path, capsys):
     pytest.importorskip("ray")
     axes = ["--grid", "seed=0,1", "--grid", "train.lr=1e-3"]  # two axes, two trials (the product: test_grid_...)
-    sets = _sets(tmp_path / "cache")
+    sets = _sets()
     assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "local"), "-q"]) == 0
     assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray", "-q"]) == 0
     local = json.loads((tmp_path / "local" / "sweep.json").read_text())["trials"]

@@ -125,7 +125,7 @@ def test_edge_cases_match_lava(tmp_path):
 def test_samples_do_not_leak_into_each_other(tmp_path):
     from neuromotif.deploy.backends.lava import LavaBackend
 
-    b = random_bundle(tmp_path / "b", 5, profiles=2)
+    b = random_bundle(tmp_path / "b", 5, profiles=1)  # state reset between samples: one LIF per population will do
     x = (np.random.default_rng(5).random((3, 20, 12)) < 0.4).astype(np.uint8)
     together = LavaBackend(b).run(x, record=("h",))
     alone = LavaBackend(b).run(x[2:], record=("h",))

@@ -26,7 +26,7 @@ TINY = ["data.max_samples=64", "model.hidden=[32]", "model.motif_size=8", "train
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    cfg = load_config(None, TINY + [f"data.cache_dir={out / 'cache'}"])
+    cfg = load_config(None, TINY)
     train_model(cfg, out)
     return out
 
@@ -176,7 +176,7 @@ def test_design_rule_messages_carry_units():
 def test_a_qat_model_compiled_for_another_number_format_gets_a_warning(tmp_path, capsys):
     """Quantization-aware training learns the chip's rounding; compiling for a 4-bit chip throws that
     away: said once, with what changed and the fix (it used to pass in silence)."""
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'cache'}", "train.qat_epochs=1"])
+    cfg = load_config(None, TINY + ["train.qat_epochs=1"])
     train_model(cfg, tmp_path / "run")
     chip = yaml.safe_load((Path(__file__).parents[2] / "hw_models" / "chips" / "loihi2.yaml").read_text())
     chip["numeric"]["weight_bits"] = 4

@@ -46,7 +46,6 @@ def bundle(tmp_path_factory):
         "model.hidden=[32]",
         "train.epochs=1",
         "search.enabled=false",
-        f"data.cache_dir={out / 'cache'}",
     ]
     args = [a for s in sets for a in ("--set", s)]
     assert main(["train", QUICKSTART, "--out", str(out), "-q", *args]) == 0  # in this process: no start-up

@@ -60,7 +60,7 @@ def test_netx_export_runs_on_lava_with_no_spike_mismatch(tmp_path):
     from lava.proc.io.sink import RingBuffer as Sink
     from lava.proc.io.source import RingBuffer as Source
 
-    extra = [f"data.cache_dir={tmp_path / 'c'}", "compile.target=netx"]
+    extra = ["compile.target=netx"]
     assert main(["train", QUICKSTART, "--out", str(tmp_path / "r"), "-q", *_sets(extra)]) == 0
     assert main(["compile", str(tmp_path / "r"), "-q"]) == 0
     assert main(["export", str(tmp_path / "r"), "--format", "netx", "-q"]) == 0

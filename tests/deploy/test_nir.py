@@ -25,7 +25,7 @@ TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    train_model(load_config(None, TINY + [f"data.cache_dir={out / 'cache'}"]), out)
+    train_model(load_config(None, TINY), out)
     compile_checkpoint(out, "loihi2", out / "bundle")
     return out / "bundle"
 

@@ -26,7 +26,7 @@ def test_quickstart_fixed_point_accuracy_and_lava_equivalence(tmp_path):
     ``simulate.lava_samples``, took twice as long and cover fewer classes)."""
     from neuromotif.deploy.backends.lava import LavaBackend
 
-    cfg = load_config(Path(__file__).parents[2] / "configs" / "quickstart.yaml", [f"data.cache_dir={tmp_path / 'c'}"])
+    cfg = load_config(Path(__file__).parents[2] / "configs" / "quickstart.yaml")
     metrics = train_model(cfg, tmp_path / "run")
     assert metrics["test_accuracy_float"] >= 0.94, metrics
     bundle, _ = compile_model(tmp_path / "run", "loihi2", tmp_path / "run" / "bundle")

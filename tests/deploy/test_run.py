@@ -31,7 +31,7 @@ TINY = [
 @pytest.fixture(scope="module")
 def run_dir(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    sets = [a for s in TINY + [f"data.cache_dir={out / 'cache'}"] for a in ("--set", s)]
+    sets = [a for s in TINY for a in ("--set", s)]
     assert main(["run", QUICKSTART, "--out", str(out / "r"), "-q", *sets]) == 0
     return out / "r", sets
 

@@ -126,7 +126,6 @@ def test_a_model_trained_with_qat_matches_and_the_compiler_predicts_overflow(tmp
             "train.batch_size=32",
             "train.ip=true",
             "model.neuron.du=0",
-            f"data.cache_dir={tmp_path / 'cache'}",
         ],
     )
     train_model(cfg, tmp_path / "run")

@@ -39,7 +39,7 @@ def _sets(extra):
 
 @pytest.mark.parametrize("spread", [None, 16])
 def test_proxy_is_within_15_percent_of_the_exact_cost_model(tmp_path, spread):
-    extra = [f"data.cache_dir={tmp_path / 'c'}"] + ([f"compile.neurons_per_core={spread}"] if spread else [])
+    extra = [f"compile.neurons_per_core={spread}"] if spread else []
     assert main(["run", QUICKSTART, "--out", str(tmp_path / "r"), "-q", *_sets(extra)]) == 0
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     model, _ = load_model(tmp_path / "r" / "model.pt")
@@ -97,8 +97,7 @@ def test_supernet_proxy_gives_the_architecture_a_cost_gradient():
 
 
 def test_an_energy_weight_lowers_the_proxy_energy_of_training(tmp_path):
-    cache = f"data.cache_dir={tmp_path / 'c'}"
-    assert main(["train", QUICKSTART, "--out", str(tmp_path / "a"), "-q", *_sets([cache])]) == 0
+    assert main(["train", QUICKSTART, "--out", str(tmp_path / "a"), "-q", *_sets([])]) == 0
     assert (
         main(
             [
@@ -107,7 +106,7 @@ def test_an_energy_weight_lowers_the_proxy_energy_of_training(tmp_path):
                 "--out",
                 str(tmp_path / "b"),
                 "-q",
-                *_sets([cache, "train.objective.energy=0.5", "train.objective.rate=1.0"]),
+                *_sets(["train.objective.energy=0.5", "train.objective.rate=1.0"]),
             ]
         )
         == 0
@@ -178,7 +177,7 @@ def test_bad_lambdas_exit_2(tmp_path, capsys, lambdas, expected):
 
 @pytest.mark.slow
 def test_pareto_command_writes_the_front_from_compiled_runs(tmp_path):
-    extra = [f"data.cache_dir={tmp_path / 'c'}", "train.epochs=1", "model.hidden=[16]", "data.max_samples=64"]
+    extra = ["train.epochs=1", "model.hidden=[16]", "data.max_samples=64"]
     assert (
         main(
             [

@@ -126,7 +126,7 @@ def test_a_killed_run_at_the_default_micro_batches_resumes_identically_on_anothe
     records the 2, so a 1-process resume continues the same sums (it used to fall back to 1: 57 % off)."""
     from neuromotif.cli import main
 
-    extra = [f"data.cache_dir={tmp_path / 'cache'}", "data.max_samples=256", "train.epochs=4", "train.micro_batches=1"]
+    extra = ["data.max_samples=256", "train.epochs=4", "train.micro_batches=1"]
     # the uninterrupted reference: one process with 2 micro-batches, in this process (2 processes
     # equal 1 with the same micro-batches: test_the_whole_run_under_torchrun_equals_one_process)
     assert (
@@ -166,7 +166,6 @@ def test_the_whole_run_under_torchrun_equals_one_process(tmp_path):
     One pair of runs checks what three pairs did (``train`` alone, ``search`` alone, then ``run``):
     the verbs share the stages, and ``train`` under torchrun is run by the resume test below."""
     extra = [
-        f"data.cache_dir={tmp_path / 'cache'}",
         "search.enabled=true",
         "simulate.lava_samples=0",
         "simulate.divergence_samples=0",

@@ -46,7 +46,7 @@ def test_noise_without_a_mean_decides_nothing_and_identical_steps_decide():
 
 
 def _search(tmp_path, name: str, *extra: str) -> Search:
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", *extra])
+    cfg = load_config(None, TINY + [*extra])
     return Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / name)
 
 

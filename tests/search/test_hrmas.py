@@ -127,7 +127,7 @@ TINY = [
 
 
 def test_search_resumes_to_the_same_result(tmp_path):
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}"])
+    cfg = load_config(None, TINY)
     data = load_dataset(cfg.data, cfg.seed)
     straight = Search(cfg.search_job(), data, tmp_path / "a")
     arch_a = straight.run(resume=False)
@@ -145,7 +145,7 @@ def test_search_resumes_to_the_same_result(tmp_path):
 
 
 def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
-    sets = [a for s in TINY + [f"data.cache_dir={tmp_path / 'c'}"] for a in ("--set", s)]
+    sets = [a for s in TINY for a in ("--set", s)]
     assert main(["search", QUICKSTART, "--out", str(tmp_path / "r"), "-q", *sets]) == 0
     assert "found hrmas" in capsys.readouterr().out
     for name in ("architecture.yaml", "history.jsonl", "checkpoint.pt", "motif_types.png", "search_history.png"):
@@ -172,7 +172,7 @@ def test_search_cli_then_train_the_found_architecture(tmp_path, capsys):
 
 def test_warmup_freezes_the_architecture_and_history_records_the_risk(tmp_path):
     sets = ["search.warmup=1", "search.epochs=2", "search.decision=argmax"]
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", *sets])
+    cfg = load_config(None, TINY + [*sets])
     search = Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / "a")
     before = [p.detach().clone() for p in search.net.arch_parameters()]
     search.run(resume=False, stop_after=1)
@@ -190,7 +190,7 @@ def test_warmup_freezes_the_architecture_and_history_records_the_risk(tmp_path):
 
 
 def test_search_without_ip_measures_what_ip_would_recover_without_applying_it(tmp_path):
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.ip.enabled=false", "search.epochs=1"])
+    cfg = load_config(None, TINY + ["search.ip.enabled=false", "search.epochs=1"])
     search = Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / "a")
     gain = search.net.layers[0].gain.detach().clone()
     search.run(resume=False)
@@ -201,7 +201,6 @@ def test_search_without_ip_measures_what_ip_would_recover_without_applying_it(tm
 
 def test_gumbel_search_resumes_to_the_same_result_and_entropy_stop_ends_early(tmp_path):
     sets = TINY + [
-        f"data.cache_dir={tmp_path / 'c'}",
         "search.relaxation=gumbel",
         "search.decision=argmax",
         "search.epochs=3",
@@ -242,7 +241,7 @@ def test_candidate_logits_make_the_supernet_run_one_discrete_architecture():
 
 
 def test_architecture_risk_is_the_old_weights_under_the_new_architecture(tmp_path):
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path / 'c'}", "search.epochs=1"])
+    cfg = load_config(None, TINY + ["search.epochs=1"])
     search = Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / "a")
     weights = {k: v.clone() for k, v in search.net.state_dict().items()}
     search.run(resume=False)

@@ -19,7 +19,7 @@ TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    cfg = load_config(None, TINY + [f"data.cache_dir={tmp_path_factory.mktemp('cache')}"])
+    cfg = load_config(None, TINY)
     return cfg, load_dataset(cfg.data, cfg.seed)
 
 
@@ -52,7 +52,7 @@ def test_model_file_round_trip(tiny, tmp_path):
 
 def test_train_cli_and_its_bad_inputs(tmp_path, capsys):
     args = ["train", QUICKSTART, "--out", str(tmp_path / "r"), "--quiet"]
-    sets = [a for s in TINY for a in ("--set", s)] + ["--set", f"data.cache_dir={tmp_path / 'c'}"]
+    sets = [a for s in TINY for a in ("--set", s)]
     assert main(args + sets) == 0
     assert "trained scml (32 neurons)" in capsys.readouterr().out
     bad = {

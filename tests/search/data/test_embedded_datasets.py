@@ -15,9 +15,9 @@ def _rows(split) -> set[bytes]:
 
 
 @pytest.fixture(scope="module")
-def digits_cfg(tmp_path_factory):
-    """One cache for the module: the tests read the same binned digits."""
-    return DataConfig(name="digits-saccade", cache_dir=tmp_path_factory.mktemp("cache"))
+def digits_cfg():
+    """The suite's shared cache (conftest): the tests read the same binned digits."""
+    return DataConfig(name="digits-saccade")
 
 
 def test_digits_size_and_shape(digits_cfg):
