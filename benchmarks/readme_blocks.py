@@ -221,7 +221,50 @@ def fronts() -> str:
     return "\n".join([*lines, "", f"Source: {_source('bench_fronts', d)}."]) + "\n"
 
 
+def backends() -> str:
+    d = load("bench_backends")
+    lines = [
+        "| N | Lava processes | CPU, 1 sample (median) | Lava, 1 sample (cold) | speed-up | Lava start-up | "
+        "CPU per sample, batch of 256 | Lava per sample, steady (samples) | steady throughput speed-up | "
+        "cold throughput speed-up | mismatches |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in d["rows"]:
+        lo, hi = (1e3 * t / r["samples"] for t in r["cpu_batched_range_s"])
+        steady = r["steady_throughput_speedup"]
+        lines.append(
+            f"| {r['neurons']:,} | {r['lava_processes']} | {r['cpu_one_sample_s'] * 1e3:.1f} ms | "
+            f"{r['lava_one_sample_s']:.2f} s | {r['one_sample_speedup']:.0f}× | {r['lava_startup_s']:.2f} s | "
+            f"{r['cpu_per_sample_batched_s'] * 1e3:.2f} ms ({lo:.2f}-{hi:.2f}) | "
+            f"{r['lava_steady_per_sample_s']:.2f} s ({r['lava_samples']}) | **{steady:.0f}×** | "
+            f"{r['batched_throughput_speedup']:.0f}× | {r['spike_mismatches']} |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_backends', d)}."]) + "\n"
+
+
+def memory_traffic() -> str:
+    d = load("bench_memory_traffic")
+    m = d["machine"]
+    lines = [
+        f"Machine, measured in the same run: float32 GEMM {m['gemm_flops'] / 1e9:.0f} GFLOP/s, memory bandwidth "
+        f"{m['bandwidth_bytes'] / 1e9:.1f} GB/s.",
+        "",
+        "| N | hidden activity | per sample, batch 64 | one sample | effective events/s | "
+        "fraction of the memory-traffic model | fraction of the compute ceiling |",
+        "|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in d["rows"]:
+        lines.append(
+            f"| {r['neurons']:,} | {100 * r['hidden_activity']:.1f} % | {r['per_sample_ms']:.2f} ms | "
+            f"{r['one_sample_ms']:.1f} ms | {r['effective_events_per_s'] / 1e6:.0f} M | "
+            f"{100 * r['traffic_model_fraction']:.0f} % | {100 * r['compute_ceiling_fraction']:.2f} % |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_memory_traffic', d)}."]) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "backends": backends,
+    "memory-traffic": memory_traffic,
     "energy-validation": energy_validation,
     "fronts": fronts,
     "mapping": mapping,

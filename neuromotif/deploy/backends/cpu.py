@@ -61,7 +61,7 @@ class _Synapses:
     """
 
     # cost model, ns: (fixed per call, per unit of work), measured on the 2-core dev machine on
-    # benchmarks/bench_roofline.py's bundles; only the ranking matters, every kernel is exact
+    # benchmarks/bench_memory_traffic.py's bundles; only the ranking matters, every kernel is exact
     COSTS_NS = {"dense32": (10e3, 0.02), "motif32": (25e3, 0.08), "sparse64": (15e3, 0.38), "event64": (20e3, 20.0)}
 
     def __init__(self, w: sp.csr_matrix, exp: int, motif_size: int = 1, shift: int = formats.STATE_SHIFT):
