@@ -1,6 +1,6 @@
 """Independent float references for the NIR tests: a plain numpy loop of the chip's LIF dynamics (docs/design.md)
-over a ``FloatNetwork``, and an snnTorch network trained briefly and exported with snnTorch's
-own ``export_to_nir``."""
+over a ``FloatNetwork``, and snnTorch networks trained briefly and exported with snnTorch's own
+``export_to_nir`` (also read by ``benchmarks/bench_interop.py``)."""
 
 from __future__ import annotations
 
@@ -27,77 +27,6 @@ def run_float(net, x: np.ndarray) -> np.ndarray:
         s = new
         counts = counts + s[net.output]
     return counts
-
-
-def train_snntorch(data, hidden: int = 64, epochs: int = 3, seed: int = 0):
-    """snnTorch: Linear -> RSynaptic(all_to_all) -> Linear -> Leaky, trained with BPTT on spike
-    counts; returns (NIR graph from ``export_to_nir``, snnTorch's own float test accuracy).
-
-    Peer bugs met (snnTorch 1.0.0): ``RSynaptic(reset_delay=False)`` crashes with ``init_hidden=True``
-    and silently drops the reset without it, so training keeps the default reset_delay; a
-    ``Leaky`` with a scalar beta or threshold exports a shapeless NIR node that fails type
-    inference, so both are per-neuron tensors.
-    """
-    import snntorch as snn
-    import torch
-    from snntorch.export_nir import export_to_nir
-
-    torch.manual_seed(seed)
-    classes, inputs = data.info.classes, data.info.channels
-
-    def network(init_hidden: bool):
-        return torch.nn.Sequential(
-            torch.nn.Linear(inputs, hidden, bias=False),
-            snn.RSynaptic(
-                alpha=0.8,
-                beta=0.9,
-                linear_features=hidden,
-                all_to_all=True,
-                reset_mechanism="zero",
-                init_hidden=init_hidden,
-            ),
-            torch.nn.Linear(hidden, classes, bias=False),
-            snn.Leaky(
-                beta=torch.full((classes,), 0.9),
-                threshold=torch.ones(classes),
-                reset_mechanism="zero",
-                init_hidden=init_hidden,
-            ),
-        )
-
-    net = network(False)
-    with torch.no_grad():
-        net[0].weight.mul_(3)
-        net[2].weight.mul_(3)
-
-    def counts(x):
-        spk, syn, mem = net[1].init_rsynaptic()
-        mem_out = net[3].init_leaky()
-        total = 0
-        for t in range(x.shape[1]):
-            spk, syn, mem = net[1](net[0](x[:, t]), spk, syn, mem)
-            out, mem_out = net[3](net[2](spk), mem_out)
-            total = total + out
-        return total
-
-    opt = torch.optim.Adam(net.parameters(), 3e-3)
-    x_train = torch.from_numpy(data.train.spikes(np.arange(len(data.train)))).float()
-    y_train = torch.from_numpy(data.train.labels).long()
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(len(y_train), generator=gen)
-        for i in range(0, len(order), 64):
-            idx = order[i : i + 64]
-            loss = torch.nn.functional.cross_entropy(counts(x_train[idx]) * 0.2, y_train[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-    with torch.no_grad():
-        x_test = torch.from_numpy(data.test.spikes(np.arange(len(data.test)))).float()
-        accuracy = float((counts(x_test).argmax(1).numpy() == data.test.labels).mean())
-    twin = network(True)  # export_to_nir traces modules that keep their own state
-    twin.load_state_dict(net.state_dict())
-    return export_to_nir(twin, x_train[:1, 0], ignore_dims=[0]), accuracy
 
 
 def run_snntorch_modules(graph, x: np.ndarray, hop_delay: bool) -> np.ndarray:
@@ -131,3 +60,161 @@ def run_snntorch_modules(graph, x: np.ndarray, hop_delay: bool) -> np.ndarray:
             out, syn_o, mem_o = mods[readout](w_out(before if hop_delay else spk_h), syn_o, mem_o)
             counts = counts + out
     return counts.numpy()
+
+
+TOPOLOGIES = ("biases", "two-hidden", "one-to-one")
+
+
+def snntorch_topology(kind: str, inputs: int, classes: int, hidden: int, init_hidden: bool, seed: int = 0):
+    """An snnTorch network with the chip's reset (to zero, in the step of the spike:
+    ``reset_delay=False``, which NIR cannot state and snnTorch does not export), as a list of
+    (Linear, neuron) pairs:
+
+    - ``biases``: Linear(bias) -> RLeaky(all-to-all, its recurrence with a bias) -> Linear(bias) -> Leaky
+    - ``two-hidden``: Linear -> Synaptic -> Linear -> RLeaky(all-to-all) -> Linear -> Leaky
+    - ``one-to-one``: Linear -> RLeaky(all_to_all=False: each neuron feeds back to itself) -> Linear -> Leaky
+
+    ``init_hidden`` builds the twin ``export_to_nir`` traces (modules that keep their own state);
+    the trained network keeps its state outside; reset_delay is not exported, so the twin keeps
+    the default. No RSynaptic: snnTorch 1.0.0's ``RSynaptic(reset_delay=False)`` resets a local
+    variable it then discards, so it resets a step late like the default (twice the chip's spikes
+    on an untrained network); its ``Synaptic``, ``Leaky`` and ``RLeaky`` reset as asked."""
+    import snntorch as snn
+    import torch
+
+    torch.manual_seed(seed)
+    delay = {} if init_hidden else {"reset_delay": False}
+    common = dict(reset_mechanism="zero", init_hidden=init_hidden, **delay)
+
+    def readout(n):
+        return snn.Leaky(beta=torch.full((n,), 0.9), threshold=torch.ones(n), **common)
+
+    lin = torch.nn.Linear
+    if kind == "biases":
+        rec = snn.RLeaky(beta=torch.full((hidden,), 0.9), linear_features=hidden, all_to_all=True, **common)
+        return [(lin(inputs, hidden), rec), (lin(hidden, classes), readout(classes))]
+    if kind == "two-hidden":
+        h2 = hidden // 2
+        syn = snn.Synaptic(
+            alpha=torch.full((hidden,), 0.8), beta=torch.full((hidden,), 0.9), threshold=torch.ones(hidden), **common
+        )
+        rec = snn.RLeaky(beta=torch.full((h2,), 0.9), linear_features=h2, all_to_all=True, **common)
+        return [
+            (lin(inputs, hidden, bias=False), syn),
+            (lin(hidden, h2, bias=False), rec),
+            (lin(h2, classes, bias=False), readout(classes)),
+        ]
+    if kind == "one-to-one":
+        rec = snn.RLeaky(beta=torch.full((hidden,), 0.9), V=torch.full((hidden,), 0.5), all_to_all=False, **common)
+        return [(lin(inputs, hidden, bias=False), rec), (lin(hidden, classes, bias=False), readout(classes))]
+    raise ValueError(kind)
+
+
+def run_snntorch_layers(layers, x, hop_delay: bool):
+    """Output spike counts of (Linear, neuron) ``layers`` on ``x`` [B, T, inputs] (a float tensor).
+    ``hop_delay``: every Linear reads its source's spikes of the previous step, as on the chip
+    (snnTorch's own forward reads them in the same step; its recurrences read the previous one)."""
+    import snntorch as snn
+    import torch
+
+    states = []  # zeros of the right shape (snnTorch's lazy init_* states break RSynaptic without reset delay)
+    for linear, neuron in layers:
+        zeros = torch.zeros(x.shape[0], linear.out_features)
+        width = 3 if isinstance(neuron, snn.RSynaptic) else 1 if type(neuron) is snn.Leaky else 2
+        states.append([zeros] * width)
+    previous = [torch.zeros(x.shape[0], linear.in_features) for linear, _ in layers]
+    counts = 0
+    for t in range(x.shape[1]):
+        source = x[:, t]
+        for k, ((linear, neuron), state) in enumerate(zip(layers, states, strict=True)):
+            current = linear(previous[k] if hop_delay else source)
+            previous[k] = source
+            out = neuron(current, *state)  # (spk, *state): a recurrent neuron's state starts with its spikes
+            state[:] = out if isinstance(neuron, (snn.RSynaptic, snn.RLeaky)) else out[1:]
+            source = out[0]
+        counts = counts + source
+    return counts
+
+
+def train_snntorch_topology(data, kind: str, hidden: int = 32, epochs: int = 4, samples: int = 768, seed: int = 0):
+    """Train ``kind`` (``snntorch_topology``) with BPTT on spike counts (its own zero-delay forward);
+    returns (NIR graph from snnTorch's ``export_to_nir``, the trained layers)."""
+    import torch
+    from snntorch.export_nir import export_to_nir
+
+    layers = snntorch_topology(kind, data.info.channels, data.info.classes, hidden, init_hidden=False, seed=seed)
+    params = [p for pair in layers for m in pair for p in m.parameters()]
+    with torch.no_grad():
+        for linear, _ in layers:
+            linear.weight.mul_(3)
+    opt = torch.optim.Adam(params, 3e-3)
+    n = min(samples, len(data.train))
+    x_train = torch.from_numpy(data.train.spikes(np.arange(n))).float()
+    y_train = torch.from_numpy(data.train.labels[:n]).long()
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        for i in range(0, n, 64):
+            idx = order[i : i + 64]
+            loss = torch.nn.functional.cross_entropy(
+                run_snntorch_layers(layers, x_train[idx], False) * 0.2, y_train[idx]
+            )
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    twin = snntorch_topology(kind, data.info.channels, data.info.classes, hidden, init_hidden=True, seed=seed)
+    sequential = torch.nn.Sequential(*[m for pair in twin for m in pair])
+    sequential.load_state_dict(torch.nn.Sequential(*[m for pair in layers for m in pair]).state_dict())
+    return export_to_nir(sequential, x_train[:1, 0], ignore_dims=[0]), layers
+
+
+def snntorch_import_agreement(data, kind: str, folder, **train) -> dict:
+    """Train an snnTorch ``kind`` network, export it with snnTorch, import and compile it with
+    ``neuromotif compile``, and compare on the whole test split, with snnTorch's modules run with
+    the chip's one-step hop delay and with snnTorch's own (zero-delay) forward:
+
+    - our importer's float network under the chip's semantics (``run_float``): what the import reads;
+    - our fixed point (CPU backend): what the chip runs, the compiler's quantization included."""
+    import contextlib
+    import io
+
+    import nir
+    import torch
+
+    from neuromotif.cli import main
+    from neuromotif.deploy.backends.cpu import CPUBackend
+    from neuromotif.deploy.bundle import read_bundle
+    from neuromotif.deploy.nir_import import nir_to_float_network
+
+    graph, layers = train_snntorch_topology(data, kind, **train)
+    path = folder / f"{kind}.nir"
+    nir.write(str(path), graph)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+        code = main(["compile", str(path), "--data", data.info.name, "--out", str(folder / kind)])
+    assert code == 0, said.getvalue()
+    x = data.test.spikes()
+    fixed = CPUBackend(read_bundle(folder / kind)).run(x).counts
+    net, _ = nir_to_float_network(nir.read(str(path)), None)
+    imported = run_float(net, x)
+    with torch.no_grad():
+        xt = torch.from_numpy(x).float()
+        plain = run_snntorch_layers(layers, xt, hop_delay=False).numpy()
+        delayed = run_snntorch_layers(layers, xt, hop_delay=True).numpy()
+    labels = data.test.labels
+
+    def same(a, b):
+        return float((a.argmax(1) == b.argmax(1)).mean())
+
+    return {
+        "topology": kind,
+        "samples": len(labels),
+        "snntorch_accuracy": float((plain.argmax(1) == labels).mean()),
+        "fixed_point_accuracy": float((fixed.argmax(1) == labels).mean()),
+        "import_agreement_hop_delay_modelled": same(imported, delayed),
+        "import_spike_count_difference": float(np.abs(imported - delayed).sum() / max(delayed.sum(), 1)),
+        "fixed_point_agreement": same(fixed, plain),
+        "fixed_point_agreement_hop_delay_modelled": same(fixed, delayed),
+        "fixed_point_spike_count_difference": float(np.abs(fixed - delayed).sum() / max(delayed.sum(), 1)),
+        "import_notes": [line.strip() for line in said.getvalue().splitlines() if "approximation" in line],
+    }

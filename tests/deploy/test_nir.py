@@ -17,7 +17,7 @@ from neuromotif.deploy.nir_import import nir_to_float_network
 from neuromotif.search.data import load_dataset
 from neuromotif.simulation import dataset_of
 from neuromotif.stages import compile_checkpoint, train_model
-from tests.deploy.nir_reference import run_float, run_snntorch_modules, train_snntorch
+from tests.deploy.nir_reference import TOPOLOGIES, run_snntorch_modules, snntorch_import_agreement
 
 TINY = ["data.max_samples=96", "model.hidden=[32]", "model.motif_size=8", "train.batch_size=32", "train.epochs=3"]
 
@@ -206,34 +206,27 @@ def test_export_parameters_are_the_documented_formulas(bundle):
 
 
 @pytest.mark.slow
-def test_an_snntorch_network_compiles_with_no_loss_beyond_the_chip_semantics(tmp_path):
-    """snnTorch RSynaptic(all_to_all) + Leaky, trained briefly, exported by snnTorch: our fixed point
-    equals the float network under the chip's semantics within 1 point; snnTorch's own float
-    accuracy differs by its reset rule (RSynaptic zeroes the step after a spike) and zero-delay hops."""
+@pytest.mark.parametrize("kind", TOPOLOGIES)
+def test_an_snntorch_network_imports_as_snntorch_runs_it(tmp_path, kind):
+    """snnTorch networks (one with biases on every Linear and on the recurrence, one with two hidden
+    layers, one with one-to-one recurrence), trained briefly with the chip's reset (to zero, in the
+    spike's step) and exported by snnTorch: our import runs what snnTorch's modules run with the
+    chip's hop delay (every prediction on the whole test split; the output spike counts equal up to
+    float32 against float64 at a threshold: <= 0.1 %), and the compiled fixed point predicts what
+    snnTorch's own forward predicts for >= 80 % of the samples. The rest is the compiler's 8-bit
+    weights, not the import: about 10 % of the output spikes move on these briefly trained networks
+    and flip the near-ties (`benchmarks/bench_interop.py` measures it on better-trained ones).
+
+    Wrong importers this catches: dropping the recurrence or zeroing the weights (the old test let
+    both through an accuracy floor), a bias folded with the wrong gain, a dt from --dt instead of
+    the file, Norse's tau rule applied to snnTorch's file."""
     pytest.importorskip("snntorch")
     data = load_dataset(load_config(None, ["data.name=digits-saccade"]).data, 0)
-    graph, snn_accuracy = train_snntorch(data, epochs=6)
-    path = tmp_path / "snn.nir"
-    nir.write(str(path), graph)
-    assert (
-        main(["compile", str(path), "--dt", "1e-4", "--data", "digits-saccade", "--out", str(tmp_path / "b"), "-q"])
-        == 0
-    )
-    net, _ = nir_to_float_network(nir.read(str(path)), 1e-4)
-    x = data.test.spikes(np.arange(len(data.test)))
-    float_accuracy = float((run_float(net, x).argmax(1) == data.test.labels).mean())
-    fixed = CPUBackend(read_bundle(tmp_path / "b")).run(x)
-    fixed_accuracy = float((fixed.counts.argmax(1) == data.test.labels).mean())
-    print(
-        f"snnTorch float {snn_accuracy:.4f}, float with chip semantics {float_accuracy:.4f}, "
-        f"fixed point {fixed_accuracy:.4f}"
-    )
-    assert snn_accuracy > 0.6
-    assert abs(fixed_accuracy - float_accuracy) <= 0.01
-    # a floor tied to the peer's own accuracy (here: snnTorch 0.905, ours 0.838; the gap is the reset
-    # rule and the zero-delay hops): an importer that drops the recurrence (0.73) or zeroes the weights
-    # (0.10, chance) agrees with itself above, but not with snnTorch here
-    assert fixed_accuracy >= snn_accuracy - 0.12, (fixed_accuracy, snn_accuracy)
+    r = snntorch_import_agreement(data, kind, tmp_path, hidden=32, epochs=3, samples=768)
+    print(r)
+    assert r["snntorch_accuracy"] > 0.5, r  # a trained network, not a constant guess
+    assert r["import_agreement_hop_delay_modelled"] == 1.0 and r["import_spike_count_difference"] <= 1e-3, r
+    assert r["fixed_point_agreement"] >= 0.8, r
 
 
 @pytest.mark.slow
