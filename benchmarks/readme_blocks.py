@@ -262,7 +262,32 @@ def memory_traffic() -> str:
     return "\n".join([*lines, "", f"Source: {_source('bench_memory_traffic', d)}."]) + "\n"
 
 
+def interop() -> str:
+    d = load("bench_interop")
+    n = len(d["seeds"])
+    lines = [
+        f"| snnTorch network ({n} seeds, mean ± sd) | snnTorch accuracy | fixed point accuracy | import = snnTorch "
+        "with hop delay | fixed point = snnTorch | fixed point = snnTorch with hop delay | output spikes moved by "
+        "the fixed point |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+
+    def pct(kind: str, key: str) -> str:
+        s = d["summary"][kind][key]
+        return f"{100 * s['mean']:.2f} ± {100 * s['sd']:.2f} %"
+
+    for kind in d["summary"]:
+        lines.append(
+            f"| {kind} | {pct(kind, 'snntorch_accuracy')} | {pct(kind, 'fixed_point_accuracy')} | "
+            f"{pct(kind, 'import_agreement_hop_delay_modelled')} | {pct(kind, 'fixed_point_agreement')} | "
+            f"{pct(kind, 'fixed_point_agreement_hop_delay_modelled')} | "
+            f"{pct(kind, 'fixed_point_spike_count_difference')} |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_interop', d)}."]) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "interop": interop,
     "backends": backends,
     "memory-traffic": memory_traffic,
     "energy-validation": energy_validation,
