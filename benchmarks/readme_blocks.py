@@ -266,8 +266,8 @@ def interop() -> str:
     d = load("bench_interop")
     n = len(d["seeds"])
     lines = [
-        f"| snnTorch network ({n} seeds, mean ± sd) | snnTorch accuracy | fixed point accuracy | import = snnTorch "
-        "with hop delay | fixed point = snnTorch | fixed point = snnTorch with hop delay | output spikes moved by "
+        f"| peer network ({n} seeds, mean ± sd) | peer's accuracy | fixed point accuracy | import = peer "
+        "with hop delay | fixed point = peer | fixed point = peer with hop delay | output spikes moved by "
         "the fixed point |",
         "|---|---:|---:|---:|---:|---:|---:|",
     ]
@@ -277,8 +277,9 @@ def interop() -> str:
         return f"{100 * s['mean']:.2f} ± {100 * s['sd']:.2f} %"
 
     for kind in d["summary"]:
+        name = "Norse, 2 layers" if kind == "norse" else f"snnTorch, {kind}"
         lines.append(
-            f"| {kind} | {pct(kind, 'snntorch_accuracy')} | {pct(kind, 'fixed_point_accuracy')} | "
+            f"| {name} | {pct(kind, 'peer_accuracy')} | {pct(kind, 'fixed_point_accuracy')} | "
             f"{pct(kind, 'import_agreement_hop_delay_modelled')} | {pct(kind, 'fixed_point_agreement')} | "
             f"{pct(kind, 'fixed_point_agreement_hop_delay_modelled')} | "
             f"{pct(kind, 'fixed_point_spike_count_difference')} |"

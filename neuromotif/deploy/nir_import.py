@@ -67,7 +67,14 @@ def read_nir_graph(path: Path):
         raise InputError(f"{path}: no such NIR file; give the .nir file written by nir.write")
     _check_size(path)
     try:
-        graph = nir.read(str(path))
+        try:
+            graph = nir.read(str(path))
+        except ValueError as exc:
+            if "Type inference" not in str(exc):
+                raise
+            # Norse writes batch-of-one Input/Output types ([1, n]) that NIR's own type inference
+            # rejects; the import sizes every layer from its weights and checks each shape itself
+            graph = nir.read(str(path), type_check=False)
     except Exception as exc:  # h5py/nir raise many kinds on a damaged file
         raise InputError(
             f"{path} is not a readable NIR graph ({type(exc).__name__}: {exc}); write it with nir.write"

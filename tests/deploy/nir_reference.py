@@ -201,20 +201,120 @@ def snntorch_import_agreement(data, kind: str, folder, **train) -> dict:
         xt = torch.from_numpy(x).float()
         plain = run_snntorch_layers(layers, xt, hop_delay=False).numpy()
         delayed = run_snntorch_layers(layers, xt, hop_delay=True).numpy()
-    labels = data.test.labels
+    return _agreement(kind, data.test.labels, plain, delayed, imported, fixed, said.getvalue())
+
+
+def _agreement(name, labels, plain, delayed, imported, fixed, said: str) -> dict:
+    """Predictions and output spike counts: the peer's forward (``plain``), the peer with the hop
+    delay (``delayed``), our import in float (``imported``) and our fixed point (``fixed``)."""
 
     def same(a, b):
         return float((a.argmax(1) == b.argmax(1)).mean())
 
+    def moved(a):
+        return float(np.abs(a - delayed).sum() / max(delayed.sum(), 1))
+
     return {
-        "topology": kind,
+        "topology": name,
         "samples": len(labels),
-        "snntorch_accuracy": float((plain.argmax(1) == labels).mean()),
+        "peer_accuracy": float((plain.argmax(1) == labels).mean()),
         "fixed_point_accuracy": float((fixed.argmax(1) == labels).mean()),
         "import_agreement_hop_delay_modelled": same(imported, delayed),
-        "import_spike_count_difference": float(np.abs(imported - delayed).sum() / max(delayed.sum(), 1)),
+        "import_spike_count_difference": moved(imported),
         "fixed_point_agreement": same(fixed, plain),
         "fixed_point_agreement_hop_delay_modelled": same(fixed, delayed),
-        "fixed_point_spike_count_difference": float(np.abs(fixed - delayed).sum() / max(delayed.sum(), 1)),
-        "import_notes": [line.strip() for line in said.getvalue().splitlines() if "approximation" in line],
+        "fixed_point_spike_count_difference": moved(fixed),
+        "import_notes": [line.strip() for line in said.splitlines() if "approximation" in line],
     }
+
+
+def norse_layers(inputs: int, classes: int, hidden: int, seed: int = 0):
+    """Norse: Linear -> LIFBoxCell -> Linear -> LIFBoxCell (reset to 0 in the spike's step, as the
+    chip), as (Linear, cell) pairs; dt = 1 ms, tau_mem_inv = 100/s. Every parameter per neuron:
+    Norse 1.1's ``to_nir`` writes a scalar parameter as a 0-d array, which ``nir.write`` cannot
+    store ("Scalar datasets don't support chunk/filter options")."""
+    import norse.torch as norse
+    import torch
+
+    torch.manual_seed(seed)
+
+    def cell(n):
+        p = norse.LIFBoxParameters(
+            tau_mem_inv=torch.full((n,), 100.0),
+            v_leak=torch.zeros(n),
+            v_th=torch.ones(n),
+            v_reset=torch.zeros(n),
+            alpha=torch.tensor(5.0),  # a wider SuperSpike surrogate than the default 100: it trains in a few epochs
+        )
+        return norse.LIFBoxCell(p, dt=1e-3)
+
+    return [(torch.nn.Linear(inputs, hidden), cell(hidden)), (torch.nn.Linear(hidden, classes), cell(classes))]
+
+
+def run_norse_layers(layers, x, hop_delay: bool):
+    """Output spike counts of Norse (Linear, cell) ``layers`` on ``x`` [B, T, inputs]; ``hop_delay``
+    as in ``run_snntorch_layers`` (Norse's own forward reads every source in the same step)."""
+    import torch
+
+    states = [None] * len(layers)
+    previous = [torch.zeros(x.shape[0], linear.in_features) for linear, _ in layers]
+    counts = 0
+    for t in range(x.shape[1]):
+        source = x[:, t]
+        for k, (linear, cell) in enumerate(layers):
+            current = linear(previous[k] if hop_delay else source)
+            previous[k] = source
+            source, states[k] = cell(current, states[k])
+        counts = counts + source
+    return counts
+
+
+def norse_import_agreement(data, folder, hidden: int = 64, epochs: int = 4, samples: int = 768, seed: int = 0):
+    """``snntorch_import_agreement`` for a Norse network exported with Norse's ``to_nir`` (whose
+    taus the import corrects: tau = dt x tau written for tau)."""
+    import contextlib
+    import io
+
+    import nir
+    import norse.torch as norse
+    import torch
+
+    from neuromotif.cli import main
+    from neuromotif.deploy.backends.cpu import CPUBackend
+    from neuromotif.deploy.bundle import read_bundle
+    from neuromotif.deploy.nir_import import nir_to_float_network, read_nir_graph
+
+    layers = norse_layers(data.info.channels, data.info.classes, hidden, seed)
+    with torch.no_grad():  # the box cell takes dt x tau_mem_inv = 0.1 of its input per step: start active
+        for (linear, _), gain in zip(layers, (15, 40), strict=True):
+            linear.weight.mul_(gain)
+    opt = torch.optim.Adam([p for linear, _ in layers for p in linear.parameters()], 3e-2)  # weights ~15-40x
+    n = min(samples, len(data.train))
+    x_train = torch.from_numpy(data.train.spikes(np.arange(n))).float()
+    y_train = torch.from_numpy(data.train.labels[:n]).long()
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        for i in range(0, n, 64):
+            idx = order[i : i + 64]
+            loss = torch.nn.functional.cross_entropy(run_norse_layers(layers, x_train[idx], False) * 0.2, y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model = norse.SequentialState(*[m for pair in layers for m in pair])
+    graph = norse.to_nir(model, x_train[:1, 0], dt=1e-3)
+    path = folder / "norse.nir"
+    nir.write(str(path), graph)
+    said = io.StringIO()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
+        code = main(["compile", str(path), "--dt", "1e-3", "--data", data.info.name, "--out", str(folder / "norse")])
+    assert code == 0, said.getvalue()
+    x = data.test.spikes()
+    fixed = CPUBackend(read_bundle(folder / "norse")).run(x).counts
+    net, _ = nir_to_float_network(read_nir_graph(path), 1e-3)  # the file as compile read it
+    imported = run_float(net, x)
+    with torch.no_grad():
+        xt = torch.from_numpy(x).float()
+        plain = run_norse_layers(layers, xt, hop_delay=False).numpy()
+        delayed = run_norse_layers(layers, xt, hop_delay=True).numpy()
+    return _agreement("norse", data.test.labels, plain, delayed, imported, fixed, said.getvalue())
