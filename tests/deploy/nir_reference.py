@@ -7,9 +7,12 @@ from __future__ import annotations
 import numpy as np
 
 
-def run_float(net, x: np.ndarray) -> np.ndarray:
+def run_float(net, x: np.ndarray, hop_delay: bool = True) -> np.ndarray:
     """Output spike counts [B, classes] of ``net`` on spikes ``x`` [B, T, inputs], float64, with
-    the chip's semantics: every projection delays by one step, v resets to 0 on a spike."""
+    the chip's semantics: every projection delays by one step, v resets to 0 on a spike.
+    ``hop_delay=False``: a projection from a population updated earlier in the step (the input,
+    a previous layer) delivers in the same step, as NIR executors without delays run a file; a
+    recurrence still delivers a step later."""
     lifs = [p for p in net.populations if p.kind == "lif"]
     s = {p.name: np.zeros((x.shape[0], p.size)) for p in net.populations}
     u = {p.name: np.zeros((x.shape[0], p.size)) for p in lifs}
@@ -18,7 +21,9 @@ def run_float(net, x: np.ndarray) -> np.ndarray:
     for t in range(x.shape[1]):
         new = {net.input: x[:, t].astype(np.float64)}
         for p in lifs:
-            a = sum(j.weights.dot(s[j.pre].T).T for j in net.inputs_to(p.name))
+            a = sum(
+                j.weights.dot((s if hop_delay or j.pre not in new else new)[j.pre].T).T for j in net.inputs_to(p.name)
+            )
             u[p.name] = u[p.name] * (1 - p.du) + a
             v[p.name] = v[p.name] * (1 - p.dv) + u[p.name] + p.bias
             spikes = v[p.name] > p.vth

@@ -20,6 +20,7 @@ from neuromotif.stages import compile_checkpoint, train_model
 from tests.deploy.nir_reference import (
     TOPOLOGIES,
     norse_import_agreement,
+    run_float,
     run_snntorch_modules,
     snntorch_import_agreement,
 )
@@ -270,20 +271,26 @@ def test_our_nir_runs_in_snntorch_and_norse(bundle, tmp_path):
     norse = pytest.importorskip("norse.torch")
     import torch
 
-    # Norse runs the same file on the real test input, step by step with its state. Its graph
-    # executor has no hop delay (a spike reaches the next layer in the same step), so predictions
-    # are not compared; the readout's activity is: 28,957 spikes against our 32,770 (-12 %) here, and
-    # an export that lost the weights (no readout spike) or scaled them would not come near it
-    module = norse.from_nir(graph)
+    # Norse runs our file (written for it: dt 1 ms, Norse's default) on the real test input, step by
+    # step with its state. Its graph executor has no hop delay, so it is compared with our float
+    # network run the same way (`run_float(hop_delay=False)`): the output spike counts per sample
+    # and class within 5 % in all (measured: 1.7-2 %, Norse's own Euler step; the previous check
+    # compared a 1e-4 file run at Norse's 1 ms with our delayed network and allowed 25 %)
+    path = tmp_path / "norse.nir"
+    assert main(["export", str(bundle), "--format", "nir", "--for", "norse", "--out", str(path), "-q"]) == 0
+    graph = nir.read(str(path))
+    module = norse.from_nir(graph, dt=1e-3)
     xs, state, counts = torch.from_numpy(x).float(), None, 0
-    for t in range(xs.shape[1]):
-        out, state = module(xs[:, t], state)
-        counts = counts + out
-    theirs = float(counts.sum())
-    ours_total = float(CPUBackend(b).run(x).counts.sum())
-    print(f"readout spikes: Norse {theirs:.0f}, ours {ours_total:.0f}")
-    assert tuple(counts.shape) == (len(x), b.manifest["classes"])
-    assert ours_total > 0 and abs(theirs - ours_total) <= 0.25 * ours_total, (theirs, ours_total)
+    with torch.no_grad():
+        for t in range(xs.shape[1]):
+            out, state = module(xs[:, t], state)
+            counts = counts + out
+    theirs = counts.numpy()
+    ours_float = run_float(nir_to_float_network(graph, 1e-3)[0], x, hop_delay=False)
+    moved = float(np.abs(theirs - ours_float).sum() / ours_float.sum())
+    print(f"readout spikes: Norse {theirs.sum():.0f}, ours without hop delay {ours_float.sum():.0f}, moved {moved:.4f}")
+    assert theirs.shape == (len(x), b.manifest["classes"]) and ours_float.sum() > 0
+    assert moved <= 0.05, moved
 
 
 def _tiny_graph(thr=None, w=None):
