@@ -63,6 +63,7 @@ def report_current(run_dir: Path, config: Config) -> dict[str, Any] | None:
 def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     from neuromotif.hw_models.cost import energy_latency
     from neuromotif.hw_models.mapper import mapping_from_summary
+    from neuromotif.hw_models.neurobench import neurobench_metrics
 
     run_dir = Path(run_dir)
     sim = run_dir / SIM_DIR
@@ -144,6 +145,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
             **{k: v for k, v in cost["activity"].items() if k != "per_core_synops"},
             "timesteps": cost["steps"],
         },
+        "neurobench": neurobench_metrics(net, activity),
         "synchrony": summary.get("synchrony"),  # None: simulated before it was measured
         "operation": cost["operation"],
         "modes": cost["modes"],
@@ -377,6 +379,20 @@ def _ip_lines(ip: dict[str, list] | None) -> list[str]:
     ]
 
 
+def _neurobench_lines(nb: dict | None) -> list[str]:
+    """NeuroBench's metrics in one line (hw_models/neurobench.py; None: a report from before them)."""
+    if not nb:
+        return []
+    ops = nb["synaptic_operations"]
+    return [
+        f"NeuroBench metrics: footprint {nb['footprint_bytes'] / 1024:.1f} KiB, connection sparsity "
+        f"{nb['connection_sparsity']:.3f}, activation sparsity {nb['activation_sparsity']:.3f}, synaptic "
+        f"operations per inference {ops['effective_acs']:.0f} effective ACs (dense {ops['dense']:.3g}), "
+        f"membrane updates {nb['membrane_updates']:.0f} (the chip performs {nb['active_updates']:.0f}).",
+        "",
+    ]
+
+
 def _synchrony_lines(synchrony: dict[str, dict[str, float | None]] | None) -> list[str]:
     """One table of how synchronously each population fires (neuromotif/synchrony.py)."""
     if not synchrony:
@@ -495,6 +511,7 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         f"core; {r['activity']['input_messages_per_inference']:.0f} of them from the host's input spikes, "
         "counted in the routing energy too).",
         "",
+        *_neurobench_lines(r.get("neurobench")),
         *_synchrony_lines(r.get("synchrony")),
         *_overflow_lines(r["overflow"]),
         "## Resources",

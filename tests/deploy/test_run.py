@@ -183,6 +183,18 @@ def test_report_crosschecks_a_run_against_sanafe(run_dir):
     assert main(["report", str(out), "--crosscheck", "sana-fe", "--sample", "100000", "-q"]) == 2
 
 
+def test_the_report_carries_neurobench_metrics(run_dir):
+    """hw_models/neurobench.py on a real run (by hand in tests/hw_models/test_neurobench.py): the
+    effective ACs are the cost model's synaptic events, every count is per inference."""
+    out, _ = run_dir
+    report = json.loads((out / "report.json").read_text())
+    nb = report["neurobench"]
+    assert nb["synaptic_operations"]["effective_acs"] == pytest.approx(report["activity"]["synops_per_inference"])
+    assert 0 < nb["connection_sparsity"] < 1 and 0 < nb["activation_sparsity"] < 1
+    assert nb["membrane_updates"] == report["network"]["neurons"] * report["activity"]["timesteps"]
+    assert "NeuroBench metrics" in (out / "report.md").read_text()
+
+
 def test_a_chip_file_is_honoured_end_to_end_and_stale_results_are_never_mixed(run_dir, tmp_path, capsys):
     """A chip YAML that keeps a built-in name but 100x its synapse energy: the bundle carries the
     spec, so the report's synaptic energy is 100x (it used to reload the built-in loihi1 by name).
