@@ -23,7 +23,7 @@ from neuromotif.core.io import atomic_write_text
 from neuromotif.core.versions import package_version
 from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.compile import bundle_netlist
-from neuromotif.report_html import mode_phrase, read_search_rows, render_html, span
+from neuromotif.report_html import mode_phrase, neurobench_lines, read_search_rows, render_html, span
 from neuromotif.report_html import pct as _pct
 from neuromotif.simulation import SIM_DIR
 
@@ -379,20 +379,6 @@ def _ip_lines(ip: dict[str, list] | None) -> list[str]:
     ]
 
 
-def _neurobench_lines(nb: dict | None) -> list[str]:
-    """NeuroBench's metrics in one line (hw_models/neurobench.py; None: a report from before them)."""
-    if not nb:
-        return []
-    ops = nb["synaptic_operations"]
-    return [
-        f"NeuroBench metrics: footprint {nb['footprint_bytes'] / 1024:.1f} KiB, connection sparsity "
-        f"{nb['connection_sparsity']:.3f}, activation sparsity {nb['activation_sparsity']:.3f}, synaptic "
-        f"operations per inference {ops['effective_acs']:.0f} effective ACs (dense {ops['dense']:.3g}), "
-        f"membrane updates {nb['membrane_updates']:.0f} (the chip performs {nb['active_updates']:.0f}).",
-        "",
-    ]
-
-
 def _synchrony_lines(synchrony: dict[str, dict[str, float | None]] | None) -> list[str]:
     """One table of how synchronously each population fires (neuromotif/synchrony.py)."""
     if not synchrony:
@@ -511,7 +497,7 @@ def render_markdown(r: dict[str, Any], run_dir: Path, plots: list[str]) -> str:
         f"core; {r['activity']['input_messages_per_inference']:.0f} of them from the host's input spikes, "
         "counted in the routing energy too).",
         "",
-        *_neurobench_lines(r.get("neurobench")),
+        *neurobench_lines(r.get("neurobench")),
         *_synchrony_lines(r.get("synchrony")),
         *_overflow_lines(r["overflow"]),
         "## Resources",

@@ -61,6 +61,20 @@ def _num(value: Any, fmt: str = "{:.4g}") -> str:
     return _e(value)
 
 
+def neurobench_lines(nb: dict | None) -> list[str]:
+    """NeuroBench's metrics in one line (hw_models/neurobench.py; None: a report from before them), for report.md and report.html."""
+    if not nb:
+        return []
+    ops = nb["synaptic_operations"]
+    return [
+        f"NeuroBench metrics: footprint {nb['footprint_bytes'] / 1024:.1f} KiB, connection sparsity "
+        f"{nb['connection_sparsity']:.3f}, activation sparsity {nb['activation_sparsity']:.3f}, synaptic "
+        f"operations per inference {ops['effective_acs']:.0f} effective ACs (dense {ops['dense']:.3g}), "
+        f"membrane updates {nb['membrane_updates']:.0f} (the chip performs {nb['active_updates']:.0f}).",
+        "",
+    ]
+
+
 def span(pair: list[float], scale: float) -> str:
     """``low-high`` of a [low, high] pair in display units (the reports' and the CLI's brackets)."""
     return f"{pair[0] * scale:.3g}-{pair[1] * scale:.3g}"
@@ -227,6 +241,7 @@ def render_html(
         f"<p>Activity per inference: {act['spikes_per_inference']:.0f} spikes, {act['synops_per_inference']:.0f} "
         f"synaptic ops, {act['messages_per_inference']:.0f} spike messages "
         f"({act['input_messages_per_inference']:.0f} from the host's input spikes).</p>",
+        *[f"<p>{_e(line)}</p>" for line in neurobench_lines(r.get("neurobench")) if line],
         "<h2>Resources and design-rule headroom</h2>",
         f"<p>{res['cores']} cores on {res['chips']} chip(s), {res['tiles']} tiles: "
         + ", ".join(f"{_e(k)} {v:,}" for k, v in res["totals"].items())
