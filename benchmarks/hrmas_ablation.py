@@ -86,29 +86,13 @@ def finished(root: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted(root.glob("*/seed*/result.json"))]
 
 
-def holm(pvalues: list[float]) -> list[float]:
-    """Holm's step-down adjustment (family-wise error) of p-values, in their original order."""
-    order = sorted(range(len(pvalues)), key=lambda i: pvalues[i])
-    adjusted, running = [0.0] * len(pvalues), 0.0
-    for rank, i in enumerate(order):
-        running = max(running, min(1.0, (len(pvalues) - rank) * pvalues[i]))
-        adjusted[i] = running
-    return adjusted
-
-
-def detectable_difference(sd_diff: float, n: int, alpha: float = 0.05, power: float = 0.8) -> float:
-    """Smallest mean paired difference a two-sided paired t-test with ``n`` seeds detects at ``alpha``
-    with ``power``, given the per-seed differences' sample sd (normal-theory approximation)."""
-    from scipy.stats import t
-
-    return float((t.ppf(1 - alpha / 2, n - 1) + t.ppf(power, n - 1)) * sd_diff / n**0.5)
-
-
 def paired_comparison(results: list[dict], reference: str = "hrmas") -> list[dict]:
     """Per-seed differences reference - variant (points), sign test and paired t-test, the t-test's
     p-values Holm-adjusted over the variants compared with the reference, and the smallest
     difference these seeds could detect."""
     from scipy.stats import binomtest, ttest_rel
+
+    from benchmarks.stats import detectable_difference, holm
 
     ref = {r["seed"]: r["test_accuracy"] for r in results if r["variant"] == reference}
     out = []
