@@ -35,35 +35,45 @@ def run_float(net, x: np.ndarray, hop_delay: bool = True) -> np.ndarray:
 
 
 def run_snntorch_modules(graph, x: np.ndarray, hop_delay: bool) -> np.ndarray:
-    """Our exported graph (input -> Linear -> CubaLIF with a recurrent Linear -> Linear -> CubaLIF)
-    run by snnTorch's own node converters (``snntorch.import_nir._nir_to_snntorch_module``) in an
-    explicit time loop; ``hop_delay``: delay every projection by one step as the chip does.
-    (snnTorch's ``import_from_nir`` builds a nirtorch executor whose recurrent state is wrong with
-    nirtorch 2.6: 15 % accuracy where these modules give the chip's.)"""
+    """Our exported graph (input, CubaLIF populations in a chain, each fed by Linear nodes named
+    ``pre->post``, recurrent ones included) run by snnTorch's own node converters
+    (``snntorch.import_nir._nir_to_snntorch_module``) in an explicit time loop; ``hop_delay``: every
+    projection delivers a step later, as on the chip; without it a projection from the input or an
+    earlier layer delivers in the same step and a recurrence a step later. (snnTorch's
+    ``import_from_nir`` builds a nirtorch executor whose recurrent state is wrong with nirtorch 2.6:
+    15 % accuracy where these modules give the chip's.)"""
     import torch
     from snntorch.import_nir import _nir_to_snntorch_module
 
-    hidden = next(k for k, v in graph.nodes.items() if type(v).__name__ == "CubaLIF" and f"{k}->{k}" in graph.nodes)
-    readout = next(a for a, b in graph.edges if b == "output")
+    order, at = [], "input"  # populations along the chain from the input to the readout
+    while True:
+        nxt = [k.split("->")[1] for k in graph.nodes if k.startswith(f"{at}->") and k.split("->")[1] != at]
+        if not nxt:
+            break
+        at = nxt[0]
+        order.append(at)
     mods = {
         k: _nir_to_snntorch_module(v, init_hidden=False)
         for k, v in graph.nodes.items()
         if type(v).__name__ in ("Linear", "CubaLIF")
     }
-    w_in, w_rec, w_out = mods[f"input->{hidden}"], mods[f"{hidden}->{hidden}"], mods[f"{hidden}->{readout}"]
+    incoming = {p: [k.split("->")[0] for k in graph.nodes if k.endswith(f"->{p}")] for p in order}
     xt = torch.from_numpy(x).float()
-    syn_h, mem_h = mods[hidden].init_synaptic()
-    syn_o, mem_o = mods[readout].init_synaptic()
-    spk_h = torch.zeros(x.shape[0], w_rec.weight.shape[0])
-    zero = torch.zeros_like(xt[:, 0])
+    sizes = {p: mods[f"{incoming[p][0]}->{p}"].weight.shape[0] for p in order}
+    state = {p: list(mods[p].init_synaptic()) for p in order}
+    spikes = {"input": torch.zeros_like(xt[:, 0]), **{p: torch.zeros(x.shape[0], sizes[p]) for p in order}}
     counts = 0
     with torch.no_grad():
         for t in range(x.shape[1]):
-            x_now = (xt[:, t - 1] if t else zero) if hop_delay else xt[:, t]
-            before = spk_h
-            spk_h, syn_h, mem_h = mods[hidden](w_in(x_now) + w_rec(spk_h), syn_h, mem_h)
-            out, syn_o, mem_o = mods[readout](w_out(before if hop_delay else spk_h), syn_o, mem_o)
-            counts = counts + out
+            now = {"input": xt[:, t]}
+            for p in order:
+                current = sum(
+                    mods[f"{pre}->{p}"](spikes[pre] if hop_delay or pre not in now else now[pre]) for pre in incoming[p]
+                )
+                spk, *state[p] = mods[p](current, *state[p])
+                now[p] = spk
+            spikes = now
+            counts = counts + spikes[order[-1]]
     return counts.numpy()
 
 
