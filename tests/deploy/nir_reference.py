@@ -77,6 +77,27 @@ def run_snntorch_modules(graph, x: np.ndarray, hop_delay: bool) -> np.ndarray:
     return counts.numpy()
 
 
+def train_on_counts(params, forward, data, epochs: int, samples: int, seed: int, lr: float):
+    """BPTT on the output spike counts ``forward(x)`` (cross-entropy of 0.2 x counts), batches of
+    64 from the first ``samples`` training samples; returns those samples as a float tensor."""
+    import torch
+
+    opt = torch.optim.Adam(params, lr)
+    n = min(samples, len(data.train))
+    x_train = torch.from_numpy(data.train.spikes(np.arange(n))).float()
+    y_train = torch.from_numpy(data.train.labels[:n]).long()
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        order = torch.randperm(n, generator=gen)
+        for i in range(0, n, 64):
+            idx = order[i : i + 64]
+            loss = torch.nn.functional.cross_entropy(forward(x_train[idx]) * 0.2, y_train[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    return x_train
+
+
 TOPOLOGIES = ("biases", "two-hidden", "one-to-one")
 
 
@@ -162,21 +183,9 @@ def train_snntorch_topology(data, kind: str, hidden: int = 32, epochs: int = 4, 
     with torch.no_grad():
         for linear, _ in layers:
             linear.weight.mul_(3)
-    opt = torch.optim.Adam(params, 3e-3)
-    n = min(samples, len(data.train))
-    x_train = torch.from_numpy(data.train.spikes(np.arange(n))).float()
-    y_train = torch.from_numpy(data.train.labels[:n]).long()
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        for i in range(0, n, 64):
-            idx = order[i : i + 64]
-            loss = torch.nn.functional.cross_entropy(
-                run_snntorch_layers(layers, x_train[idx], False) * 0.2, y_train[idx]
-            )
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    x_train = train_on_counts(
+        params, lambda x: run_snntorch_layers(layers, x, False), data, epochs, samples, seed, 3e-3
+    )
     twin = snntorch_topology(kind, data.info.channels, data.info.classes, hidden, init_hidden=True, seed=seed)
     sequential = torch.nn.Sequential(*[m for pair in twin for m in pair])
     sequential.load_state_dict(torch.nn.Sequential(*[m for pair in layers for m in pair]).state_dict())
@@ -303,19 +312,9 @@ def norse_import_agreement(data, folder, hidden: int = 64, epochs: int = 4, samp
     with torch.no_grad():  # the box cell takes dt x tau_mem_inv = 0.1 of its input per step: start active
         for (linear, _), gain in zip(layers, (15, 40), strict=True):
             linear.weight.mul_(gain)
-    opt = torch.optim.Adam([p for linear, _ in layers for p in linear.parameters()], 3e-2)  # weights ~15-40x
-    n = min(samples, len(data.train))
-    x_train = torch.from_numpy(data.train.spikes(np.arange(n))).float()
-    y_train = torch.from_numpy(data.train.labels[:n]).long()
-    gen = torch.Generator().manual_seed(seed)
-    for _ in range(epochs):
-        order = torch.randperm(n, generator=gen)
-        for i in range(0, n, 64):
-            idx = order[i : i + 64]
-            loss = torch.nn.functional.cross_entropy(run_norse_layers(layers, x_train[idx], False) * 0.2, y_train[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+    params = [p for linear, _ in layers for p in linear.parameters()]
+    forward = lambda x: run_norse_layers(layers, x, False)  # noqa: E731
+    x_train = train_on_counts(params, forward, data, epochs, samples, seed, 3e-2)  # lr for weights ~15-40x
     model = norse.SequentialState(*[m for pair in layers for m in pair])
     graph = norse.to_nir(model, x_train[:1, 0], dt=1e-3)
     path = folder / "norse.nir"
