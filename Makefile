@@ -70,6 +70,7 @@ $(PEERS_STAMP): $(STAMP)
 bench: setup peers
 	@mkdir -p benchmarks/results
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	$(BIN)/python benchmarks/summary.py
 
 # HRMAS vs its ablations on letters-tts, 3 seeds (~1 h on 2 cores); table in benchmarks/results/ablation/.
 ablation: setup
