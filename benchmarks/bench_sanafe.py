@@ -6,6 +6,8 @@ Cases: the quickstart network compiled for Loihi 1 (a run directory, default
 runs/quickstart-loihi1: `neuromotif run configs/quickstart.yaml --out runs/quickstart-loihi1 --set
 compile.chip=loihi1`; skipped with a note when absent), and synthetic SC-ML layers (m = 16, 64
 inputs at 10 % per step, 50 steps): 5 cores, a multi-tile placement and 4096 neurons.
+Every case runs in a fresh process: SANA-FE's step time depended on what ran before it in the
+same process (138.0 us fresh against 141.4 us after five other cross-checks in one case).
 Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE's.
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
 Run: python benchmarks/bench_sanafe.py [--run RUN_DIR]
@@ -46,11 +48,10 @@ def _row(name: str, r: dict, seconds: float) -> dict:
     }
 
 
-def main() -> None:
+def case(name: str, run: Path) -> dict:
+    """One case, measured in this process (the parent starts a fresh process per case)."""
     import numpy as np
 
-    from benchmarks.common import RESULTS, save, table
-    from neuromotif.core.io import atomic_write_text
     from neuromotif.deploy.compile import bundle_netlist
     from neuromotif.deploy.synthetic_bundles import scml_bundle
     from neuromotif.hw_models import load_chip
@@ -58,22 +59,39 @@ def main() -> None:
     from neuromotif.hw_models.mapper import map_network
     from neuromotif.sanafe_crosscheck import crosscheck, crosscheck_run
 
+    t0 = time.perf_counter()
+    if name == "quickstart":
+        return _row(f"quickstart ({run})", crosscheck_run(run, 0), time.perf_counter() - t0)
+    label, n, per_core = next(c for c in SYNTHETIC if c[0] == name)
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = scml_bundle(Path(tmp) / label.replace(" ", "_"), n)
+        placement = map_network(bundle_netlist(bundle), with_core_limit(load_chip("loihi1"), per_core)).placement
+        x = (np.random.default_rng(0).random((STEPS, bundle.input.size)) < 0.1).astype(np.float32)
+        return _row(f"{label} (SC-ML {n})", crosscheck(bundle, placement, x), time.perf_counter() - t0)
+
+
+def main() -> None:
+    import json
+
+    from benchmarks.common import RESULTS, run_isolated, save, table
+    from neuromotif.core.io import atomic_write_text
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=Path("runs/quickstart-loihi1"))
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # the child: one case, its row printed as JSON
     args = parser.parse_args()
+    if args.case:
+        print(json.dumps(case(args.case, args.run)))
+        return
     rows, notes = [], []
+    names = [c[0] for c in SYNTHETIC]
     if (args.run / "simulation" / "summary.json").exists():
-        t0 = time.perf_counter()
-        rows.append(_row(f"quickstart ({args.run})", crosscheck_run(args.run, 0), time.perf_counter() - t0))
+        names.insert(0, "quickstart")
     else:
         notes.append(f"quickstart skipped: no run at {args.run} (see this script's docstring)")
-    with tempfile.TemporaryDirectory() as tmp:
-        for name, n, per_core in SYNTHETIC:
-            bundle = scml_bundle(Path(tmp) / name.replace(" ", "_"), n)
-            placement = map_network(bundle_netlist(bundle), with_core_limit(load_chip("loihi1"), per_core)).placement
-            x = (np.random.default_rng(0).random((STEPS, bundle.input.size)) < 0.1).astype(np.float32)
-            t0 = time.perf_counter()
-            rows.append(_row(f"{name} (SC-ML {n})", crosscheck(bundle, placement, x), time.perf_counter() - t0))
+    for name in names:
+        rows.append(run_isolated("benchmarks.bench_sanafe", "--case", name, "--run", str(args.run.resolve())))
+        print(f"{rows[-1]['case']}: pipeline x{rows[-1]['pipeline_ratio']:.3f}", flush=True)
     columns = [
         "case",
         "cores",
@@ -91,7 +109,7 @@ def main() -> None:
     print(text)
     for note in notes:
         print(note)
-    save("bench_sanafe", {"steps": STEPS, "rows": rows, "notes": notes})
+    save("bench_sanafe", {"steps": STEPS, "fresh_process_per_case": True, "rows": rows, "notes": notes})
     atomic_write_text(
         RESULTS / "bench_sanafe.md",
         "# Our models against SANA-FE 2.2.9 (Loihi 1, detailed timing)\n\n"
