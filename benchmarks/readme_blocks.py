@@ -287,7 +287,32 @@ def interop() -> str:
     return "\n".join([*lines, "", f"Source: {_source('bench_interop', d)}."]) + "\n"
 
 
+def scml() -> str:
+    d = load("bench_scml")
+    peers = ("dense", "snntorch", "snntorch-rsynaptic", "norse")
+    lines = [
+        "| N | SC-ML m=8 | SC-ML m=16 | our dense | snnTorch RLeaky | snnTorch RSynaptic | Norse LIFRecurrent | "
+        "dense peers / SC-ML m=8 | SC-ML m=8 memory | dense peers' memory |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n in sorted({r["neurons"] for r in d["rows"]}):
+        at = {(r["kind"], r.get("motif")): r for r in d["rows"] if r["neurons"] == n}
+        m8, m16 = at[("scml", 8)], at[("scml", 16)]
+        others = [r for (kind, _), r in at.items() if kind in peers]
+        ratio = [r["seconds_per_batch"] / m8["seconds_per_batch"] for r in others]
+        mem = [r["rss_over_start_mb"] for r in others]
+        bold = "**" if n >= 4096 else ""
+        cells = [f"{at[(k, None)]['seconds_per_batch']:.3g} s" if (k, None) in at else "-" for k in peers]
+        lines.append(
+            f"| {n} | {m8['seconds_per_batch']:.3g} s | {m16['seconds_per_batch']:.3g} s | {' | '.join(cells)} | "
+            f"{bold}{min(ratio):.1f}-{max(ratio):.1f}×{bold} | {m8['rss_over_start_mb']:.0f} MB | "
+            f"{min(mem):.0f}-{max(mem):.0f} MB |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_scml', d)}."]) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "scml": scml,
     "interop": interop,
     "backends": backends,
     "memory-traffic": memory_traffic,
