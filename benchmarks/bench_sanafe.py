@@ -8,6 +8,8 @@ compile.chip=loihi1`; skipped with a note when absent), and synthetic SC-ML laye
 inputs at 10 % per step, 50 steps): 5 cores, a multi-tile placement and 4096 neurons.
 Every case runs in a fresh process: SANA-FE's step time depended on what ran before it in the
 same process (138.0 us fresh against 141.4 us after five other cross-checks in one case).
+Speed, in the same run: wall time for one sample of SANA-FE's detailed simulation (its network
+build apart) against our CPU backend plus our cost and pipeline-timing model ("speedup").
 Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE's.
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
 Run: python benchmarks/bench_sanafe.py [--run RUN_DIR]
@@ -43,6 +45,11 @@ def _row(name: str, r: dict, seconds: float) -> dict:
         "analytic_ratio": t["analytic_ratio"],
         "within_10pct": abs(t["pipeline_ratio"] - 1) <= 0.10,
         "energy_ratio": {k: v["ratio"] for k, v in r["energy_J"].items()},
+        "sanafe_build_ms": 1e3 * r["wall_s"]["sanafe_build"],
+        "sanafe_sim_ms": 1e3 * r["wall_s"]["sanafe_simulate"],
+        "ours_sim_ms": 1e3 * r["wall_s"]["ours_simulate"],
+        "ours_model_ms": 1e3 * r["wall_s"]["ours_cost_and_timing"],
+        "speedup": r["wall_s"]["speedup"],
         "seconds": seconds,
         "detail": r,
     }
@@ -104,6 +111,10 @@ def main() -> None:
         "analytic_us",
         "analytic_ratio",
         "within_10pct",
+        "sanafe_sim_ms",
+        "ours_sim_ms",
+        "ours_model_ms",
+        "speedup",
     ]
     text = table(rows, columns)
     print(text)

@@ -18,6 +18,7 @@ placement must fit one chip; a Loihi 2 bundle is timed with Loihi 1's constants 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -89,11 +90,15 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     names = tuple(p.name for p in bundle.neuron_populations)
     sanafe = make_backend("sanafe", bundle, placement=placement).run(x[None], record=names)
     theirs = {**sanafe.extras["sanafe"][0], "rasters": {n: sanafe.spikes[n][0] for n in names}}
+    t0 = time.perf_counter()
     run = make_backend("cpu", bundle).run(x[None].astype(np.float32), record=names, activity=True)
+    t1 = time.perf_counter()
     assert run.activity_active is not None  # activity=True
     spike_mismatches = int(sum((run.spikes[n][0] != theirs["rasters"][n]).sum() for n in names))
     net = bundle_netlist(bundle)
+    t2 = time.perf_counter()
     ours = model_on(bundle, net, placement, _activity(bundle, net, x, theirs["rasters"], run.activity_active))
+    t3 = time.perf_counter()
     events = {f"spikes {name}": (ours["spikes"][name], theirs["spikes"][name]) for name in ours["spikes"]}
     events |= {
         key.replace("_", " "): (ours[key], theirs[key])
@@ -135,6 +140,15 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
             "sanafe": t_theirs.tolist(),
         },
         "critical_path": ours["critical_path"],
+        # wall time on this machine for one sample: SANA-FE's simulation (its network build apart)
+        # against our CPU backend plus our cost and timing model
+        "wall_s": {
+            "sanafe_build": theirs["wall_s"]["build"],
+            "sanafe_simulate": theirs["wall_s"]["simulate"],
+            "ours_simulate": t1 - t0,
+            "ours_cost_and_timing": t3 - t2,
+            "speedup": theirs["wall_s"]["simulate"] / ((t1 - t0) + (t3 - t2)),
+        },
     }
 
 

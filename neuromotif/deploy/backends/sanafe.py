@@ -13,6 +13,7 @@ counts, energy per component and time per step (``detailed`` timing).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import numpy as np
@@ -131,11 +132,14 @@ def sanafe_network(bundle, placement, x: np.ndarray):
 def run_sanafe(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     """Simulate one sample on SANA-FE (detailed timing): events, energy, time per step."""
     sanafe = require_sanafe()
+    t0 = time.perf_counter()
     arch, net = sanafe_network(bundle, placement, x)
     chip = sanafe.SpikingChip(arch)
     chip.load(net)
     steps = x.shape[0]
+    t1 = time.perf_counter()
     res = chip.sim(steps, timing_model="detailed", spike_trace=True, perf_trace=True)
+    t2 = time.perf_counter()
     trace = res["perf_trace"]
     spikes = {p.name: 0 for p in bundle.populations}
     rasters = {p.name: np.zeros((steps, p.size), np.uint8) for p in bundle.neuron_populations}
@@ -158,6 +162,7 @@ def run_sanafe(bundle, placement, x: np.ndarray) -> dict[str, Any]:
             "network": float(res["energy"]["network"]),
         },
         "per_step_s": [float(s) for s in trace["sim_time"]],
+        "wall_s": {"build": t1 - t0, "simulate": t2 - t1},  # what SANA-FE itself took, on this machine
     }
 
 
