@@ -47,13 +47,12 @@ def model_on(bundle, net, placement, activity) -> dict[str, Any]:
     """Our cost model (``sana_fe`` constants of Loihi 1) on one sample's activity; the event
     counts are the ones ``energy_latency`` reports, hops come from its route table."""
     from neuromotif.hw_models import load_chip
-    from neuromotif.hw_models.cost import energy_latency, route_table
+    from neuromotif.hw_models.cost import energy_latency
 
     loihi1 = load_chip("loihi1")
     pipeline = energy_latency(net, placement, loihi1, activity, COST_TABLE, "pipeline")
     analytic = energy_latency(net, placement, loihi1, activity, COST_TABLE, "analytic")
     table = loihi1.cost_table(COST_TABLE)
-    routes = route_table(net, placement, table)
     counted = pipeline["activity"]  # per inference, and this is one sample
     spikes = np.asarray(activity.spikes)
     e = pipeline["energy"]["breakdown"]
@@ -66,7 +65,7 @@ def model_on(bundle, net, placement, activity) -> dict[str, Any]:
         "neuron_updates": int(round(counted["active_updates_per_inference"])),
         "synaptic_events": int(round(counted["synops_per_inference"])),
         "messages": int(round(counted["messages_per_inference"])),
-        "hops": int(round(float(spikes.sum(0) @ (routes.hops_ew + routes.hops_ns)))),
+        "hops": int(round(counted["hops_per_inference"])),
         "energy_J": {
             "synapse": e["synops"],
             "soma": e["neuron_updates"] + spike_out,

@@ -308,6 +308,8 @@ def energy_latency(
             "input_spikes_per_inference": float(spikes[:, neuron_core < 0].sum()) / activity.samples,
             # every spike message sent, the host's input messages included: what routing energy counts
             "messages_per_inference": float(spikes.sum(0) @ routes.messages) / activity.samples,
+            # mesh hops (east-west and north-south) every message takes, summed
+            "hops_per_inference": float(total_spikes @ (routes.hops_ew + routes.hops_ns)) / activity.samples,
             "input_messages_per_inference": float(spikes[:, neuron_core < 0].sum(0) @ routes.messages[neuron_core < 0])
             / activity.samples,
             "active_updates_per_inference": float(active_core.sum()) / activity.samples,
