@@ -9,7 +9,8 @@ inputs at 10 % per step, 50 steps): 5 cores, a multi-tile placement and 4096 neu
 Every case runs in a fresh process: SANA-FE's step time depended on what ran before it in the
 same process (138.0 us fresh against 141.4 us after five other cross-checks in one case).
 Speed, in the same run: wall time for one sample of SANA-FE's detailed simulation (its network
-build apart) against our CPU backend plus our cost and pipeline-timing model ("speedup").
+build apart) against our CPU backend plus our cost model with the pipeline timing, what a report
+runs ("speedup"; the analytic timing the comparison also computes is not counted).
 Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE's.
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
 Run: python benchmarks/bench_sanafe.py [--run RUN_DIR]
