@@ -134,3 +134,16 @@ def test_a_numeric_section_read_alone_is_refused_in_one_line():
         with pytest.raises(ChipSpecError) as err:
             section_from_dict(NumericFormat, {**good, **edit}, "manifest numeric")
         assert why in str(err.value) and "\n" not in str(err.value) and str(err.value).startswith("manifest numeric")
+
+
+def test_a_chip_file_is_parsed_once_per_content(tmp_path):
+    """load_chip caches the parsed spec on the file's bytes: the same file gives the same (frozen)
+    object, and an edit, even one of the same size made within the clock's resolution, is read."""
+    path = tmp_path / "mine.yaml"
+    data = chip_dict()
+    path.write_text(yaml.safe_dump(data))
+    first = load_chip(path)
+    assert load_chip(path) is first
+    data["max_chips"] = data["max_chips"] + 1
+    path.write_text(yaml.safe_dump(data))
+    assert load_chip(path).max_chips == first.max_chips + 1
