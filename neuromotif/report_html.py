@@ -62,7 +62,8 @@ def _num(value: Any, fmt: str = "{:.4g}") -> str:
 
 
 def neurobench_lines(nb: dict | None) -> list[str]:
-    """NeuroBench's metrics in one line (hw_models/neurobench.py; None: a report from before them), for report.md and report.html."""
+    """NeuroBench's metrics in one line, for report.md and report.html (hw_models/neurobench.py;
+    None: a report from before them)."""
     if not nb:
         return []
     ops = nb["synaptic_operations"]

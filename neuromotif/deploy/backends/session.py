@@ -95,7 +95,7 @@ def _mapped_shm(pgid: int | None = None) -> set[str]:
     names = set()
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if pgid is not None and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[2]) != pgid:
+            if pgid is not None and _group_of(proc / "stat") != pgid:
                 continue
             for line in (proc / "maps").read_text().splitlines():
                 if " /dev/shm/" in line:
