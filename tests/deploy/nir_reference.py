@@ -153,11 +153,10 @@ def run_snntorch_layers(layers, x, hop_delay: bool):
     import snntorch as snn
     import torch
 
-    states = []  # zeros of the right shape (snnTorch's lazy init_* states break RSynaptic without reset delay)
+    states = []  # at zero: Leaky keeps (mem), Synaptic (syn, mem), RLeaky (spk, mem)
     for linear, neuron in layers:
         zeros = torch.zeros(x.shape[0], linear.out_features)
-        width = 3 if isinstance(neuron, snn.RSynaptic) else 1 if type(neuron) is snn.Leaky else 2
-        states.append([zeros] * width)
+        states.append([zeros] * (1 if type(neuron) is snn.Leaky else 2))
     previous = [torch.zeros(x.shape[0], linear.in_features) for linear, _ in layers]
     counts = 0
     for t in range(x.shape[1]):
@@ -166,7 +165,7 @@ def run_snntorch_layers(layers, x, hop_delay: bool):
             current = linear(previous[k] if hop_delay else source)
             previous[k] = source
             out = neuron(current, *state)  # (spk, *state): a recurrent neuron's state starts with its spikes
-            state[:] = out if isinstance(neuron, (snn.RSynaptic, snn.RLeaky)) else out[1:]
+            state[:] = out if isinstance(neuron, snn.RLeaky) else out[1:]
             source = out[0]
         counts = counts + source
     return counts
@@ -193,11 +192,19 @@ def train_snntorch_topology(data, kind: str, hidden: int = 32, epochs: int = 4, 
 
 
 def snntorch_import_agreement(data, kind: str, folder, **train) -> dict:
-    """Train an snnTorch ``kind`` network, export it with snnTorch, import and compile it with
-    ``neuromotif compile``, and compare on the whole test split, with snnTorch's modules run with
-    the chip's one-step hop delay and with snnTorch's own (zero-delay) forward:
+    """Train an snnTorch ``kind`` network, export it with snnTorch and measure its import
+    (``_measure_import``) against snnTorch's own modules."""
+    graph, layers = train_snntorch_topology(data, kind, **train)
+    return _measure_import(kind, graph, folder, data, lambda xt, delay: run_snntorch_layers(layers, xt, delay))
 
-    - our importer's float network under the chip's semantics (``run_float``): what the import reads;
+
+def _measure_import(name: str, graph, folder, data, peer, dt: float | None = None) -> dict:
+    """Write ``graph`` with ``nir.write``, compile the file with ``neuromotif compile`` (``--dt``
+    when given), and compare on the whole test split, with ``peer(x, hop_delay)`` (the peer's own
+    modules: its zero-delay forward, and with the chip's one-step hop delay):
+
+    - our importer's float network under the chip's semantics (``run_float``) on the file as
+      compile read it: what the import reads;
     - our fixed point (CPU backend): what the chip runs, the compiler's quantization included."""
     import contextlib
     import io
@@ -208,24 +215,22 @@ def snntorch_import_agreement(data, kind: str, folder, **train) -> dict:
     from neuromotif.cli import main
     from neuromotif.deploy.backends.cpu import CPUBackend
     from neuromotif.deploy.bundle import read_bundle
-    from neuromotif.deploy.nir_import import nir_to_float_network
+    from neuromotif.deploy.nir_import import nir_to_float_network, read_nir_graph
 
-    graph, layers = train_snntorch_topology(data, kind, **train)
-    path = folder / f"{kind}.nir"
+    path = folder / f"{name}.nir"
     nir.write(str(path), graph)
     said = io.StringIO()
+    args = ["compile", str(path), *(["--dt", str(dt)] if dt else []), "--data", data.info.name]
     with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
-        code = main(["compile", str(path), "--data", data.info.name, "--out", str(folder / kind)])
+        code = main([*args, "--out", str(folder / name)])
     assert code == 0, said.getvalue()
     x = data.test.spikes()
-    fixed = CPUBackend(read_bundle(folder / kind)).run(x).counts
-    net, _ = nir_to_float_network(nir.read(str(path)), None)
-    imported = run_float(net, x)
+    fixed = CPUBackend(read_bundle(folder / name)).run(x).counts
+    imported = run_float(nir_to_float_network(read_nir_graph(path), dt)[0], x)
     with torch.no_grad():
         xt = torch.from_numpy(x).float()
-        plain = run_snntorch_layers(layers, xt, hop_delay=False).numpy()
-        delayed = run_snntorch_layers(layers, xt, hop_delay=True).numpy()
-    return _agreement(kind, data.test.labels, plain, delayed, imported, fixed, said.getvalue())
+        plain, delayed = (peer(xt, delay).numpy() for delay in (False, True))
+    return _agreement(name, data.test.labels, plain, delayed, imported, fixed, said.getvalue())
 
 
 def _agreement(name, labels, plain, delayed, imported, fixed, said: str) -> dict:
@@ -296,39 +301,16 @@ def run_norse_layers(layers, x, hop_delay: bool):
 def norse_import_agreement(data, folder, hidden: int = 64, epochs: int = 4, samples: int = 768, seed: int = 0):
     """``snntorch_import_agreement`` for a Norse network exported with Norse's ``to_nir`` (whose
     taus the import corrects: tau = dt x tau written for tau)."""
-    import contextlib
-    import io
-
-    import nir
     import norse.torch as norse
     import torch
-
-    from neuromotif.cli import main
-    from neuromotif.deploy.backends.cpu import CPUBackend
-    from neuromotif.deploy.bundle import read_bundle
-    from neuromotif.deploy.nir_import import nir_to_float_network, read_nir_graph
 
     layers = norse_layers(data.info.channels, data.info.classes, hidden, seed)
     with torch.no_grad():  # the box cell takes dt x tau_mem_inv = 0.1 of its input per step: start active
         for (linear, _), gain in zip(layers, (15, 40), strict=True):
             linear.weight.mul_(gain)
     params = [p for linear, _ in layers for p in linear.parameters()]
-    forward = lambda x: run_norse_layers(layers, x, False)  # noqa: E731
-    x_train = train_on_counts(params, forward, data, epochs, samples, seed, 3e-2)  # lr for weights ~15-40x
+    # lr 10x snnTorch's: the weights start 15-40x
+    x_train = train_on_counts(params, lambda x: run_norse_layers(layers, x, False), data, epochs, samples, seed, 3e-2)
     model = norse.SequentialState(*[m for pair in layers for m in pair])
     graph = norse.to_nir(model, x_train[:1, 0], dt=1e-3)
-    path = folder / "norse.nir"
-    nir.write(str(path), graph)
-    said = io.StringIO()
-    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(said):
-        code = main(["compile", str(path), "--dt", "1e-3", "--data", data.info.name, "--out", str(folder / "norse")])
-    assert code == 0, said.getvalue()
-    x = data.test.spikes()
-    fixed = CPUBackend(read_bundle(folder / "norse")).run(x).counts
-    net, _ = nir_to_float_network(read_nir_graph(path), 1e-3)  # the file as compile read it
-    imported = run_float(net, x)
-    with torch.no_grad():
-        xt = torch.from_numpy(x).float()
-        plain = run_norse_layers(layers, xt, hop_delay=False).numpy()
-        delayed = run_norse_layers(layers, xt, hop_delay=True).numpy()
-    return _agreement("norse", data.test.labels, plain, delayed, imported, fixed, said.getvalue())
+    return _measure_import("norse", graph, folder, data, lambda xt, delay: run_norse_layers(layers, xt, delay), 1e-3)
