@@ -33,9 +33,7 @@ def time_once(target: str, cold_lint: bool) -> dict:
         for cache in (".mypy_cache", ".ruff_cache"):
             shutil.rmtree(ROOT / cache, ignore_errors=True)
     started = time.perf_counter()
-    done = subprocess.run(
-        ["make", target], cwd=ROOT, env={**os.environ, "CI": "true"}, capture_output=True, text=True
-    )
+    done = subprocess.run(["make", target], cwd=ROOT, env={**os.environ, "CI": "true"}, capture_output=True, text=True)
     wall = time.perf_counter() - started
     found = SUMMARY.search(done.stdout)
     if done.returncode != 0 or found is None:
@@ -65,8 +63,11 @@ def main() -> None:
     for i in range(args.repeat):
         run = time_once(args.target, args.cold_lint) | {"commit": provenance()["commit"]}
         runs.append(run)
-        print(f"make {args.target} run {i + 1}/{args.repeat}: {run['passed']} passed, "
-              f"{run['wall_s']:.0f} s wall (pytest {run['pytest_s']:.0f} s)", file=sys.stderr)
+        print(
+            f"make {args.target} run {i + 1}/{args.repeat}: {run['passed']} passed, "
+            f"{run['wall_s']:.0f} s wall (pytest {run['pytest_s']:.0f} s)",
+            file=sys.stderr,
+        )
         save(NAME, {"runs": runs})  # after every run: an interrupted series keeps what it measured
 
 
