@@ -186,12 +186,21 @@ def test_sigkill_of_the_whole_tree_mid_lava_is_cleared_by_the_next_run(bundle):
     """Every process of the run (main, session child, Lava's) killed at once: nothing of ours runs
     to clean up. The next Lava session clears what the dead one recorded."""
     proc, mark, shm = start(bundle)
-    for pid in marked(mark):
+    # stop every process first, then kill: killed one by one, a process could see its parent die
+    # (PR_SET_PDEATHSIG) and clean up before its own SIGKILL came, and the test would check nothing
+    stopped: set[int] = set()
+    while pending := set(marked(mark)) - stopped:
+        for pid in pending:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        stopped |= pending
+    # what the run will leave, looked at while it is frozen: once it is dead, a Lava session that
+    # another test worker starts clears dead sessions' segments itself (reap_orphans, the mechanism
+    # under test too), so a look after the kill could find nothing
+    leaked = shm & set(os.listdir(SHM))
+    for pid in stopped:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-    # what the dead run left, looked at at once: a Lava session another test worker starts meanwhile
-    # clears dead sessions' segments itself (reap_orphans), which is the mechanism under test too
-    leaked = shm & set(os.listdir(SHM))
     proc.wait(timeout=ENDS_WITHIN_S)
     deadline = time.monotonic() + ENDS_WITHIN_S
     while marked(mark) and time.monotonic() < deadline:
