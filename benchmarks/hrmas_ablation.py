@@ -42,6 +42,7 @@ VARIANTS = {
 def run_one(variant: str, seed: int, args, root: Path) -> dict:
     from neuromotif.config import load_config
     from neuromotif.core.io import atomic_write_text
+    from neuromotif.core.provenance import provenance
     from neuromotif.search.hrmas import run_search
     from neuromotif.stages import train_model
 
@@ -76,6 +77,7 @@ def run_one(variant: str, seed: int, args, root: Path) -> dict:
         "best_val_accuracy": metrics["best_val_accuracy"],
         "motif_size": motif,
         "seconds": time.perf_counter() - t0,
+        "provenance": provenance(),  # per run: the runs of one table may run on several machines
     }
     atomic_write_text(done, json.dumps(result, indent=2))
     return result
@@ -151,6 +153,7 @@ def main() -> None:
     from benchmarks.common import RESULTS
     from neuromotif.core.io import atomic_write_text
     from neuromotif.core.progress import set_quiet
+    from neuromotif.core.provenance import provenance
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="letters-tts")
@@ -241,10 +244,13 @@ def main() -> None:
     total = wall if wall is not None else time.perf_counter() - t0
     lines += ["", f"Wall time of the runs' invocation: {total / 60:.1f} min (finished runs are reused, not re-timed)."]
     atomic_write_text(root / "ablation.md", "\n".join(lines) + "\n")
-    atomic_write_text(
-        root / "ablation.json",
-        json.dumps({"args": meta, "rows": rows, "runs": results, "paired": paired, "wall_seconds": total}, indent=2),
-    )
+    previous = json.loads((root / "ablation.json").read_text()) if (root / "ablation.json").is_file() else {}
+    recorded = previous.get("provenance", {})
+    # runs from before per-run provenance keep the record reconstructed for them; a summary of runs
+    # that all carry their own gets this invocation's
+    kept = recorded if recorded.get("reconstructed") and any("provenance" not in r for r in results) else None
+    record = {"args": meta, "rows": rows, "runs": results, "paired": paired, "wall_seconds": total}
+    atomic_write_text(root / "ablation.json", json.dumps({"provenance": kept or provenance(), **record}, indent=2))
     print("\n".join(lines))
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
+from neuromotif.core.provenance import provenance
 from neuromotif.search.settings import OBJECTIVES
 from neuromotif.sweep import Trial, _slug, grid, run_sweep
 
@@ -115,7 +116,8 @@ def write_outputs(out: Path, rows: list[dict[str, Any]], reference: dict[str, An
         | {"weights": r.get("weights", {}), "settings": r.get("settings", {})}
         for r in rows
     ]
-    atomic_write_text(out / "pareto.json", json.dumps({"points": flat, "reference": reference}, indent=2))
+    record = {"provenance": provenance(), "points": flat, "reference": reference}
+    atomic_write_text(out / "pareto.json", json.dumps(record, indent=2))
     lines = [
         "| # | point | weights | fixed-point accuracy (%) | Δ vs accuracy-only (pts) | µJ / inference | "
         "× energy | ms / inference | × latency | cores | on the front |",

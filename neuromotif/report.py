@@ -20,6 +20,7 @@ import numpy as np
 from neuromotif.config import Config, dump_config, load_config
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
+from neuromotif.core.provenance import provenance
 from neuromotif.core.versions import package_version
 from neuromotif.deploy.bundle import read_bundle
 from neuromotif.deploy.compile import bundle_netlist
@@ -105,6 +106,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         "chip": chip.name,
         "seed": config.seed,
         "inputs": report_inputs(run_dir, config),
+        "provenance": provenance(config_digest=report_inputs(run_dir, config)["config"]),
         "execution": _execution(run_dir, config),
         "versions": {name: package_version(name) for name in ("neuromotif", "torch", "numpy", "lava-nc")}
         | {"python": platform.python_version()},

@@ -25,6 +25,7 @@ from typing import Any
 from neuromotif.core.errors import InputError
 from neuromotif.core.io import atomic_write_text
 from neuromotif.core.progress import note
+from neuromotif.core.provenance import provenance
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,7 @@ def summary_row(trial: Trial, out: Path, report: dict[str, Any], seconds: float)
 
 def write_summary(root: Path, rows: dict[str, dict[str, Any]], trials: list[Trial]) -> None:
     ordered = [rows.get(t.name, {"trial": t.name, "overrides": list(t.overrides), "status": "pending"}) for t in trials]
-    atomic_write_text(root / "sweep.json", json.dumps({"trials": ordered}, indent=2))
+    atomic_write_text(root / "sweep.json", json.dumps({"provenance": provenance(), "trials": ordered}, indent=2))
     lines = [
         "| trial | overrides | status | float (%) | fixed point (%) | µJ / inference | ms / inference | cores |",
         "|---|---|---|---|---|---|---|---|",

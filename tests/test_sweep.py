@@ -78,6 +78,8 @@ def test_a_sweep_on_local_ray_equals_the_same_runs_done_in_turn(tmp_path, capsys
     assert main(["sweep", QUICKSTART, *sets, *axes, "--out", str(tmp_path / "ray"), "--executor", "ray", "-q"]) == 0
     assert model.stat().st_mtime_ns == stamp  # finished trials are reused, never run twice
     assert "seed-0__lr-1e-3" in (tmp_path / "ray" / "sweep.md").read_text()
+    recorded = json.loads((tmp_path / "ray" / "sweep.json").read_text())["provenance"]
+    assert {"commit", "dirty", "command", "machine", "versions", "date"} <= set(recorded)
 
 
 def test_grid_values_are_read_by_the_schema_so_one_value_gives_one_trial():

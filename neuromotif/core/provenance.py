@@ -1,5 +1,5 @@
 """Where a result came from, recorded the same way by every result file: the code (git commit and
-whether the tree had uncommitted changes), the command, the machine (CPU model, cores, torch
+whether the tree had uncommitted changes), the command, the config's digest, the machine (CPU model, cores, torch
 threads), the library versions, the date and the wall time."""
 
 from __future__ import annotations
@@ -36,8 +36,11 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def provenance(started: float | None = None, command: list[str] | None = None) -> dict[str, Any]:
-    """The record; ``started``: ``time.time()`` when the work began (for the wall time)."""
+def provenance(
+    started: float | None = None, command: list[str] | None = None, config_digest: str | None = None
+) -> dict[str, Any]:
+    """The record; ``started``: ``time.time()`` when the work began (for the wall time);
+    ``config_digest``: the SHA-256 of the config the result was computed from, where there is one."""
     torch = sys.modules.get("torch")
     # the code, not the results: a benchmark that writes its result file into the checkout (as the
     # ones before it did) must not mark the next one's code as changed
@@ -46,6 +49,7 @@ def provenance(started: float | None = None, command: list[str] | None = None) -
         "commit": _git("rev-parse", "HEAD"),
         "dirty": bool(status) if status is not None else None,
         "command": " ".join(command if command is not None else sys.argv),
+        "config_digest": config_digest,
         "machine": {
             "cpu": cpu_model(),
             "cores": os.cpu_count(),

@@ -58,6 +58,11 @@ def test_report_has_the_design_keys(run_dir):
     assert set(report["network"]) >= {"neurons", "synapses", "motif_size", "layers"}
     assert set(report["resources"]) >= {"cores", "chips", "per_core"}
     assert set(report["activity"]) >= {"spikes_per_inference", "synops_per_inference"}
+    # where the result came from (issue 28): the code, the command, the config it was computed from
+    p = report["provenance"]
+    assert {"commit", "dirty", "command", "machine", "versions", "date"} <= set(p)
+    assert p["config_digest"] == report["inputs"]["config"] and len(p["config_digest"]) == 64
+    assert p["machine"]["cores"] and p["versions"]["torch"]
     assert set(report["energy"]["breakdown"]) == {"synops", "neuron_updates", "routing", "static"}
     assert set(report["latency"]) >= {"per_step_s", "per_inference_s"}
     sync = report["synchrony"]  # every neuron population, over every simulated sample

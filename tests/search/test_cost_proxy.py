@@ -195,7 +195,9 @@ def test_pareto_command_writes_the_front_from_compiled_runs(tmp_path):
         )
         == 0
     )
-    points = json.loads((tmp_path / "p" / "pareto.json").read_text())["points"]
+    written = json.loads((tmp_path / "p" / "pareto.json").read_text())
+    points = written["points"]
+    assert {"commit", "dirty", "command", "machine", "versions", "date"} <= set(written["provenance"])
     assert len(points) == 4 and [p["pareto"] for p in points] == reference_front(points)
     for p in points:  # every number is the run's own report (exact cost model), not the proxy
         report = json.loads((tmp_path / "p" / p["trial"] / "report.json").read_text())
