@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neuromotif-setup-stamp
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: setup demo test test-fast lint bench peers ablation clean letters-tts
+.PHONY: setup demo test test-fast lint bench results peers ablation clean letters-tts
 
 setup: $(STAMP)
 
@@ -71,6 +71,11 @@ bench: setup peers
 	@mkdir -p benchmarks/results
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b; done
 	$(BIN)/python benchmarks/summary.py
+
+# README tables rendered from benchmarks/results, then every other README number checked for a source.
+results: setup
+	$(BIN)/python benchmarks/readme_blocks.py
+	$(BIN)/python benchmarks/readme_numbers.py
 
 # HRMAS vs its ablations on letters-tts, 3 seeds (~1 h on 2 cores); table in benchmarks/results/ablation/.
 ablation: setup

@@ -121,14 +121,56 @@ ABLATION_NAMES = {
 }
 
 
+def _ablation_provenance(d: dict) -> str:
+    """Wave-2 ablations predate recorded provenance: say what was reconstructed and where runs ran."""
+    p = d["provenance"]
+    where = "; ".join(f"{m['runs']}: {m['where']}, Python {m['python']}, torch {m['torch']}" for m in p["machines"])
+    return f"provenance reconstructed, committed in {p['committed_in']}, {p['date']}; {where}"
+
+
+def _fixed_point_columns(d: dict) -> dict[str, str]:
+    """Per variant: the deployed (fixed-point) test accuracy, mean ± sd, and HRMAS − variant with its
+    paired t-test p, Holm-adjusted over the variants (the accuracy the chip runs, issue 30)."""
+    from scipy.stats import ttest_rel
+    from stats import holm
+
+    by = {}
+    for r in d["runs"]:
+        if r.get("test_accuracy_quantized") is not None:
+            by.setdefault(r["variant"], {})[r["seed"]] = 100 * r["test_accuracy_quantized"]
+    ref = by.get("hrmas", {})
+    others = [v for v in by if v != "hrmas"]
+    diffs = {v: [ref[s] - by[v][s] for s in sorted(set(ref) & set(by[v]))] for v in others}
+    pvals = [
+        float(
+            ttest_rel(
+                [ref[s] for s in sorted(set(ref) & set(by[v]))], [by[v][s] for s in sorted(set(ref) & set(by[v]))]
+            ).pvalue
+        )
+        for v in others
+    ]
+    adjusted = dict(zip(others, holm(pvals), strict=True))
+    cols = {}
+    for v, acc in by.items():
+        xs = list(acc.values())
+        text = f"{statistics.mean(xs):.2f} ± {statistics.stdev(xs):.2f}"
+        if v in adjusted:
+            text += f" | {statistics.mean(diffs[v]):+.2f} (Holm p {adjusted[v]:.3f})"
+        else:
+            text += " | -"
+        cols[v] = text
+    return cols
+
+
 def ablation(dataset: str) -> str:
     path = RESULTS / "ablation" / dataset / "ablation.json"
     d = json.loads(path.read_text())
     paired = {c["variant"]: c for c in d["paired"]}
+    fixed = _fixed_point_columns(d)
     lines = [
         "| variant | test accuracy (%), mean ± sd | HRMAS − variant (pts), per seed | t-test p | Holm p | "
-        "detectable (pts) |",
-        "|---|---|---|---:|---:|---:|",
+        "detectable (pts) | fixed point (%), mean ± sd | fixed point: HRMAS − variant |",
+        "|---|---|---|---:|---:|---:|---|---|",
     ]
     for r in d["rows"]:
         c = paired.get(r["variant"])
@@ -138,7 +180,7 @@ def ablation(dataset: str) -> str:
         )
         lines.append(
             f"| {ABLATION_NAMES.get(r['variant'], r['variant'])} | {100 * r['mean']:.2f} ± {100 * r['sd']:.2f} | "
-            f"{diff} {stats}"
+            f"{diff} {stats} {fixed.get(r['variant'], '- | -')} |"
         )
     return (
         "\n".join(
@@ -147,7 +189,7 @@ def ablation(dataset: str) -> str:
                 "",
                 f"Sample sd over seeds; paired t-test per seed, Holm-adjusted over the {len(paired)} "
                 f"comparisons; detectable: the smallest mean difference these seeds detect (α 0.05, power 0.8). "
-                f"Source: `benchmarks/results/ablation/{dataset}/ablation.json`.",
+                f"Source: `benchmarks/results/ablation/{dataset}/ablation.json` ({_ablation_provenance(d)}).",
             ]
         )
         + "\n"
@@ -311,7 +353,41 @@ def scml() -> str:
     return "\n".join([*lines, "", f"Source: {_source('bench_scml', d)}."]) + "\n"
 
 
+def _duration(seconds: float) -> str:
+    m, s = divmod(round(seconds), 60)
+    return f"{m} min {s} s" if m else f"{s} s"
+
+
+def test_suite() -> str:
+    """The README's test commands timed as a newcomer runs them (issue 34): the runs at the file's
+    latest commit, by command and lint-cache state."""
+    d = load("bench_test_suite")
+    latest = d["runs"][-1]["commit"]
+    runs = [r for r in d["runs"] if r["commit"] == latest]
+    lines = [
+        "| command (`CI=true`, 2 cores) | lint caches | runs | tests passed | wall, lint included | pytest alone |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    groups: dict[tuple[str, bool], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["target"], r["cold_lint"]), []).append(r)
+    for (target, cold), rs in sorted(groups.items()):
+        walls = sorted(r["wall_s"] for r in rs)
+        pytests = sorted(r["pytest_s"] for r in rs)
+
+        def span(xs: list[float]) -> str:
+            return _duration(xs[0]) if len(xs) == 1 else f"{_duration(xs[0])} – {_duration(xs[-1])}"
+
+        passed = sorted({r["passed"] for r in rs})
+        lines.append(
+            f"| `make {target}` | {'cold (fresh clone)' if cold else 'warm'} | {len(rs)} | "
+            f"{', '.join(map(str, passed))} | {span(walls)} | {span(pytests)} |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_test_suite', d)}."]) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "test-suite": test_suite,
     "scml": scml,
     "interop": interop,
     "backends": backends,
