@@ -365,23 +365,27 @@ def test_suite() -> str:
     latest = d["runs"][-1]["commit"]
     runs = [r for r in d["runs"] if r["commit"] == latest]
     lines = [
-        "| command (`CI=true`, 2 cores) | lint caches | runs | tests passed | wall, lint included | pytest alone |",
-        "|---|---|---:|---:|---:|---:|",
+        "| command (`CI=true`, 2 cores) | lint caches | runs | failed runs | tests passed | wall, lint included | "
+        "pytest alone |",
+        "|---|---|---:|---:|---:|---:|---:|",
     ]
     groups: dict[tuple[str, bool], list[dict]] = {}
     for r in runs:
         groups.setdefault((r["target"], r["cold_lint"]), []).append(r)
     for (target, cold), rs in sorted(groups.items()):
-        walls = sorted(r["wall_s"] for r in rs)
-        pytests = sorted(r["pytest_s"] for r in rs)
+        ok = [r for r in rs if not r.get("exit")]
+        walls = sorted(r["wall_s"] for r in ok)
+        pytests = sorted(r["pytest_s"] for r in ok)
 
         def span(xs: list[float]) -> str:
+            if not xs:
+                return "-"
             return _duration(xs[0]) if len(xs) == 1 else f"{_duration(xs[0])} – {_duration(xs[-1])}"
 
-        passed = sorted({r["passed"] for r in rs})
+        passed = sorted({r["passed"] for r in ok})
         lines.append(
-            f"| `make {target}` | {'cold (fresh clone)' if cold else 'warm'} | {len(rs)} | "
-            f"{', '.join(map(str, passed))} | {span(walls)} | {span(pytests)} |"
+            f"| `make {target}` | {'cold (fresh clone)' if cold else 'warm'} | {len(rs)} | {len(rs) - len(ok)} | "
+            f"{', '.join(map(str, passed)) or '-'} | {span(walls)} | {span(pytests)} |"
         )
     return "\n".join([*lines, "", f"Source: {_source('bench_test_suite', d)}."]) + "\n"
 

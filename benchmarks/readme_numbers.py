@@ -60,8 +60,9 @@ SOURCE = re.compile(
 VERSIONED = (
     r"(?:Python|torch|numpy|NumPy|lava-nc|Lava|lava-dl|brian2-loihi|nir|snnTorch|Norse|SANA-FE|nirtorch|pyarrow|pandas)"
 )
-# Sections whose numbers are facts of something else, with why.
-NOT_MEASURED_SECTIONS: dict[str, str] = {
+# Sections whose tables hold facts of something else, not measurements, with why (their prose is
+# checked like any other).
+NOT_MEASURED_TABLES: dict[str, str] = {
     "## Datasets": "each dataset's size, classes and format: facts of the data (the loader tests read them)",
     "## Layout": "the file tree",
 }
@@ -101,7 +102,7 @@ class Number:
 
 def paragraphs(readme: str) -> Iterator[str]:
     """The prose: paragraphs and list items joined into single lines, without the code fences and
-    the sections in ``NOT_MEASURED_SECTIONS``; a generated block becomes one line
+    the tables of the sections in ``NOT_MEASURED_TABLES``; a generated block becomes one line
     (``BLOCK_SOURCES ...``) whose numbers (checked against its file by ``readme_blocks``) and files
     the paragraph after it may cite."""
     text = re.sub(
@@ -115,8 +116,8 @@ def paragraphs(readme: str) -> Iterator[str]:
     for block in re.split(r"\n\s*\n|\n(?=\s*[-*] |\s*\d+\. |#)", text):
         line = " ".join(block.split())
         if line.startswith("#"):
-            skipping = any(line == h or line.startswith(h + " ") for h in NOT_MEASURED_SECTIONS)
-        if line and not skipping:
+            skipping = any(line == h or line.startswith(h + " ") for h in NOT_MEASURED_TABLES)
+        if line and not (skipping and line.startswith("|")):
             yield line
 
 

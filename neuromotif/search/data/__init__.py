@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from neuromotif.core.errors import InputError
-from neuromotif.search.data import digits_saccade, letters_tts, ti46, tonic_sets
+from neuromotif.search.data import digits_order, digits_saccade, letters_tts, ti46, tonic_sets
 from neuromotif.search.data.base import DatasetInfo, DatasetSplits, SpikeSplit, group_holdout, stratified_holdout
 from neuromotif.search.data.cache import cache_key, cached_splits
 
@@ -42,6 +42,13 @@ DATASETS: dict[str, DatasetEntry] = {
         "200 ch (2x10x10), 60 steps",
         samples=1797,
     ),
+    "digits-order": DatasetEntry(
+        "digits-order",
+        "generated",
+        "which of two digits-saccade digits came first (a memory task)",
+        "200 ch, 60 + 20 silent + 60 steps",
+        samples=2 * 1797,
+    ),
     "letters-tts": DatasetEntry(
         "letters-tts",
         "shipped",
@@ -63,12 +70,18 @@ DATASETS: dict[str, DatasetEntry] = {
 }
 FIXED_FRAME = {
     "digits-saccade": "its steps are saccade sub-steps, not a time base",
+    "digits-order": "its steps are saccade sub-steps, not a time base",
     "letters-tts": "its frames are fixed at 10 ms",
     "ti46-alpha": "its frames are fixed at 10 ms",
 }
 
 
 def _reject_unused(cfg: DataConfig) -> None:
+    if cfg.timesteps is not None and cfg.name == "digits-order":
+        raise InputError(
+            f"data.timesteps does not apply to digits-order (fixed {digits_order.TIMESTEPS} steps: two digits "
+            "and a gap): remove it"
+        )
     if cfg.dt_ms is not None and cfg.name in FIXED_FRAME:
         raise InputError(f"data.dt_ms does not apply to {cfg.name} ({FIXED_FRAME[cfg.name]}): remove it")
     if cfg.downsample is not None and not (cfg.name in tonic_sets.SPECS and tonic_sets.SPECS[cfg.name].is_vision):
@@ -96,6 +109,9 @@ def _raw_splits(cfg: DataConfig) -> tuple[DatasetInfo, dict[str, SpikeSplit]]:
         t = cfg.timesteps or digits_saccade.DEFAULT_TIMESTEPS
         key = cache_key(name=name, timesteps=t)
         return digits_saccade.info(t), cached_splits(cfg.cache_dir, name, key, lambda: digits_saccade.build(t))
+    if name == "digits-order":
+        key = cache_key(name=name, timesteps=digits_order.TIMESTEPS, pair_seed=digits_order.PAIR_SEED)
+        return digits_order.info(), cached_splits(cfg.cache_dir, name, key, digits_order.build)
     if name == "letters-tts":
         t = cfg.timesteps or letters_tts.TIMESTEPS
         return letters_tts.info(t), letters_tts.build(t)
@@ -127,6 +143,8 @@ def dataset_info(cfg: DataConfig) -> DatasetInfo:
     name = cfg.name
     if name == "digits-saccade":
         return digits_saccade.info(cfg.timesteps or digits_saccade.DEFAULT_TIMESTEPS)
+    if name == "digits-order":
+        return digits_order.info()
     if name == "letters-tts":
         return letters_tts.info(cfg.timesteps or letters_tts.TIMESTEPS)
     if name == "ti46-alpha":
@@ -201,7 +219,7 @@ def _disk_size(path: Path) -> int:
 def check_available(cfg: DataConfig) -> None:
     """Raise ``InputError`` (naming the files expected) if ``cfg``'s dataset cannot be read."""
     _reject_unused(cfg)
-    if cfg.name in ("digits-saccade", "letters-tts"):
+    if cfg.name in ("digits-saccade", "digits-order", "letters-tts"):
         if cfg.name == "letters-tts" and not letters_tts.ASSET.exists():
             raise InputError(f"letters-tts asset missing: {letters_tts.ASSET}; run `make letters-tts`")
         return
