@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.neuromotif-setup-stamp
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: setup demo test test-fast lint bench results peers ablation clean letters-tts
+.PHONY: setup demo test test-fast lint bench results peers ablation hwnas clean letters-tts
 
 setup: $(STAMP)
 
@@ -80,6 +80,11 @@ results: setup
 # HRMAS vs its ablations on letters-tts, 3 seeds (~1 h on 2 cores); table in benchmarks/results/ablation/.
 ablation: setup
 	$(BIN)/python benchmarks/hrmas_ablation.py
+
+# The chip-aware search judged as a HW-NAS (issue 30): 6 methods x 5 seeds x 3 networks on digits-order,
+# through Ray two at a time; many hours on 2 cores, resumable (rerun to continue).
+hwnas: setup
+	$(BIN)/python benchmarks/hwnas.py
 
 # Regenerate the shipped synthetic-speech spikes (needs `apt-get install espeak-ng`).
 letters-tts: setup
