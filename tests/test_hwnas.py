@@ -66,12 +66,13 @@ def test_hypervolume_per_seed_and_paired_comparison_by_hand(monkeypatch):
     rows.append({"trial": "fc__seed0__0", "status": "failed"})  # unfinished: not counted
     table = hwnas.per_seed(hwnas.points(rows))
     assert set(table) == {"hrmas", "feedforward"}
-    assert table["hrmas"][0]["hypervolume"] == pytest.approx(0.9 * 5 * 0.5)
+    box = 1.0 * 10.0 * 1.0  # the reference box: reported as the dominated fraction of it
+    assert table["hrmas"][0]["hypervolume"] == pytest.approx(0.9 * 5 * 0.5 / box)
     # feed-forward: union of the boxes [0,0.5]x[2,10]x[0.1,1] and [0,0.4]x[1,10]x[0.05,1]
     union = 0.5 * 8 * 0.9 + 0.4 * 9 * 0.95 - 0.4 * 8 * 0.9
-    assert table["feedforward"][1]["hypervolume"] == pytest.approx(union)
+    assert table["feedforward"][1]["hypervolume"] == pytest.approx(union / box)
     rows_cmp = {r["method"]: r for r in hwnas.compare(table)}
-    diffs = [0.9 * 2.5 - union, 0.8 * 2.5 - union, 0.7 * 2.5 - union]
+    diffs = [(a * 2.5 - union) / box for a in (0.9, 0.8, 0.7)]
     assert rows_cmp["feedforward"]["vs_reference"]["mean_diff"] == pytest.approx(sum(diffs) / 3)
     assert rows_cmp["feedforward"]["vs_reference"]["t_p_holm"] == rows_cmp["feedforward"]["vs_reference"]["t_p"]
     assert "vs_reference" not in rows_cmp["hrmas"]
