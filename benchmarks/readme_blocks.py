@@ -353,6 +353,23 @@ def scml() -> str:
     return "\n".join([*lines, "", f"Source: {_source('bench_scml', d)}."]) + "\n"
 
 
+def hwnas() -> str:
+    """The HW-NAS comparison (issue 30): the table hwnas.py writes, from its result file, and how
+    much of the planned runs it rests on."""
+    import hwnas as bench
+
+    d = load("hwnas/hwnas")
+    done = json.loads((RESULTS / "hwnas" / "points.json").read_text())["points"]
+    planned = len(d["methods"]) * 5 * len(d["weights"])
+    body = bench.markdown(d["comparison"], d["per_seed"], d["budget"])
+    return (
+        body
+        + f"\n![fronts](benchmarks/results/hwnas/fronts.png)\n\n{len(done)} of {planned} planned networks "
+        + f"finished (5 seeds). Source: {_source('hwnas/hwnas', d)}, points with each run's provenance in "
+        + "`benchmarks/results/hwnas/points.json`.\n"
+    )
+
+
 def _duration(seconds: float) -> str:
     m, s = divmod(round(seconds), 60)
     return f"{m} min {s} s" if m else f"{s} s"

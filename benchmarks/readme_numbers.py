@@ -71,6 +71,7 @@ NOT_MEASURED_TABLES: dict[str, str] = {
 # whitespace as in a paragraph joined into one line).
 NOT_MEASURED: dict[str, str] = {
     "the 60 ms window": "the dataset's window: 60 bins of 1 ms (configs/quickstart.yaml)",
+    "(SIGTERM, 2 s, SIGKILL)": "the session's grace period, a design constant",
     "more than 1 % of events outside the sensor": "the loaders' refusal rule",
     "2.60 needs": "a version",
     "weight steps (70 % of the training split) and architecture steps (the other 30 %)": "config default",
@@ -221,6 +222,9 @@ def unsourced(readme: str) -> list[str]:
     previous: list[Path | str] = []
     intro: list[Path | str] = []
     for para in paragraphs(readme):
+        if para.startswith("#"):  # a heading: what came before is no source for what follows
+            previous, intro = [], []
+            continue
         own: list[Path | str] = [*sources(para)]
         if para.startswith("BLOCK_SOURCES"):
             own.append(para)  # a generated table: its own numbers are sources too

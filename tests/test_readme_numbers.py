@@ -71,3 +71,9 @@ def test_a_prose_number_without_a_source_or_edited_is_caught():
 def test_versions_dimensions_and_targets_are_not_results():
     text = "Python 3.11 with torch 2.13.0 on an 8×4 mesh, 8-bit weights, target ≥ 5× and ≥ 98 %"
     assert readme_numbers.result_numbers(text) == []
+
+
+def test_a_source_does_not_reach_past_a_heading():
+    text = "The quickstart (`benchmarks/results/quickstart.json`) draws 11.70 µJ.\n\n## Next\n\nAgain 11.70 µJ.\n"
+    found = readme_numbers.unsourced(text)
+    assert len(found) == 1 and "Again" in found[0]
