@@ -96,6 +96,7 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
     placement = bundle.manifest["placement"]
     hidden = [p for p in bundle.neuron_populations if p.name != bundle.output.name]
     div = summary.get("divergence", {})
+    inputs = report_inputs(run_dir, config)
     report: dict[str, Any] = {
         "dataset": {
             "name": config.data.name,
@@ -105,8 +106,8 @@ def build_report(run_dir: Path, config: Config | None = None) -> dict[str, Any]:
         },
         "chip": chip.name,
         "seed": config.seed,
-        "inputs": report_inputs(run_dir, config),
-        "provenance": provenance(config_digest=report_inputs(run_dir, config)["config"]),
+        "inputs": inputs,
+        "provenance": provenance(config_digest=inputs["config"]),
         "execution": _execution(run_dir, config),
         "versions": {name: package_version(name) for name in ("neuromotif", "torch", "numpy", "lava-nc")}
         | {"python": platform.python_version()},

@@ -1,6 +1,6 @@
 """Where a result came from, recorded the same way by every result file: the code (git commit and
-whether the tree had uncommitted changes), the command, the config's digest, the machine (CPU model, cores, torch
-threads), the library versions, the date and the wall time."""
+whether the tree had uncommitted changes), the command, the config's digest, the machine (CPU
+model, cores, torch threads), the library versions, the date and the wall time."""
 
 from __future__ import annotations
 
