@@ -299,9 +299,13 @@ def main() -> None:
     done = collect(runs, store, digest)  # points of earlier sessions (committed) and of this folder
     todo = [t for t in trials(args.methods, args.seeds) if done.get(t.name, {}).get("overrides") != list(t.overrides)]
     started = time.time()
+    failure = None
     if todo and not args.summarise_only:
         print(f"{len(todo)} networks to train ({len(done)} finished earlier)")
-        run_sweep(CONFIG, args.sets, todo, runs, args.executor, cpus_per_trial=1.0)
+        try:
+            run_sweep(CONFIG, args.sets, todo, runs, args.executor, cpus_per_trial=1.0)
+        except RuntimeError as error:  # some trials failed: summarise the others, then say so
+            failure = str(error)
         done = collect(runs, store, digest)
     rows = list(done.values())
     table = per_seed(points(rows))
@@ -332,6 +336,8 @@ def main() -> None:
         record = {"provenance": provenance(started), **record}
         atomic_write_text(args.out / "hwnas.json", json.dumps(record, indent=2, default=str))
     print(md)
+    if failure:
+        raise SystemExit(failure)
 
 
 if __name__ == "__main__":

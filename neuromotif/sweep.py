@@ -164,7 +164,8 @@ def write_summary(root: Path, rows: dict[str, dict[str, Any]], trials: list[Tria
                 f"{r['latency_ms']:.3f} | {r['cores']} |"
             )
         else:
-            lines.append(f"| {r['trial']} | {' '.join(r['overrides'])} | {r['status']} | | | | | |")
+            status = f"failed: {r['error']}" if r["status"] == "failed" else r["status"]
+            lines.append(f"| {r['trial']} | {' '.join(r['overrides'])} | {status} | | | | | |")
     atomic_write_text(root / "sweep.md", "\n".join(lines) + "\n")
 
 
@@ -222,9 +223,12 @@ def map_tasks(
     address: str | None = None,
     cpus_per_task: float = 1.0,
     retries: int = 2,
+    on_error: Callable[[int, Exception], None] | None = None,
 ) -> list:
     """``fn(item)`` for every item as Ray tasks (retried when a worker dies); ``on_done(i, result)``
-    as each finishes. The engine under the sweeps and the HRMAS ablation."""
+    as each finishes. An item that raises ends the whole map, unless ``on_error(i, error)`` is
+    given: then it is reported there and the other items go on (its result stays None). The engine
+    under the sweeps and the HRMAS ablation."""
     ray = ray_init(address)
     remote = ray.remote(num_cpus=cpus_per_task, max_retries=retries, retry_exceptions=False)(fn)
     pending = {remote.remote(item): i for i, item in enumerate(items)}
@@ -232,7 +236,13 @@ def map_tasks(
     while pending:
         done, _ = ray.wait(list(pending), num_returns=1)
         i = pending.pop(done[0])
-        results[i] = ray.get(done[0])
+        try:
+            results[i] = ray.get(done[0])
+        except Exception as error:  # the task's own exception (a worker that died was retried)
+            if on_error is None:
+                raise
+            on_error(i, error)
+            continue
         on_done(i, results[i])
     return results
 
@@ -245,10 +255,32 @@ def _run_on_ray(
         write_summary(root, rows, trials)
         note(f"sweep: {trials[i].name} done ({len(rows)}/{len(trials)})")
 
+    failed: list[str] = []
+
+    def broke(i: int, error: Exception) -> None:
+        """One trial's failure is recorded and the others go on: a long sweep is not lost to it."""
+        cause = getattr(error, "cause", None) or error
+        reason = f"{type(cause).__name__}: {str(cause).strip().splitlines()[-1] if str(cause).strip() else ''}"
+        rows[trials[i].name] = {
+            "trial": trials[i].name,
+            "overrides": list(trials[i].overrides),
+            "status": "failed",
+            "error": reason,
+        }
+        failed.append(trials[i].name)
+        write_summary(root, rows, trials)
+        note(f"sweep: {trials[i].name} failed ({reason}); the other trials go on")
+
     def one(trial: Trial) -> dict[str, Any]:
         from neuromotif.core.progress import set_quiet
 
         set_quiet(True)  # a worker's progress bars would interleave in the driver's terminal
         return run_trial(*args, trial, str(root), data_root)
 
-    return map_tasks(one, trials, finished, address, cpus_per_trial, retries)
+    results = map_tasks(one, trials, finished, address, cpus_per_trial, retries, on_error=broke)
+    if failed:
+        raise RuntimeError(
+            f"{len(failed)} of {len(trials)} sweep trials failed ({', '.join(failed)}): the reasons are in "
+            f"{root / 'sweep.md'}; the finished trials are kept, and rerunning the sweep retries the failed ones"
+        )
+    return results

@@ -88,3 +88,23 @@ def test_grid_values_are_read_by_the_schema_so_one_value_gives_one_trial():
 
     assert [t.overrides for t in grid(["train.lr=1e-3,0.001,3e-3"])] == [("train.lr=1e-3",), ("train.lr=3e-3",)]
     assert len(grid(["model.hidden=[128],[ 128 ]", "seed=0,1"])) == 2
+
+
+def test_on_ray_a_failing_item_is_reported_and_the_others_finish():
+    """One trial that raises must not take a long sweep's other trials with it (found by the HW-NAS
+    run: a crash of one search ended all 90 trials); without ``on_error`` the first error ends the map."""
+    pytest.importorskip("ray")
+    from neuromotif.sweep import map_tasks
+
+    def tenfold(x: int) -> int:
+        if x == 2:
+            raise ValueError("two is refused")
+        return 10 * x
+
+    done: dict[int, int] = {}
+    errors: dict[int, Exception] = {}
+    out = map_tasks(tenfold, [1, 2, 3], done.__setitem__, on_error=errors.__setitem__)
+    assert out == [10, None, 30] and done == {0: 10, 2: 30}
+    assert list(errors) == [1] and "two is refused" in str(errors[1])
+    with pytest.raises(Exception, match="two is refused"):
+        map_tasks(tenfold, [2], done.__setitem__)

@@ -46,6 +46,9 @@ class PairwiseEvidence:
     def add(self, grad: torch.Tensor) -> None:
         """One step's gradient dL/dp [*shape, K] (the whole global batch's)."""
         g = grad.detach().to(torch.float64)
+        if not self.pairs:  # one option (the size of a search without motifs): nothing to compare
+            self.count += 1
+            return
         diff = torch.stack([g[..., b] - g[..., a] for a, b in self.pairs], dim=-1)
         self.sums += diff
         self.squares += diff * diff

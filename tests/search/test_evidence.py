@@ -45,6 +45,25 @@ def test_noise_without_a_mean_decides_nothing_and_identical_steps_decide():
     assert int(_evidence([[0.0, 0.0, 0.0]] * 3).decide(0.5)) == UNDECIDED  # no gradient at all: no evidence
 
 
+def test_a_decision_with_one_option_is_that_option():
+    """A search without motifs has one "size" (the whole layer): its evidence has no pair to compare
+    and the decision is that size. (Before: torch.stack of no pairs raised at the first step.)"""
+    ev = PairwiseEvidence(*PairwiseEvidence.buffers((), 1), options=1)
+    for g in ([0.3], [-0.1]):
+        ev.add(torch.tensor(g, dtype=torch.float64))
+    assert float(ev.count) == 2 and ev.z_scores().shape == (0,)
+    assert int(ev.decide(4.0)) == 0 and float(ev.margin()) == math.inf
+
+
+def test_a_search_without_motifs_measures_and_decides(tmp_path):
+    search = _search(tmp_path, "full", "search.space=full", "search.warmup=1", "search.epochs=2")
+    layer = search.net.search_layers()[0]
+    assert layer.sizes == [layer.n]  # one motif: the whole layer, a type per connection
+    search.run(resume=False)
+    assert float(layer.evidence(f"types{layer.n}").count) > 0
+    assert search.net.derive().layers[0].motif_size == layer.n
+
+
 def _search(tmp_path, name: str, *extra: str) -> Search:
     cfg = load_config(None, TINY + [*extra])
     return Search(cfg.search_job(), load_dataset(cfg.data, cfg.seed), tmp_path / name)
