@@ -37,6 +37,7 @@ ACTIVITY = {"~4 %": (10000, -64), "~15 %": (3000, -64), "~45 %": (150, -64), "~9
 READOUT = {"high fan-in": 0.3, "one core": 0.0}
 STEPS = 50
 
+from neuromotif.hw_models.timing import core_pipelines_ns  # noqa: E402
 from neuromotif.hw_models.timing import pipeline_timing as PIPELINE  # noqa: E402  (before any patching)
 
 
@@ -47,13 +48,7 @@ def queue_timing(placement, table, counts, routes, spikes, samples, mesh):
 
     res = PIPELINE(placement, table, counts, routes, spikes, samples, mesh)
     per = 1.0 / samples
-    syn = per * (counts.messages_in * table.message_in_ns + counts.synops * table.synop.time_ns)
-    gen = per * (
-        counts.active * table.neuron_active.time_ns
-        + counts.inactive * table.neuron_inactive.time_ns
-        + counts.spikes * table.spike_out.time_ns
-        + counts.messages_out * table.message_out.time_ns
-    )
+    syn, gen = core_pipelines_ns(table, counts, samples)
     steps, n_cores = syn.shape
     g, dst = routes.destinations[:, 0], routes.destinations[:, 1]
     src = np.where(counts.neuron_core[g] < 0, n_cores, counts.neuron_core[g])  # n_cores: the host

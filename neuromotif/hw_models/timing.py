@@ -93,6 +93,20 @@ def link_incidence(
     return inc, kind
 
 
+def core_pipelines_ns(table: CostTable, counts: CoreCounts, samples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per step and core ``[T, cores]``, per sample: the synaptic pipeline's time (messages in and
+    synaptic operations) and the neuron pipeline's (updates, spikes out, messages out)."""
+    per = 1.0 / samples
+    synaptic = per * (counts.messages_in * table.message_in_ns + counts.synops * table.synop.time_ns)
+    neuron = per * (
+        counts.active * table.neuron_active.time_ns
+        + counts.inactive * table.neuron_inactive.time_ns
+        + counts.spikes * table.spike_out.time_ns
+        + counts.messages_out * table.message_out.time_ns
+    )
+    return synaptic, neuron
+
+
 def pipeline_timing(
     placement: Placement,
     table: CostTable,
@@ -105,13 +119,7 @@ def pipeline_timing(
     """Per step: slowest core (longer of its two pipelines), network (link serialisation or longest
     route), barrier (table); per core busy time; the critical path of every step."""
     per = 1.0 / samples
-    synaptic = per * (counts.messages_in * table.message_in_ns + counts.synops * table.synop.time_ns)
-    neuron = per * (
-        counts.active * table.neuron_active.time_ns
-        + counts.inactive * table.neuron_inactive.time_ns
-        + counts.spikes * table.spike_out.time_ns
-        + counts.messages_out * table.message_out.time_ns
-    )
+    synaptic, neuron = core_pipelines_ns(table, counts, samples)
     core_ns = np.maximum(synaptic, neuron)
     steps, n_cores = core_ns.shape
     compute = core_ns.max(1) if n_cores else np.zeros(steps)
