@@ -2,7 +2,8 @@
 diagnosis, not the benchmark (``bench_sanafe.py`` is that).
 
 Grid: synthetic SC-ML layers (m = 16, 64 inputs at 10 % per step, 50 steps) of 256 / 1,024 / 4,096
-neurons at 64 per core (5 / 17 / 65 cores on Loihi 1), hidden activity from ~4 % to ~97 % (the
+neurons at 64 per core (5 / 17 / 65 cores on Loihi 1) and 16,384 at 160 per core (113 cores: one
+chip, as SANA-FE's Loihi model has; 500+ cores cannot be placed in it), hidden activity from ~4 % to ~97 % (the
 threshold and the recurrent weights' sign), with a high-fan-in readout (10 outputs, each from 30 %
 of the hidden neurons) and with a low-fan-in one (from one core only). Each case runs SANA-FE and
 two timing models on SANA-FE's own spikes (so every event count is equal):
@@ -32,9 +33,10 @@ import scipy.sparse as sp
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-SIZES = [(256, 64), (1024, 64), (4096, 64)]
+SIZES = [(256, 64), (1024, 64), (4096, 64), (16384, 160)]  # 16,384: 113 cores, all of one Loihi 1 chip
 ACTIVITY = {"~4 %": (10000, -64), "~15 %": (3000, -64), "~45 %": (150, -64), "~97 %": (30, 0)}  # (vth, rec low)
 READOUT = {"high fan-in": 0.3, "one core": 0.0}
+MAX_AXONS = 4000  # a readout neuron's inputs must fit Loihi 1's 4,096 input axons per core
 STEPS = 50
 
 from neuromotif.hw_models.timing import core_pipelines_ns  # noqa: E402
@@ -111,9 +113,11 @@ def case(n: int, per_core: int, activity: str, readout: str) -> dict:
 
     vth, rec_low = ACTIVITY[activity]
     row: dict = {"neurons": n, "per_core": per_core, "activity_target": activity, "readout": readout}
+    row["readout_fan_in"] = min(READOUT[readout], MAX_AXONS / n)
     original = timing.pipeline_timing
     with tempfile.TemporaryDirectory() as tmp:
-        b = bundle(Path(tmp) / "b", n, vth, rec_low, READOUT[readout])
+        p_out = min(READOUT[readout], MAX_AXONS / n)
+        b = bundle(Path(tmp) / "b", n, vth, rec_low, p_out)
         placement = map_network(bundle_netlist(b), with_core_limit(load_chip("loihi1"), per_core)).placement
         x = (np.random.default_rng(0).random((STEPS, 64)) < 0.1).astype(np.float32)
         try:
