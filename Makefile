@@ -81,7 +81,7 @@ results: setup
 ablation: setup
 	$(BIN)/python benchmarks/hrmas_ablation.py
 
-# The chip-aware search judged as a HW-NAS (issue 30): 6 methods x 5 seeds x 3 networks on digits-order,
+# The chip-aware search judged as a HW-NAS (issue 30): 7 methods x 5 seeds x 3 networks on digits-order,
 # through Ray two at a time; many hours on 2 cores, resumable (rerun to continue).
 hwnas: setup
 	$(BIN)/python benchmarks/hwnas.py
