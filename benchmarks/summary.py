@@ -66,7 +66,29 @@ def _interop(d: dict) -> str:
     )
 
 
+def _test_suite(d: dict) -> str:
+    latest = d["runs"][-1]["commit"]
+    runs = [r for r in d["runs"] if r["commit"] == latest]
+    worst = {
+        t: max((r["wall_s"] for r in runs if r["target"] == t and not r.get("exit")), default=None)
+        for t in ("test", "test-fast")
+    }
+    failed = sum(1 for r in runs if r.get("exit"))
+    return (
+        f"make test {worst['test']:.0f} s, make test-fast {worst['test-fast']:.0f} s at worst over {len(runs)} runs "
+        f"({failed} failed); targets 180 s / 90 s"
+    )
+
+
+def _linear_readout(d: dict) -> str:
+    return "input counts alone vs in 10 time bins: " + ", ".join(
+        f"{r['dataset']} {100 * r['counts_alone']:.1f} / {100 * r['counts_in_10_bins']:.1f} %" for r in d["rows"]
+    )
+
+
 LINES: dict[str, Callable[[dict], str]] = {
+    "bench_test_suite": _test_suite,
+    "bench_linear_readout": _linear_readout,
     "bench_backends": _backends,
     "bench_memory_traffic": _memory_traffic,
     "bench_scml": _scml,

@@ -37,3 +37,11 @@ def test_a_rewritten_result_file_is_not_dirty_code(repo):
     assert provenance.provenance(0.0)["dirty"] is False
     (repo / "code.py").write_text("x = 2\n")
     assert provenance.provenance(0.0)["dirty"] is True
+
+
+def test_a_new_file_not_yet_committed_is_dirty(repo):
+    """A benchmark script run before its commit: the recorded commit does not hold it."""
+    (repo / "benchmarks" / "results" / "new_result.json").write_text("{}\n")
+    assert provenance.provenance(0.0)["dirty"] is False  # results are not code
+    (repo / "benchmarks" / "bench_new.py").write_text("print(1)\n")
+    assert provenance.provenance(0.0)["dirty"] is True

@@ -43,8 +43,9 @@ def provenance(
     ``config_digest``: the SHA-256 of the config the result was computed from, where there is one."""
     torch = sys.modules.get("torch")
     # the code, not the results: a benchmark that writes its result file into the checkout (as the
-    # ones before it did) must not mark the next one's code as changed
-    status = _git("status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)benchmarks/results")
+    # ones before it did) must not mark the next one's code as changed; a new file not yet committed
+    # (a benchmark script run before its commit) does, since the commit does not hold it
+    status = _git("status", "--porcelain", "--untracked-files=all", "--", ".", ":(exclude)benchmarks/results")
     return {
         "commit": _git("rev-parse", "HEAD"),
         "dirty": bool(status) if status is not None else None,
