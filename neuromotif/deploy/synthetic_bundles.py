@@ -65,10 +65,12 @@ def scml_bundle(
     seed: int = 0,
     p_input: float = 0.2,
     vth: int = 400,
+    p_out: float = 0.3,
 ):
     """An SC-ML layer of ``n`` neurons (``scml_structure``: shared motif and ring-neighbour
-    patterns) with random mixed-sign 8-bit weights, input and readout projections; the
-    defaults keep the hidden layer at a few to a few tens of percent activity."""
+    patterns) with random mixed-sign 8-bit weights, input and readout projections (each output
+    from ``p_out`` of the hidden neurons); the defaults keep the hidden layer at a few to a few
+    tens of percent activity."""
     rng = np.random.default_rng(seed)
 
     def weights(mask: sp.csr_matrix, lo: int, hi: int) -> sp.csr_matrix:
@@ -79,7 +81,7 @@ def scml_bundle(
 
     rec = weights(scml_structure(n, motif_size, seed=seed), -64, 48)
     w_in = weights(sp.random(n, inputs, p_input, random_state=seed, format="csr"), -16, 64)
-    w_out = weights(sp.random(outputs, n, 0.3, random_state=seed + 1, format="csr"), -64, 64)
+    w_out = weights(sp.random(outputs, n, p_out, random_state=seed + 1, format="csr"), -64, 64)
     hidden = lif("h", n, 1024, 256, vth=vth, motif=motif_size)
     out = lif("out", outputs, 1024, 256, vth=vth)
     return make_bundle(
