@@ -409,6 +409,7 @@ def test_suite() -> str:
 
 RENDERERS: dict[str, Callable[[], str]] = {
     "test-suite": test_suite,
+    "hwnas": hwnas,
     "scml": scml,
     "interop": interop,
     "backends": backends,

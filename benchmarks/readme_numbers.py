@@ -200,7 +200,8 @@ def sources(paragraph: str) -> list[Path]:
         if path.startswith("hw_models/"):
             candidates = [ROOT / path]
         else:
-            candidates = [RESULTS / f"{stem}.json", RESULTS / f"{stem}.md", ROOT / path]
+            candidates = [RESULTS / f"{stem}.{ext}" for ext in ("json", "md")] + [RESULTS / stem / f"{stem}.json"]
+            candidates.append(ROOT / path)
             candidates += sorted(RESULTS.glob(f"**/{Path(path).name}"))
         found += [p for p in candidates if p.is_file() and _is_result(p) and p not in found]
     return found
