@@ -251,7 +251,7 @@ def figure(table: dict[str, dict[int, dict]], path: Path) -> None:
     import matplotlib.pyplot as plt
     from stats import bootstrap_ci
 
-    grid = np.linspace(0, REFERENCE["energy_uJ"], 121)
+    grid = np.geomspace(10.0, REFERENCE["energy_uJ"], 161)  # log: the networks span 20-300 µJ
     fig, ax = plt.subplots(figsize=(7.5, 4.5))
     for method, seeds in table.items():
         curves = []
@@ -264,14 +264,19 @@ def figure(table: dict[str, dict[int, dict]], path: Path) -> None:
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # energies below every point: no accuracy yet
             mean = np.nanmean(arr, axis=0)
-        ax.step(grid, mean, where="post", label=f"{method} ({len(curves)} seeds)")
+        ax.step(grid, mean, where="post", label=f"{method} ({len(curves)} seed{'s' if len(curves) > 1 else ''})")
         if len(curves) > 1:
             ok = ~np.isnan(arr).any(axis=0)
             band = np.array(
                 [bootstrap_ci(arr[:, i], resamples=2000) if ok[i] else (np.nan, np.nan) for i in range(len(grid))]
             )
             ax.fill_between(grid, band[:, 0], band[:, 1], step="post", alpha=0.2)
-    ax.set_xlabel("energy per inference (µJ), model")
+    ax.set_xscale("log")
+    ticks = [10, 20, 30, 50, 100, 200, 300]
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlim(10, REFERENCE["energy_uJ"])
+    ax.set_xlabel("energy per inference (µJ), model; reference box up to 300")
     ax.set_ylabel("best fixed-point accuracy within it (%)")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     fig.tight_layout()
