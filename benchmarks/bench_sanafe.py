@@ -13,7 +13,9 @@ Per step: the 5th, 50th and 95th percentile of ours / SANA-FE over the sample's 
 Speed, in the same run (medians of 3 repetitions in each case's process): wall time for one
 sample of SANA-FE's detailed simulation (its network build apart) against our CPU backend plus
 our cost model with the pipeline timing, what a report runs ("speedup"; the analytic timing the
-comparison also computes is not counted).
+comparison also computes is not counted); and per sample over a split of 64 samples, as a report
+costs a split: our CPU backend on the batch and one cost-model call, against SANA-FE's time per
+sample (it simulates one sample at a time) ("speedup_split").
 Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE's.
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
 Run: python benchmarks/bench_sanafe.py [--run RUN_DIR]
@@ -73,6 +75,35 @@ def _row(name: str, r: dict, seconds: float) -> dict:
     }
 
 
+SPLIT = 64  # samples of the split costed at once for the per-sample speed over a split
+
+
+def split_cost_s(bundle, placement, xs) -> float:
+    """Our wall time per sample when a report costs a split of ``len(xs)`` samples: the CPU backend
+    on the whole batch (activity summed over it) and one cost-model call with the pipeline timing
+    (median of 3; the backend is built once, as a report builds it)."""
+    import statistics
+
+    import numpy as np
+
+    from neuromotif.deploy.backends import make_backend
+    from neuromotif.deploy.compile import bundle_netlist
+    from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.cost import Activity, energy_latency
+    from neuromotif.sanafe_crosscheck import COST_TABLE
+
+    backend, net, loihi1 = make_backend("cpu", bundle), bundle_netlist(bundle), load_chip("loihi1")
+    times = []
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        run = backend.run(np.asarray(xs, np.float32), activity=True)
+        assert run.activity_spikes is not None and run.activity_active is not None  # activity=True
+        activity = Activity(run.activity_spikes, run.activity_active, len(xs))
+        energy_latency(net, placement, loihi1, activity, COST_TABLE, "pipeline")
+        times.append((time.perf_counter() - t0) / len(xs))
+    return statistics.median(times)
+
+
 def case(name: str, run: Path) -> dict:
     """One case, measured in this process (the parent starts a fresh process per case); the
     cross-check runs ``REPEATS`` times and the wall times are their medians (the first call of a
@@ -93,19 +124,43 @@ def case(name: str, run: Path) -> dict:
         if name == "quickstart":
             label = f"quickstart ({run})"
             results = [crosscheck_run(run, 0) for _ in range(REPEATS)]
+            split = split_cost_s(*_run_split(run))
         else:
             label, n, per_core, p_out = next(c for c in SYNTHETIC if c[0] == name)
             bundle = scml_bundle(Path(tmp) / label.replace(" ", "_"), n, p_out=p_out)
             placement = map_network(bundle_netlist(bundle), with_core_limit(load_chip("loihi1"), per_core)).placement
             x = (np.random.default_rng(0).random((STEPS, bundle.input.size)) < 0.1).astype(np.float32)
             results = [crosscheck(bundle, placement, x) for _ in range(REPEATS)]
+            xs = (np.random.default_rng(1).random((SPLIT, STEPS, bundle.input.size)) < 0.1).astype(np.float32)
+            split = split_cost_s(bundle, placement, xs)
             label = f"{label} (SC-ML {n})"
     first = results[0]
     walls = [r["wall_s"] for r in results]
     first["wall_s"] = with_speedup(
         {key: statistics.median(w[key] for w in walls) for key in walls[0] if key != "speedup"}
     )
-    return _row(label, first, time.perf_counter() - t0)
+    row = _row(label, first, time.perf_counter() - t0)
+    row["ours_split_ms_per_sample"] = 1e3 * split
+    row["speedup_split"] = first["wall_s"]["sanafe_simulate"] / split  # SANA-FE has no batch: per sample
+    return row
+
+
+def _run_split(run: Path):
+    """The quickstart run's bundle, placement and its split's first ``SPLIT`` samples."""
+    import json
+
+    import numpy as np
+
+    from neuromotif.config import load_config
+    from neuromotif.deploy.bundle import read_bundle
+    from neuromotif.hw_models.mapper import mapping_from_summary
+    from neuromotif.search.data import load_dataset
+
+    config, bundle = load_config(run / "config.yaml"), read_bundle(run / "bundle")
+    placement = mapping_from_summary(bundle.manifest["placement"], bundle.chip).placement
+    split = json.loads((run / "simulation" / "summary.json").read_text())["split"]
+    part = load_dataset(config.data, config.seed).split(split)
+    return bundle, placement, part.spikes(np.arange(min(SPLIT, len(part))))
 
 
 def main() -> None:
@@ -147,6 +202,8 @@ def main() -> None:
         "ours_sim_ms",
         "ours_model_ms",
         "speedup",
+        "ours_split_ms_per_sample",
+        "speedup_split",
     ]
     text = table(rows, columns)
     print(text)
