@@ -47,7 +47,10 @@ def _torch_backend(d: dict) -> str:
 def _sanafe(d: dict) -> str:
     ratios = [r["pipeline_ratio"] for r in d["rows"]]
     speed = [r.get("speedup") for r in d["rows"] if r.get("speedup")]
-    faster = f"; {min(speed):.1f}-{max(speed):.1f}x faster than its simulation" if speed else ""
+    faster = f"; {min(speed):.1f}-{max(speed):.1f}x faster than its simulation (one sample)" if speed else ""
+    split = [r["speedup_split"] for r in d["rows"] if r.get("speedup_split")]
+    if split:
+        faster += f", {min(split):.0f}-{max(split):.0f}x per sample over a split"
     return f"latency vs SANA-FE: x{min(ratios):.3f}-x{max(ratios):.3f} over {len(ratios)} placements{faster}"
 
 
