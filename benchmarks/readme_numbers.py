@@ -6,9 +6,11 @@ or thousands separator, a percentage, a quantity in J, W, s, min or ×, or a cou
 config values such as "8-bit" or "256 neurons" are not. Each one must be either
 
 - **sourced**: its paragraph names a result file (``benchmarks/results/NAME.json``, ``NAME.md``,
-  ``bench_NAME.py``) or a chip table (``hw_models/chips/NAME.yaml``), and some number in that file
-  equals it at the precision the README prints (a percentage may also be a stored fraction ×100;
-  a signed figure matches its magnitude); or
+  ``bench_NAME.py``) or a chip table (``hw_models/chips/NAME.yaml``), or the paragraph or
+  generated table just before it does (for a list item: also the paragraph introducing the list;
+  never across a heading), and some number there equals it at the precision the README prints (a
+  percentage may be a stored fraction, µJ or ms stored in J or s; a signed figure matches its
+  magnitude); or
 - **listed** in ``NOT_MEASURED`` with the reason it is not a measurement (a cited constant, a
   config default, a design rule, a tolerance a test asserts).
 
