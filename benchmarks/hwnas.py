@@ -34,7 +34,6 @@ import argparse
 import json
 import statistics
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -212,6 +211,20 @@ def compare(table: dict[str, dict[int, dict]], reference: str = "hrmas") -> list
     return rows
 
 
+def omnibus(table: dict[str, dict[int, dict]], key: str) -> dict | None:
+    """Do the methods differ at all on ``key``? Friedman's test over the methods, seeds as blocks
+    (only seeds every method finished): the check that the task separates variants by more than
+    the seed noise, before any pairwise test."""
+    from scipy.stats import friedmanchisquare
+
+    seeds = sorted(set.intersection(*(set(s) for s in table.values()))) if table else []
+    if len(table) < 3 or len(seeds) < 2:
+        return None
+    groups = [[table[m][s][key] for s in seeds] for m in table]
+    stat, p = friedmanchisquare(*groups)
+    return {"key": key, "methods": list(table), "seeds": seeds, "chi2": float(stat), "p": float(p)}
+
+
 def markdown(rows: list[dict], table: dict[str, dict[int, dict]], b: dict[str, int]) -> str:
     lines = [
         f"Task `configs/hwnas.yaml`; {len(WEIGHTS)} trained networks per method and seed, {b['passes']} passes "
@@ -226,8 +239,9 @@ def markdown(rows: list[dict], table: dict[str, dict[int, dict]], b: dict[str, i
     ]
 
     def mean(method: str, key: str, scale: float = 1.0) -> str:
-        xs = [s[key] for s in table[method].values() if s[key] is not None]
-        return f"{scale * statistics.mean(xs):.2f} ({len(xs)})" if xs else "-"
+        xs = [scale * s[key] for s in table[method].values() if s[key] is not None]
+        sd = f" ± {statistics.stdev(xs):.2f}" if len(xs) > 1 else ""
+        return f"{statistics.mean(xs):.2f}{sd} ({len(xs)})" if xs else "-"
 
     for r in rows:
         v = r.get("vs_reference")
@@ -239,6 +253,15 @@ def markdown(rows: list[dict], table: dict[str, dict[int, dict]], b: dict[str, i
             f"{mean(r['method'], 'best_accuracy', 100)} | {mean(r['method'], 'accuracy_within_energy_budget', 100)} | "
             f"{mean(r['method'], 'energy_at_accuracy_target_uJ')} | {mean(r['method'], 'seconds', 1 / 60)} |"
         )
+    lines.append("")
+    lines.append("Cells: mean ± sample sd over seeds (in brackets: seeds with such a network).")
+    for key, name in (("hypervolume", "hypervolume"), ("best_accuracy", "best accuracy")):
+        o = omnibus(table, key)
+        if o:
+            lines.append(
+                f"Do the methods differ on {name}? Friedman over {len(o['methods'])} methods, "
+                f"{len(o['seeds'])} seeds: χ² = {o['chi2']:.2f}, p = {o['p']:.2g}."
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -261,12 +284,12 @@ def figure(table: dict[str, dict[int, dict]], path: Path) -> None:
                 [max([p["accuracy_fixed"] for p in pts if p["energy_uJ"] <= e], default=np.nan) for e in grid]
             )
         arr = 100 * np.array(curves)
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # energies below every point: no accuracy yet
-            mean = np.nanmean(arr, axis=0)
+        # the mean only from the energy where every seed has a network: a mean over the seeds that
+        # happen to have one would dip and rise, which no front does
+        ok = ~np.isnan(arr).any(axis=0)
+        mean = np.where(ok, arr.mean(axis=0), np.nan)
         ax.step(grid, mean, where="post", label=f"{method} ({len(curves)} seed{'s' if len(curves) > 1 else ''})")
         if len(curves) > 1:
-            ok = ~np.isnan(arr).any(axis=0)
             band = np.array(
                 [bootstrap_ci(arr[:, i], resamples=2000) if ok[i] else (np.nan, np.nan) for i in range(len(grid))]
             )
@@ -330,6 +353,7 @@ def main() -> None:
         "budget": b,
         "overrides": args.sets,
         "comparison": compared,
+        "omnibus": [o for o in (omnibus(table, k) for k in ("hypervolume", "best_accuracy")) if o],
         "per_seed": table,
         "wall_s_this_call": time.time() - started,
     }

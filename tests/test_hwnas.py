@@ -3,6 +3,7 @@ draws, and the per-seed hypervolume and paired comparison computed by hand on ma
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -76,3 +77,15 @@ def test_hypervolume_per_seed_and_paired_comparison_by_hand(monkeypatch):
     assert rows_cmp["feedforward"]["vs_reference"]["mean_diff"] == pytest.approx(sum(diffs) / 3)
     assert rows_cmp["feedforward"]["vs_reference"]["t_p_holm"] == rows_cmp["feedforward"]["vs_reference"]["t_p"]
     assert "vs_reference" not in rows_cmp["hrmas"]
+
+
+def test_friedman_omnibus_by_hand():
+    # three methods, two seeds, the same order in both: rank sums 6, 4, 2, so
+    # chi2 = 12 / (n k (k + 1)) x sum R^2 - 3 n (k + 1) = 0.5 x 56 - 24 = 4, p = exp(-4 / 2) (2 df)
+    table = {m: {s: {"hypervolume": v + 0.01 * s} for s in (0, 1)} for m, v in (("a", 0.9), ("b", 0.8), ("c", 0.7))}
+    table["c"][2] = {"hypervolume": 0.5}  # a seed not every method finished: left out
+    o = hwnas.omnibus(table, "hypervolume")
+    assert o["seeds"] == [0, 1]
+    assert o["chi2"] == pytest.approx(4.0)
+    assert o["p"] == pytest.approx(math.exp(-2.0))
+    assert hwnas.omnibus({"a": table["a"], "b": table["b"]}, "hypervolume") is None  # needs 3 methods
