@@ -111,3 +111,52 @@ def test_a_current_past_int32_wraps_like_lavas_int32_sum_then_at_24_bits(ops):
     if ops is NumpyFixedOps:  # without the int32 branch the result differs: the branch is what makes it right
         u, _, _ = step(ops, as_array(0.0), as_array(0.0), as_array(float(2**31 + 5)), p, int32=False)
         assert float(u[0][0]) != -2130706427
+
+
+def test_limits_are_dropped_only_where_no_input_can_reach_them():
+    """u keeps 1/2 (du = 2047), v keeps 3/4, bias 128: |u| < A / (1 - 1/2) = 2A and
+    |v| < (2A + 128) / (1 - 3/4) = 8A + 512, by hand."""
+    from dataclasses import replace
+
+    from neuromotif.hw_models.neurons.lif import unreachable_limits_dropped
+
+    p = replace(PARAMS, u_limit=1000.0, v_limit=4505.0)
+    assert unreachable_limits_dropped(p, 499.0).u_limit is None  # 998 < 1000
+    assert unreachable_limits_dropped(p, 500.0).u_limit == 1000.0  # 1000: at the limit, kept
+    assert unreachable_limits_dropped(p, 500.0).v_limit == 4505.0  # u unbounded: v not examined
+    # v: (998 + 128) / (1 - 3/4) = 4504
+    assert unreachable_limits_dropped(p, 499.0).v_limit is None
+    assert unreachable_limits_dropped(replace(p, v_limit=4504.0), 499.0).v_limit == 4504.0
+    # v without decay (dv = 0) is unbounded below: never dropped
+    no_decay = replace(p, keep_v=np.array([1.0]))
+    assert unreachable_limits_dropped(no_decay, 1.0).v_limit == 4505.0
+
+
+def test_the_bound_holds_when_the_largest_input_arrives_every_step():
+    """Driven by the largest current every step, u approaches A / (1 - k) without reaching it, so a
+    dropped wrap check could never have fired (the claim the bound rests on)."""
+    p = PARAMS.map(lambda a: a[None, :])
+    p = type(p)(p.keep_u, p.keep_v, p.bias, 1e12)  # no spikes, no limits: watch u and v grow
+    u, v, peak_u, peak_v = np.zeros((1, 1)), np.zeros((1, 1)), 0.0, 0.0
+    for _ in range(200):
+        u, v, _s = step(NumpyFixedOps, u, v, np.full((1, 1), 499.0), p)
+        peak_u, peak_v = max(peak_u, float(u[0, 0])), max(peak_v, float(v[0, 0]))
+    assert 990 < peak_u < 998 and peak_v < (998 + 128) * 4
+
+
+def test_populations_concatenated_step_like_each_alone():
+    from neuromotif.hw_models.neurons.lif import concat_params
+
+    other = fixed_params(np.array([100, 200]), np.array([0, 4095]), np.array([0, -5]), np.array([0, 2]), 7, FMT)
+    fused = concat_params([PARAMS, other], [1, 2]).map(lambda a: a[None, :])
+    rng = np.random.default_rng(0)
+    u3, v3 = np.zeros((4, 3)), np.zeros((4, 3))
+    parts = [(np.zeros((4, 1)), np.zeros((4, 1))), (np.zeros((4, 2)), np.zeros((4, 2)))]
+    alone = [PARAMS.map(lambda a: a[None, :]), other.map(lambda a: a[None, :])]
+    for _ in range(30):
+        a = np.trunc(rng.normal(0, 4000, (4, 3)))
+        u3, v3, s3 = step(NumpyFixedOps, u3, v3, a.copy(), fused)
+        for (u, v), q, cols in zip(parts, alone, (slice(0, 1), slice(1, 3)), strict=True):
+            u, v, s = step(NumpyFixedOps, u, v, a[:, cols].copy(), q)
+            np.testing.assert_array_equal(s, s3[:, cols])
+            np.testing.assert_array_equal(v, v3[:, cols])

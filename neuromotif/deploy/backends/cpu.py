@@ -15,7 +15,10 @@ stops being exact; a sparse product always runs in float64, exact to 2^53). Kern
 float32 BLAS product for batches on non-tiny densities, a sparse float64 product for single
 samples and very sparse matrices. Input spikes are
 known up front, so the input projection runs for all steps at once, as one product.
-Activity for the cost model (``activity=True``): spikes per step and neuron, and active
+Populations of one neuron model are stepped together, as one state array (one call per
+operation per step for all of them), and limits no input can reach are not checked
+(``NeuronModel.bounded``): at small batches the number of array calls per step, not the
+arithmetic, is the time. Activity for the cost model (``activity=True``): spikes per step and neuron, and active
 updates (a neuron whose u or v is non-zero, or that spiked, in that step), summed over the batch.
 """
 
@@ -25,14 +28,16 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
 from neuromotif.deploy.backends import SimResult
-from neuromotif.deploy.bundle import Bundle
+from neuromotif.deploy.bundle import Bundle, Population
 from neuromotif.hw_models import formats, motifs
-from neuromotif.hw_models.neurons import neuron_model
+from neuromotif.hw_models.neurons import NeuronModel, neuron_model
 from neuromotif.hw_models.neurons.lif import NumpyFixedOps, int32_possible
 
 DENSE_MAX_ENTRIES = 1 << 23  # projections up to 8 M entries may run as dense float32 products
@@ -81,19 +86,37 @@ class _Synapses:
         self.fanout = np.diff(self.col_ptr).astype(np.float32)  # synapses per presynaptic neuron
         self.blocks = motif_blocks(scaled, motif_size) if self.exact_f32 else None
         self.max_current = max_row_sum * 2.0**exp
+        self._without_events: dict[int, str | None] = {}  # batch -> kernel chosen without counting events
 
-    def kernel(self, batch: int, events: float | None = None) -> str:
-        """The cheapest exact kernel for ``batch`` samples with ``events`` synaptic events (None: unknown)."""
+    def _work(self, batch: int) -> dict[str, float]:
+        """Units of work of each kernel that needs no event count, for ``batch`` samples."""
         n_post, n_pre = self.shape
-        work = {"sparse64": batch * self.sparse.nnz}
+        work: dict[str, float] = {"sparse64": batch * self.sparse.nnz}
         if self.dense is not None:
             work["dense32"] = batch * n_post * n_pre
         if self.blocks is not None:
             work["motif32"] = batch * n_post * self.blocks.shape[1]
+        return work
+
+    def kernel(self, batch: int, events: float | None = None) -> str:
+        """The cheapest exact kernel for ``batch`` samples with ``events`` synaptic events (None: unknown)."""
+        work = self._work(batch)
         if events is not None:
-            work["event64"] = events + batch * n_post / 14.0  # plus clearing the output
+            work["event64"] = events + batch * self.shape[0] / 14.0  # plus clearing the output
         cost = {k: self.COSTS_NS[k][0] + self.COSTS_NS[k][1] * n for k, n in work.items()}
         return min(cost, key=cost.__getitem__)
+
+    def _kernel_for(self, batch: int, s: np.ndarray) -> str:
+        """``kernel`` for these spikes. The events are counted (three array operations per step)
+        only where the event kernel could win: on small layers its cost with no events at all
+        already exceeds the best other kernel's, which is then the choice whatever the spikes."""
+        if batch not in self._without_events:
+            best, work = self.kernel(batch), self._work(batch)
+            fixed, per = self.COSTS_NS["event64"]
+            cost = self.COSTS_NS[best][0] + self.COSTS_NS[best][1] * work[best] if best in work else np.inf
+            self._without_events[batch] = best if cost <= fixed + per * batch * self.shape[0] / 14.0 else None
+        known = self._without_events[batch]
+        return known if known is not None else self.kernel(batch, self.events(s))
 
     def events(self, s: np.ndarray) -> float:
         """Synaptic events the spikes ``s`` [B, n_pre] cause (one BLAS product: cheap)."""
@@ -106,7 +129,7 @@ class _Synapses:
         power of two, the integer part below 2^24, which float32 represents exactly)."""
         s = s_pre
         batch = len(s)
-        kernel = self.kernel(batch, self.events(s))
+        kernel = self._kernel_for(batch, s)
         if kernel == "dense32":
             assert self.dense is not None  # chosen only where it exists
             acc = s.astype(np.float32, copy=False) @ self.dense
@@ -151,6 +174,49 @@ class _Synapses:
         return np.bincount(rows, weights=self.col_vals[pos], minlength=batch * n_post).reshape(batch, n_post)
 
 
+@dataclass
+class _Group:
+    """Populations of one neuron model stepped together: one state array, one call per operation
+    per step for all of them (at small batches the calls, not the arithmetic, are the time)."""
+
+    model: NeuronModel
+    pops: list[Population]
+    params: Any  # the model's parameters for the concatenated neurons, shaped [1, size]
+    int32: bool  # can u leave int32 in any of them
+    slices: dict[str, slice]  # population -> its columns in the group's state
+    size: int
+    columns: slice | np.ndarray = field(default_factory=lambda: slice(0, 0))  # in the activity arrays
+
+    @staticmethod
+    def of(pops: list[Population], models: dict, params: dict, int32: dict) -> list[_Group]:
+        """Populations grouped by model (each alone where the model cannot concatenate), in order."""
+        by_kind: dict[str, list[Population]] = {}
+        alone = []
+        for p in pops:
+            if models[p.name].concat is None:
+                alone.append([p])
+            else:
+                by_kind.setdefault(p.kind, []).append(p)
+        groups = []
+        for members in [*by_kind.values(), *alone]:
+            model, sizes = models[members[0].name], [p.size for p in members]
+            ps = [params[p.name] for p in members]
+            fused = model.concat(ps, sizes) if model.concat is not None else ps[0]
+            starts = np.cumsum([0, *sizes])
+            slices = {p.name: slice(int(a), int(b)) for p, a, b in zip(members, starts[:-1], starts[1:], strict=True)}
+            groups.append(
+                _Group(
+                    model,
+                    members,
+                    fused.map(lambda a: a[None, :]),
+                    any(int32[p.name] for p in members),
+                    slices,
+                    int(starts[-1]),
+                )
+            )
+        return groups
+
+
 class CPUBackend:
     """Runs a bundle on batches of samples ``x`` [B, T, channels] (binary)."""
 
@@ -161,20 +227,24 @@ class CPUBackend:
         self.lifs = bundle.neuron_populations
         numeric = bundle.numeric
         self.weight_bits = numeric.weight_bits
-        self.models = {p.name: neuron_model(p.kind) for p in self.lifs}
-        self.params = {p.name: self.models[p.name].params(p, numeric).map(lambda a: a[None, :]) for p in self.lifs}
+        models = {p.name: neuron_model(p.kind) for p in self.lifs}
         self.incoming = {p.name: [(j.pre, self._synapses(j)) for j in bundle.inputs_to(p.name)] for p in self.lifs}
-        self.int32_possible = {
-            p.name: int32_possible(
-                sum(b.max_current for _, b in self.incoming[p.name]) * 2**formats.STATE_SHIFT, numeric
-            )
-            for p in self.lifs
-        }
+        # limits no input can reach are dropped: their checks cost more than the step at small batches
+        params, int32 = {}, {}
+        for p in self.lifs:
+            max_current = sum(b.max_current for _, b in self.incoming[p.name]) * 2**formats.STATE_SHIFT
+            params[p.name] = models[p.name].bounded(models[p.name].params(p, numeric), max_current)
+            int32[p.name] = int32_possible(max_current, numeric)
+        self.groups = _Group.of(self.lifs, models, params, int32)
         self.offsets, at = {}, 0
         for p in bundle.populations:
             self.offsets[p.name] = at
             at += p.size
         self.n_all = at
+        for g in self.groups:  # where each group's neurons sit in the activity arrays (a slice: cheaper)
+            cols = np.concatenate([np.arange(self.offsets[p.name], self.offsets[p.name] + p.size) for p in g.pops])
+            contiguous = len(cols) and (np.diff(cols) == 1).all()
+            g.columns = slice(int(cols[0]), int(cols[-1]) + 1) if contiguous else cols
 
     def _synapses(self, proj) -> _Synapses:
         motif = self.bundle.population(proj.post).motif_size if proj.pre == proj.post else 1
@@ -235,44 +305,63 @@ class CPUBackend:
                 )
                 drives[p.name] = np.ascontiguousarray(d.reshape(batch, steps, p.size).transpose(1, 0, 2))
         recurrent = {p.name: [(pre, syn) for pre, syn in self.incoming[p.name] if pre != inp.name] for p in self.lifs}
-        state = {p.name: (np.zeros((batch, p.size)), np.zeros((batch, p.size))) for p in self.lifs}
+        state = [(np.zeros((batch, g.size)), np.zeros((batch, g.size))) for g in self.groups]
         prev = {p.name: np.zeros((batch, p.size), np.float32) for p in self.bundle.populations}
         rasters = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.uint8) for n in record}
         volts = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.int64) for n in record if record_v}
         currents = {n: np.zeros((batch, steps, self.bundle.population(n).size), np.int64) for n in record if record_v}
         # per step and neuron: spikes, and active neurons (u, v or s nonzero), summed over samples
         acts = (np.zeros((steps, self.n_all)), np.zeros((steps, self.n_all))) if activity else None
+        if acts is not None:  # the input's spikes are known: all steps at once
+            off = self.offsets[inp.name]
+            acts[0][:, off : off + inp.size] = x.sum(0)
+        # what each group does per step, resolved once: (columns, drive, recurrent inputs) per
+        # population, and the recorded populations (at small batches the loop's overhead is the time)
+        plans = [
+            (
+                [(g.slices[p.name], drives.get(p.name), recurrent[p.name]) for p in g.pops],
+                [n for n in record if n in g.slices],
+            )
+            for g in self.groups
+        ]
         out_name = self.bundle.output.name
-        counts = np.zeros((batch, self.bundle.output.size), np.int64)
+        counts = np.zeros((batch, self.bundle.output.size))  # float64: exact integer counts
         for t in range(steps):
             now = {}
-            for p in self.lifs:
-                a64 = drives[p.name][t].astype(np.float64) if p.name in drives else np.zeros((batch, p.size))
-                for pre, syn in recurrent[p.name]:
-                    s_pre = prev[pre]
-                    if s_pre.any():
-                        a64 += syn.current(s_pre, keep32=True)  # float32 adds into float64 exactly
-                u, v = state[p.name]
-                u, v, s = self.models[p.name].step(
-                    NumpyFixedOps, u, v, a64, self.params[p.name], self.int32_possible[p.name]
-                )
-                now[p.name] = s.astype(np.float32)  # what the synaptic kernels read (exact 0 / 1)
+            for g, (u, v), (inputs, recorded) in zip(self.groups, state, plans, strict=True):
+                if len(inputs) == 1 and inputs[0][1] is not None:
+                    a64 = inputs[0][1][t].astype(np.float64)
+                else:
+                    a64 = np.zeros((batch, g.size))
+                    for cols, drive, _ in inputs:
+                        if drive is not None:
+                            a64[:, cols] = drive[t]
+                for cols, _, rec in inputs:
+                    for pre, syn in rec:
+                        s_pre = prev[pre]
+                        if s_pre.any():
+                            a64[:, cols] += syn.current(s_pre, keep32=True)  # float32 adds into float64 exactly
+                u, v, s = g.model.step(NumpyFixedOps, u, v, a64, g.params, g.int32)
+                s32 = s.astype(np.float32)  # what the synaptic kernels read (exact 0 / 1)
+                for name, cols in g.slices.items():
+                    now[name] = s32[:, cols]
                 if acts is not None:
-                    off = self.offsets[p.name]
-                    acts[0][t, off : off + p.size] = s.sum(0)
-                    acts[1][t, off : off + p.size] = ((u != 0) | (v != 0) | s).sum(0)
-                if p.name in rasters:
-                    rasters[p.name][:, t] = s
+                    acts[0][t, g.columns] = s.sum(0)
+                    acts[1][t, g.columns] = ((u != 0) | (v != 0) | s).sum(0)
+                for name in recorded:
+                    cols = g.slices[name]
+                    rasters[name][:, t] = s[:, cols]
                     if record_v:
-                        volts[p.name][:, t] = v
-                        currents[p.name][:, t] = u
-            if acts is not None:
-                off = self.offsets[inp.name]
-                acts[0][t, off : off + inp.size] = x[:, t].sum(0)
-            counts += now[out_name].astype(np.int64)
+                        volts[name][:, t] = v[:, cols]
+                        currents[name][:, t] = u[:, cols]
+            counts += now[out_name]
             prev = now
-        final_u = {n: state[n][0].astype(np.int64) for n in record if n in state}
-        final_v = {n: state[n][1].astype(np.int64) for n in record if n in state}
+        counts = counts.astype(np.int64)
+        where = {
+            name: (u, v, g.slices[name]) for g, (u, v) in zip(self.groups, state, strict=True) for name in g.slices
+        }
+        final_u = {n: where[n][0][:, where[n][2]].astype(np.int64) for n in record if n in where}
+        final_v = {n: where[n][1][:, where[n][2]].astype(np.int64) for n in record if n in where}
         return SimResult(
             counts,
             rasters,

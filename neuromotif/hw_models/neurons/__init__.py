@@ -22,13 +22,18 @@ INPUT_KIND = "input"  # the host's spike source: a population with no dynamics
 class NeuronModel:
     """``fixed_fields``: per-neuron integer arrays the bundle stores; ``params(pop, fmt)``: a
     compiled population -> the step's parameters in fixed units; ``step(ops, u, v, a, params,
-    int32)`` -> (u, v, s)."""
+    int32)`` -> (u, v, s); ``bounded(params, max_current)``: the parameters without the checks
+    that input up to ``max_current`` (fixed units) can never trigger (identity: keep them all);
+    ``concat(params, sizes)``: several populations' parameters as one population's, so a backend
+    steps them together (None: each population is stepped alone)."""
 
     kind: str
     description: str
     fixed_fields: tuple[str, ...]
     params: Callable[[Any, NumericFormat], Any]
     step: Callable[..., tuple[Any, Any, Any]]
+    bounded: Callable[[Any, float], Any] = lambda params, max_current: params
+    concat: Callable[[list[Any], list[int]], Any] | None = None
 
 
 NEURON_MODELS: dict[str, NeuronModel] = {}
@@ -58,5 +63,7 @@ register(
         lif.FIXED_FIELDS,
         lambda pop, fmt: lif.fixed_params(pop.du, pop.dv, pop.bias_mant, pop.bias_exp, pop.vth, fmt),
         lif.step,
+        lif.unreachable_limits_dropped,
+        lif.concat_params,
     )
 )

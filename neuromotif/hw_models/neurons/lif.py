@@ -41,7 +41,7 @@ class LIFParams:
     keep_u: Any
     keep_v: Any
     bias: Any
-    vth: float
+    vth: Any  # a float; per neuron (an array) when populations are stepped together
     u_limit: float | None = None
     v_limit: float | None = None
 
@@ -79,6 +79,62 @@ def int32_possible(max_current: float, fmt: NumericFormat) -> bool:
     """Can u + a leave int32 (where Lava's addition wraps)? Only for absurd weights: decided once,
     from the largest input current a population can receive (fixed units)."""
     return formats.u_limit(fmt) + max_current >= formats.INT32
+
+
+def unreachable_limits_dropped(p: LIFParams, max_current: float) -> LIFParams:
+    """``p`` with ``u_limit`` / ``v_limit`` set to None where no input can reach them, so a backend
+    skips the wrap / saturation checks (four reductions per step) without changing a bit.
+
+    Why it is exact: ``trunc`` never increases a magnitude, so with ``A`` the largest input current
+    a neuron can receive (fixed units) and ``k`` its u decay factor, ``|u_t| <= k |u_{t-1}| + A``
+    gives ``|u_t| < A / (1 - k)`` for every t (k < 1 always: Lava's du + 1). u never wraps if
+    that is at most the limit; then likewise ``|v_t| < (U + |bias|) / (1 - k_v)`` with U the bound
+    of u, when every v decays (k_v < 1; without decay a negative v is unbounded: kept). The bound
+    takes each population's slowest decay and largest bias; a small margin covers float rounding."""
+    margin = 1.0 + 1e-9
+    k_u = float(np.max(p.keep_u))
+    u_bound = margin * max_current / (1.0 - k_u)
+    dropped: dict[str, None] = {}
+    if p.u_limit is not None and u_bound <= p.u_limit:
+        dropped["u_limit"] = None
+        k_v = float(np.max(p.keep_v))
+        bias = float(np.max(np.abs(p.bias))) if p.bias is not None else 0.0
+        if p.v_limit is not None and k_v < 1.0 and margin * (u_bound + bias) / (1.0 - k_v) <= p.v_limit:
+            dropped["v_limit"] = None
+    return replace(p, **dropped)
+
+
+def concat_params(ps: list[LIFParams], sizes: list[int]) -> LIFParams:
+    """Several populations' parameters as one population's (numpy, per-neuron arrays on the last
+    axis), so a backend steps them all with one call per operation. The threshold becomes a
+    per-neuron array; a limit stays unless every population dropped it (one numeric format per
+    bundle, so the limits kept are equal)."""
+
+    def cat(name: str, fill: float) -> np.ndarray:
+        return np.concatenate(
+            [
+                np.broadcast_to(
+                    np.asarray(getattr(p, name) if getattr(p, name) is not None else fill, np.float64),
+                    (*np.shape(p.keep_u)[:-1], n),
+                )
+                for p, n in zip(ps, sizes, strict=True)
+            ],
+            axis=-1,
+        )
+
+    def limit(name: str) -> float | None:
+        kept = {getattr(p, name) for p in ps} - {None}
+        return max(kept) if kept else None
+
+    biased = any(p.bias is not None for p in ps)
+    return LIFParams(
+        cat("keep_u", 1.0),
+        cat("keep_v", 1.0),
+        cat("bias", 0.0) if biased else None,
+        cat("vth", 0.0),
+        limit("u_limit"),
+        limit("v_limit"),
+    )
 
 
 class Ops(Protocol):
