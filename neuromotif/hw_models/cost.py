@@ -99,14 +99,6 @@ def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTa
     return RouteTable(msgs, ew, ns, ch, longest, destinations, syn_triples)
 
 
-def _per_core(by_neuron: np.ndarray, neuron_core: np.ndarray, n_cores: int) -> np.ndarray:
-    """Sum ``by_neuron [N, T]`` (C-contiguous: the sparse product reads its rows) over the neurons
-    of each core -> ``[T, cores]`` (neurons with core -1 dropped)."""
-    keep = np.flatnonzero(neuron_core >= 0)
-    onehot = sp.csr_matrix((np.ones(len(keep)), (neuron_core[keep], keep)), shape=(n_cores, by_neuron.shape[0]))
-    return np.asarray((onehot @ by_neuron).T).reshape(by_neuron.shape[1], n_cores)
-
-
 @dataclass
 class CoreCounts:
     """Operations per step and core ``[T, cores]``, summed over the run's samples: what both the
@@ -133,27 +125,31 @@ def core_counts(net: Netlist, placement: Placement, activity: Activity, routes: 
     active = np.asarray(activity.active, np.float64)
     steps = spikes.shape[0]
     compartments = np.array([c.size for c in cores], np.float64)
-    # one sparse product per quantity, all steps at once (counts are integers: exact in float64)
+    # sparse products over all steps at once, built directly core-major (counts are integers:
+    # exact in float64 in any order); the three per-neuron quantities share one product
     n = spikes.shape[1]
     by_neuron = np.ascontiguousarray(spikes.T)  # [N, T]
     if routes.synops_to_core:
         pre, core, count = (np.concatenate(parts) for parts in zip(*routes.synops_to_core, strict=True))
-        synapses = sp.csr_matrix((count.astype(np.float64), (pre, core)), shape=(n, n_cores))
-        synops = np.asarray((synapses.T.tocsr() @ by_neuron).T).reshape(steps, n_cores)
+        synapses = sp.csr_matrix((count.astype(np.float64), (core, pre)), shape=(n_cores, n))
+        synops = np.asarray(synapses @ by_neuron).T.reshape(steps, n_cores)
     else:
         synops = np.zeros((steps, n_cores))
-    active_core = np.minimum(
-        _per_core(np.ascontiguousarray(active.T), neuron_core, n_cores), compartments * activity.samples
-    )
+    keep = np.flatnonzero(neuron_core >= 0)  # neurons on a core (the input is on the host)
+    onehot = sp.csr_matrix((np.ones(len(keep)), (neuron_core[keep], keep)), shape=(n_cores, n))
+    stacked = np.concatenate([active.T, by_neuron, by_neuron * routes.messages[:, None]], axis=1)  # [N, 3T]
+    per_core = np.asarray(onehot @ stacked)  # [cores, 3T]
+    active_sum, spikes_core, messages_core = (per_core[:, i * steps : (i + 1) * steps].T for i in range(3))
+    active_core = np.minimum(active_sum, compartments * activity.samples)
     g, dest = routes.destinations[:, 0], routes.destinations[:, 1]
-    deliveries = sp.csr_matrix((np.ones(len(g)), (g, dest)), shape=(n, n_cores))
-    msgs_in = np.asarray((deliveries.T.tocsr() @ by_neuron).T).reshape(steps, n_cores)
+    deliveries = sp.csr_matrix((np.ones(len(g)), (dest, g)), shape=(n_cores, n))
+    msgs_in = np.asarray(deliveries @ by_neuron).T.reshape(steps, n_cores)
     return CoreCounts(
         synops,
         active_core,
         compartments[None, :] * activity.samples - active_core,
-        _per_core(by_neuron, neuron_core, n_cores),
-        _per_core(by_neuron * routes.messages[:, None], neuron_core, n_cores),
+        np.ascontiguousarray(spikes_core),
+        np.ascontiguousarray(messages_core),
         msgs_in,
         neuron_core,
     )
