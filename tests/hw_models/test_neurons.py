@@ -156,7 +156,8 @@ def test_populations_concatenated_step_like_each_alone():
     for _ in range(30):
         a = np.trunc(rng.normal(0, 4000, (4, 3)))
         u3, v3, s3 = step(NumpyFixedOps, u3, v3, a.copy(), fused)
-        for (u, v), q, cols in zip(parts, alone, (slice(0, 1), slice(1, 3)), strict=True):
-            u, v, s = step(NumpyFixedOps, u, v, a[:, cols].copy(), q)
+        for i, (q, cols) in enumerate(zip(alone, (slice(0, 1), slice(1, 3)), strict=True)):
+            u, v, s = step(NumpyFixedOps, *parts[i], a[:, cols].copy(), q)
+            parts[i] = (u, v)
             np.testing.assert_array_equal(s, s3[:, cols])
             np.testing.assert_array_equal(v, v3[:, cols])

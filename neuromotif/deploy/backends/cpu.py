@@ -28,7 +28,7 @@ import functools
 import os
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -98,12 +98,16 @@ class _Synapses:
             work["motif32"] = batch * n_post * self.blocks.shape[1]
         return work
 
-    def kernel(self, batch: int, events: float | None = None) -> str:
-        """The cheapest exact kernel for ``batch`` samples with ``events`` synaptic events (None: unknown)."""
+    def _costs(self, batch: int, events: float | None) -> dict[str, float]:
+        """Each kernel's cost (ns) for ``batch`` samples; the event kernel's only with ``events``."""
         work = self._work(batch)
         if events is not None:
             work["event64"] = events + batch * self.shape[0] / 14.0  # plus clearing the output
-        cost = {k: self.COSTS_NS[k][0] + self.COSTS_NS[k][1] * n for k, n in work.items()}
+        return {k: self.COSTS_NS[k][0] + self.COSTS_NS[k][1] * n for k, n in work.items()}
+
+    def kernel(self, batch: int, events: float | None = None) -> str:
+        """The cheapest exact kernel for ``batch`` samples with ``events`` synaptic events (None: unknown)."""
+        cost = self._costs(batch, events)
         return min(cost, key=cost.__getitem__)
 
     def _kernel_for(self, batch: int, s: np.ndarray) -> str:
@@ -111,10 +115,8 @@ class _Synapses:
         only where the event kernel could win: on small layers its cost with no events at all
         already exceeds the best other kernel's, which is then the choice whatever the spikes."""
         if batch not in self._without_events:
-            best, work = self.kernel(batch), self._work(batch)
-            fixed, per = self.COSTS_NS["event64"]
-            cost = self.COSTS_NS[best][0] + self.COSTS_NS[best][1] * work[best] if best in work else np.inf
-            self._without_events[batch] = best if cost <= fixed + per * batch * self.shape[0] / 14.0 else None
+            best, costs = self.kernel(batch), self._costs(batch, events=0.0)
+            self._without_events[batch] = best if costs.get(best, np.inf) <= costs["event64"] else None
         known = self._without_events[batch]
         return known if known is not None else self.kernel(batch, self.events(s))
 
@@ -185,11 +187,12 @@ class _Group:
     int32: bool  # can u leave int32 in any of them
     slices: dict[str, slice]  # population -> its columns in the group's state
     size: int
-    columns: slice | np.ndarray = field(default_factory=lambda: slice(0, 0))  # in the activity arrays
+    columns: slice | np.ndarray  # its neurons' columns in the activity arrays (a slice where contiguous)
 
     @staticmethod
-    def of(pops: list[Population], models: dict, params: dict, int32: dict) -> list[_Group]:
-        """Populations grouped by model (each alone where the model cannot concatenate), in order."""
+    def of(pops: list[Population], models: dict, params: dict, int32: dict, offsets: dict[str, int]) -> list[_Group]:
+        """Populations grouped by model (each alone where the model cannot concatenate), in order;
+        ``offsets``: each population's first column in the activity arrays."""
         by_kind: dict[str, list[Population]] = {}
         alone = []
         for p in pops:
@@ -204,6 +207,8 @@ class _Group:
             fused = model.concat(ps, sizes) if model.concat is not None else ps[0]
             starts = np.cumsum([0, *sizes])
             slices = {p.name: slice(int(a), int(b)) for p, a, b in zip(members, starts[:-1], starts[1:], strict=True)}
+            cols = np.concatenate([np.arange(offsets[p.name], offsets[p.name] + p.size) for p in members])
+            contiguous = bool((np.diff(cols) == 1).all())
             groups.append(
                 _Group(
                     model,
@@ -212,6 +217,7 @@ class _Group:
                     any(int32[p.name] for p in members),
                     slices,
                     int(starts[-1]),
+                    slice(int(cols[0]), int(cols[-1]) + 1) if contiguous else cols,
                 )
             )
         return groups
@@ -235,16 +241,12 @@ class CPUBackend:
             max_current = sum(b.max_current for _, b in self.incoming[p.name]) * 2**formats.STATE_SHIFT
             params[p.name] = models[p.name].bounded(models[p.name].params(p, numeric), max_current)
             int32[p.name] = int32_possible(max_current, numeric)
-        self.groups = _Group.of(self.lifs, models, params, int32)
         self.offsets, at = {}, 0
         for p in bundle.populations:
             self.offsets[p.name] = at
             at += p.size
         self.n_all = at
-        for g in self.groups:  # where each group's neurons sit in the activity arrays (a slice: cheaper)
-            cols = np.concatenate([np.arange(self.offsets[p.name], self.offsets[p.name] + p.size) for p in g.pops])
-            contiguous = len(cols) and (np.diff(cols) == 1).all()
-            g.columns = slice(int(cols[0]), int(cols[-1]) + 1) if contiguous else cols
+        self.groups = _Group.of(self.lifs, models, params, int32, self.offsets)
 
     def _synapses(self, proj) -> _Synapses:
         motif = self.bundle.population(proj.post).motif_size if proj.pre == proj.post else 1
