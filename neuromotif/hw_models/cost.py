@@ -50,7 +50,10 @@ class Activity:
 
 @dataclass
 class RouteTable:
-    """Per neuron (global index): messages per spike, summed hops and chip crossings, longest route."""
+    """What a placement fixes, whatever the activity: per neuron (global index) its messages per
+    spike, summed hops and chip crossings and longest route, and the [cores, neurons] matrices that
+    turn spikes into per-core counts. Build it once per placement (``route_table``) and pass it to
+    every ``energy_latency`` call on that placement: for one small sample it is half the model's time."""
 
     messages: np.ndarray
     hops_ew: np.ndarray
@@ -58,7 +61,31 @@ class RouteTable:
     chip_hops: np.ndarray
     longest_ns: np.ndarray
     destinations: np.ndarray  # [k, 2] distinct (global neuron, destination core) pairs
-    synops_to_core: list[tuple[np.ndarray, np.ndarray, np.ndarray]]  # (neuron, core, synapses) triples
+    neuron_core: np.ndarray  # [N] core of each neuron (-1: input, on the host)
+    synapses: sp.csr_matrix  # [cores, N] synapses of each neuron onto each core
+    on_core: sp.csr_matrix  # [cores, N] 1 where the neuron sits on the core
+    deliveries: sp.csr_matrix  # [cores, N] 1 where the neuron's spikes reach the core
+    hop_times_ns: tuple[float, float, float]  # the cost table's (east-west, north-south, chip) hop times it used
+    # route x directed link incidence and each link's kind: built by the pipeline timing when first needed
+    links: tuple[sp.csr_matrix, np.ndarray] | None = None
+
+    def check_fits(self, net: Netlist, placement: Placement, table: CostTable) -> None:
+        """Refuse a table built for another network, placement or hop timing."""
+        if _hop_times(table) != self.hop_times_ns:
+            raise ValueError(
+                f"route table was built with hop times {self.hop_times_ns} ns, this cost table has "
+                f"{_hop_times(table)}: build it with route_table(net, placement, table)"
+            )
+        if self.synapses.shape != (len(placement.cores), net.n_neurons):
+            raise ValueError(
+                f"route table is for {self.synapses.shape[0]} cores and {self.synapses.shape[1]} neurons, "
+                f"not this placement's {len(placement.cores)} and {net.n_neurons}: build it with "
+                "route_table(net, placement, table)"
+            )
+
+
+def _hop_times(table: CostTable) -> tuple[float, float, float]:
+    return (table.hop_ew.time_ns, table.hop_ns.time_ns, table.chip_hop.time_ns)
 
 
 def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTable:
@@ -96,7 +123,22 @@ def route_table(net: Netlist, placement: Placement, table: CostTable) -> RouteTa
             uniq, counts = np.unique(key, return_counts=True)
             syn_triples.append((offsets[proj.pre] + uniq // len(cores), uniq % len(cores), counts))
     destinations = np.concatenate(dests) if dests else np.zeros((0, 2), np.int64)
-    return RouteTable(msgs, ew, ns, ch, longest, destinations, syn_triples)
+    n_cores = len(cores)
+    neuron_core = np.full(n, -1)
+    for pop in net.populations:
+        neuron_core[offsets[pop.name] : offsets[pop.name] + pop.size] = index[pop.name]
+    if syn_triples:
+        pre, core, count = (np.concatenate(parts) for parts in zip(*syn_triples, strict=True))
+        synapses = sp.csr_matrix((count.astype(np.float64), (core, pre)), shape=(n_cores, n))
+    else:
+        synapses = sp.csr_matrix((n_cores, n))
+    keep = np.flatnonzero(neuron_core >= 0)  # neurons on a core (the input is on the host)
+    on_core = sp.csr_matrix((np.ones(len(keep)), (neuron_core[keep], keep)), shape=(n_cores, n))
+    g, dest = destinations[:, 0], destinations[:, 1]
+    deliveries = sp.csr_matrix((np.ones(len(g)), (dest, g)), shape=(n_cores, n))
+    return RouteTable(
+        msgs, ew, ns, ch, longest, destinations, neuron_core, synapses, on_core, deliveries, _hop_times(table)
+    )
 
 
 @dataclass
@@ -113,37 +155,22 @@ class CoreCounts:
     neuron_core: np.ndarray  # [N] core of each neuron (-1: input, on the host)
 
 
-def core_counts(net: Netlist, placement: Placement, activity: Activity, routes: RouteTable) -> CoreCounts:
+def core_counts(placement: Placement, activity: Activity, routes: RouteTable) -> CoreCounts:
     cores = placement.cores
     n_cores = len(cores)
-    offsets = net.offsets()
-    index = core_index(net, cores)
-    neuron_core = np.full(net.n_neurons, -1)
-    for pop in net.populations:
-        neuron_core[offsets[pop.name] : offsets[pop.name] + pop.size] = index[pop.name]
     spikes = np.asarray(activity.spikes, np.float64)
     active = np.asarray(activity.active, np.float64)
     steps = spikes.shape[0]
     compartments = np.array([c.size for c in cores], np.float64)
     # sparse products over all steps at once, built directly core-major (counts are integers:
     # exact in float64 in any order); the three per-neuron quantities share one product
-    n = spikes.shape[1]
     by_neuron = np.ascontiguousarray(spikes.T)  # [N, T]
-    if routes.synops_to_core:
-        pre, core, count = (np.concatenate(parts) for parts in zip(*routes.synops_to_core, strict=True))
-        synapses = sp.csr_matrix((count.astype(np.float64), (core, pre)), shape=(n_cores, n))
-        synops = np.asarray(synapses @ by_neuron).T.reshape(steps, n_cores)
-    else:
-        synops = np.zeros((steps, n_cores))
-    keep = np.flatnonzero(neuron_core >= 0)  # neurons on a core (the input is on the host)
-    onehot = sp.csr_matrix((np.ones(len(keep)), (neuron_core[keep], keep)), shape=(n_cores, n))
+    synops = np.asarray(routes.synapses @ by_neuron).T.reshape(steps, n_cores)
     stacked = np.concatenate([active.T, by_neuron, by_neuron * routes.messages[:, None]], axis=1)  # [N, 3T]
-    per_core = np.asarray(onehot @ stacked)  # [cores, 3T]
+    per_core = np.asarray(routes.on_core @ stacked)  # [cores, 3T]
     active_sum, spikes_core, messages_core = (per_core[:, i * steps : (i + 1) * steps].T for i in range(3))
     active_core = np.minimum(active_sum, compartments * activity.samples)
-    g, dest = routes.destinations[:, 0], routes.destinations[:, 1]
-    deliveries = sp.csr_matrix((np.ones(len(g)), (dest, g)), shape=(n_cores, n))
-    msgs_in = np.asarray(deliveries @ by_neuron).T.reshape(steps, n_cores)
+    msgs_in = np.asarray(routes.deliveries @ by_neuron).T.reshape(steps, n_cores)
     return CoreCounts(
         synops,
         active_core,
@@ -151,7 +178,7 @@ def core_counts(net: Netlist, placement: Placement, activity: Activity, routes: 
         np.ascontiguousarray(spikes_core),
         np.ascontiguousarray(messages_core),
         msgs_in,
-        neuron_core,
+        routes.neuron_core,
     )
 
 
@@ -163,6 +190,7 @@ def energy_latency(
     cost_table: str = "default",
     timing: str = "analytic",
     operation: Operation = THROUGHPUT,
+    routes: RouteTable | None = None,
 ) -> dict:
     """Energy and latency: totals, per inference, per step and per core, with breakdowns.
 
@@ -174,10 +202,15 @@ def energy_latency(
     ``operation`` (``operating.py``): the mode whose energy and latency are the headline
     (``energy.per_inference_J``, ``latency.per_inference_s``), with their [low, high] from the
     table's uncertainty; ``modes`` holds every mode the operation allows (realtime needs a step
-    period)."""
+    period).
+
+    ``routes``: ``route_table(net, placement, table)`` built once for this placement and cost
+    table (hop times set the longest route), reused across calls; built here when not given."""
     table = chip.cost_table(cost_table)
-    routes = route_table(net, placement, table)
-    counts = core_counts(net, placement, activity, routes)
+    if routes is None:
+        routes = route_table(net, placement, table)
+    routes.check_fits(net, placement, table)
+    counts = core_counts(placement, activity, routes)
     neuron_core = counts.neuron_core
     spikes = np.asarray(activity.spikes, np.float64)
     steps = spikes.shape[0]

@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 
 EAST, WEST, NORTH, SOUTH = range(4)
 DIRECTIONS = 4  # outgoing links per router
-STEP_CHUNK = 16  # steps per sparse product (bounds memory at large route counts)
+STEP_CHUNK = 16  # at least this many steps per sparse product
+CHUNK_ENTRIES = 1 << 22  # at most ~this many [links, steps] entries per product (bounds memory)
 
 
 def _runs(start: np.ndarray, stop: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,19 +130,21 @@ def pipeline_timing(
     )
 
     g, dst = routes.destinations[:, 0], routes.destinations[:, 1]
-    src = counts.neuron_core[g]
-    inc, kind = link_incidence(placement, src, dst, mesh.tiles_x, mesh.tiles_y)
+    if routes.links is None:  # fixed by the placement: built once per route table, stored link-major
+        inc, kind = link_incidence(placement, counts.neuron_core[g], dst, mesh.tiles_x, mesh.tiles_y)
+        routes.links = (inc.T.tocsr(), kind)
+    by_link, kind = routes.links  # [links, routes]
     hop_ns = np.array([table.hop_ew.time_ns, table.hop_ns.time_ns, table.chip_hop.time_ns])[kind]
     link_busy = np.zeros(steps)
-    busiest_link = np.full(steps, -1)
     max_load = 0.0
     spikes = np.asarray(spikes, np.float64)
-    for t0 in range(0, steps, STEP_CHUNK):
-        load = per * (inc.T @ spikes[t0 : t0 + STEP_CHUNK, g].T).T  # [chunk, links] messages per link
-        if load.shape[1]:
-            busy = load * hop_ns[None, :]
-            link_busy[t0 : t0 + STEP_CHUNK] = busy.max(1)
-            busiest_link[t0 : t0 + STEP_CHUNK] = busy.argmax(1)
+    # steps per sparse product: all at once unless [links, steps] would be large
+    chunk = max(STEP_CHUNK, CHUNK_ENTRIES // max(by_link.shape[0], 1))
+    for t0 in range(0, steps, chunk):
+        load = per * (by_link @ spikes[t0 : t0 + chunk, g].T)  # [links, chunk] messages per link
+        if load.shape[0]:
+            busy = load * hop_ns[:, None]
+            link_busy[t0 : t0 + chunk] = busy.max(0)
             max_load = max(max_load, float(load.max()))
     route_ns = np.where(spikes > 0, routes.longest_ns[None, :], 0.0).max(1) if spikes.size else np.zeros(steps)
     network = np.maximum(link_busy, route_ns)

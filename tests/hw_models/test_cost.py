@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
 import pytest
 
 from neuromotif.hw_models import load_chip
-from neuromotif.hw_models.cost import Activity, energy_latency
+from neuromotif.hw_models.chip import OpCost
+from neuromotif.hw_models.cost import Activity, energy_latency, route_table
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from neuromotif.hw_models.reference import BLOUW_DYNAMIC_J_PER_INFERENCE, blouw_kws
@@ -63,6 +65,31 @@ def test_per_inference_divides_by_samples():
     three = energy_latency(net, mapping.placement, chip, Activity(3 * spikes, 3 * active, samples=3))
     assert three["energy"]["per_inference_J"] == pytest.approx(one["energy"]["per_inference_J"])
     assert three["latency"]["per_inference_s"] == pytest.approx(one["latency"]["per_inference_s"])
+
+
+def test_route_table_built_once_serves_every_call_and_refuses_another_placement():
+    """A report prices many activities on one placement: the routes built once give the same
+    numbers as routes built per call (pipeline timing too, whose link incidence they then keep),
+    and a table from another placement or cost table is refused, not silently misused."""
+    net, chip, mapping = _two_core()
+    spikes = np.array([[1, 1, 0, 0, 0], [0, 1, 1, 0, 1]], float)
+    active = np.array([[0, 0, 1, 1, 0], [0, 0, 1, 0, 1]], float)
+    routes = route_table(net, mapping.placement, chip.cost_table("default"))
+    for activity in (Activity(spikes, active), Activity(spikes[::-1].copy(), active[::-1].copy())):
+        for timing in ("pipeline", "analytic"):
+            fresh = energy_latency(net, mapping.placement, chip, activity, timing=timing)
+            reused = energy_latency(net, mapping.placement, chip, activity, timing=timing, routes=routes)
+            assert json.dumps(reused, sort_keys=True) == json.dumps(fresh, sort_keys=True)
+    assert routes.links is not None  # the pipeline timing kept its link incidence
+    other = Netlist(net.populations[:2], net.projections[:1])
+    with pytest.raises(ValueError, match="route table is for 2 cores and 5 neurons"):
+        energy_latency(
+            other, map_network(other, chip).placement, chip, Activity(spikes[:, :4], active[:, :4]), routes=routes
+        )
+    table = chip.cost_table("default")
+    slow_hops = dataclasses.replace(table, hop_ew=OpCost(table.hop_ew.energy_pj, 99.0))
+    with pytest.raises(ValueError, match="hop times"):
+        routes.check_fits(net, mapping.placement, slow_hops)
 
 
 def test_blouw_keyword_spotting_like_for_like():
