@@ -15,7 +15,7 @@ sample of SANA-FE's detailed simulation against our CPU backend plus our cost mo
 pipeline timing, what a report runs ("speedup"), each side's network build apart (SANA-FE's: its
 architecture and network; ours: the backend, the netlist and the placement's route table, built
 once per bundle and placement as a report builds them); "speedup_cold" counts both builds (one
-sample from nothing). The analytic timing the comparison also computes is not counted. And per
+sample from nothing); "speedup_ours_built" counts ours and not SANA-FE's. The analytic timing the comparison also computes is not counted. And per
 sample over a split of 64 samples, as a report costs a split: our CPU backend on the batch and
 one cost-model call, against SANA-FE's time per sample (it simulates one sample at a time)
 ("speedup_split").
@@ -75,6 +75,9 @@ def _row(name: str, r: dict, seconds: float) -> dict:
         "ours_model_ms": 1e3 * r["wall_s"]["ours_cost_and_timing"],
         "speedup": r["wall_s"]["speedup"],
         "speedup_cold": r["wall_s"]["speedup_cold"],
+        # the strictest reading: our build counted, SANA-FE's not
+        "speedup_ours_built": r["wall_s"]["sanafe_simulate"]
+        / (r["wall_s"]["ours_build"] + r["wall_s"]["ours_simulate"] + r["wall_s"]["ours_cost_and_timing"]),
         "seconds": seconds,
         "detail": r,
     }
@@ -211,6 +214,7 @@ def main() -> None:
         "ours_model_ms",
         "speedup",
         "speedup_cold",
+        "speedup_ours_built",
         "ours_split_ms_per_sample",
         "speedup_split",
     ]
