@@ -16,9 +16,9 @@ pipeline timing, what a report runs ("speedup"), each side's network build apart
 architecture and network; ours: the backend, the netlist and the placement's route table, built
 once per bundle and placement as a report builds them); "speedup_cold" counts both builds (one
 sample from nothing); "speedup_ours_built" counts ours and not SANA-FE's. The analytic timing
-the comparison also computes is not counted. And per sample over a split of 64 samples, as a report costs a split: our CPU backend on the batch and
-one cost-model call, against SANA-FE's time per sample (it simulates one sample at a time)
-("speedup_split").
+the comparison also computes is not counted. And per sample over a split of 64 samples, as a
+report costs a split: our CPU backend on the batch and one cost-model call, against SANA-FE's
+time per sample (it simulates one sample at a time) ("speedup_split").
 Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE's.
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
 Run: python benchmarks/bench_sanafe.py [--run RUN_DIR]
