@@ -7,12 +7,13 @@ from __future__ import annotations
 import numpy as np
 
 
-def run_float(net, x: np.ndarray, hop_delay: bool = True) -> np.ndarray:
+def run_float(net, x: np.ndarray, hop_delay: bool = True, record: dict | None = None) -> np.ndarray:
     """Output spike counts [B, classes] of ``net`` on spikes ``x`` [B, T, inputs], float64, with
     the chip's semantics: every projection delays by one step, v resets to 0 on a spike.
     ``hop_delay=False``: a projection from a population updated earlier in the step (the input,
     a previous layer) delivers in the same step, as NIR executors without delays run a file; a
-    recurrence still delivers a step later."""
+    recurrence still delivers a step later. ``record``: filled with every population's spikes,
+    [T * B, size] (steps major)."""
     lifs = [p for p in net.populations if p.kind == "lif"]
     s = {p.name: np.zeros((x.shape[0], p.size)) for p in net.populations}
     u = {p.name: np.zeros((x.shape[0], p.size)) for p in lifs}
@@ -31,6 +32,11 @@ def run_float(net, x: np.ndarray, hop_delay: bool = True) -> np.ndarray:
             new[p.name] = spikes.astype(np.float64)
         s = new
         counts = counts + s[net.output]
+        if record is not None:
+            for name, spikes in s.items():
+                record.setdefault(name, []).append(spikes)
+    if record is not None:
+        record.update({name: np.concatenate(steps) for name, steps in record.items()})
     return counts
 
 
