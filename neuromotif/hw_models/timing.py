@@ -131,7 +131,7 @@ def pipeline_timing(
 
     g, dst = routes.destinations[:, 0], routes.destinations[:, 1]
     if routes.links is None:  # fixed by the placement: built once per route table, stored link-major
-        inc, kind = link_incidence(placement, counts.neuron_core[g], dst, mesh.tiles_x, mesh.tiles_y)
+        inc, kind = link_incidence(placement, routes.neuron_core[g], dst, mesh.tiles_x, mesh.tiles_y)
         routes.links = (inc.T.tocsr(), kind)
     by_link, kind = routes.links  # [links, routes]
     hop_ns = np.array([table.hop_ew.time_ns, table.hop_ns.time_ns, table.chip_hop.time_ns])[kind]
