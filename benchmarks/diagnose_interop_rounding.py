@@ -17,7 +17,13 @@ unchanged float network on the 359 test samples (predictions, and output spikes 
   weight uses the whole mantissa instead of as little as half of it;
 - ``weights 8 bit, rounding for the current``: each weight rounded up or down (never further) to
   minimise each neuron's mean squared input-current error over 400 training samples' spikes
-  (coordinate descent on the pre-synaptic Gram matrix, as post-training quantization methods do).
+  (coordinate descent on the pre-synaptic Gram matrix, as post-training quantization methods do);
+- ``chip, as compiled``: the compiler's fixed point, bit-exact (``search/network_module.py`` in
+  ``chip`` precision: what the CPU backend runs, truncation of u and v included);
+- ``chip, fine-tuned by distillation``: the same after fine-tuning the weights at the chip's
+  precision (straight-through gradients, as QAT) to reproduce the float network's output spike
+  counts on the training split (mean squared count error, Adam 3e-4, batches of 64,
+  ``FINETUNE_EPOCHS`` epochs), keeping the epoch (0 included) that agrees best on the validation split.
 
 Three seeds. Prints and saves ``results/diagnose_interop_rounding.json``.
 Run: python benchmarks/diagnose_interop_rounding.py   (needs ``make peers``)
@@ -51,6 +57,45 @@ VARIANTS = (
     "weights 8 bit, full mantissa",
     "weights 8 bit, rounding for the current",
 )
+CHIP_VARIANTS = ("chip, as compiled", "chip, fine-tuned by distillation")
+FINETUNE_EPOCHS = 8
+
+
+def finetune(module, data, seed: int) -> dict:
+    """Fine-tune ``module`` (a ``NetworkModule``) at the chip's precision toward its own float
+    network's output counts; keeps the weights of the epoch that agrees best on validation.
+    Returns the validation agreement per epoch (epoch 0: as compiled)."""
+    import torch
+
+    torch.manual_seed(seed)
+    x_train = torch.from_numpy(data.train.spikes()).double()
+    x_val = torch.from_numpy(data.val.spikes()).double()
+    module.set_precision("float")
+    target = torch.from_numpy(module.predict(x_train)[0])
+    val_target = module.predict(x_val)[1]
+    module.set_precision("chip")
+    optimiser = torch.optim.Adam(module.parameters(), lr=3e-4)
+
+    def val_agreement() -> float:
+        return float((module.predict(x_val)[1] == val_target).mean())
+
+    history = [val_agreement()]
+    best = [v.detach().clone() for v in module.values]
+    for _ in range(FINETUNE_EPOCHS):
+        order = torch.randperm(len(x_train))
+        for i in range(0, len(order), 64):
+            batch = order[i : i + 64]
+            loss = ((module(x_train[batch]) - target[batch]) ** 2).mean()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+        history.append(val_agreement())
+        if history[-1] > max(history[:-1]):
+            best = [v.detach().clone() for v in module.values]
+    with torch.no_grad():
+        for value, kept in zip(module.values, best, strict=True):
+            value.copy_(kept)
+    return {"validation_agreement_per_epoch": history, "epoch_kept": int(np.argmax(history))}
 
 
 def _full_mantissa_scale(max_w: float, vth: float, fmt) -> float:
@@ -126,12 +171,15 @@ def variant(net, name: str, fmt, spikes: dict[str, np.ndarray]):
 
 def main() -> None:
     import nir
+    import torch
     from common import save
 
     from neuromotif.config import load_config
     from neuromotif.deploy.nir_import import nir_to_float_network, read_nir_graph
+    from neuromotif.deploy.quantize import DEFAULT_MAX_PROFILES
     from neuromotif.hw_models import load_chip
     from neuromotif.search.data import load_dataset
+    from neuromotif.search.network_module import NetworkModule
     from tests.deploy.nir_reference import TOPOLOGIES, run_float, train_snntorch_topology
 
     data = load_dataset(load_config(None, ["data.name=digits-saccade"]).data, 0)
@@ -159,7 +207,23 @@ def main() -> None:
                         "spikes_moved": float(np.abs(counts - base).sum() / max(base.sum(), 1)),
                     }
                 )
-            print(kind, seed, {r["variant"]: round(r["agreement"], 4) for r in rows[-len(VARIANTS) :]}, flush=True)
+            module = NetworkModule(net, fmt, DEFAULT_MAX_PROFILES)
+            for name in CHIP_VARIANTS:
+                extra = finetune(module, data, seed) if name.endswith("distillation") else {}
+                module.set_precision("chip")
+                counts = module.predict(torch.from_numpy(x))[0]
+                rows.append(
+                    {
+                        "topology": kind,
+                        "seed": seed,
+                        "variant": name,
+                        "agreement": float((counts.argmax(1) == base.argmax(1)).mean()),
+                        "spikes_moved": float(np.abs(counts - base).sum() / max(base.sum(), 1)),
+                        **extra,
+                    }
+                )
+            shown = rows[-len(VARIANTS) - len(CHIP_VARIANTS) :]
+            print(kind, seed, {r["variant"]: round(r["agreement"], 4) for r in shown}, flush=True)
     summary = {
         kind: {
             name: {
@@ -167,7 +231,7 @@ def main() -> None:
                 for key in ("agreement", "spikes_moved")
                 for vals in [[r[key] for r in rows if r["topology"] == kind and r["variant"] == name]]
             }
-            for name in VARIANTS
+            for name in (*VARIANTS, *CHIP_VARIANTS)
         }
         for kind in TOPOLOGIES
     }

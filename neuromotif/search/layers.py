@@ -42,6 +42,36 @@ def _np(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().double().numpy()
 
 
+def chip_population(
+    pop: FloatPopulation, weights: list[torch.Tensor | None], fmt: NumericFormat, max_profiles: int
+) -> tuple[float, list[torch.Tensor | None], lif.LIFParams]:
+    """What the compiler emits for one population and all its incoming weights (any layout), as
+    float64 tensors in fixed units: (scale, weights, the LIF step's parameters).
+
+    The one place the torch side calls the compiler's quantizer (``quantize_weights``,
+    ``quantize_population``), so ``chip`` precision computes what the CPU backend runs: weights
+    are the stored integers x 2^exponent / scale (exactly representable) with a straight-through
+    path to the float weights; the parameters are those of the clustered decay profiles
+    (``lif.fixed_params``, as the CPU backend builds them)."""
+    present = [w for w in weights if w is not None]
+    max_w = max((float(np.abs(_np(w)).max(initial=0.0)) for w in present), default=0.0)
+    scale = formats.population_scale(max_w, pop.vth, fmt)
+
+    def fixed(w: torch.Tensor) -> torch.Tensor:
+        stored, e, _ = quantize_weights(_np(w), scale, fmt)
+        exact = torch.from_numpy(stored * (2.0**e / scale)).to(w.device)
+        return straight_through(exact, w.double())
+
+    quantized, _ = quantize_population(pop, scale, fmt, max_profiles)
+    device = present[0].device if present else torch.device("cpu")
+    params = lif.fixed_params(quantized.du, quantized.dv, quantized.bias_mant, quantized.bias_exp, quantized.vth, fmt)
+    return (
+        float(scale),
+        [fixed(w) if w is not None else None for w in weights],
+        params.map(lambda a: torch.from_numpy(np.asarray(a, np.float64)).to(device)),
+    )
+
+
 class LIFLayer(nn.Module):
     kind = lif.KIND
     motif_size = 1  # neurons per motif (SC-ML layers set their own)
@@ -86,42 +116,15 @@ class LIFLayer(nn.Module):
         return {"w_in": w_in, "rec": rec, "du": self.du, "dv": self.dv, "bias": self.bias}
 
     def chip_parameters(self) -> dict[str, Any]:
-        """What the compiler emits for this population, as float64 tensors in fixed units.
-
-        ``w_in`` / ``rec``: the stored integers x 2^exponent / scale (exactly representable) with
-        a straight-through path to the float weights; ``params``: the LIF step's parameters of
-        the clustered profiles (``lif.fixed_params``, as the CPU backend builds them)."""
+        """What the compiler emits for this population (``chip_population``), as a dict."""
         if self.numeric is None:
             raise ValueError("chip precision needs the target chip's numeric format: build the RSNN with numeric=")
-        fmt = self.numeric
         w_in, rec = self.folded_weights()
-        max_w = max(
-            float(np.abs(_np(w_in)).max(initial=0.0)),
-            float(np.abs(_np(rec)).max(initial=0.0)) if rec is not None else 0.0,
+        pop = FloatPopulation(
+            "chip", self.n, vth=self.vth, du=np.full(self.n, float(self.du)), dv=_np(self.dv), bias=_np(self.bias)
         )
-        scale = formats.population_scale(max_w, self.vth, fmt)
-
-        def weights(w: torch.Tensor) -> torch.Tensor:
-            stored, e, _ = quantize_weights(_np(w), scale, fmt)
-            exact = torch.from_numpy(stored * (2.0**e / scale)).to(w.device)
-            return straight_through(exact, w.double())
-
-        pop, _ = quantize_population(
-            FloatPopulation(
-                "chip", self.n, vth=self.vth, du=np.full(self.n, float(self.du)), dv=_np(self.dv), bias=_np(self.bias)
-            ),
-            scale,
-            fmt,
-            self.max_profiles,
-        )
-        dev = self.w_in.device
-        params = lif.fixed_params(pop.du, pop.dv, pop.bias_mant, pop.bias_exp, pop.vth, fmt)
-        return {
-            "scale": float(scale),
-            "w_in": weights(w_in),
-            "rec": weights(rec) if rec is not None else None,
-            "params": params.map(lambda a: torch.from_numpy(np.asarray(a, np.float64)).to(dev)),
-        }
+        scale, (w_chip, rec_chip), params = chip_population(pop, [w_in, rec], self.numeric, self.max_profiles)
+        return {"scale": scale, "w_in": w_chip, "rec": rec_chip, "params": params}
 
     def recurrent_current(self, s: torch.Tensor, rec: Any) -> torch.Tensor | float:
         """Recurrent input from the previous step's spikes ``s``; ``rec``: this layer's recurrent
