@@ -16,6 +16,18 @@ two timing models on SANA-FE's own spikes (so every event count is equal):
   The network term is not added: its time overlaps the queues (as in SANA-FE's scheduler, which
   orders every message by its send time and serves each destination first-come first-served).
 
+- ``burst``: the queue model, with each source's messages entering the mesh no faster than SANA-FE's
+  congestion heuristic lets a burst through: SANA-FE delays a message by the messages in flight
+  along its route (each counted 1 / (hops + 2) per link it uses) times their mean receive delay,
+  over hops + 1. A burst of M messages one generation delay g apart from one source, whose
+  routes share on average S links (the sum of squared link shares, its own output link
+  included), then arrives one message per a = c * S / ((h + 2)(h + 1)) (c: the mean receive
+  delay, h: the mean hops of its messages) once a > g: in flight grows as (1 - g / a) per message,
+  and each waits a per message in flight. So a source's messages span max(its generation, M a).
+
+Both sides run the crosscheck's placement: where a placement fills tile 0, one core moves so
+SANA-FE's input neurons have a core of their own (``sanafe_crosscheck.with_host_core``).
+
 Prints and saves ``results/diagnose_sanafe_scaling.json``: ours / SANA-FE per case (total, and the
 per-step 5th / 95th percentiles). Run: python benchmarks/diagnose_sanafe_scaling.py
 """
@@ -43,10 +55,16 @@ from neuromotif.hw_models.timing import core_pipelines_ns  # noqa: E402
 from neuromotif.hw_models.timing import pipeline_timing as PIPELINE  # noqa: E402  (before any patching)
 
 
-def queue_timing(placement, table, counts, routes, spikes, samples, mesh):
+def burst_timing(placement, table, counts, routes, spikes, samples, mesh):
+    """The queue model with each source's burst paced by SANA-FE's congestion (module docstring)."""
+    return queue_timing(placement, table, counts, routes, spikes, samples, mesh, burst=True)
+
+
+def queue_timing(placement, table, counts, routes, spikes, samples, mesh, burst: bool = False):
     """The fluid-FIFO step time (see the module docstring); the rest of the result is the
     pipeline model's, so the cost model runs unchanged."""
     from neuromotif.hw_models.placement import HOST
+    from neuromotif.hw_models.timing import link_incidence
 
     res = PIPELINE(placement, table, counts, routes, spikes, samples, mesh)
     per = 1.0 / samples
@@ -63,14 +81,29 @@ def queue_timing(placement, table, counts, routes, spikes, samples, mesh):
     host = m[:, ps == n_cores].sum(1) * table.message_out.time_ns
     gen_all = np.concatenate([gen, host[:, None]], 1)
     barrier = table.barrier_ns(placement.n_tiles, placement.n_chips, table=True)
+    psrc = np.where(ps == n_cores, HOST, ps)
+    hops = np.sum(placement.hops(psrc, pd), axis=0)
+    inc = link_incidence(placement, psrc, pd, mesh.tiles_x, mesh.tiles_y)[0]  # [pairs, links]
+    src_of = sp.csr_matrix((np.ones(len(ps)), (ps, np.arange(len(ps)))), shape=(n_cores + 1, len(ps)))
     out = np.zeros(steps)
     for t in range(steps):
-        finish = float(gen[t].max()) if n_cores else 0.0
         arriving = np.bincount(pd, weights=m[t], minlength=n_cores)
+        cost_d = np.where(arriving > 0, syn[t] / np.maximum(arriving, 1e-12), 0.0)
+        span_src = gen_all[t]
+        if burst:
+            sent = src_of @ m[t]
+            mean_cost = (src_of @ (m[t] * cost_d[pd])) / np.maximum(sent, 1e-12)
+            mean_hops = (src_of @ (m[t] * hops)) / np.maximum(sent, 1e-12)
+            share = m[t] / np.maximum(sent[ps], 1e-12)  # each pair's share of its source's messages
+            on_links = (src_of.multiply(share[None, :]) @ inc).toarray()
+            shared = 1.0 + (on_links**2).sum(1) + src_of.multiply((share**2)[None, :]).sum(1).A1
+            per_message = mean_cost * shared / ((mean_hops + 2) * (mean_hops + 1))
+            span_src = np.maximum(span_src, sent * per_message)
+        finish = float(span_src[:n_cores].max()) if n_cores else 0.0
         for d in np.flatnonzero(arriving > 0):
             sel = (pd == d) & (m[t] > 0)
-            h, span, k = hop[sel], gen_all[t, ps[sel]], m[t, sel]
-            cost = syn[t, d] / arriving[d]
+            h, span, k = hop[sel], span_src[ps[sel]], m[t, sel]
+            cost = cost_d[d]
             starts = np.concatenate([h, h + span])  # the arrival curve's breakpoints
             share = np.clip((starts[:, None] - h[None, :]) / np.maximum(span[None, :], 1e-12), 0, 1)
             share = np.where(span[None, :] <= 0, (starts[:, None] > h[None, :]).astype(float), share)
@@ -121,8 +154,8 @@ def case(n: int, per_core: int, activity: str, readout: str) -> dict:
         placement = map_network(bundle_netlist(b), with_core_limit(load_chip("loihi1"), per_core)).placement
         x = (np.random.default_rng(0).random((STEPS, 64)) < 0.1).astype(np.float32)
         try:
-            for model in ("pipeline", "queue"):
-                timing.pipeline_timing = original if model == "pipeline" else queue_timing
+            for model, fn in (("pipeline", original), ("queue", queue_timing), ("burst", burst_timing)):
+                timing.pipeline_timing = fn
                 r = crosscheck(b, placement, x)
                 ours, theirs = np.asarray(r["per_step_s"]["ours_pipeline"]), np.asarray(r["per_step_s"]["sanafe"])
                 row[model] = float(ours.sum() / theirs.sum())
@@ -132,6 +165,7 @@ def case(n: int, per_core: int, activity: str, readout: str) -> dict:
     spikes = r["dynamics"]["sanafe_spikes"]
     return row | {
         "cores": r["cores"],
+        "moved_for_host": r["moved_for_host"],
         "tiles": r["tiles"],
         "hidden_activity": spikes / (STEPS * (n + 10)),
         "events_equal": r["events_equal"],
@@ -158,7 +192,7 @@ def main() -> None:
                 r = rows[-1]
                 print(
                     f"{r['cores']:3d} cores, {100 * r['hidden_activity']:4.1f} % active, readout {readout:11s}: "
-                    f"pipeline x{r['pipeline']:.3f}, queue x{r['queue']:.3f}",
+                    f"pipeline x{r['pipeline']:.3f}, queue x{r['queue']:.3f}, burst x{r['burst']:.3f}",
                     flush=True,
                 )
     save("diagnose_sanafe_scaling", {"steps": STEPS, "rows": rows})

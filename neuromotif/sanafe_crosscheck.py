@@ -10,7 +10,9 @@ The same compiled network, the same placement and the same input spikes run on b
            Loihi's fixed point in steps of 1: in these units the two round alike, so the spikes
            are the same), ``detailed`` timing. Each input neuron replays its spike train from its own
            ``loihi_inputs[i]`` unit on tile 0, where our model's host enters the mesh.
-Side by side: spikes per population, neuron updates, synaptic events, messages, hops, energy by
+Where the placement fills tile 0, one of its cores moves to the nearest free slot first, on both
+sides (``with_host_core``): SANA-FE's input neurons then sit on a core of their own, as our host is
+a source of its own. Side by side: spikes per population, neuron updates, synaptic events, messages, hops, energy by
 component and time per step. SANA-FE models one Loihi 1 chip (8 x 4 tiles of 4 cores), so the
 placement must fit one chip; a Loihi 2 bundle is timed with Loihi 1's constants on both sides
 (the check compares models, not chips).
@@ -81,6 +83,43 @@ def model_on(bundle, net, placement, activity, routes=None) -> dict[str, Any]:
     }
 
 
+def with_host_core(placement):
+    """The placement both sides run: ``placement`` itself, or, when it fills tile 0, the same with
+    the last core of tile 0 moved to the free core slot nearest to router (0, 0). Returns
+    (placement, the moved core or None).
+
+    SANA-FE has no host: its input neurons sit on a core of tile 0 and send their messages one
+    after another with that core's own. Our host is a source of its own entering at router
+    (0, 0). Where tile 0 is full the input neurons would share one of our cores, and the two
+    models would time different mappings; a free core on tile 0 gives them the same one."""
+    import dataclasses
+
+    from neuromotif.deploy.backends.sanafe import MESH
+
+    xy = placement.router_xy
+    on_tile0 = np.flatnonzero((xy[:, 0] == 0) & (xy[:, 1] == 0))
+    if len(on_tile0) < MESH.cores_per_tile:
+        return placement, None
+    used = {(int(a), int(b)): 0 for a, b in xy.tolist()}
+    for a, b in xy.tolist():
+        used[(a, b)] += 1
+    free = [
+        (x + y, y, x)
+        for x in range(MESH.tiles_x)
+        for y in range(MESH.tiles_y)
+        if used.get((x, y), 0) < MESH.cores_per_tile
+    ]
+    if not free:
+        return placement, None  # a full chip: SANA-FE's inputs share a core (reported by the caller)
+    _, y, x = min(free)
+    moved = int(on_tile0[-1])
+    router_xy = xy.copy()
+    router_xy[moved] = (x, y)
+    tile_of = placement.tile_of.copy()
+    tile_of[moved] = placement.chip_of[moved] * MESH.tiles_x * MESH.tiles_y + y * MESH.tiles_x + x
+    return dataclasses.replace(placement, router_xy=router_xy, tile_of=tile_of), moved
+
+
 def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     """Both sides on sample ``x [steps, inputs]``.
 
@@ -93,6 +132,7 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
     from neuromotif.hw_models.cost import route_table
 
     names = tuple(p.name for p in bundle.neuron_populations)
+    placement, moved_core = with_host_core(placement)
     sanafe = make_backend("sanafe", bundle, placement=placement).run(x[None], record=names)
     theirs = {**sanafe.extras["sanafe"][0], "rasters": {n: sanafe.spikes[n][0] for n in names}}
     # our "network build", timed apart as SANA-FE's is: the backend, the netlist, the placement's routes
@@ -116,6 +156,9 @@ def crosscheck(bundle, placement, x: np.ndarray) -> dict[str, Any]:
         "steps": int(x.shape[0]),
         "cores": len(placement.cores),
         "tiles": int(placement.n_tiles),
+        # None: the placement as given; else the core moved off tile 0 so SANA-FE's input neurons
+        # have a core of their own there, as our host is a source of its own (``with_host_core``)
+        "moved_for_host": moved_core,
         "dynamics": {
             "spike_mismatches": spike_mismatches,
             "entries": int(sum(theirs["rasters"][n].size for n in names)),
@@ -214,6 +257,11 @@ def render(result: dict[str, Any]) -> str:
         f"SANA-FE cross-check: {result['steps']} steps, {result['cores']} cores on {result['tiles']} tiles",
         f"dynamics: {d['spike_mismatches']} of {d['entries']} spike entries differ (ours {d['our_spikes']}, "
         f"SANA-FE {d['sanafe_spikes']} spikes); the models below run on SANA-FE's spikes",
+        *(
+            [f"core {result['moved_for_host']} moved off tile 0 on both sides: SANA-FE's input neurons take its slot"]
+            if result.get("moved_for_host") is not None
+            else []
+        ),
         "",
         "| quantity | ours | SANA-FE | |",
         "|---|---:|---:|---|",

@@ -73,6 +73,23 @@ def test_events_energy_and_step_time_agree_on_a_multi_tile_placement(tmp_path):
     assert 0.9 <= r["time"]["pipeline_ratio"] <= 1.1
     assert len(r["per_step_s"]["sanafe"]) == len(r["per_step_s"]["ours_pipeline"]) == 30
     assert "SANA-FE cross-check: 30 steps, 5 cores on 2 tiles" in sc.render(r)
+    assert r["moved_for_host"] == 3 and "core 3 moved off tile 0" in sc.render(r)
+
+
+def test_a_full_tile_0_gives_up_its_last_core_to_the_nearest_free_slot(tmp_path):
+    """SANA-FE's input neurons need a core of their own on tile 0 (our host is a source of its
+    own): with tile 0 full, its last core moves to the free slot nearest to router (0, 0);
+    with room on tile 0, nothing moves."""
+    full = _placement(scml_bundle(tmp_path / "a", 256), 64)  # 5 cores: 4 on tile 0, 1 on the next
+    assert ((full.router_xy == 0).all(1)).sum() == 4
+    moved, core = sc.with_host_core(full)
+    assert core == 3
+    assert ((moved.router_xy == 0).all(1)).sum() == 3
+    assert tuple(moved.router_xy[3]) == tuple(full.router_xy[4]) == (1, 0)  # the nearest tile with room
+    assert moved.tile_of[3] == moved.tile_of[4] and moved.n_tiles == 2
+    np.testing.assert_array_equal(np.delete(moved.router_xy, 3, 0), np.delete(full.router_xy, 3, 0))
+    roomy = _placement(scml_bundle(tmp_path / "b", 128), 64)  # 3 cores, all on tile 0
+    assert sc.with_host_core(roomy) == (roomy, None)
 
 
 def test_what_sanafe_cannot_model_is_refused_with_the_reason(tmp_path, monkeypatch):
