@@ -11,6 +11,9 @@ their mean receive delay, over hops + 1), its wait in the destination's queue an
 processing. Also per step: the busiest core's generation time and whether the message's source is
 the core SANA-FE's input neurons share (tile 0 has no free core once a placement fills it).
 
+The placements are the mapper's, as they were before the cross-check moved a core off a full
+tile 0 (``sanafe_crosscheck.with_host_core``): this file is the evidence for that move.
+
 Medians over the 50 steps. Prints and saves ``results/diagnose_sanafe_trace.json``.
 Run: python benchmarks/diagnose_sanafe_trace.py
 """
