@@ -169,6 +169,17 @@ def variant(net, name: str, fmt, spikes: dict[str, np.ndarray]):
     return out
 
 
+def compared(kind: str, seed: int, name: str, counts: np.ndarray, base: np.ndarray) -> dict:
+    """One result row: a variant's output counts against the unchanged float network's."""
+    return {
+        "topology": kind,
+        "seed": seed,
+        "variant": name,
+        "agreement": float((counts.argmax(1) == base.argmax(1)).mean()),
+        "spikes_moved": float(np.abs(counts - base).sum() / max(base.sum(), 1)),
+    }
+
+
 def main() -> None:
     import nir
     import torch
@@ -198,30 +209,13 @@ def main() -> None:
             base = run_float(net, x)
             for name in VARIANTS:
                 counts = run_float(variant(net, name, fmt, spikes), x)
-                rows.append(
-                    {
-                        "topology": kind,
-                        "seed": seed,
-                        "variant": name,
-                        "agreement": float((counts.argmax(1) == base.argmax(1)).mean()),
-                        "spikes_moved": float(np.abs(counts - base).sum() / max(base.sum(), 1)),
-                    }
-                )
+                rows.append(compared(kind, seed, name, counts, base))
             module = NetworkModule(net, fmt, DEFAULT_MAX_PROFILES)
             for name in CHIP_VARIANTS:
                 extra = finetune(module, data, seed) if name.endswith("distillation") else {}
                 module.set_precision("chip")
                 counts = module.predict(torch.from_numpy(x))[0]
-                rows.append(
-                    {
-                        "topology": kind,
-                        "seed": seed,
-                        "variant": name,
-                        "agreement": float((counts.argmax(1) == base.argmax(1)).mean()),
-                        "spikes_moved": float(np.abs(counts - base).sum() / max(base.sum(), 1)),
-                        **extra,
-                    }
-                )
+                rows.append(compared(kind, seed, name, counts, base) | extra)
             shown = rows[-len(VARIANTS) - len(CHIP_VARIANTS) :]
             print(kind, seed, {r["variant"]: round(r["agreement"], 4) for r in shown}, flush=True)
     summary = {
