@@ -76,15 +76,16 @@ def queue_timing(placement, table, counts, routes, spikes, samples, mesh, burst:
     ps, pd = pairs // n_cores, pairs % n_cores
     to_pair = sp.csr_matrix((np.ones(len(g)), (np.arange(len(g)), pid)), shape=(len(g), len(pairs)))
     m = per * (sp.csr_matrix(np.asarray(spikes, np.float64)[:, g]) @ to_pair).toarray()  # [T, pairs]
-    ew, ns, chips = placement.hops(np.where(ps == n_cores, HOST, ps), pd)
+    psrc = np.where(ps == n_cores, HOST, ps)
+    ew, ns, chips = placement.hops(psrc, pd)
     hop = ew * table.hop_ew.time_ns + ns * table.hop_ns.time_ns + chips * table.chip_hop.time_ns
     host = m[:, ps == n_cores].sum(1) * table.message_out.time_ns
     gen_all = np.concatenate([gen, host[:, None]], 1)
     barrier = table.barrier_ns(placement.n_tiles, placement.n_chips, table=True)
-    psrc = np.where(ps == n_cores, HOST, ps)
-    hops = np.sum(placement.hops(psrc, pd), axis=0)
-    inc = link_incidence(placement, psrc, pd, mesh.tiles_x, mesh.tiles_y)[0]  # [pairs, links]
-    src_of = sp.csr_matrix((np.ones(len(ps)), (ps, np.arange(len(ps)))), shape=(n_cores + 1, len(ps)))
+    if burst:  # fixed by the placement: each pair's hops and links, and its source lane
+        hops = ew + ns + chips
+        inc = link_incidence(placement, psrc, pd, mesh.tiles_x, mesh.tiles_y)[0]  # [pairs, links]
+        src_of = sp.csr_matrix((np.ones(len(ps)), (ps, np.arange(len(ps)))), shape=(n_cores + 1, len(ps)))
     out = np.zeros(steps)
     for t in range(steps):
         arriving = np.bincount(pd, weights=m[t], minlength=n_cores)
@@ -94,9 +95,9 @@ def queue_timing(placement, table, counts, routes, spikes, samples, mesh, burst:
             sent = src_of @ m[t]
             mean_cost = (src_of @ (m[t] * cost_d[pd])) / np.maximum(sent, 1e-12)
             mean_hops = (src_of @ (m[t] * hops)) / np.maximum(sent, 1e-12)
-            share = m[t] / np.maximum(sent[ps], 1e-12)  # each pair's share of its source's messages
-            on_links = (src_of.multiply(share[None, :]) @ inc).toarray()
-            shared = 1.0 + (on_links**2).sum(1) + src_of.multiply((share**2)[None, :]).sum(1).A1
+            pair_share = m[t] / np.maximum(sent[ps], 1e-12)  # each pair's share of its source's messages
+            on_links = (src_of.multiply(pair_share[None, :]) @ inc).toarray()
+            shared = 1.0 + (on_links**2).sum(1) + src_of.multiply((pair_share**2)[None, :]).sum(1).A1
             per_message = mean_cost * shared / ((mean_hops + 2) * (mean_hops + 1))
             span_src = np.maximum(span_src, sent * per_message)
         finish = float(span_src[:n_cores].max()) if n_cores else 0.0

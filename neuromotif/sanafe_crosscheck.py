@@ -93,16 +93,17 @@ def with_host_core(placement):
     (0, 0). Where tile 0 is full the input neurons would share one of our cores, and the two
     models would time different mappings; a free core on tile 0 gives them the same one."""
     import dataclasses
+    from collections import Counter
 
     from neuromotif.deploy.backends.sanafe import MESH
+    from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.placement import tile_index
 
     xy = placement.router_xy
     on_tile0 = np.flatnonzero((xy[:, 0] == 0) & (xy[:, 1] == 0))
     if len(on_tile0) < MESH.cores_per_tile:
         return placement, None
-    used = {(int(a), int(b)): 0 for a, b in xy.tolist()}
-    for a, b in xy.tolist():
-        used[(a, b)] += 1
+    used = Counter(map(tuple, xy.tolist()))
     free = [
         (x + y, y, x)
         for x in range(MESH.tiles_x)
@@ -110,13 +111,12 @@ def with_host_core(placement):
         if used.get((x, y), 0) < MESH.cores_per_tile
     ]
     if not free:
-        return placement, None  # a full chip: SANA-FE's inputs share a core (reported by the caller)
+        return placement, None  # a full chip: nowhere to move to, so SANA-FE's inputs share a core
     _, y, x = min(free)
     moved = int(on_tile0[-1])
     router_xy = xy.copy()
     router_xy[moved] = (x, y)
-    tile_of = placement.tile_of.copy()
-    tile_of[moved] = placement.chip_of[moved] * MESH.tiles_x * MESH.tiles_y + y * MESH.tiles_x + x
+    tile_of = tile_index(load_chip("loihi1"), placement.chip_of, router_xy)  # SANA-FE's mesh is Loihi 1's
     return dataclasses.replace(placement, router_xy=router_xy, tile_of=tile_of), moved
 
 

@@ -1,6 +1,6 @@
 """Any compiler float network (``FloatNetwork``: an imported NIR graph, say) as a torch module,
 in the float or the bit-exact ``chip`` precision, so its weights can be fine-tuned at the chip's
-precision (``search/finetune.py``).
+precision (``benchmarks/diagnose_interop_rounding.py`` does, for imported networks).
 
 Every population steps the chip's LIF (``hw_models.neurons.lif.step``) with the torch ops of
 ``search/neuron.py``; in ``chip`` precision each population's weights and parameters are what the
@@ -30,6 +30,9 @@ from neuromotif.hw_models.neurons import lif
 from neuromotif.search.layers import PRECISIONS, chip_population
 from neuromotif.search.neuron import ChipOps, FloatOps
 
+# one population as the step loop needs it: (pre, weights) in, parameters, ops, may u leave int32
+Stepped = tuple[list[tuple[str, torch.Tensor]], lif.LIFParams, Any, bool]
+
 
 class NetworkModule(nn.Module):
     """``net``'s LIF populations (network order) and projections; ``forward`` gives output counts."""
@@ -56,10 +59,11 @@ class NetworkModule(nn.Module):
         dense = values.new_zeros(j.weights.shape)
         return dense.index_put(self.index[k], values)
 
-    def _populations(self) -> dict[str, tuple[list[tuple[str, torch.Tensor]], lif.LIFParams, float, bool]]:
-        """Per LIF population: its incoming (pre, dense weights), step parameters, fixed units per
-        threshold unit (1 in float precision), and whether u may leave int32."""
-        out = {}
+    def _populations(self) -> dict[str, Stepped]:
+        """Per LIF population: its incoming (pre, dense weights in the units its state is in), step
+        parameters, the step's ops (``FloatOps``, or ``ChipOps`` in its fixed units), and whether u
+        may leave int32."""
+        out: dict[str, Stepped] = {}
         for pop in self.lifs:
             ks = [k for k, j in enumerate(self.net.projections) if j.post == pop.name]
             pres = [self.net.projections[k].pre for k in ks]
@@ -69,14 +73,15 @@ class NetworkModule(nn.Module):
                 keep_v = torch.from_numpy(1 - pop.dv)
                 bias = torch.from_numpy(pop.bias) if bool((pop.bias != 0).any()) else None
                 params = lif.LIFParams(keep_u, keep_v, bias, pop.vth)
-                out[pop.name] = (list(zip(pres, weights, strict=True)), params, 1.0, False)
+                out[pop.name] = (list(zip(pres, weights, strict=True)), params, FloatOps, False)
                 continue
             scale, fixed, params = chip_population(pop, [self.values[k] for k in ks], self.fmt, self.max_profiles)
             unit = formats.fixed_unit(scale)
             weights = [self._dense(k, w) for k, w in zip(ks, fixed, strict=True) if w is not None]
             max_a = sum(float(w.detach().abs().sum(1).max()) for w in weights if w.numel())
             int32 = lif.int32_possible(max_a * unit, self.fmt)
-            out[pop.name] = ([(pre, w * unit) for pre, w in zip(pres, weights, strict=True)], params, unit, int32)
+            incoming = [(pre, w * unit) for pre, w in zip(pres, weights, strict=True)]
+            out[pop.name] = (incoming, params, ChipOps(unit), int32)
         return out
 
     def forward(self, x: torch.Tensor, hop_delay: bool = True) -> torch.Tensor:
@@ -93,8 +98,7 @@ class NetworkModule(nn.Module):
         for t in range(steps):
             new = {self.net.input: x[:, t]}
             for pop in self.lifs:
-                incoming, params, unit, int32 = pops[pop.name]
-                ops: Any = FloatOps if unit == 1.0 else ChipOps(unit)
+                incoming, params, ops, int32 = pops[pop.name]
                 a = x.new_zeros(batch, pop.size)
                 for pre, w in incoming:
                     source = spikes if hop_delay or pre not in new else new
