@@ -19,9 +19,17 @@ sample from nothing); "speedup_ours_built" counts ours and not SANA-FE's. The an
 the comparison also computes is not counted. And per sample over a split of 64 samples, as a
 report costs a split: our CPU backend on the batch and one cost-model call, against SANA-FE's
 time per sample (it simulates one sample at a time) ("speedup_split").
+Grid (issue 33): synthetic SC-ML layers of 256 / 1,024 / 4,096 neurons at 64 per core (5 / 17 /
+65 cores) and 16,384 at 160 per core (104-113 cores: one whole chip; 500+ cores need several
+chips, which SANA-FE's Loihi model does not have), hidden activity ~4 / 15 / 45 / 97 % (the
+threshold and the recurrent weights' sign), each with a high-fan-in readout (10 outputs, each
+from 30 % of the hidden neurons, within 4,000 input axons) and a one-core readout (from the first
+motif), 50 steps: one cross-check per case, each in a fresh process. Per case: ours / SANA-FE
+over the sample and per step (5th / 50th / 95th percentile), and the same for the step model
+before message queues and flow control (slowest core + busiest link + barrier) on the same run.
 Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE's.
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
-Run: python benchmarks/bench_sanafe.py [--run RUN_DIR]
+Run: python benchmarks/bench_sanafe.py [--run RUN_DIR] [--no-grid]
 """
 
 from __future__ import annotations
@@ -44,6 +52,10 @@ SYNTHETIC = [
 ]
 STEPS = 50
 REPEATS = 3  # cross-checks per case: the wall times are medians
+GRID_SIZES = [(256, 64), (1024, 64), (4096, 64), (16384, 160)]  # (neurons, per core)
+GRID_ACTIVITY = {"~4 %": (10000, -64), "~15 %": (3000, -64), "~45 %": (150, -64), "~97 %": (30, 0)}  # vth, rec low
+GRID_READOUT = {"high fan-in": 0.3, "one core": 0.0}  # each output's share of the hidden neurons
+MAX_AXONS = 4000  # a readout neuron's inputs must fit Loihi 1's 4,096 input axons per core
 
 
 def _row(name: str, r: dict, seconds: float) -> dict:
@@ -152,6 +164,70 @@ def case(name: str, run: Path) -> dict:
     return row
 
 
+def _percentiles(ours, theirs) -> list[float]:
+    import numpy as np
+
+    return [float(v) for v in np.percentile(np.asarray(ours) / np.asarray(theirs), [5, 50, 95])]
+
+
+def grid_case(n: int, per_core: int, activity: str, readout: str) -> dict:
+    """One grid case: one cross-check in this process (the parent starts a fresh one per case)."""
+    import numpy as np
+
+    from neuromotif.deploy.compile import bundle_netlist
+    from neuromotif.deploy.synthetic_bundles import scml_bundle
+    from neuromotif.hw_models import load_chip
+    from neuromotif.hw_models.chip import with_core_limit
+    from neuromotif.hw_models.mapper import map_network
+    from neuromotif.sanafe_crosscheck import crosscheck
+
+    vth, rec_low = GRID_ACTIVITY[activity]
+    p_out = min(GRID_READOUT[readout], MAX_AXONS / n)
+    with tempfile.TemporaryDirectory() as tmp:
+        bundle = scml_bundle(Path(tmp) / "b", n, vth=vth, rec_low=rec_low, p_out=p_out)
+        placement = map_network(bundle_netlist(bundle), with_core_limit(load_chip("loihi1"), per_core)).placement
+        x = (np.random.default_rng(0).random((STEPS, bundle.input.size)) < 0.1).astype(np.float32)
+        r = crosscheck(bundle, placement, x)
+    steps = r["per_step_s"]
+    theirs = np.asarray(steps["sanafe"])
+    ratio = float(np.sum(steps["ours_pipeline"]) / theirs.sum())
+    return {
+        "neurons": n,
+        "cores": r["cores"],
+        "tiles": r["tiles"],
+        "moved_for_host": r["moved_for_host"],
+        "activity_target": activity,
+        "hidden_activity": r["dynamics"]["sanafe_spikes"] / (STEPS * (n + bundle.neuron_populations[-1].size)),
+        "readout": readout,
+        "readout_fan_in": p_out,
+        "events_equal": r["events_equal"],
+        "sanafe_us": float(theirs.sum() * 1e6),
+        "pipeline_ratio": ratio,
+        "within_10pct": abs(ratio - 1) <= 0.10,
+        "per_step_ratio_p5_p50_p95": _percentiles(steps["ours_pipeline"], theirs),
+        "link_bound_ratio": float(np.sum(steps["ours_link_bound"]) / theirs.sum()),
+        "link_bound_per_step_p5_p50_p95": _percentiles(steps["ours_link_bound"], theirs),
+        "steps_bound_by": r["critical_path"]["steps_bound_by"],
+    }
+
+
+def _grid(rows: list[dict]) -> str:
+    """The grid as a Markdown table: one line per case."""
+    lines = [
+        "| neurons | cores | readout | hidden active | SANA-FE (µs) | ours / SANA-FE | per step p5 / p50 / p95 | "
+        "before queues and flow control |",
+        "|---:|---:|---|---:|---:|---:|---|---:|",
+    ]
+    for r in rows:
+        p5, p50, p95 = r["per_step_ratio_p5_p50_p95"]
+        lines.append(
+            f"| {r['neurons']:,} | {r['cores']} | {r['readout']} | {100 * r['hidden_activity']:.1f} % | "
+            f"{r['sanafe_us']:.1f} | ×{r['pipeline_ratio']:.3f} | {p5:.2f} / {p50:.2f} / {p95:.2f} | "
+            f"×{r['link_bound_ratio']:.3f} |"
+        )
+    return "\n".join(lines)
+
+
 def _run_split(run: Path):
     """The quickstart run's bundle, placement and its split's first ``SPLIT`` samples."""
     import json
@@ -178,10 +254,16 @@ def main() -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--run", type=Path, default=Path("runs/quickstart-loihi1"))
+    parser.add_argument("--no-grid", action="store_true", help="only the named cases, not the 32-case grid")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # the child: one case, its row printed as JSON
+    parser.add_argument("--grid-case", nargs=4, help=argparse.SUPPRESS)  # the child: one grid case
     args = parser.parse_args()
     if args.case:
         print(json.dumps(case(args.case, args.run)))
+        return
+    if args.grid_case:
+        n, per_core, activity, readout = args.grid_case
+        print(json.dumps(grid_case(int(n), int(per_core), activity, readout)))
         return
     rows, notes = [], []
     names = [c[0] for c in SYNTHETIC]
@@ -218,9 +300,28 @@ def main() -> None:
     ]
     text = table(rows, columns)
     print(text)
+    grid: list[dict] = []
+    for (n, per_core), activity, readout in (
+        (size, a, r) for size in ([] if args.no_grid else GRID_SIZES) for a in GRID_ACTIVITY for r in GRID_READOUT
+    ):
+        grid.append(run_isolated("benchmarks.bench_sanafe", "--grid-case", str(n), str(per_core), activity, readout))
+        g = grid[-1]
+        print(
+            f"grid: {g['cores']:3d} cores, {100 * g['hidden_activity']:4.1f} % active, readout {readout:11s}: "
+            f"x{g['pipeline_ratio']:.3f} (before queues and flow control x{g['link_bound_ratio']:.3f})",
+            flush=True,
+        )
+    if grid:
+        ratios = [g["pipeline_ratio"] for g in grid]
+        within = sum(g["within_10pct"] for g in grid)
+        notes.append(f"grid: {within} of {len(grid)} cases within 10 %, x{min(ratios):.3f} to x{max(ratios):.3f}")
+        text += "\n\n## Grid: placement size x activity x readout\n\n" + _grid(grid)
     for note in notes:
         print(note)
-    save("bench_sanafe", {"steps": STEPS, "fresh_process_per_case": True, "rows": rows, "notes": notes})
+    save(
+        "bench_sanafe",
+        {"steps": STEPS, "fresh_process_per_case": True, "rows": rows, "grid": grid, "notes": notes},
+    )
     atomic_write_text(
         RESULTS / "bench_sanafe.md",
         "# Our models against SANA-FE 2.2.9 (Loihi 1, detailed timing)\n\n"

@@ -1,5 +1,5 @@
 """What makes up SANA-FE 2.2.9's detailed step time at scale (issue 33), read from its own message
-trace: a diagnosis beside ``diagnose_sanafe_scaling.py`` (same synthetic SC-ML bundles, same
+trace: a diagnosis beside ``bench_sanafe.py``'s grid (same synthetic SC-ML bundles, same
 Loihi 1 placements, one case per fresh process).
 
 Per step, the message processed last (SANA-FE's step time is that timestamp plus the barrier) is
@@ -42,17 +42,19 @@ PARTS += ("busiest_core_gen_us",)
 
 
 def case(n: int, per_core: int, activity: str, readout: str) -> dict:
-    from diagnose_sanafe_scaling import ACTIVITY, MAX_AXONS, READOUT, STEPS, bundle
+    from bench_sanafe import GRID_ACTIVITY, GRID_READOUT, MAX_AXONS, STEPS
 
     from neuromotif.deploy.backends.sanafe import _sanafe_cores, require_sanafe, sanafe_network
     from neuromotif.deploy.compile import bundle_netlist
+    from neuromotif.deploy.synthetic_bundles import scml_bundle
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.chip import with_core_limit
     from neuromotif.hw_models.mapper import map_network
 
-    vth, rec_low = ACTIVITY[activity]
+    vth, rec_low = GRID_ACTIVITY[activity]
     with tempfile.TemporaryDirectory() as tmp:
-        b = bundle(Path(tmp) / "b", n, vth, rec_low, min(READOUT[readout], MAX_AXONS / n))
+        p_out = min(GRID_READOUT[readout], MAX_AXONS / n)
+        b = scml_bundle(Path(tmp) / "b", n, vth=vth, rec_low=rec_low, p_out=p_out)
         placement = map_network(bundle_netlist(b), with_core_limit(load_chip("loihi1"), per_core)).placement
         x = (np.random.default_rng(0).random((STEPS, 64)) < 0.1).astype(np.float32)
         sanafe = require_sanafe()

@@ -66,11 +66,13 @@ def scml_bundle(
     p_input: float = 0.2,
     vth: int = 400,
     p_out: float = 0.3,
+    rec_low: int = -64,
 ):
     """An SC-ML layer of ``n`` neurons (``scml_structure``: shared motif and ring-neighbour
-    patterns) with random mixed-sign 8-bit weights, input and readout projections (each output
-    from ``p_out`` of the hidden neurons); the defaults keep the hidden layer at a few to a few
-    tens of percent activity."""
+    patterns) with random mixed-sign 8-bit weights (recurrent ones from ``2 * rec_low``), input
+    and readout projections (each output from ``p_out`` of the hidden neurons; ``p_out = 0``: from
+    the first motif only, a readout fed by one core); the defaults keep the hidden layer at a few
+    to a few tens of percent activity (``vth`` and ``rec_low`` set it: 30 and 0 give ~97 %)."""
     rng = np.random.default_rng(seed)
 
     def weights(mask: sp.csr_matrix, lo: int, hi: int) -> sp.csr_matrix:
@@ -79,9 +81,14 @@ def scml_bundle(
         w.eliminate_zeros()
         return w
 
-    rec = weights(scml_structure(n, motif_size, seed=seed), -64, 48)
+    rec = weights(scml_structure(n, motif_size, seed=seed), rec_low, 48)
     w_in = weights(sp.random(n, inputs, p_input, random_state=seed, format="csr"), -16, 64)
-    w_out = weights(sp.random(outputs, n, p_out, random_state=seed + 1, format="csr"), -64, 64)
+    if p_out > 0:
+        out_mask = sp.random(outputs, n, p_out, random_state=seed + 1, format="csr")
+    else:
+        out_mask = sp.lil_matrix((outputs, n))
+        out_mask[:, :motif_size] = 1
+    w_out = weights(out_mask, -64, 64)
     hidden = lif("h", n, 1024, 256, vth=vth, motif=motif_size)
     out = lif("out", outputs, 1024, 256, vth=vth)
     return make_bundle(

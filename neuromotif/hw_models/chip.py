@@ -179,15 +179,20 @@ class CostTable:
 
 @pydantic.dataclasses.dataclass(frozen=True, config=_STRICT)
 class MeshSpec:
-    """Routers in a ``tiles_x`` x ``tiles_y`` mesh, ``cores_per_tile`` cores behind each router."""
+    """Routers in a ``tiles_x`` x ``tiles_y`` mesh, ``cores_per_tile`` cores behind each router;
+    ``link_buffer_messages``: what a link's buffer holds, which sets when flow control holds a
+    flooding source back (``congestion.py``)."""
 
     tiles_x: int
     tiles_y: int
     cores_per_tile: int
+    link_buffer_messages: int = 16
 
     def __post_init__(self) -> None:
         if min(self.tiles_x, self.tiles_y, self.cores_per_tile) < 1:
             raise ValueError("tiles_x, tiles_y and cores_per_tile must be >= 1")
+        if self.link_buffer_messages < 1:
+            raise ValueError("link_buffer_messages must be >= 1 (messages a link's buffer holds)")
 
     @property
     def cores_per_chip(self) -> int:

@@ -3,18 +3,19 @@
 A Loihi core runs two pipelines at once (SANA-FE models them the same way):
   synaptic   messages in (``message_in_ns`` each) and their synaptic events (``synop``);
   neuron     neuron updates (active / inactive), spikes out and messages out.
-A core's step takes the longer of the two. Spike messages travel the mesh by dimension-order
-(x then y) routing; messages that share a directed link in one step serialise on it (each
-occupies the link for one hop time; chip-to-chip links likewise with ``chip_hop``), so the
-network time of a step is the longer of the busiest link's occupancy and the longest route.
-The barrier comes from the cost table's per-tile-count ``barrier_table_ns`` (linear min..max
-when a table has none). Step time = slowest core + network + barrier; each step's critical path
-names the bounding component (compute, network, barrier) and, for compute, the core and the
-pipeline. Counts are per average inference (the run's sums divided by its samples), as in the
-analytic model (``cost.energy_latency``), which adds every operation of the busiest core in sequence.
+A step ends when every core has generated its messages and every message has been served
+(``congestion.message_finish_ns``: sources emit over their neuron pipeline, a source that floods
+the mesh is held back by flow control, destinations serve their queues first come, first served),
+then the barrier (the cost table's per-tile-count ``barrier_table_ns``; linear min..max when a
+table has none). Components per step: compute (the slowest core's longer pipeline), network (the
+rest of the step before the barrier: transit, congestion, waiting for messages) and the barrier;
+each step's critical path names the larger component and, for compute, the core and pipeline.
+Counts are per average inference (the run's sums divided by its samples), as in the analytic
+model (``cost.energy_latency``), which adds every operation of the busiest core in sequence.
+Also per step, for the report: the busiest directed link's messages (dimension-order x-then-y
+routes; chip-to-chip links likewise) and its occupancy at one hop time per message.
 
-Vectorised over steps and links (a sparse route x link incidence matrix): a 10^5-neuron,
-100-step run takes seconds.
+Vectorised over steps, links and core pairs: a 10^5-neuron, 100-step run takes seconds.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from neuromotif.hw_models.chip import CostTable, MeshSpec
+from neuromotif.hw_models.congestion import message_finish_ns
 from neuromotif.hw_models.placement import HOST, Placement
 
 if TYPE_CHECKING:
@@ -117,8 +119,9 @@ def pipeline_timing(
     samples: int,
     mesh: MeshSpec,
 ) -> dict:
-    """Per step: slowest core (longer of its two pipelines), network (link serialisation or longest
-    route), barrier (table); per core busy time; the critical path of every step."""
+    """Per step: slowest core (longer of its two pipelines), network (until the last message is
+    served, beyond the slowest core), barrier (table); per core busy time; the critical path of
+    every step; the busiest link's load (``link_ns``: its occupancy, or the longest route)."""
     per = 1.0 / samples
     synaptic, neuron = core_pipelines_ns(table, counts, samples)
     core_ns = np.maximum(synaptic, neuron)
@@ -147,7 +150,9 @@ def pipeline_timing(
             link_busy[t0 : t0 + chunk] = busy.max(0)
             max_load = max(max_load, float(load.max()))
     route_ns = np.where(spikes > 0, routes.longest_ns[None, :], 0.0).max(1) if spikes.size else np.zeros(steps)
-    network = np.maximum(link_busy, route_ns)
+    link_ns = np.maximum(link_busy, route_ns)
+    finish = message_finish_ns(placement, table, counts, routes, spikes, samples, mesh, synaptic, neuron)
+    network = np.maximum(finish - compute, 0.0)
     barrier = table.barrier_ns(placement.n_tiles, placement.n_chips, table=True)
     step_ns = compute + network + barrier
     parts = np.stack([compute, network, np.full(steps, barrier)], 1)
@@ -163,6 +168,7 @@ def pipeline_timing(
     return {
         "per_step_ns": step_ns.tolist(),
         "components_ns": {"compute": compute.tolist(), "network": network.tolist(), "barrier": barrier},
+        "link_ns": link_ns.tolist(),
         "breakdown_ns": {
             "compute": float(compute.sum()),
             "network": float(network.sum()),

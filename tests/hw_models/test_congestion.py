@@ -1,0 +1,70 @@
+"""The message-queue and flow-control step model (``congestion.py``) against hand computation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neuromotif.hw_models.congestion import fifo_finish
+from neuromotif.hw_models.cost import Activity, energy_latency
+from neuromotif.hw_models.mapper import map_network
+from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
+from tests.hw_models.chips import tiny_chip
+
+
+def test_a_queue_serves_what_has_arrived_first_come_first_served():
+    """Queue 0: 4 messages evenly over [0, 8], then 2 at once at 10, 3 ns each. The first four
+    keep it busy until 12 (they come faster than it serves); at 10 it still has 2 ns of work,
+    plus 2 x 3: 18. Queue 1: 2 messages over [5, 9] at 1 ns each, served as they come: the last
+    arrives at 9 and is done at 10. Queue 2 gets nothing."""
+    got = fifo_finish(
+        queue=np.array([0, 0, 1]),
+        start=np.array([0.0, 10.0, 5.0]),
+        span=np.array([8.0, 0.0, 4.0]),
+        count=np.array([4.0, 2.0, 2.0]),
+        cost=np.array([3.0, 1.0, 5.0]),
+        total=np.array([6.0, 2.0, 0.0]),
+    )
+    assert got[:2] == pytest.approx([18.0, 10.0])
+    assert got[2] == -np.inf
+
+
+def _flood(inputs: int):
+    """``inputs`` host inputs, all firing at step 1, onto 16 neurons on the 4 cores of one tile
+    (0 hops from the host), all to all: 4 x ``inputs`` messages, 4 synops (4 ns) each."""
+    net = Netlist(
+        (NetPopulation("in", inputs, is_input=True), NetPopulation("a", 16)),
+        (NetProjection("in->a", "in", "a"),),
+    )
+    chip = tiny_chip(mesh=(1, 1, 4), max_compartments=4)
+    mapping = map_network(net, chip)
+    spikes = np.zeros((2, inputs + 16))
+    spikes[1, :inputs] = 1
+    r = energy_latency(net, mapping.placement, chip, Activity(spikes, np.zeros_like(spikes)), timing="pipeline")
+    return r["latency"]["pipeline"]
+
+
+def test_a_source_that_floods_the_mesh_is_held_back_by_flow_control():
+    """24 inputs fire: the host emits 96 messages, 1 ns apart (``message_out``). Each loads the
+    host's output link (its whole 0-hop route) by 1 / (0 + 2): per message in flight the route
+    carries 1/2, so each adds c / 2 = 2 ns to the network delay (c: 4 ns mean receive cost) and
+    the source's steady interval is 2 ns, slower than 1 ns: messages in flight grow by 1 - 1/2
+    per message sent until the route reaches the buffer (16 messages x (0 + 1)): 32 in flight,
+    after 64 messages. The last 32 leave 2 ns apart: the last at 64 + 32 x 2 = 128, then
+    32 x 1/2 x 4 = 64 ns in the network: 192. Each core's 24 messages (96 ns of work) trickle in
+    over [0, 192], one per 8 ns, so the last is served at 192 + 4 = 196. Compute (each core's
+    synaptic pipeline): 96; network 196 - 96 = 100; barrier (1 tile) 10."""
+    p = _flood(24)
+    assert p["components_ns"]["compute"] == pytest.approx([4.0, 96.0])
+    assert p["per_step_ns"] == pytest.approx([14.0, 206.0])
+    assert p["components_ns"]["network"] == pytest.approx([0.0, 100.0])
+
+
+def test_a_source_below_the_buffer_capacity_only_spreads_its_arrivals():
+    """8 inputs: 32 messages; in flight grow to 32 x 1/2 = 16, below the 32 the buffers hold, so
+    the host sends at its own pace (1 ns, last at 32) and the last message's network delay is
+    16 x 1/2 x 4 = 32 ns: arrivals over [0, 64], one per 8 ns per core; each core's 8 messages
+    (32 ns of work) keep pace: the last is served at 64 + 4 = 68."""
+    p = _flood(8)
+    assert p["components_ns"]["compute"] == pytest.approx([4.0, 32.0])
+    assert p["per_step_ns"] == pytest.approx([14.0, 78.0])
