@@ -72,6 +72,12 @@ class CompileConfig(Section):
     packing_objective: Literal["energy", "latency", "edp"] = Field(
         "energy", description="auto packing: minimise this (in report.mode with report.static)"
     )
+    split_bottleneck: bool = Field(
+        False,
+        description="split the core that bounds the most steps (e.g. a readout fed by every hidden core) "
+        "while that shortens the inference by more than 1 %, priced by the pipeline timing on validation "
+        "samples; prints the latency before and after (neuromotif/hw_models/bottleneck.py)",
+    )
     target: Literal[tuple(TARGETS)] = Field(  # type: ignore[valid-type]  # the registry in hw_models/chip.py
         "loihi",
         description="netx: weight exponents 0 only, so the bundle "

@@ -148,6 +148,29 @@ def choose_packing(bundle_dir: Path, data_cfg: Any, seed: int, auto: AutoPacking
     }
 
 
+def bottleneck_pass(bundle: Any, data_cfg: Any, seed: int, auto: AutoPacking) -> Any:
+    """The placement pass ``compile.split_bottleneck`` runs (``hw_models/bottleneck.py``): each
+    split priced with the pipeline timing, in the report's mode, on the validation activity of
+    ``bundle`` (this network compiled without the pass; activity does not depend on the mapping).
+    Prints the latency before and after; the record goes into the manifest (``placement_pass``)."""
+    from neuromotif.hw_models.bottleneck import split_bottlenecks, split_lines
+    from neuromotif.hw_models.cost import energy_latency
+
+    activity = validation_activity(bundle, data_cfg, seed, auto.samples)
+
+    def run(net: Any, mapping: Any) -> tuple[Any, dict[str, Any]]:
+        def price(placement: Any) -> dict[str, Any]:
+            return energy_latency(net, placement, bundle.chip, activity, auto.cost_table, "pipeline", auto.operation)
+
+        mapping, record = split_bottlenecks(net, mapping, mapping.chip, price, auto.max_cores)
+        for line in split_lines(record):
+            note(line)
+        request = {k: v for k, v in _request(auto).items() if k not in ("requested", "objective", "timing")}
+        return mapping, {"pass": "split_bottleneck", **request, "validation_samples": activity.samples, **record}
+
+    return run
+
+
 def _request(auto: AutoPacking) -> dict[str, Any]:
     op = auto.operation
     return {

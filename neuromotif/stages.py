@@ -347,7 +347,8 @@ def compile_checkpoint(
     the model config's ``compile.chip``; ``max_profiles`` None: the model's (``compile.max_profiles``
     when it was trained). ``neurons_per_core="auto"``: ``packing.py`` chooses, with ``config``'s
     compile and report settings (default: the model's config with ``overrides``, ``--set``
-    compile.* / report.*). Prints the overflow warnings.
+    compile.* / report.*); ``compile.split_bottleneck``: then ``hw_models/bottleneck.py`` splits the
+    core that bounds the steps while that pays. Prints the overflow warnings.
     Returns (bundle, mapping)."""
     from neuromotif.deploy.bundle import sha256
     from neuromotif.deploy.compile import compile_network
@@ -376,7 +377,7 @@ def compile_checkpoint(
 
     net = to_float_network(model)
 
-    def build(npc: int | None, extra: dict) -> tuple:
+    def build(npc: int | None, extra: dict, placement_pass=None) -> tuple:
         return compile_network(
             net,
             chip_name,
@@ -385,17 +386,25 @@ def compile_checkpoint(
             {**metadata, **extra},
             npc,
             target or saved.target,
+            placement_pass,
         )
 
+    cfg = config or trained
+    extra: dict = {}
     if neurons_per_core == "auto":
         from neuromotif.packing import AutoPacking, choose_packing
 
-        cfg = config or trained
         build(None, {})  # packed as tightly as the chip allows: the activity does not depend on it
         packing = choose_packing(out, cfg.data, cfg.seed, AutoPacking.from_config(cfg, data.get("dt_ms")))
-        bundle, mapping = build(packing["chosen"], {"packing": packing})
+        npc, extra = packing["chosen"], {"packing": packing}
     else:
-        bundle, mapping = build(None if isinstance(neurons_per_core, str) else neurons_per_core, {})
+        npc = None if isinstance(neurons_per_core, str) else neurons_per_core
+    bundle, mapping = build(npc, extra)
+    if cfg.compile.split_bottleneck:  # priced on this bundle's validation activity, then built again
+        from neuromotif.packing import AutoPacking, bottleneck_pass
+
+        auto = AutoPacking.from_config(cfg, data.get("dt_ms"))
+        bundle, mapping = build(npc, extra, bottleneck_pass(bundle, cfg.data, cfg.seed, auto))
     announce(bundle)
     if trained.train.qat_epochs and model.numeric is not None and bundle.numeric != model.numeric:
         changed = ", ".join(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,8 @@ from neuromotif.hw_models.chip import numeric_for_target, with_core_limit
 from neuromotif.hw_models.mapper import Mapping, map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
 from neuromotif.hw_models.neurons import INPUT_KIND
+
+PlacementPass = Callable[[Netlist, Mapping], tuple[Mapping, dict[str, Any]]]  # a mapping -> a better one, its record
 
 
 def to_netlist(
@@ -55,6 +58,7 @@ def compile_network(
     metadata: dict[str, Any] | None = None,
     neurons_per_core: int | None = None,
     target: str = "loihi",
+    placement_pass: PlacementPass | None = None,
 ) -> tuple[Bundle, Mapping]:
     """Quantize ``net`` for ``chip_name``, map and check it, write the bundle to ``out``.
 
@@ -63,7 +67,8 @@ def compile_network(
     (the u / v peaks training saw) turns into the overflow prediction ``manifest["overflow"]``.
     ``neurons_per_core``: spread populations over more cores than the chip's limits require.
     ``target``: ``netx`` restricts weight exponents to 0 so ``neuromotif export --format netx``
-    can carry the bundle exactly.
+    can carry the bundle exactly. ``placement_pass``: changes the mapping after the mapper (e.g.
+    ``hw_models.bottleneck.split_bottlenecks``); its record goes into the manifest (``placement_pass``).
     """
     t0 = time.perf_counter()
     chip = load_chip(chip_name)
@@ -72,6 +77,9 @@ def compile_network(
     q = quantize_network(net, chip.numeric, max_profiles=max_profiles)
     netlist = to_netlist(q.populations, q.projections, chip.numeric.weight_bits)
     mapping = map_network(netlist, mapped_chip)
+    pass_record = None
+    if placement_pass is not None:
+        mapping, pass_record = placement_pass(netlist, mapping)
     metadata = dict(metadata or {})
     overflow = predict_overflow(metadata.pop("state_ranges", None), q.populations, chip.numeric)
     manifest: dict[str, Any] = {
@@ -88,6 +96,7 @@ def compile_network(
         "prediction_rule": PREDICTION_RULE,
         "overflow": overflow,
         "placement": mapping.summary(netlist),
+        "placement_pass": pass_record,
         "compile_seconds": time.perf_counter() - t0,
     }
     write_bundle(out, manifest, q.populations, q.projections, mapping.neuron_core(netlist))

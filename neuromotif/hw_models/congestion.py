@@ -33,6 +33,7 @@ send order rather than arrival order; both make SANA-FE slower on large one-core
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,7 +43,7 @@ from neuromotif.hw_models.placement import HOST, Placement
 
 if TYPE_CHECKING:
     from neuromotif.hw_models.chip import CostTable, MeshSpec
-    from neuromotif.hw_models.cost import CoreCounts, RouteTable
+    from neuromotif.hw_models.cost import RouteTable
 
 
 def fifo_finish(
@@ -81,10 +82,49 @@ def fifo_finish(
     return out
 
 
+@dataclass(frozen=True)
+class CorePairs:
+    """What the placement fixes for the queues: the distinct (source core, destination core) pairs
+    spikes travel (the host is source ``cores``), each neuron's pairs, their hops and links."""
+
+    source: np.ndarray  # [pairs] source core (``cores``: the host)
+    dest: np.ndarray  # [pairs]
+    hop_ns: np.ndarray  # [pairs] route time without congestion
+    hops: np.ndarray  # [pairs] links after the source core's output link
+    of_neuron: sp.csr_matrix  # [neurons, pairs] 1 where a neuron's spikes travel the pair
+    of_source: sp.csr_matrix  # [pairs, cores + 1]
+    of_dest: sp.csr_matrix  # [pairs, cores]
+    on_links: sp.csr_matrix  # [pairs, (source, link)] the directed links each pair's route uses
+
+    @classmethod
+    def build(cls, placement: Placement, table: CostTable, routes: RouteTable, mesh: MeshSpec) -> CorePairs:
+        from neuromotif.hw_models.timing import link_incidence
+
+        n_cores = len(placement.cores)
+        g, dst = routes.destinations[:, 0], routes.destinations[:, 1]
+        src = np.where(routes.neuron_core[g] < 0, n_cores, routes.neuron_core[g])
+        pairs, pid = np.unique(src * n_cores + dst, return_inverse=True)
+        ps, pd = pairs // n_cores, pairs % n_cores
+        n = len(pairs)
+        pair_src = np.where(ps == n_cores, HOST, ps)
+        ew, ns, chips = placement.hops(pair_src, pd)
+        inc = link_incidence(placement, pair_src, pd, mesh.tiles_x, mesh.tiles_y)[0].tocoo()  # [pairs, links]
+        combo, cid = np.unique(ps[inc.row] * inc.shape[1] + inc.col, return_inverse=True)
+        return cls(
+            source=ps,
+            dest=pd,
+            hop_ns=ew * table.hop_ew.time_ns + ns * table.hop_ns.time_ns + chips * table.chip_hop.time_ns,
+            hops=(ew + ns + chips).astype(np.float64),
+            of_neuron=sp.csr_matrix((np.ones(len(g)), (g, pid)), shape=(len(routes.neuron_core), n)),
+            of_source=sp.csr_matrix((np.ones(n), (np.arange(n), ps)), shape=(n, n_cores + 1)),
+            of_dest=sp.csr_matrix((np.ones(n), (np.arange(n), pd)), shape=(n, n_cores)),
+            on_links=sp.csr_matrix((np.ones(len(cid)), (inc.row, cid)), shape=(n, len(combo))),
+        )
+
+
 def message_finish_ns(
     placement: Placement,
     table: CostTable,
-    counts: CoreCounts,
     routes: RouteTable,
     spikes: np.ndarray,
     samples: int,
@@ -94,41 +134,29 @@ def message_finish_ns(
 ) -> np.ndarray:
     """Per step ``[T]``: when the last core has generated and the last message has been served
     (ns, barrier not included), per average inference; ``synaptic`` / ``neuron`` ``[T, cores]``:
-    each core's two pipelines (``timing.core_pipelines_ns``)."""
-    from neuromotif.hw_models.timing import link_incidence
-
+    each core's two pipelines (``timing.core_pipelines_ns``). The core pairs are built once per
+    route table (``routes.pairs``)."""
     steps, n_cores = synaptic.shape
-    g, dst = routes.destinations[:, 0], routes.destinations[:, 1]
     if steps == 0 or n_cores == 0:
         return np.zeros(steps)
-    src = np.where(counts.neuron_core[g] < 0, n_cores, counts.neuron_core[g])  # n_cores: the host
-    pairs, pid = np.unique(src * n_cores + dst, return_inverse=True)
-    ps, pd = pairs // n_cores, pairs % n_cores
-    n_pairs, n_src = len(pairs), n_cores + 1
-    to_pair = sp.csr_matrix((np.ones(len(g)), (np.arange(len(g)), pid)), shape=(len(g), n_pairs))
-    m = (sp.csr_matrix(np.asarray(spikes, np.float64)[:, g]) @ to_pair).toarray() / samples  # [T, pairs]
-    pair_src = np.where(ps == n_cores, HOST, ps)
-    ew, ns, chips = placement.hops(pair_src, pd)
-    hop_ns = ew * table.hop_ew.time_ns + ns * table.hop_ns.time_ns + chips * table.chip_hop.time_ns
-    hops = (ew + ns + chips).astype(np.float64)
-    of_src = sp.csr_matrix((np.ones(n_pairs), (np.arange(n_pairs), ps)), shape=(n_pairs, n_src))
-    of_dst = sp.csr_matrix((np.ones(n_pairs), (np.arange(n_pairs), pd)), shape=(n_pairs, n_cores))
-    sent = m @ of_src  # [T, sources]
+    if routes.pairs is None:
+        routes.pairs = CorePairs.build(placement, table, routes, mesh)
+    cp = routes.pairs
+    ps, pd, hops = cp.source, cp.dest, cp.hops
+    m = np.asarray((cp.of_neuron.T @ np.asarray(spikes, np.float64).T).T) / samples  # [T, pairs] messages
+    sent = m @ cp.of_source  # [T, sources]
     generation = np.concatenate([neuron, (sent[:, n_cores] * table.message_out.time_ns)[:, None]], 1)
-    arriving = m @ of_dst  # [T, cores]
+    arriving = m @ cp.of_dest  # [T, cores]
     cost = np.where(arriving > 0, synaptic / np.where(arriving > 0, arriving, 1.0), 0.0)  # per message, per core
     c = (m * cost[:, pd]).sum(1) / np.maximum(m.sum(1), 1e-300)  # one mean receive cost per step
     any_sent = np.where(sent > 0, sent, 1.0)
     share = m / any_sent[:, ps]  # each pair's share of its source's messages
 
     # per message in flight: each (source, link)'s load, each pair's route load L_p and k_p = L_p / (h_p + 1)
-    inc = link_incidence(placement, pair_src, pd, mesh.tiles_x, mesh.tiles_y)[0].tocoo()  # [pairs, links]
-    combo, cid = np.unique(ps[inc.row] * inc.shape[1] + inc.col, return_inverse=True)
-    on = sp.csr_matrix((np.ones(len(cid)), (inc.row, cid)), shape=(n_pairs, len(combo)))
     load = share / (hops + 2.0)
-    route_load = (load @ of_src)[:, ps] + np.asarray((load @ on) @ on.T)  # output link + each hop's link
+    route_load = (load @ cp.of_source)[:, ps] + np.asarray((load @ cp.on_links) @ cp.on_links.T)
     k = route_load / (hops + 1.0)
-    interval = c[:, None] * ((share * k) @ of_src)  # a: the steady interval under congestion
+    interval = c[:, None] * ((share * k) @ cp.of_source)  # a: the steady interval under congestion
     g_each = np.where(sent > 0, generation / any_sent, 0.0)
     grows = interval > g_each
     growth = np.where(grows, 1.0 - g_each / np.where(grows, interval, 1.0), 0.0)
@@ -142,8 +170,8 @@ def message_finish_ns(
     delay = in_flight[:, ps] * k * c[:, None]  # each pair's last message's network delay
 
     s_of = ps[p_idx]
-    start = hop_ns[p_idx]
-    end = send_end[t_idx, s_of] + np.maximum(hop_ns[p_idx], delay[t_idx, p_idx])
+    start = cp.hop_ns[p_idx]
+    end = send_end[t_idx, s_of] + np.maximum(start, delay[t_idx, p_idx])
     served = fifo_finish(
         t_idx * n_cores + pd[p_idx], start, end - start, m[t_idx, p_idx], cost.ravel(), arriving.ravel()
     )

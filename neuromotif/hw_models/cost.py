@@ -18,6 +18,7 @@ Everything returned is a plain dict of floats and lists that serialises to JSON.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.sparse as sp
@@ -27,6 +28,9 @@ from neuromotif.hw_models.netlist import Netlist
 from neuromotif.hw_models.operating import THROUGHPUT, Operation, operate_with_bounds, static_power_w
 from neuromotif.hw_models.placement import HOST, Placement
 from neuromotif.hw_models.resources import core_index, neuron_destinations
+
+if TYPE_CHECKING:
+    from neuromotif.hw_models.congestion import CorePairs
 
 PJ = 1e-12
 NS = 1e-9
@@ -68,6 +72,7 @@ class RouteTable:
     hop_times_ns: tuple[float, float, float]  # the cost table's (east-west, north-south, chip) hop times it used
     # route x directed link incidence and each link's kind: built by the pipeline timing when first needed
     links: tuple[sp.csr_matrix, np.ndarray] | None = None
+    pairs: CorePairs | None = None  # source x destination core pairs: built by the pipeline timing when first needed
 
     def check_fits(self, net: Netlist, placement: Placement, table: CostTable) -> None:
         """Refuse a table built for another network, placement or hop timing."""

@@ -151,7 +151,7 @@ def pipeline_timing(
             max_load = max(max_load, float(load.max()))
     route_ns = np.where(spikes > 0, routes.longest_ns[None, :], 0.0).max(1) if spikes.size else np.zeros(steps)
     link_ns = np.maximum(link_busy, route_ns)
-    finish = message_finish_ns(placement, table, counts, routes, spikes, samples, mesh, synaptic, neuron)
+    finish = message_finish_ns(placement, table, routes, spikes, samples, mesh, synaptic, neuron)
     network = np.maximum(finish - compute, 0.0)
     barrier = table.barrier_ns(placement.n_tiles, placement.n_chips, table=True)
     step_ns = compute + network + barrier

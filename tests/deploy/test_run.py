@@ -395,6 +395,26 @@ def test_compile_chooses_the_packing_with_the_cost_model(run_dir, tmp_path, caps
         assert r["energy_bounds_J"][0] < r["energy_J"] < r["energy_bounds_J"][1]
 
 
+def test_compile_splits_the_bounding_core_when_asked_and_prints_before_and_after(run_dir, tmp_path, capsys):
+    """``--set compile.split_bottleneck=true``: the pass's record in the manifest agrees with the
+    bundle it wrote (its cores, a latency that only fell) and its lines are printed."""
+    src, _ = run_dir
+    out = tmp_path / "split"
+    assert main(["compile", str(src), "--out", str(out), "--set", "compile.split_bottleneck=true"]) == 0
+    err = capsys.readouterr().err
+    m = read_bundle(out).manifest
+    record = m["placement_pass"]
+    assert record["pass"] == "split_bottleneck" and record["validation_samples"] > 0 and record["stopped"]
+    last = record["splits"][-1] if record["splits"] else record["before"]
+    assert m["placement"]["cores"] == record["after"]["cores"] == last["cores"]
+    assert record["after"]["latency_s"] <= record["before"]["latency_s"]
+    assert "bottleneck splits:" in err and "stopped:" in err
+    plain = tmp_path / "plain"
+    assert main(["compile", str(src), "--out", str(plain), "-q"]) == 0
+    assert read_bundle(plain).manifest["placement_pass"] is None
+    assert read_bundle(plain).manifest["placement"]["cores"] == record["before"]["cores"]
+
+
 def test_auto_packing_refuses_when_nothing_fits_and_bad_values(run_dir, capsys):
     from neuromotif.core.errors import InputError
     from neuromotif.packing import best_packing
