@@ -211,7 +211,7 @@ def grid_case(n: int, per_core: int, activity: str, readout: str) -> dict:
     }
 
 
-def _grid(rows: list[dict]) -> str:
+def grid_table(rows: list[dict]) -> str:
     """The grid as a Markdown table: one line per case."""
     lines = [
         "| neurons | cores | readout | hidden active | SANA-FE (µs) | ours / SANA-FE | per step p5 / p50 / p95 | "
@@ -315,7 +315,7 @@ def main() -> None:
         ratios = [g["pipeline_ratio"] for g in grid]
         within = sum(g["within_10pct"] for g in grid)
         notes.append(f"grid: {within} of {len(grid)} cases within 10 %, x{min(ratios):.3f} to x{max(ratios):.3f}")
-        text += "\n\n## Grid: placement size x activity x readout\n\n" + _grid(grid)
+        text += "\n\n## Grid: placement size x activity x readout\n\n" + grid_table(grid)
     for note in notes:
         print(note)
     save(

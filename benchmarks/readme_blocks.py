@@ -407,7 +407,39 @@ def test_suite() -> str:
     return "\n".join([*lines, "", f"Source: {_source('bench_test_suite', d)}."]) + "\n"
 
 
+def sanafe_grid() -> str:
+    from bench_sanafe import grid_table
+
+    d = load("bench_sanafe")
+    grid = d["grid"]
+    within = sum(r["within_10pct"] for r in grid)
+    ratios = [r["pipeline_ratio"] for r in grid]
+    before = [r["link_bound_ratio"] for r in grid]
+    summary = (
+        f"{within} of {len(grid)} within ±10 % (×{min(ratios):.3f} to ×{max(ratios):.3f}); before message queues "
+        f"and flow control ×{min(before):.3f} to ×{max(before):.3f} on the same run."
+    )
+    return "\n".join([grid_table(grid), "", summary + f" Source: {_source('bench_sanafe', d)}."]) + "\n"
+
+
+def split_bottleneck() -> str:
+    d = load("bench_split_bottleneck")
+    lines = [
+        "| case | cores before → after | latency, ours | latency, SANA-FE | energy, ours | ours / SANA-FE after |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in d["rows"]:
+        case = r["case"].split(" (")[0]
+        lines.append(
+            f"| {case} | {r['cores_before']} → {r['cores_after']} | ×{r['ours_ratio']:.3f} | ×{r['sanafe_ratio']:.3f} | "
+            f"×{r['priced_energy_ratio']:.3f} | ×{r['ours_vs_sanafe_after']:.3f} |"
+        )
+    return "\n".join([*lines, "", f"Source: {_source('bench_split_bottleneck', d)}."]) + "\n"
+
+
 RENDERERS: dict[str, Callable[[], str]] = {
+    "sanafe-grid": sanafe_grid,
+    "split-bottleneck": split_bottleneck,
     "test-suite": test_suite,
     "hwnas": hwnas,
     "scml": scml,

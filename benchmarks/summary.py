@@ -56,7 +56,21 @@ def _sanafe(d: dict) -> str:
     split = [r["speedup_split"] for r in d["rows"] if r.get("speedup_split")]
     if split:
         faster += f", {min(split):.0f}-{max(split):.0f}x per sample over a split"
+    grid = d.get("grid", [])
+    if grid:
+        within = sum(g["within_10pct"] for g in grid)
+        faster += f"; grid: {within} of {len(grid)} within 10 %"
     return f"latency vs SANA-FE: x{min(ratios):.3f}-x{max(ratios):.3f} over {len(ratios)} placements{faster}"
+
+
+def _split_bottleneck(d: dict) -> str:
+    split = [r for r in d["rows"] if r["cores_after"] > r["cores_before"]]
+    ours = [r["ours_ratio"] for r in split]
+    theirs = [r["sanafe_ratio"] for r in split]
+    return (
+        f"bottleneck splits kept in {len(split)} of {len(d['rows'])} cases: latency x{min(ours):.3f}-x{max(ours):.3f} "
+        f"(SANA-FE x{min(theirs):.3f}-x{max(theirs):.3f})"
+    )
 
 
 def _cost_proxy(d: dict) -> str:
@@ -102,6 +116,7 @@ LINES: dict[str, Callable[[dict], str]] = {
     "bench_scml": _scml,
     "bench_torch_backend": _torch_backend,
     "bench_sanafe": _sanafe,
+    "bench_split_bottleneck": _split_bottleneck,
     "bench_cost_proxy": _cost_proxy,
     "bench_interop": _interop,
 }
