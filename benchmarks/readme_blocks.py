@@ -431,7 +431,8 @@ def split_bottleneck() -> str:
     for r in d["rows"]:
         case = r["case"].split(" (")[0]
         lines.append(
-            f"| {case} | {r['cores_before']} → {r['cores_after']} | ×{r['ours_ratio']:.3f} | ×{r['sanafe_ratio']:.3f} | "
+            f"| {case} | {r['cores_before']} → {r['cores_after']} | ×{r['ours_ratio']:.3f} | "
+            f"×{r['sanafe_ratio']:.3f} | "
             f"×{r['priced_energy_ratio']:.3f} | ×{r['ours_vs_sanafe_after']:.3f} |"
         )
     return "\n".join([*lines, "", f"Source: {_source('bench_split_bottleneck', d)}."]) + "\n"
