@@ -6,17 +6,13 @@ that sends hundreds of messages per step (the host's input spikes, fanned out to
 fills the links it shares, and the chip's flow control then holds its later messages back; a
 core that receives from many (a high-fan-in readout) serves a long queue. SANA-FE's detailed
 scheduler models both with a congestion heuristic; this is that heuristic solved in closed form
-per step, so it stays vectorised (docs/energy.md, "How a step is timed", derives it):
+per step, so it stays vectorised (docs/energy.md, "Pipeline timing", derives it):
 
 - Each source s emits its M messages one generation delay g apart (its neuron pipeline's time
   over M; the host: ``message_out`` each). A message in flight loads every link of its route
-  (the source core's output link and each hop) by 1 / (hops + 2); the route's summed load D
-  times the mean receive cost c of the messages in flight gives its network delay D c / (hops + 1).
-  SANA-FE keeps one such mean over every message in flight, which changes as sources stop: two
-  passes. Pass 1 takes the step's mean over all messages; pass 2 gives each source the mean over
-  what is in flight while it sends (``in_flight_cost``: every source's messages times their time
-  in flight, from pass 1: hop, half the last network delay, half the queue's excess over its last
-  arrival), at each source's own cost per message (its synaptic events).
+  (the source core's output link and each hop) by 1 / (hops + 2); the route's summed load D over
+  the mean receive cost c (one global mean per step: SANA-FE keeps one over all messages in
+  flight) gives its network delay D c / (hops + 1).
 - Per message in flight, pair p's route carries L_p = sum over its links of the source's load
   there; its delay grows by c L_p / (h_p + 1) =: c k_p. Little's law then gives the steady
   interval a = c * sum_p share_p k_p: if a > g the messages in flight grow by 1 - g / a per
@@ -32,8 +28,7 @@ per step, so it stays vectorised (docs/energy.md, "How a step is timed", derives
 Step = max(every core's generation, every queue's finish) + barrier (``timing.pipeline_timing``).
 What it leaves out (``benchmarks/bench_sanafe.py``, its grid): the load other sources' messages
 put on a route (messages waiting at a busy destination stay in flight in SANA-FE) and service in
-send order rather than arrival order; where it misses SANA-FE, on large one-core-readout layers,
-these are the candidates.
+send order rather than arrival order; both make SANA-FE slower on large one-core-readout layers.
 """
 
 from __future__ import annotations
@@ -97,7 +92,6 @@ class CorePairs:
     hop_ns: np.ndarray  # [pairs] route time without congestion
     hops: np.ndarray  # [pairs] links after the source core's output link
     of_neuron: sp.csr_matrix  # [neurons, pairs] 1 where a neuron's spikes travel the pair
-    synapses: sp.csr_matrix  # [neurons, pairs] a neuron's synapses at the pair's destination
     of_source: sp.csr_matrix  # [pairs, cores + 1]
     of_dest: sp.csr_matrix  # [pairs, cores]
     on_links: sp.csr_matrix  # [pairs, (source, link)] the directed links each pair's route uses
@@ -122,9 +116,6 @@ class CorePairs:
             hop_ns=ew * table.hop_ew.time_ns + ns * table.hop_ns.time_ns + chips * table.chip_hop.time_ns,
             hops=(ew + ns + chips).astype(np.float64),
             of_neuron=sp.csr_matrix((np.ones(len(g)), (g, pid)), shape=(len(routes.neuron_core), n)),
-            synapses=sp.csr_matrix(
-                (np.asarray(routes.synapses[dst, g]).ravel(), (g, pid)), shape=(len(routes.neuron_core), n)
-            ),
             of_source=sp.csr_matrix((np.ones(n), (np.arange(n), ps)), shape=(n, n_cores + 1)),
             of_dest=sp.csr_matrix((np.ones(n), (np.arange(n), pd)), shape=(n, n_cores)),
             on_links=sp.csr_matrix((np.ones(len(cid)), (inc.row, cid)), shape=(n, len(combo))),
@@ -152,78 +143,37 @@ def message_finish_ns(
         routes.pairs = CorePairs.build(placement, table, routes, mesh)
     cp = routes.pairs
     ps, pd, hops = cp.source, cp.dest, cp.hops
-    spikes_t = np.asarray(spikes, np.float64).T
-    m = np.asarray((cp.of_neuron.T @ spikes_t).T) / samples  # [T, pairs] messages
-    synops = np.asarray((cp.synapses.T @ spikes_t).T) / samples  # [T, pairs] their synaptic events
+    m = np.asarray((cp.of_neuron.T @ np.asarray(spikes, np.float64).T).T) / samples  # [T, pairs] messages
     sent = m @ cp.of_source  # [T, sources]
     generation = np.concatenate([neuron, (sent[:, n_cores] * table.message_out.time_ns)[:, None]], 1)
     arriving = m @ cp.of_dest  # [T, cores]
     cost = np.where(arriving > 0, synaptic / np.where(arriving > 0, arriving, 1.0), 0.0)  # per message, per core
+    c = (m * cost[:, pd]).sum(1) / np.maximum(m.sum(1), 1e-300)  # one mean receive cost per step
     any_sent = np.where(sent > 0, sent, 1.0)
-    own = ((m * table.message_in_ns + synops * table.synop.time_ns) @ cp.of_source) / any_sent  # [T, sources]
     share = m / any_sent[:, ps]  # each pair's share of its source's messages
 
     # per message in flight: each (source, link)'s load, each pair's route load L_p and k_p = L_p / (h_p + 1)
     load = share / (hops + 2.0)
     route_load = (load @ cp.of_source)[:, ps] + np.asarray((load @ cp.on_links) @ cp.on_links.T)
     k = route_load / (hops + 1.0)
-    per_in_flight = (share * k) @ cp.of_source  # [T, sources]: a / c
+    interval = c[:, None] * ((share * k) @ cp.of_source)  # a: the steady interval under congestion
     g_each = np.where(sent > 0, generation / any_sent, 0.0)
+    grows = interval > g_each
+    growth = np.where(grows, 1.0 - g_each / np.where(grows, interval, 1.0), 0.0)
     t_idx, p_idx = np.nonzero(m > 0)
     k_max = np.zeros_like(sent)
     np.maximum.at(k_max, (t_idx, ps[p_idx]), k[t_idx, p_idx])
     cap = mesh.link_buffer_messages / np.where(k_max > 0, k_max, np.inf)  # messages in flight at the buffers' capacity
-    queue = t_idx * n_cores + pd[p_idx]
+    in_flight = np.minimum(sent * growth, cap)
+    before_cap = np.where(grows, np.minimum(sent, cap / np.where(grows, growth, 1.0)), sent)
+    send_end = np.where(grows, before_cap * g_each + (sent - before_cap) * interval, generation)
+    delay = in_flight[:, ps] * k * c[:, None]  # each pair's last message's network delay
 
-    def sources(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Each source's last send and each pair's last network delay, for mean receive costs ``c``."""
-        interval = c * per_in_flight  # a: the steady interval under congestion
-        grows = interval > g_each
-        growth = np.where(grows, 1.0 - g_each / np.where(grows, interval, 1.0), 0.0)
-        in_flight = np.minimum(sent * growth, cap)
-        before_cap = np.where(grows, np.minimum(sent, cap / np.where(grows, growth, 1.0)), sent)
-        send_end = np.where(grows, before_cap * g_each + (sent - before_cap) * interval, generation)
-        return send_end, in_flight[:, ps] * k * c[:, ps]
-
-    def queues(send_end: np.ndarray, delay: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per (step, core) queue: when its last message is served, and its last arrival."""
-        start = cp.hop_ns[p_idx]
-        end = send_end[t_idx, ps[p_idx]] + np.maximum(start, delay[t_idx, p_idx])
-        served = fifo_finish(queue, start, end - start, m[t_idx, p_idx], cost.ravel(), arriving.ravel())
-        last = np.full(steps * n_cores, -np.inf)
-        np.maximum.at(last, queue, end)
-        return (np.where(np.isfinite(x), x, 0.0).reshape(steps, n_cores) for x in (served, last))  # type: ignore[return-value]
-
-    # pass 1: one mean receive cost per step over all messages
-    c = (m * cost[:, pd]).sum(1) / np.maximum(m.sum(1), 1e-300)
-    send_end, delay = sources(np.broadcast_to(c[:, None], sent.shape))
-    served, last = queues(send_end, delay)
-    # pass 2: each source meets the messages in flight while it sends (``in_flight_cost``)
-    residence = cp.hop_ns[None, :] + delay / 2 + (np.maximum(served - last, 0.0) / 2)[:, pd]
-    send_end, delay = sources(in_flight_cost(send_end, (m * residence) @ cp.of_source, own))
-    served, _ = queues(send_end, delay)
-    return np.maximum(send_end[:, :n_cores].max(1), served.max(1))
-
-
-def in_flight_cost(span: np.ndarray, waiting: np.ndarray, own: np.ndarray) -> np.ndarray:
-    """``[T, sources]``: the mean receive cost of the messages in flight while each source sends.
-    Source j sends over [0, span_j] and keeps waiting_j / span_j messages in flight meanwhile
-    (Little's law; ``waiting``: its messages times their time in flight); over source s's window
-    it contributes that many for min(span_j, span_s) / span_s of the time, at its own mean cost.
-    Sorting the spans makes it O(S log S) per step."""
-    span = np.maximum(span, 1e-12)
-    order = np.argsort(span, axis=1)
-    sorted_span = np.take_along_axis(span, order, 1)
-    count = np.take_along_axis(waiting / span, order, 1)  # messages in flight per source, sorted by span
-
-    def over_windows(x: np.ndarray) -> np.ndarray:  # per s: sum over j of x_j min(span_j, span_s) / span_s
-        shorter = np.cumsum(x * sorted_span, 1)  # the sources that stop first, s itself included
-        longer = x.sum(1, keepdims=True) - np.cumsum(x, 1)
-        return (shorter + sorted_span * longer) / sorted_span
-
-    weight = over_windows(count)
-    mean = over_windows(count * np.take_along_axis(own, order, 1)) / np.where(weight > 0, weight, 1.0)
-    mean = np.where(weight > 0, mean, np.take_along_axis(own, order, 1))
-    out = np.empty_like(mean)
-    np.put_along_axis(out, order, mean, 1)
-    return out
+    s_of = ps[p_idx]
+    start = cp.hop_ns[p_idx]
+    end = send_end[t_idx, s_of] + np.maximum(start, delay[t_idx, p_idx])
+    served = fifo_finish(
+        t_idx * n_cores + pd[p_idx], start, end - start, m[t_idx, p_idx], cost.ravel(), arriving.ravel()
+    )
+    served = np.where(np.isfinite(served), served, 0.0).reshape(steps, n_cores).max(1)
+    return np.maximum(send_end[:, :n_cores].max(1), served)

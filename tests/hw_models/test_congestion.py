@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from neuromotif.hw_models.congestion import fifo_finish, in_flight_cost
+from neuromotif.hw_models.congestion import fifo_finish
 from neuromotif.hw_models.cost import Activity, energy_latency
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
@@ -27,15 +27,6 @@ def test_a_queue_serves_what_has_arrived_first_come_first_served():
     )
     assert got[:2] == pytest.approx([18.0, 10.0])
     assert got[2] == -np.inf
-
-
-def test_the_receive_cost_a_source_meets_is_that_of_the_messages_in_flight_while_it_sends():
-    """Source 0 sends for 10 ns with 2 messages in flight (20 message-ns) at 100 ns each; source 1
-    for 40 ns with 1 in flight at 10 ns. Over source 0's window both are in flight all along:
-    (2 x 100 + 1 x 10) / 3 = 70. Over source 1's, source 0 is there a quarter of the time:
-    (0.5 x 100 + 1 x 10) / 1.5 = 40."""
-    got = in_flight_cost(np.array([[10.0, 40.0]]), np.array([[20.0, 40.0]]), np.array([[100.0, 10.0]]))
-    assert got == pytest.approx(np.array([[70.0, 40.0]]))
 
 
 def _flood(inputs: int):
