@@ -18,6 +18,8 @@ per step, so it stays vectorised (docs/energy.md, "Pipeline timing", derives it)
   interval a = c * sum_p share_p k_p: if a > g the messages in flight grow by 1 - g / a per
   message sent, until the route with the highest k_p reaches the link buffers' capacity
   ((hops + 1) x ``link_buffer_messages``), where flow control paces the source at one message per a.
+  A source's first message to each destination finds its queue empty and leaves flight at once:
+  never more in flight than its messages less one per destination.
 - So a source's last message leaves at M* g + (M - M*) a (M*: the messages sent before the cap),
   and pair p's last message arrives N_end c k_p later (N_end: messages in flight at the end).
 - Each destination serves its messages first come, first served at its mean cost per message
@@ -165,6 +167,9 @@ def message_finish_ns(
     np.maximum.at(k_max, (t_idx, ps[p_idx]), k[t_idx, p_idx])
     cap = mesh.link_buffer_messages / np.where(k_max > 0, k_max, np.inf)  # messages in flight at the buffers' capacity
     in_flight = np.minimum(sent * growth, cap)
+    # each destination takes a source's first message as it comes (its queue starts empty), so that
+    # one never waits in flight: what matters when a few heavy messages go to few cores
+    in_flight = np.minimum(in_flight, np.maximum(sent - np.minimum(m, 1.0) @ cp.of_source, 0.0))
     before_cap = np.where(grows, np.minimum(sent, cap / np.where(grows, growth, 1.0)), sent)
     send_end = np.where(grows, before_cap * g_each + (sent - before_cap) * interval, generation)
     delay = in_flight[:, ps] * k * c[:, None]  # each pair's last message's network delay

@@ -29,14 +29,14 @@ def test_a_queue_serves_what_has_arrived_first_come_first_served():
     assert got[2] == -np.inf
 
 
-def _flood(inputs: int):
+def _flood(inputs: int, synop_ns: float = 1.0):
     """``inputs`` host inputs, all firing at step 1, onto 16 neurons on the 4 cores of one tile
-    (0 hops from the host), all to all: 4 x ``inputs`` messages, 4 synops (4 ns) each."""
+    (0 hops from the host), all to all: 4 x ``inputs`` messages, 4 synops (4 x ``synop_ns``) each."""
     net = Netlist(
         (NetPopulation("in", inputs, is_input=True), NetPopulation("a", 16)),
         (NetProjection("in->a", "in", "a"),),
     )
-    chip = tiny_chip(mesh=(1, 1, 4), max_compartments=4)
+    chip = tiny_chip(mesh=(1, 1, 4), max_compartments=4, costs={"synop": {"energy_pj": 1, "time_ns": synop_ns}})
     mapping = map_network(net, chip)
     spikes = np.zeros((2, inputs + 16))
     spikes[1, :inputs] = 1
@@ -68,3 +68,14 @@ def test_a_source_below_the_buffer_capacity_only_spreads_its_arrivals():
     p = _flood(8)
     assert p["components_ns"]["compute"] == pytest.approx([4.0, 32.0])
     assert p["per_step_ns"] == pytest.approx([14.0, 78.0])
+
+
+def test_a_few_heavy_messages_leave_flight_as_their_idle_destinations_take_them():
+    """3 inputs, 400 ns per message (4 synops x 100 ns): the steady interval, 400 / 2 = 200 ns, is
+    far above the host's 1 ns, so nearly every message sent would stay in flight (11.94 of 12) but
+    each core takes the first of its 3 as it comes: 12 - 4 = 8 in flight at the last send (12 ns).
+    Its delay: 8 x 1/2 x 400 = 1600 ns, so arrivals span [0, 1612] and each core's last message,
+    its 1200 ns of work long done, is served by 1612 + 400 = 2012; barrier 10."""
+    p = _flood(3, synop_ns=100.0)
+    assert p["components_ns"]["compute"] == pytest.approx([4.0, 1200.0])
+    assert p["per_step_ns"] == pytest.approx([14.0, 2022.0])
