@@ -75,6 +75,7 @@ def test_user_chip_from_a_yaml_file(tmp_path, monkeypatch):
         (lambda d: d["cost_tables"]["davies2018"].update(barrier_ns_min=-1.0), "barrier_ns_min = -1.0 is outside 0.."),
         (lambda d: d.update(default_cost_table="nope"), "default_cost_table 'nope' is not one of"),
         (lambda d: d["mesh"].update(tiles_x=0), "tiles_x, tiles_y and cores_per_tile must be >= 1"),
+        (lambda d: d["mesh"].update(link_buffer_messages=0), "link_buffer_messages must be >= 1"),
         (lambda d: d["numeric"].update(weight_exp_min=9), "numeric: weight_exp_min = 9 is outside -8..0"),
         (lambda d: d["numeric"].update(weight_bits=12), "numeric: weight_bits = 12 is outside 1..9"),
         (lambda d: d["numeric"].update(u_bits=32), "numeric: u_bits = 32 is outside 24..24"),
