@@ -29,8 +29,9 @@ per step, so it stays vectorised (docs/energy.md, "Pipeline timing", derives it)
 
 Step = max(every core's generation, every queue's finish) + barrier (``timing.pipeline_timing``).
 What it leaves out (``benchmarks/bench_sanafe.py``, its grid): the load other sources' messages
-put on a route (messages waiting at a busy destination stay in flight in SANA-FE) and service in
-send order rather than arrival order; both make SANA-FE slower on large one-core-readout layers.
+put on a route (messages waiting at a busy destination stay in flight in SANA-FE) and a mean
+receive cost that changes as sources stop; where the model reads low on large layers, these are
+the candidates (SANA-FE's service in send order was tried: it moves them by under 1 %).
 """
 
 from __future__ import annotations
