@@ -176,22 +176,35 @@ def _percentiles(ours, theirs) -> list[float]:
     return [float(v) for v in np.percentile(np.asarray(ours) / np.asarray(theirs), [5, 50, 95])]
 
 
-def grid_case(n: int, per_core: int, activity: str, readout: str) -> dict:
-    """One grid case: one cross-check in this process (the parent starts a fresh one per case)."""
-    import numpy as np
+def grid_fan_in(n: int, readout: str) -> float:
+    """Each readout neuron's share of the hidden neurons, within the input axons a core holds."""
+    return min(GRID_READOUT[readout], MAX_AXONS / n)
 
+
+def grid_bundle(path: Path, n: int, per_core: int, activity: str, readout: str):
+    """A grid case's bundle at ``path`` and its Loihi 1 mapping (as the mapper places it; the
+    cross-check may then move a core for SANA-FE's inputs). Also used by ``bench_split_bottleneck``
+    and ``diagnose_sanafe_trace``."""
     from neuromotif.deploy.compile import bundle_netlist
     from neuromotif.deploy.synthetic_bundles import scml_bundle
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.chip import with_core_limit
     from neuromotif.hw_models.mapper import map_network
-    from neuromotif.sanafe_crosscheck import crosscheck
 
     vth, rec_low = GRID_ACTIVITY[activity]
-    p_out = min(GRID_READOUT[readout], MAX_AXONS / n)
+    bundle = scml_bundle(path, n, vth=vth, rec_low=rec_low, p_out=grid_fan_in(n, readout))
+    return bundle, map_network(bundle_netlist(bundle), with_core_limit(load_chip("loihi1"), per_core))
+
+
+def grid_case(n: int, per_core: int, activity: str, readout: str) -> dict:
+    """One grid case: one cross-check in this process (the parent starts a fresh one per case)."""
+    import numpy as np
+
+    from neuromotif.sanafe_crosscheck import crosscheck
+
     with tempfile.TemporaryDirectory() as tmp:
-        bundle = scml_bundle(Path(tmp) / "b", n, vth=vth, rec_low=rec_low, p_out=p_out)
-        placement = map_network(bundle_netlist(bundle), with_core_limit(load_chip("loihi1"), per_core)).placement
+        bundle, mapping = grid_bundle(Path(tmp) / "b", n, per_core, activity, readout)
+        placement = mapping.placement
         x = (np.random.default_rng(0).random((STEPS, bundle.input.size)) < 0.1).astype(np.float32)
         r = crosscheck(bundle, placement, x)
     steps = r["per_step_s"]
@@ -205,7 +218,7 @@ def grid_case(n: int, per_core: int, activity: str, readout: str) -> dict:
         "activity_target": activity,
         "hidden_activity": r["dynamics"]["sanafe_spikes"] / (STEPS * (n + bundle.neuron_populations[-1].size)),
         "readout": readout,
-        "readout_fan_in": p_out,
+        "readout_fan_in": grid_fan_in(n, readout),
         "events_equal": r["events_equal"],
         "sanafe_us": float(theirs.sum() * 1e6),
         "pipeline_ratio": ratio,

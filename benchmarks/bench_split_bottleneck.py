@@ -63,22 +63,16 @@ def _compare(bundle, before, after, record: dict, x) -> dict:
 def synthetic(n: int, per_core: int, activity: str, readout: str) -> dict:
     import numpy as np
 
-    from benchmarks.bench_sanafe import GRID_ACTIVITY, GRID_READOUT, MAX_AXONS
+    from benchmarks.bench_sanafe import grid_bundle
     from neuromotif.deploy.backends import make_backend
     from neuromotif.deploy.compile import bundle_netlist
-    from neuromotif.deploy.synthetic_bundles import scml_bundle
     from neuromotif.hw_models import load_chip
     from neuromotif.hw_models.bottleneck import split_bottlenecks
-    from neuromotif.hw_models.chip import with_core_limit
     from neuromotif.hw_models.cost import Activity, energy_latency
-    from neuromotif.hw_models.mapper import map_network
 
-    vth, rec_low = GRID_ACTIVITY[activity]
-    p_out = min(GRID_READOUT[readout], MAX_AXONS / n)
     with tempfile.TemporaryDirectory() as tmp:
-        bundle = scml_bundle(Path(tmp) / "b", n, vth=vth, rec_low=rec_low, p_out=p_out)
+        bundle, before = grid_bundle(Path(tmp) / "b", n, per_core, activity, readout)
         net, loihi1 = bundle_netlist(bundle), load_chip("loihi1")
-        before = map_network(net, with_core_limit(loihi1, per_core))
         rng = np.random.default_rng(1)
         xs = (rng.random((PRICING_SAMPLES, STEPS, bundle.input.size)) < 0.1).astype(np.float32)
         run = make_backend("cpu", bundle).run(xs, activity=True)

@@ -42,20 +42,13 @@ PARTS += ("busiest_core_gen_us",)
 
 
 def case(n: int, per_core: int, activity: str, readout: str) -> dict:
-    from bench_sanafe import GRID_ACTIVITY, GRID_READOUT, MAX_AXONS, STEPS
+    from bench_sanafe import STEPS, grid_bundle
 
     from neuromotif.deploy.backends.sanafe import _sanafe_cores, require_sanafe, sanafe_network
-    from neuromotif.deploy.compile import bundle_netlist
-    from neuromotif.deploy.synthetic_bundles import scml_bundle
-    from neuromotif.hw_models import load_chip
-    from neuromotif.hw_models.chip import with_core_limit
-    from neuromotif.hw_models.mapper import map_network
 
-    vth, rec_low = GRID_ACTIVITY[activity]
     with tempfile.TemporaryDirectory() as tmp:
-        p_out = min(GRID_READOUT[readout], MAX_AXONS / n)
-        b = scml_bundle(Path(tmp) / "b", n, vth=vth, rec_low=rec_low, p_out=p_out)
-        placement = map_network(bundle_netlist(b), with_core_limit(load_chip("loihi1"), per_core)).placement
+        b, mapping = grid_bundle(Path(tmp) / "b", n, per_core, activity, readout)
+        placement = mapping.placement
         x = (np.random.default_rng(0).random((STEPS, 64)) < 0.1).astype(np.float32)
         sanafe = require_sanafe()
         arch, net = sanafe_network(b, placement, x)

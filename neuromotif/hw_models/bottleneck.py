@@ -5,7 +5,7 @@ serves a queue of messages from all of them (the pipeline timing names it as the
 Giving half of its neurons to a new core halves the synaptic events each copy serves; each
 hidden spike may then need a message to both, so whether the step gets shorter depends on the
 traffic, which is what the timing model prices. The pass splits the bounding core at a motif
-boundary, places the cores again (``placement.place``), prices the result and keeps it only if
+boundary, places the cores again (``mapper.place_cores``), prices the result and keeps it only if
 the latency per inference falls by more than ``MIN_GAIN``. When it does not (the population's
 other cores are as busy: halving one leaves the other to bound the step), it tries halving every
 core of that population at least ``PEERS`` as busy at once. It stops when neither pays, at
@@ -18,12 +18,12 @@ from collections.abc import Callable
 from typing import Any
 
 from neuromotif.hw_models.chip import ChipSpec
-from neuromotif.hw_models.drc import check_chips, check_mapping
+from neuromotif.hw_models.drc import check_chips
 from neuromotif.hw_models.errors import DesignRuleError
-from neuromotif.hw_models.mapper import Mapping
+from neuromotif.hw_models.mapper import Mapping, place_cores
 from neuromotif.hw_models.netlist import Netlist
-from neuromotif.hw_models.placement import Placement, place
-from neuromotif.hw_models.resources import CoreSlice, all_core_usage
+from neuromotif.hw_models.placement import Placement
+from neuromotif.hw_models.resources import CoreSlice
 
 MIN_GAIN = 0.01  # a split must shorten the inference by more than 1 % to be worth its core
 MAX_SPLITS = 32
@@ -39,14 +39,6 @@ def _split(core: CoreSlice, motif_size: int) -> tuple[CoreSlice, CoreSlice] | No
         return None
     middle = core.start + (motifs // 2) * motif_size
     return CoreSlice(core.population, core.start, middle), CoreSlice(core.population, middle, core.stop)
-
-
-def _mapping(net: Netlist, cores: list[CoreSlice], chip: ChipSpec) -> Mapping:
-    check_chips(len(cores), chip)
-    placement = place(net, cores, chip, order="serpentine", swaps=True)
-    usage = all_core_usage(net, cores, chip)
-    check_mapping(net, cores, usage, chip)
-    return Mapping(chip, placement, usage)
 
 
 def _summary(cost: dict[str, Any], cores: int) -> dict[str, Any]:
@@ -66,7 +58,7 @@ def _public(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in summary.items() if not k.startswith("_")}
 
 
-def _trials(cores: list[CoreSlice], bound: int, busy: list[float], net: Netlist) -> list[list[int]]:
+def _trials(cores: list[CoreSlice], bound: int, busy: list[float]) -> list[list[int]]:
     """Which cores to halve, in the order tried: the bounding core; then it with every core of
     its population at least ``PEERS`` as busy (when there are such)."""
     population = cores[bound].population
@@ -90,7 +82,7 @@ def split_bottlenecks(
             break
         core = cores[bound]
         kept, why = None, ""
-        for chosen in _trials(cores, bound, current["_busy"], net):
+        for chosen in _trials(cores, bound, current["_busy"]):
             halves = {i: _split(cores[i], net.population(cores[i].population).motif_size) for i in chosen}
             if any(h is None for h in halves.values()):
                 why = f"the bounding core ({core.population} {core.start}-{core.stop}) holds one motif"
@@ -101,7 +93,8 @@ def split_bottlenecks(
             trial = [part for i, c in enumerate(cores) for part in (halves[i] if i in halves else (c,))]  # type: ignore[union-attr]
             what = ", ".join(f"{cores[i].population} {cores[i].start}-{cores[i].stop}" for i in chosen)
             try:
-                candidate = _mapping(net, trial, chip)
+                check_chips(len(trial), chip)
+                candidate = place_cores(net, trial, chip)
             except DesignRuleError as exc:
                 why = f"splitting {what} breaks a design rule: {exc}"
                 continue

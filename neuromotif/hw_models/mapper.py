@@ -15,7 +15,7 @@ from neuromotif.hw_models.drc import check_mapping
 from neuromotif.hw_models.netlist import Netlist
 from neuromotif.hw_models.partition import partition
 from neuromotif.hw_models.placement import Placement, chip_grid, place, tile_index, total_hop_traffic
-from neuromotif.hw_models.resources import CoreUsage, all_core_usage, core_index
+from neuromotif.hw_models.resources import CoreSlice, CoreUsage, all_core_usage, core_index
 
 
 @dataclass
@@ -64,7 +64,13 @@ class Mapping:
 
 def map_network(net: Netlist, chip: ChipSpec, motif_aware: bool = True, traffic_swaps: bool = True) -> Mapping:
     """Partition, place and verify; raises ``DesignRuleError`` with a fix when it cannot fit."""
-    cores = partition(net, chip, motif_aware=motif_aware)
+    return place_cores(net, partition(net, chip, motif_aware=motif_aware), chip, motif_aware, traffic_swaps)
+
+
+def place_cores(
+    net: Netlist, cores: list[CoreSlice], chip: ChipSpec, motif_aware: bool = True, traffic_swaps: bool = True
+) -> Mapping:
+    """Place and verify cores already cut (``partition``, or a pass that re-cuts them)."""
     placement = place(net, cores, chip, order="serpentine" if motif_aware else "row-major", swaps=traffic_swaps)
     usage = all_core_usage(net, cores, chip)
     check_mapping(net, cores, usage, chip)
