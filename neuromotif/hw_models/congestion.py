@@ -5,33 +5,36 @@ Why a model of its own: at scale the step is not the slowest core plus the busie
 that sends hundreds of messages per step (the host's input spikes, fanned out to every core)
 fills the links it shares, and the chip's flow control then holds its later messages back; a
 core that receives from many (a high-fan-in readout) serves a long queue. SANA-FE's detailed
-scheduler models both with a congestion heuristic; this is that heuristic solved in closed form
-per step, so it stays vectorised (docs/energy.md, "Pipeline timing", derives it):
+scheduler models both with a congestion heuristic; this is that heuristic solved per step in
+closed form, vectorised over steps and core pairs (docs/energy.md, "How a step is timed"):
 
+- Each message costs its destination its own receive time: ``message_in_ns`` plus its synaptic
+  events there (an input spike reaching a whole motif costs more than a hidden spike reaching a
+  few neurons), per (source core, destination core) pair.
 - Each source s emits its M messages one generation delay g apart (its neuron pipeline's time
   over M; the host: ``message_out`` each). A message in flight loads every link of its route
-  (the source core's output link and each hop) by 1 / (hops + 2); the route's summed load D over
-  the mean receive cost c (one global mean per step: SANA-FE keeps one over all messages in
-  flight) gives its network delay D c / (hops + 1).
-- Per message in flight, pair p's route carries L_p = sum over its links of the source's load
-  there; its delay grows by c L_p / (h_p + 1) =: c k_p. Little's law then gives the steady
-  interval a = c * sum_p share_p k_p: if a > g the messages in flight grow by 1 - g / a per
-  message sent, until the route with the highest k_p reaches the link buffers' capacity
-  ((hops + 1) x ``link_buffer_messages``), where flow control paces the source at one message per a.
-  A source's first message to each destination finds its queue empty and leaves flight at once:
+  (the source core's output link and each hop) by 1 / (hops + 2); the route's summed load D times
+  the mean receive cost c of the messages in flight, over hops + 1, is its network delay.
+- Per message in flight, pair p's route carries L_p; its delay grows by c L_p / (h_p + 1) =: c k_p.
+  Little's law gives the steady interval a = c * sum_p share_p k_p: if a > g the messages in
+  flight grow by 1 - g / a per message sent, until the route with the highest k_p reaches the
+  link buffers' capacity ((hops + 1) x ``link_buffer_messages``); from then on flow control paces
+  the source (first pass: at a, with c the step's mean receive cost).
+- A source's first message to each destination finds its queue empty and leaves flight at once:
   never more in flight than its messages less one per destination.
-- So a source's last message leaves at M* g + (M - M*) a (M*: the messages sent before the cap),
-  and pair p's last message arrives N_end c k_p later (N_end: messages in flight at the end).
-- Each destination serves its messages first come, first served at its mean cost per message
-  (its synaptic pipeline over its messages), from a fluid arrival curve per pair (evenly from
-  its hop time to its last arrival): finish = max over breakpoints s of s + cost * (messages not
-  arrived before s); the last message is served after it arrives.
+- Each destination serves its messages first come, first served, each pair's arriving evenly
+  from its hop time to its last arrival (``fifo_finish``).
+- Second pass, for each source held at the buffers: SANA-FE's c is the mean over what is in
+  flight *now*, and a message stays in flight until its destination starts it. So while the
+  source is paced, c(t) mixes its own N_cap messages at its own cost with the other sources'
+  messages still in flight (rate x lifetime: c B / 4 in the network plus half the destination's
+  drain time), and a message that waits behind other sources' traffic at a busy destination
+  holds its buffer slot that long: the source sends one message per
+  max(g, c(t) sum_p share_p k_p, sum_p share_p backlog_p(t) / N_cap), walked in time from when
+  it reached the buffers until its last message is out. The queues are then served again.
 
 Step = max(every core's generation, every queue's finish) + barrier (``timing.pipeline_timing``).
-What it leaves out (``benchmarks/bench_sanafe.py``, its grid): the load other sources' messages
-put on a route (messages waiting at a busy destination stay in flight in SANA-FE) and a mean
-receive cost that changes as sources stop; where the model reads low on large layers, these are
-the candidates (SANA-FE's service in send order was tried: it moves them by under 1 %).
+``benchmarks/bench_sanafe.py`` checks it against SANA-FE on a 40-case grid.
 """
 
 from __future__ import annotations
@@ -48,28 +51,40 @@ if TYPE_CHECKING:
     from neuromotif.hw_models.chip import CostTable, MeshSpec
     from neuromotif.hw_models.cost import RouteTable
 
+LIFETIME_BUFFERS = 0.25  # a message's typical time in the network, in c x link_buffer_messages
+WAIT_SHARE = 0.5  # a queued message's mean wait: this share of its destination's drain time
+WAIT_POINTS = 16  # a paced source's destinations' backlog is read at this many times ...
+WAIT_HORIZON = 3.0  # ... over [buffers full, buffers full + this x the first pass's paced span]
 
-def fifo_finish(
-    queue: np.ndarray, start: np.ndarray, span: np.ndarray, count: np.ndarray, cost: np.ndarray, total: np.ndarray
-) -> np.ndarray:
-    """Per queue q (``cost`` and ``total`` indexed by q): when its last message is served. Entry j
-    delivers ``count[j]`` messages to queue ``queue[j]`` evenly over [start_j, start_j + span_j]
-    (all at start_j when span_j = 0); the queue serves them first come, first served at ``cost``
-    each. finish = max over breakpoints s of s + cost * (messages not arrived before s), at least
-    each entry's last arrival plus one message's service. -inf for a queue with no entries."""
-    k = np.asarray(count, np.float64)
+
+def _arrivals(
+    queue: np.ndarray,
+    start: np.ndarray,
+    span: np.ndarray,
+    work: np.ndarray,
+    unit: np.ndarray,
+    probe_queue: np.ndarray,
+    probe_time: np.ndarray,
+) -> tuple[np.ndarray, ...]:
+    """The arrival events of every queue, sorted by queue then time: entry j brings ``work[j]``
+    evenly over [start_j, start_j + span_j] (at once when span_j = 0), probes read the queue.
+    Returns per event: time, queue, work arrived before it, the work left at an entry's end (one
+    message's, ``unit``), whether it opens its queue, and its probe index (-1: not a probe)."""
+    k = np.asarray(work, np.float64)
+    n, n_probe = len(k), len(probe_time)
     spread = span > 0
     rate = np.where(spread, k / np.where(spread, span, 1.0), 0.0)
-    t = np.concatenate([start, start + span])
-    q = np.concatenate([queue, queue])
-    slope_change = np.concatenate([rate, -rate])
-    jump = np.concatenate([np.where(spread, 0.0, k), np.zeros_like(k)])
-    last = np.concatenate([np.zeros_like(k), np.minimum(k, 1.0)])  # at an entry's end, its last message is left
+    t = np.concatenate([start, start + span, probe_time])
+    q = np.concatenate([queue, queue, probe_queue])
+    slope_change = np.concatenate([rate, -rate, np.zeros(n_probe)])
+    jump = np.concatenate([np.where(spread, 0.0, k), np.zeros(n + n_probe)])
+    last = np.concatenate([np.zeros(n), np.minimum(k, unit), np.zeros(n_probe)])
+    probe = np.concatenate([np.full(2 * n, -1), np.arange(n_probe)])
     order = np.lexsort((t, q))
-    t, q, slope_change, jump, last = t[order], q[order], slope_change[order], jump[order], last[order]
-    n = len(t)
-    first = np.r_[True, q[1:] != q[:-1]] if n else np.zeros(0, bool)
-    head = np.maximum.accumulate(np.where(first, np.arange(n), 0))  # index of each event's queue's first event
+    t, q, slope_change, jump, last, probe = (x[order] for x in (t, q, slope_change, jump, last, probe))
+    events = len(t)
+    first = np.r_[True, q[1:] != q[:-1]] if events else np.zeros(0, bool)
+    head = np.maximum.accumulate(np.where(first, np.arange(events), 0))  # each event's queue's first event
 
     def before(x: np.ndarray) -> np.ndarray:  # per event: the sum of x over its queue's earlier events
         c = np.cumsum(x)
@@ -79,22 +94,60 @@ def fifo_finish(
     dt = np.where(first, 0.0, t - np.r_[t[:1], t[:-1]])
     arrived = np.cumsum(slope * dt)
     arrived = arrived - arrived[head] + before(jump)
-    remaining = np.maximum(total[q] - arrived, last)
+    return t, q, arrived, last, first, probe
+
+
+def fifo_finish(
+    queue: np.ndarray, start: np.ndarray, span: np.ndarray, work: np.ndarray, unit: np.ndarray, total: np.ndarray
+) -> np.ndarray:
+    """Per queue q (``total[q]``: all the work it receives, ns): when its last message is served.
+    Entry j delivers ``work[j]`` ns of messages, ``unit[j]`` each, to queue ``queue[j]`` evenly over
+    [start_j, start_j + span_j] (all at start_j when span_j = 0); the queue serves first come, first
+    served. finish = max over breakpoints s of s + work not arrived before s, at least each entry's
+    last arrival plus one of its messages. -inf for a queue with no entries."""
+    none = np.zeros(0)
+    t, q, arrived, last, _, _ = _arrivals(queue, start, span, work, unit, none.astype(int), none)
     out = np.full(len(total), -np.inf)
-    np.maximum.at(out, q, t + cost[q] * remaining)
+    np.maximum.at(out, q, t + np.maximum(total[q] - arrived, last))
+    return out
+
+
+def backlog_ns(
+    queue: np.ndarray,
+    start: np.ndarray,
+    span: np.ndarray,
+    work: np.ndarray,
+    probe_queue: np.ndarray,
+    probe_time: np.ndarray,
+) -> np.ndarray:
+    """Per probe: the work (ns) that has reached queue ``probe_queue`` by ``probe_time`` and not
+    been started, the queue serving its arrivals (``fifo_finish``'s entries) from empty:
+    Q(t) = A(t) - t - min over s <= t of (A(s) - s), A the work arrived by s."""
+    t, q, arrived, _, first, probe = _arrivals(queue, start, span, work, np.zeros(len(work)), probe_queue, probe_time)
+    out = np.zeros(len(probe_time))
+    if not len(t):
+        return out
+    v = arrived - t
+    group = np.cumsum(first) - 1
+    lift = (group.max() + 1 - group) * (2.0 * np.abs(v).max() + 1.0)  # each later queue starts below the last
+    running_min = np.minimum.accumulate(v + lift) - lift  # per queue: min over its events so far
+    at = probe >= 0
+    out[probe[at]] = np.maximum(v[at] - running_min[at], 0.0)
     return out
 
 
 @dataclass(frozen=True)
 class CorePairs:
     """What the placement fixes for the queues: the distinct (source core, destination core) pairs
-    spikes travel (the host is source ``cores``), each neuron's pairs, their hops and links."""
+    spikes travel (the host is source ``cores``), each neuron's pairs and the synapses its spike
+    reaches there, their hops and links."""
 
     source: np.ndarray  # [pairs] source core (``cores``: the host)
     dest: np.ndarray  # [pairs]
     hop_ns: np.ndarray  # [pairs] route time without congestion
     hops: np.ndarray  # [pairs] links after the source core's output link
     of_neuron: sp.csr_matrix  # [neurons, pairs] 1 where a neuron's spikes travel the pair
+    synapses: sp.csr_matrix  # [neurons, pairs] the synapses a neuron's spike reaches at the pair's destination
     of_source: sp.csr_matrix  # [pairs, cores + 1]
     of_dest: sp.csr_matrix  # [pairs, cores]
     on_links: sp.csr_matrix  # [pairs, (source, link)] the directed links each pair's route uses
@@ -113,16 +166,199 @@ class CorePairs:
         ew, ns, chips = placement.hops(pair_src, pd)
         inc = link_incidence(placement, pair_src, pd, mesh.tiles_x, mesh.tiles_y)[0].tocoo()  # [pairs, links]
         combo, cid = np.unique(ps[inc.row] * inc.shape[1] + inc.col, return_inverse=True)
+        shape = (len(routes.neuron_core), n)
+        reached = np.asarray(routes.synapses.tocsr()[dst, g]).ravel()
         return cls(
             source=ps,
             dest=pd,
             hop_ns=ew * table.hop_ew.time_ns + ns * table.hop_ns.time_ns + chips * table.chip_hop.time_ns,
             hops=(ew + ns + chips).astype(np.float64),
-            of_neuron=sp.csr_matrix((np.ones(len(g)), (g, pid)), shape=(len(routes.neuron_core), n)),
+            of_neuron=sp.csr_matrix((np.ones(len(g)), (g, pid)), shape=shape),
+            synapses=sp.csr_matrix((reached, (g, pid)), shape=shape),
             of_source=sp.csr_matrix((np.ones(n), (np.arange(n), ps)), shape=(n, n_cores + 1)),
             of_dest=sp.csr_matrix((np.ones(n), (np.arange(n), pd)), shape=(n, n_cores)),
             on_links=sp.csr_matrix((np.ones(len(cid)), (inc.row, cid)), shape=(n, len(combo))),
         )
+
+
+@dataclass(frozen=True)
+class _Traffic:
+    """One run's messages per step and pair, what each costs its destination, and what each
+    source's congestion looks like (first pass: the step's mean receive cost c)."""
+
+    m: np.ndarray  # [T, pairs] messages
+    work: np.ndarray  # [T, pairs] their receive time at the destination (ns)
+    unit: np.ndarray  # [T, pairs] one message's receive time
+    sent: np.ndarray  # [T, sources] messages
+    g: np.ndarray  # [T, sources] generation delay per message
+    generation: np.ndarray  # [T, sources]
+    c: np.ndarray  # [T] mean receive cost over all messages
+    own_cost: np.ndarray  # [T, sources] mean receive cost of each source's messages
+    share: np.ndarray  # [T, pairs] each pair's share of its source's messages
+    k: np.ndarray  # [T, pairs] network delay added per message in flight, over c
+    steady: np.ndarray  # [T, sources] sum_p share_p k_p: the steady interval over c
+    cap: np.ndarray  # [T, sources] messages in flight when the tightest route's buffers are full
+
+
+def _traffic(
+    cp: CorePairs,
+    table: CostTable,
+    spikes: np.ndarray,
+    samples: int,
+    mesh: MeshSpec,
+    synaptic: np.ndarray,
+    neuron: np.ndarray,
+) -> _Traffic:
+    n_cores = synaptic.shape[1]
+    ps, pd, hops = cp.source, cp.dest, cp.hops
+    x = np.asarray(spikes, np.float64).T
+    m = np.asarray((cp.of_neuron.T @ x).T) / samples  # [T, pairs]
+    synops = np.asarray((cp.synapses.T @ x).T) / samples
+    work = m * table.message_in_ns + synops * table.synop.time_ns
+    # each destination's pairs add up to its synaptic pipeline (the same counts, kept exact)
+    total = work @ cp.of_dest
+    work = work * np.where(total > 0, synaptic / np.where(total > 0, total, 1.0), 0.0)[:, pd]
+    unit = np.where(m > 0, work / np.where(m > 0, m, 1.0), 0.0)
+    sent = m @ cp.of_source  # [T, sources]
+    generation = np.concatenate([neuron, (sent[:, n_cores] * table.message_out.time_ns)[:, None]], 1)
+    any_sent = np.where(sent > 0, sent, 1.0)
+    share = m / any_sent[:, ps]
+    # per message in flight: each (source, link)'s load, each pair's route load L_p and k_p = L_p / (h_p + 1)
+    load = share / (hops + 2.0)
+    route_load = (load @ cp.of_source)[:, ps] + np.asarray((load @ cp.on_links) @ cp.on_links.T)
+    k = route_load / (hops + 1.0)
+    t_idx, p_idx = np.nonzero(m > 0)
+    k_max = np.zeros_like(sent)
+    np.maximum.at(k_max, (t_idx, ps[p_idx]), k[t_idx, p_idx])
+    return _Traffic(
+        m=m,
+        work=work,
+        unit=unit,
+        sent=sent,
+        g=np.where(sent > 0, generation / any_sent, 0.0),
+        generation=generation,
+        c=work.sum(1) / np.maximum(m.sum(1), 1e-300),
+        own_cost=(work @ cp.of_source) / any_sent,
+        share=share,
+        k=k,
+        steady=(share * k) @ cp.of_source,
+        cap=mesh.link_buffer_messages / np.where(k_max > 0, k_max, np.inf),
+    )
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """The first pass: when each source's last message leaves, its messages in flight then, when
+    its buffers filled (``full_at``; its send end where they never did) and the pairs' last delay."""
+
+    end: np.ndarray  # [T, sources]
+    in_flight: np.ndarray  # [T, sources]
+    full_at: np.ndarray  # [T, sources]
+    before_full: np.ndarray  # [T, sources] messages sent by then
+    paced: np.ndarray  # [T, sources] bool: held at the buffers before its last message
+    delay: np.ndarray  # [T, pairs] each pair's last message's network delay
+
+
+def _send(cp: CorePairs, tr: _Traffic) -> _Sending:
+    interval = tr.c[:, None] * tr.steady  # a: the steady interval under congestion
+    grows = interval > tr.g
+    growth = np.where(grows, 1.0 - tr.g / np.where(grows, interval, 1.0), 0.0)
+    in_flight = np.minimum(tr.sent * growth, tr.cap)
+    # each destination takes a source's first message as it comes (its queue starts empty), so that
+    # one never waits in flight: what matters when a few heavy messages go to few cores
+    in_flight = np.minimum(in_flight, np.maximum(tr.sent - np.minimum(tr.m, 1.0) @ cp.of_source, 0.0))
+    before_cap = np.where(grows, np.minimum(tr.sent, tr.cap / np.where(grows, growth, 1.0)), tr.sent)
+    end = np.where(grows, before_cap * tr.g + (tr.sent - before_cap) * interval, tr.generation)
+    return _Sending(
+        end=end,
+        in_flight=in_flight,
+        full_at=np.where(grows, before_cap * tr.g, end),
+        before_full=before_cap,
+        paced=grows & (before_cap < tr.sent),
+        delay=in_flight[:, cp.source] * tr.k * tr.c[:, None],
+    )
+
+
+@dataclass(frozen=True)
+class _Queues:
+    finish: np.ndarray  # [T, cores] when each destination has served its last message (0: none)
+    last_arrival: np.ndarray  # [T, cores]
+    entries: tuple[np.ndarray, ...]  # fifo entries: (queue, start, span, work), queue = step * cores + core
+    step: np.ndarray  # [entries] step of each entry
+    pair: np.ndarray  # [entries] pair of each entry
+
+
+def _serve(cp: CorePairs, tr: _Traffic, end: np.ndarray, delay: np.ndarray) -> _Queues:
+    steps, n_cores = tr.m.shape[0], end.shape[1] - 1
+    t_idx, p_idx = np.nonzero(tr.m > 0)
+    start = cp.hop_ns[p_idx]
+    last = end[t_idx, cp.source[p_idx]] + np.maximum(start, delay[t_idx, p_idx])
+    queue = t_idx * n_cores + cp.dest[p_idx]
+    work = tr.work[t_idx, p_idx]
+    total = np.asarray(tr.work @ cp.of_dest).ravel()
+    served = fifo_finish(queue, start, last - start, work, tr.unit[t_idx, p_idx], total)
+    last_arrival = np.zeros(steps * n_cores)
+    np.maximum.at(last_arrival, queue, last)
+    return _Queues(
+        finish=np.where(np.isfinite(served), served, 0.0).reshape(steps, n_cores),
+        last_arrival=last_arrival.reshape(steps, n_cores),
+        entries=(queue, start, last - start, work),
+        step=t_idx,
+        pair=p_idx,
+    )
+
+
+def _paced_end(cp: CorePairs, tr: _Traffic, mesh: MeshSpec, first: _Sending, queues: _Queues) -> np.ndarray:
+    """The second pass: for each source held at its buffers, when its last message leaves, paced
+    by what is in flight while it sends (module docstring). Other sources keep their first-pass
+    times; only a paced source's own time is walked."""
+    ps, pd = cp.source, cp.dest
+    n_cores = first.end.shape[1] - 1
+    end = first.end.copy()
+    paced_t, paced_s = np.nonzero(first.paced)
+    if not len(paced_t):
+        return end
+    # every pair's messages in flight (rate x lifetime) and until when, at their own cost
+    drain = np.maximum(queues.finish - queues.last_arrival, 0.0)
+    lifetime = LIFETIME_BUFFERS * mesh.link_buffer_messages * tr.c[:, None] + WAIT_SHARE * drain[:, pd]
+    send_end = first.end[:, ps]
+    weight = np.where(tr.m > 0, tr.m * lifetime / np.maximum(send_end, 1e-9), 0.0)
+    gone = send_end + lifetime
+
+    # each paced source's destinations' backlog from the other sources' messages, on a time grid
+    span = np.maximum(first.end - first.full_at, 1.0)[paced_t, paced_s]
+    grid = first.full_at[paced_t, paced_s][:, None] + np.linspace(0.0, WAIT_HORIZON, WAIT_POINTS + 1) * span[:, None]
+    waits = np.zeros_like(grid)
+    queue, start, width, work = queues.entries
+    for rank, (t, s) in enumerate(zip(paced_t, paced_s, strict=True)):
+        others = (queues.step == t) & (ps[queues.pair] != s)
+        mine = np.nonzero((ps == s) & (tr.m[t] > 0))[0]
+        probe_q = np.repeat(t * n_cores + pd[mine], WAIT_POINTS + 1)
+        probe_t = np.tile(grid[rank], len(mine))
+        backlog = backlog_ns(queue[others], start[others], width[others], work[others], probe_q, probe_t)
+        waits[rank] = tr.share[t, mine] @ backlog.reshape(len(mine), WAIT_POINTS + 1)
+
+    for rank, (t, s) in enumerate(zip(paced_t, paced_s, strict=True)):
+        pairs = np.nonzero((weight[t] > 0) & (ps != s))[0]
+        order = np.argsort(gone[t, pairs])
+        until, w, cost = gone[t, pairs][order], weight[t, pairs][order], tr.unit[t, pairs][order]
+        # in flight after time x: the other pairs whose messages are gone later than x
+        w_after = np.r_[np.cumsum(w[::-1])[::-1], 0.0]
+        wc_after = np.r_[np.cumsum((w * cost)[::-1])[::-1], 0.0]
+        bounds = np.unique(np.r_[first.full_at[t, s], until, grid[rank]])
+        bounds = bounds[bounds >= first.full_at[t, s]]
+        seg_end = np.r_[bounds[1:], np.inf]
+        mid = np.where(np.isfinite(seg_end), 0.5 * (bounds + seg_end), bounds)
+        after = np.searchsorted(until, mid, side="right")
+        n_cap = max(tr.cap[t, s], 1.0)
+        cost_now = (wc_after[after] + n_cap * tr.own_cost[t, s]) / (w_after[after] + n_cap)
+        wait = np.interp(mid, grid[rank], waits[rank], right=0.0)
+        interval = np.maximum.reduce([np.full_like(mid, tr.g[t, s]), cost_now * tr.steady[t, s], wait / n_cap])
+        sent_by = np.cumsum((seg_end - bounds) / interval)  # messages out by each segment's end
+        remaining = tr.sent[t, s] - first.before_full[t, s]
+        j = int(np.searchsorted(sent_by, remaining))
+        end[t, s] = bounds[j] + (remaining - (sent_by[j - 1] if j else 0.0)) * interval[j]
+    return end
 
 
 def message_finish_ns(
@@ -145,41 +381,12 @@ def message_finish_ns(
     if routes.pairs is None:
         routes.pairs = CorePairs.build(placement, table, routes, mesh)
     cp = routes.pairs
-    ps, pd, hops = cp.source, cp.dest, cp.hops
-    m = np.asarray((cp.of_neuron.T @ np.asarray(spikes, np.float64).T).T) / samples  # [T, pairs] messages
-    sent = m @ cp.of_source  # [T, sources]
-    generation = np.concatenate([neuron, (sent[:, n_cores] * table.message_out.time_ns)[:, None]], 1)
-    arriving = m @ cp.of_dest  # [T, cores]
-    cost = np.where(arriving > 0, synaptic / np.where(arriving > 0, arriving, 1.0), 0.0)  # per message, per core
-    c = (m * cost[:, pd]).sum(1) / np.maximum(m.sum(1), 1e-300)  # one mean receive cost per step
-    any_sent = np.where(sent > 0, sent, 1.0)
-    share = m / any_sent[:, ps]  # each pair's share of its source's messages
-
-    # per message in flight: each (source, link)'s load, each pair's route load L_p and k_p = L_p / (h_p + 1)
-    load = share / (hops + 2.0)
-    route_load = (load @ cp.of_source)[:, ps] + np.asarray((load @ cp.on_links) @ cp.on_links.T)
-    k = route_load / (hops + 1.0)
-    interval = c[:, None] * ((share * k) @ cp.of_source)  # a: the steady interval under congestion
-    g_each = np.where(sent > 0, generation / any_sent, 0.0)
-    grows = interval > g_each
-    growth = np.where(grows, 1.0 - g_each / np.where(grows, interval, 1.0), 0.0)
-    t_idx, p_idx = np.nonzero(m > 0)
-    k_max = np.zeros_like(sent)
-    np.maximum.at(k_max, (t_idx, ps[p_idx]), k[t_idx, p_idx])
-    cap = mesh.link_buffer_messages / np.where(k_max > 0, k_max, np.inf)  # messages in flight at the buffers' capacity
-    in_flight = np.minimum(sent * growth, cap)
-    # each destination takes a source's first message as it comes (its queue starts empty), so that
-    # one never waits in flight: what matters when a few heavy messages go to few cores
-    in_flight = np.minimum(in_flight, np.maximum(sent - np.minimum(m, 1.0) @ cp.of_source, 0.0))
-    before_cap = np.where(grows, np.minimum(sent, cap / np.where(grows, growth, 1.0)), sent)
-    send_end = np.where(grows, before_cap * g_each + (sent - before_cap) * interval, generation)
-    delay = in_flight[:, ps] * k * c[:, None]  # each pair's last message's network delay
-
-    s_of = ps[p_idx]
-    start = cp.hop_ns[p_idx]
-    end = send_end[t_idx, s_of] + np.maximum(start, delay[t_idx, p_idx])
-    served = fifo_finish(
-        t_idx * n_cores + pd[p_idx], start, end - start, m[t_idx, p_idx], cost.ravel(), arriving.ravel()
-    )
-    served = np.where(np.isfinite(served), served, 0.0).reshape(steps, n_cores).max(1)
-    return np.maximum(send_end[:, :n_cores].max(1), served)
+    tr = _traffic(cp, table, spikes, samples, mesh, synaptic, neuron)
+    first = _send(cp, tr)
+    queues = _serve(cp, tr, first.end, first.delay)
+    if first.paced.any():
+        end = _paced_end(cp, tr, mesh, first, queues)
+        queues = _serve(cp, tr, end, first.delay)
+    else:
+        end = first.end
+    return np.maximum(end[:, :n_cores].max(1), queues.finish.max(1))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
-from neuromotif.hw_models.congestion import fifo_finish
+from neuromotif.hw_models.congestion import backlog_ns, fifo_finish
 from neuromotif.hw_models.cost import Activity, energy_latency
 from neuromotif.hw_models.mapper import map_network
 from neuromotif.hw_models.netlist import Netlist, NetPopulation, NetProjection
@@ -21,9 +22,9 @@ def test_a_queue_serves_what_has_arrived_first_come_first_served():
         queue=np.array([0, 0, 1]),
         start=np.array([0.0, 10.0, 5.0]),
         span=np.array([8.0, 0.0, 4.0]),
-        count=np.array([4.0, 2.0, 2.0]),
-        cost=np.array([3.0, 1.0, 5.0]),
-        total=np.array([6.0, 2.0, 0.0]),
+        work=np.array([12.0, 6.0, 2.0]),
+        unit=np.array([3.0, 3.0, 1.0]),
+        total=np.array([18.0, 2.0, 0.0]),
     )
     assert got[:2] == pytest.approx([18.0, 10.0])
     assert got[2] == -np.inf
@@ -79,3 +80,48 @@ def test_a_few_heavy_messages_leave_flight_as_their_idle_destinations_take_them(
     p = _flood(3, synop_ns=100.0)
     assert p["components_ns"]["compute"] == pytest.approx([4.0, 1200.0])
     assert p["per_step_ns"] == pytest.approx([14.0, 2022.0])
+
+
+def test_backlog_is_what_has_arrived_and_not_been_started():
+    """Queue 0 (served at 1 ns per ns of work): 12 ns of work evenly over [0, 8], then 6 ns at
+    10. At 4: 6 arrived, 4 served, 2 waiting; at 8: 12 arrived, 8 served: 4; at 11 (busy since 0):
+    18 - 11 = 7; at 30 it has drained. Queue 1: 2 ns over [5, 9] comes slower than it is served:
+    nothing waits."""
+    got = backlog_ns(
+        queue=np.array([0, 0, 1]),
+        start=np.array([0.0, 10.0, 5.0]),
+        span=np.array([8.0, 0.0, 4.0]),
+        work=np.array([12.0, 6.0, 2.0]),
+        probe_queue=np.array([0, 0, 0, 0, 1]),
+        probe_time=np.array([4.0, 8.0, 11.0, 30.0, 7.0]),
+    )
+    assert got == pytest.approx([2.0, 4.0, 7.0, 0.0, 0.0])
+
+
+def test_a_source_held_at_the_buffers_pays_the_cost_of_what_is_in_flight_while_it_sends():
+    """The host floods a tile's 4 cores (24 inputs: 96 messages, 4 synops = 4 ns each, 1 ns apart)
+    while core b sends 16 cheap messages (1 synop each, 1.25 ns apart: its 4 updates and 16
+    messages out). First pass, at the step's mean receive cost c = 400 / 112 ns: the host's steady
+    interval is c / 2 = 1.786 ns, its messages in flight grow by 1 - 1 / 1.786 = 0.44 per message
+    until the buffers hold 32 (after 72.73 messages). b's messages are long gone by then (sent by
+    20 ns, in flight c x 16 / 4 = 14.29 ns plus half the 4 ns its destinations drain after their
+    last arrival), so from 72.73 ns on only the host's 4 ns messages are in flight: it sends one
+    per 4 / 2 = 2 ns, its last at 72.73 + 23.27 x 2 = 119.27 ns (114.29 at c). Its last message
+    spends 32 x c / 2 = 57.14 ns in the network: each core's last is served at
+    119.27 + 57.14 + 4 = 180.42; compute 100 (each core's 96 + 4 synops), barrier 10."""
+    inputs = 24
+    b_to_a = sp.csr_matrix((np.ones(16), (np.arange(16), np.tile(np.arange(4), 4))), shape=(16, 4))
+    net = Netlist(
+        (NetPopulation("in", inputs, is_input=True), NetPopulation("a", 16), NetPopulation("b", 4)),
+        (NetProjection("in->a", "in", "a"), NetProjection("b->a", "b", "a", b_to_a)),
+    )
+    chip = tiny_chip(mesh=(1, 1, 8), max_compartments=4)
+    mapping = map_network(net, chip)
+    spikes = np.zeros((2, inputs + 20))
+    spikes[1, :inputs] = 1
+    spikes[1, inputs + 16 :] = 1
+    r = energy_latency(net, mapping.placement, chip, Activity(spikes, np.zeros_like(spikes)), timing="pipeline")
+    p = r["latency"]["pipeline"]
+    assert p["components_ns"]["compute"][1] == pytest.approx(100.0)
+    full = 32 / 0.44  # messages sent when the buffers fill, 1 ns apart
+    assert p["per_step_ns"][1] == pytest.approx(full + (96 - full) * 2 + 32 * 0.5 * 400 / 112 + 4 + 10)
