@@ -14,6 +14,9 @@ the core SANA-FE's input neurons share (tile 0 has no free core once a placement
 The placements are the mapper's, as they were before the cross-check moved a core off a full
 tile 0 (``sanafe_crosscheck.with_host_core``): this file is the evidence for that move.
 
+Also the mean receive time of a message (its destination's processing delay) from the input
+neurons' core and from the others: an input spike reaches more synapses per core.
+
 Medians over the 50 steps. Prints and saves ``results/diagnose_sanafe_trace.json``.
 Run: python benchmarks/diagnose_sanafe_trace.py
 """
@@ -35,6 +38,7 @@ CASES = [  # (neurons, per core, activity, readout): both readouts at 17 and 65 
     (1024, 64, "~45 %", "high fan-in"),
     (4096, 64, "~45 %", "one core"),
     (4096, 64, "~45 %", "high fan-in"),
+    (16384, 160, "~45 %", "one core"),
     (16384, 160, "~97 %", "one core"),
 ]
 PARTS = ("step_us", "generation_us", "blocking_us", "network_us", "queue_wait_us", "processing_us")
@@ -59,6 +63,7 @@ def case(n: int, per_core: int, activity: str, readout: str) -> dict:
     shared = input_slot in slots  # the input neurons share a core with ours
     per_step: dict[str, list[float]] = {k: [] for k in PARTS}
     critical_is_input_core, input_core_messages = [], []
+    receive_ns: dict[str, list[float]] = {"input_core": [], "other_cores": []}  # per step: mean receive time
     for msgs in res["message_trace"]:
         real = [m for m in msgs if not m["placeholder"]]
         if not real:
@@ -84,6 +89,10 @@ def case(n: int, per_core: int, activity: str, readout: str) -> dict:
         critical_is_input_core.append(tile_core == input_slot)
         from_input_core = [m for m in real if (m["src_tile_id"], m["src_core_offset"]) == input_slot]
         input_core_messages.append(len(from_input_core) / len(real))
+        others = [m for m in real if (m["src_tile_id"], m["src_core_offset"]) != input_slot]
+        for key, group in (("input_core", from_input_core), ("other_cores", others)):
+            if group:
+                receive_ns[key].append(1e9 * float(np.mean([m["processing_delay"] for m in group])))
     return {
         "neurons": n,
         "cores": len(placement.cores),
@@ -94,6 +103,8 @@ def case(n: int, per_core: int, activity: str, readout: str) -> dict:
         "median_per_step": {k: float(np.median(v)) for k, v in per_step.items()},
         "steps_critical_from_input_core": float(np.mean(critical_is_input_core)),
         "input_core_share_of_messages": float(np.mean(input_core_messages)),
+        # what one message costs its destination (SANA-FE's processing delay), medians over steps
+        "median_receive_ns": {k: float(np.median(v)) if v else None for k, v in receive_ns.items()},
     }
 
 
@@ -113,6 +124,8 @@ def main() -> None:
             f"(gen {m['generation_us']:.2f} + block {m['blocking_us']:.2f}) + net {m['network_us']:.2f} + wait "
             f"{m['queue_wait_us']:.2f} + proc {m['processing_us']:.2f}; "
             f"busiest core gen {m['busiest_core_gen_us']:.2f}; "
+            f"receive per message from the input core {r['median_receive_ns']['input_core']:.0f} ns, "
+            f"from the others {r['median_receive_ns']['other_cores']:.0f} ns; "
             f"critical from the input core {100 * r['steps_critical_from_input_core']:.0f} % of steps",
             flush=True,
         )
