@@ -25,9 +25,9 @@ chips, which SANA-FE's Loihi model does not have), hidden activity ~2 / 4 / 15 /
 threshold and the recurrent weights' sign), each with a high-fan-in readout (10 outputs, each
 from 30 % of the hidden neurons, within 4,000 input axons) and a one-core readout (from the first
 motif), 50 steps: one cross-check per case, each in a fresh process. Per case: ours / SANA-FE
-over the sample and per step (5th / 50th / 95th percentile, and the share of steps within +-10 %),
-and the same for the step model
-before message queues and flow control (slowest core + busiest link + barrier) on the same run.
+over the sample and per step (5th / 50th / 95th percentile, and the share of steps within
++-10 %), and the same for the step model before message queues and flow control (slowest core +
+busiest link + barrier) on the same run.
 Targets: event counts identical; our pipeline step time within +-10 % of SANA-FE's.
 Prints and saves benchmarks/results/bench_sanafe.json and .md.
 Run: python benchmarks/bench_sanafe.py [--run RUN_DIR] [--no-grid]
