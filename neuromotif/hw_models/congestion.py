@@ -284,7 +284,7 @@ class _Queues:
     finish: np.ndarray  # [T, cores] when each destination has served its last message (0: none)
     last_arrival: np.ndarray  # [T, cores]
     entries: tuple[np.ndarray, ...]  # fifo entries: (queue, start, span, work), queue = step * cores + core
-    step: np.ndarray  # [entries] step of each entry
+    step: np.ndarray  # [entries] step of each entry, ascending
     pair: np.ndarray  # [entries] pair of each entry
 
 
@@ -330,8 +330,10 @@ def _paced_end(cp: CorePairs, tr: _Traffic, mesh: MeshSpec, first: _Sending, que
     grid = first.full_at[paced_t, paced_s][:, None] + np.linspace(0.0, WAIT_HORIZON, WAIT_POINTS + 1) * span[:, None]
     waits = np.zeros_like(grid)
     queue, start, width, work = queues.entries
+    step_at = np.searchsorted(queues.step, np.arange(len(tr.m) + 1))  # entries run step by step
     for rank, (t, s) in enumerate(zip(paced_t, paced_s, strict=True)):
-        others = (queues.step == t) & (ps[queues.pair] != s)
+        here = np.arange(step_at[t], step_at[t + 1])
+        others = here[ps[queues.pair[here]] != s]
         mine = np.nonzero((ps == s) & (tr.m[t] > 0))[0]
         probe_q = np.repeat(t * n_cores + pd[mine], WAIT_POINTS + 1)
         probe_t = np.tile(grid[rank], len(mine))
