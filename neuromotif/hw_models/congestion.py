@@ -53,8 +53,8 @@ if TYPE_CHECKING:
 
 LIFETIME_BUFFERS = 0.25  # a message's typical time in the network, in c x link_buffer_messages
 WAIT_SHARE = 0.5  # a queued message's mean wait: this share of its destination's drain time
-WAIT_POINTS = 16  # a paced source's destinations' backlog is read at this many times ...
-WAIT_HORIZON = 3.0  # ... over [buffers full, buffers full + this x the first pass's paced span]
+WAIT_POINTS = 16  # a paced source's destinations' backlog is read at this many times, from when its
+# buffers fill until its destinations have served everything in the first pass (none is left after)
 
 
 def _arrivals(
@@ -326,8 +326,12 @@ def _paced_end(cp: CorePairs, tr: _Traffic, mesh: MeshSpec, first: _Sending, que
     gone = send_end + lifetime
 
     # each paced source's destinations' backlog from the other sources' messages, on a time grid
-    span = np.maximum(first.end - first.full_at, 1.0)[paced_t, paced_s]
-    grid = first.full_at[paced_t, paced_s][:, None] + np.linspace(0.0, WAIT_HORIZON, WAIT_POINTS + 1) * span[:, None]
+    busy_until = np.zeros((len(tr.m), n_cores + 1))  # per source: the first pass's last service at its destinations
+    t_m, p_m = np.nonzero(tr.m > 0)
+    np.maximum.at(busy_until, (t_m, ps[p_m]), queues.finish[t_m, pd[p_m]])
+    full = first.full_at[paced_t, paced_s]
+    span = np.maximum(busy_until[paced_t, paced_s] - full, 1.0)
+    grid = full[:, None] + np.linspace(0.0, 1.0, WAIT_POINTS + 1) * span[:, None]
     waits = np.zeros_like(grid)
     queue, start, width, work = queues.entries
     step_at = np.searchsorted(queues.step, np.arange(len(tr.m) + 1))  # entries run step by step

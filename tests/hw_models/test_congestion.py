@@ -125,3 +125,63 @@ def test_a_source_held_at_the_buffers_pays_the_cost_of_what_is_in_flight_while_i
     assert p["components_ns"]["compute"][1] == pytest.approx(100.0)
     full = 32 / 0.44  # messages sent when the buffers fill, 1 ns apart
     assert p["per_step_ns"][1] == pytest.approx(full + (96 - full) * 2 + 32 * 0.5 * 400 / 112 + 4 + 10)
+
+
+def test_a_paced_source_waits_behind_the_backlog_other_cores_leave_at_its_destination():
+    """One core receives 10 µs of another core's messages at once (2,500 of 4 ns) while the host sends
+    it 100 messages of 4 ns, 1 ns apart, each loading its route by 1/2 per message in flight: its
+    buffers hold 32 after 64 messages. Every later host message queues behind the other core's
+    backlog, 10^4 - t ns at time t, holding its buffer slot: the host sends one per
+    (10^4 - t) / 32 ns (far above c / 2 = 2 ns), so n(t) = 32 ln(9936 / (10^4 - t)) messages by t
+    and its other 36 are out at t = 10^4 - 9936 e^(-36/32) = 6774 ns (first pass: 64 + 36 x 2 = 136).
+    The model walks that in 16 steps of the backlog: within 1 %."""
+    from neuromotif.hw_models.chip import MeshSpec
+    from neuromotif.hw_models.congestion import CorePairs, _paced_end, _Queues, _Sending, _Traffic
+
+    def row(*values: float) -> np.ndarray:
+        return np.array([values], dtype=float)
+
+    none = sp.csr_matrix((1, 2))
+    pairs = CorePairs(  # pair 0: core 0 to itself; pair 1: the host (source 1) to core 0
+        source=np.array([0, 1]),
+        dest=np.array([0, 0]),
+        hop_ns=np.zeros(2),
+        hops=np.zeros(2),
+        of_neuron=none,
+        synapses=none,
+        of_source=sp.csr_matrix(np.eye(2)),
+        of_dest=sp.csr_matrix(np.ones((2, 1))),
+        on_links=sp.csr_matrix((2, 1)),
+    )
+    traffic = _Traffic(
+        m=row(2500, 100),
+        work=row(10000, 400),
+        unit=row(4, 4),
+        sent=row(2500, 100),
+        g=row(0.004, 1),
+        generation=row(10, 100),
+        c=np.array([4.0]),
+        own_cost=row(4, 4),
+        share=row(1, 1),
+        k=row(0.5, 0.5),
+        steady=row(0.5, 0.5),
+        cap=row(32, 32),
+    )
+    first = _Sending(
+        end=row(10, 136),
+        in_flight=row(0, 32),
+        full_at=row(10, 64),
+        before_full=row(2500, 64),
+        paced=np.array([[False, True]]),
+        delay=row(0, 64),
+    )
+    queues = _Queues(  # the first pass: the backlog at 0, the host's 400 ns over [0, 200]; served by 10,400
+        finish=row(10400),
+        last_arrival=row(200),
+        entries=(np.array([0, 0]), np.zeros(2), np.array([0.0, 200.0]), np.array([10000.0, 400.0])),
+        step=np.array([0, 0]),
+        pair=np.array([0, 1]),
+    )
+    end = _paced_end(pairs, traffic, MeshSpec(tiles_x=1, tiles_y=1, cores_per_tile=1), first, queues)
+    assert end[0, 0] == 10.0  # not paced: as in the first pass
+    assert end[0, 1] == pytest.approx(1e4 - 9936 * np.exp(-36 / 32), rel=0.01)
