@@ -55,6 +55,7 @@ LIFETIME_BUFFERS = 0.25  # a message's typical time in the network, in c x link_
 WAIT_SHARE = 0.5  # a queued message's mean wait: this share of its destination's drain time
 WAIT_POINTS = 16  # a paced source's destinations' backlog is read at this many times, from when its
 # buffers fill until its destinations have served everything in the first pass (none is left after)
+RANK_BATCH_ENTRIES = 16384  # fifo entries per batch of paced (step, source)s in the second pass
 
 
 def _arrivals(
@@ -311,7 +312,7 @@ def _serve(cp: CorePairs, tr: _Traffic, end: np.ndarray, delay: np.ndarray) -> _
 def _paced_end(cp: CorePairs, tr: _Traffic, mesh: MeshSpec, first: _Sending, queues: _Queues) -> np.ndarray:
     """The second pass: for each source held at its buffers, when its last message leaves, paced
     by what is in flight while it sends (module docstring). Other sources keep their first-pass
-    times; only a paced source's own time is walked."""
+    times; only a paced source's own time is walked. Each paced (step, source) is a "rank"."""
     ps, pd = cp.source, cp.dest
     n_cores = first.end.shape[1] - 1
     end = first.end.copy()
@@ -324,47 +325,123 @@ def _paced_end(cp: CorePairs, tr: _Traffic, mesh: MeshSpec, first: _Sending, que
     send_end = first.end[:, ps]
     weight = np.where(tr.m > 0, tr.m * lifetime / np.maximum(send_end, 1e-9), 0.0)
     gone = send_end + lifetime
-
-    # each paced source's destinations' backlog from the other sources' messages, on a time grid
-    busy_until = np.zeros((len(tr.m), n_cores + 1))  # per source: the first pass's last service at its destinations
+    # each rank's time grid: from its buffers filling until its destinations are done in the first pass
+    busy_until = np.zeros((len(tr.m), n_cores + 1))
     t_m, p_m = np.nonzero(tr.m > 0)
     np.maximum.at(busy_until, (t_m, ps[p_m]), queues.finish[t_m, pd[p_m]])
     full = first.full_at[paced_t, paced_s]
     span = np.maximum(busy_until[paced_t, paced_s] - full, 1.0)
     grid = full[:, None] + np.linspace(0.0, 1.0, WAIT_POINTS + 1) * span[:, None]
-    waits = np.zeros_like(grid)
-    queue, start, width, work = queues.entries
+    # each rank's step's fifo entries (one per pair with messages), its own and the others'
     step_at = np.searchsorted(queues.step, np.arange(len(tr.m) + 1))  # entries run step by step
-    for rank, (t, s) in enumerate(zip(paced_t, paced_s, strict=True)):
-        here = np.arange(step_at[t], step_at[t + 1])
-        others = here[ps[queues.pair[here]] != s]
-        mine = np.nonzero((ps == s) & (tr.m[t] > 0))[0]
-        probe_q = np.repeat(t * n_cores + pd[mine], WAIT_POINTS + 1)
-        probe_t = np.tile(grid[rank], len(mine))
-        backlog = backlog_ns(queue[others], start[others], width[others], work[others], probe_q, probe_t)
-        waits[rank] = tr.share[t, mine] @ backlog.reshape(len(mine), WAIT_POINTS + 1)
-
-    for rank, (t, s) in enumerate(zip(paced_t, paced_s, strict=True)):
-        pairs = np.nonzero((weight[t] > 0) & (ps != s))[0]
-        order = np.argsort(gone[t, pairs])
-        until, w, cost = gone[t, pairs][order], weight[t, pairs][order], tr.unit[t, pairs][order]
-        # in flight after time x: the other pairs whose messages are gone later than x
-        w_after = np.r_[np.cumsum(w[::-1])[::-1], 0.0]
-        wc_after = np.r_[np.cumsum((w * cost)[::-1])[::-1], 0.0]
-        bounds = np.unique(np.r_[first.full_at[t, s], until, grid[rank]])
-        bounds = bounds[bounds >= first.full_at[t, s]]
-        seg_end = np.r_[bounds[1:], np.inf]
-        mid = np.where(np.isfinite(seg_end), 0.5 * (bounds + seg_end), bounds)
-        after = np.searchsorted(until, mid, side="right")
-        n_cap = max(tr.cap[t, s], 1.0)
-        cost_now = (wc_after[after] + n_cap * tr.own_cost[t, s]) / (w_after[after] + n_cap)
-        wait = np.interp(mid, grid[rank], waits[rank], right=0.0)
-        interval = np.maximum.reduce([np.full_like(mid, tr.g[t, s]), cost_now * tr.steady[t, s], wait / n_cap])
-        sent_by = np.cumsum((seg_end - bounds) / interval)  # messages out by each segment's end
-        remaining = tr.sent[t, s] - first.before_full[t, s]
-        j = int(np.searchsorted(sent_by, remaining))
-        end[t, s] = bounds[j] + (remaining - (sent_by[j - 1] if j else 0.0)) * interval[j]
+    counts = step_at[paced_t + 1] - step_at[paced_t]
+    rank = np.repeat(np.arange(len(paced_t)), counts)
+    offset = np.repeat(step_at[paced_t] - (np.cumsum(counts) - counts), counts)
+    entry = np.arange(counts.sum()) + offset  # each rank's step's entries, rank after rank
+    pair = queues.pair[entry]
+    own = ps[pair] == paced_s[rank]
+    # a few thousand entries per batch of ranks: one sort over every rank at once runs slower
+    batch = (np.cumsum(counts) // RANK_BATCH_ENTRIES)[rank]
+    for part in np.unique(batch):
+        mine, others = np.nonzero(own & (batch == part))[0], np.nonzero(~own & (batch == part))[0]
+        waits = _waits(tr, queues, grid, paced_t, n_cores, rank, entry, pair, mine, others)
+        o_rank, o_pair, o_t = rank[others], pair[others], paced_t[rank[others]]
+        ranks = np.unique(rank[np.r_[mine, others]])
+        others_in_flight = (o_rank, gone[o_t, o_pair], weight[o_t, o_pair], tr.unit[o_t, o_pair])
+        end[paced_t[ranks], paced_s[ranks]] = _walk(
+            tr, first, (paced_t, paced_s), (full, span, grid, waits), ranks, others_in_flight
+        )
     return end
+
+
+def _waits(
+    tr: _Traffic,
+    queues: _Queues,
+    grid: np.ndarray,
+    paced_t: np.ndarray,
+    n_cores: int,
+    rank: np.ndarray,
+    entry: np.ndarray,
+    pair: np.ndarray,
+    mine: np.ndarray,
+    others: np.ndarray,
+) -> np.ndarray:
+    """Per rank and grid point: the backlog the other sources' messages leave at the rank's
+    destinations, weighted by its share of messages to each (a message waits behind it)."""
+    points = grid.shape[1]
+    queue = rank * n_cores + queues.entries[0][entry] % n_cores  # one queue per rank and destination
+    _, start, width, work = queues.entries
+    backlog = backlog_ns(
+        queue[others],
+        start[entry[others]],
+        width[entry[others]],
+        work[entry[others]],
+        np.repeat(queue[mine], points),
+        grid[rank[mine]].ravel(),
+    ).reshape(-1, points)
+    waits = np.zeros_like(grid)
+    np.add.at(waits, rank[mine], tr.share[paced_t[rank[mine]], pair[mine]][:, None] * backlog)
+    return waits
+
+
+def _walk(
+    tr: _Traffic,
+    first: _Sending,
+    paced: tuple[np.ndarray, np.ndarray],
+    timeline: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+    ranks: np.ndarray,
+    others_in_flight: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+) -> np.ndarray:
+    """When each of ``ranks``' last message leaves: walked over segments between its buffers
+    filling, the grid and the other pairs' gone times, one message per
+    max(g, c(t) x steady, wait(t) / N_cap) on each. ``paced``: every rank's (step, source);
+    ``timeline``: when its buffers fill, its grid's span, the grid and the waits on it;
+    ``others_in_flight``: the other pairs of those ranks (rank, gone time, weight, cost)."""
+    paced_t, paced_s = paced
+    full, span, grid, waits = timeline
+    o_rank, o_gone, o_w, o_cost = others_in_flight
+    n = len(full)
+    # segment bounds per rank; the other pairs carry their weight, counted gone from their time on
+    points = grid.shape[1]
+    b_rank = np.concatenate([ranks, np.repeat(ranks, points), o_rank])
+    b_at = np.concatenate([full[ranks], grid[ranks].ravel(), np.maximum(o_gone, full[o_rank])])
+    b_w = np.concatenate([np.zeros(len(ranks) * (points + 1)), o_w])
+    b_wc = np.concatenate([np.zeros(len(ranks) * (points + 1)), o_w * o_cost])
+    order = np.lexsort((b_at, b_rank))
+    b_rank, b_at, b_w, b_wc = b_rank[order], b_at[order], b_w[order], b_wc[order]
+    first_of_rank = np.r_[True, b_rank[1:] != b_rank[:-1]]
+    head = np.maximum.accumulate(np.where(first_of_rank, np.arange(len(b_rank)), 0))
+
+    def so_far(x: np.ndarray) -> np.ndarray:  # per point: x summed over its rank's points up to it
+        c = np.cumsum(x)
+        return c - c[head] + x[head]
+
+    gone_w, gone_wc = so_far(b_w), so_far(b_wc)
+    last_here = np.r_[(b_rank[1:] != b_rank[:-1]) | (b_at[1:] > b_at[:-1]), True]  # one bound per time
+    b_rank, b_at, gone_w, gone_wc = b_rank[last_here], b_at[last_here], gone_w[last_here], gone_wc[last_here]
+    last_of_rank = np.r_[b_rank[1:] != b_rank[:-1], True]
+    seg_first = np.r_[True, b_rank[1:] != b_rank[:-1]]
+    seg_end = np.where(last_of_rank, np.inf, np.r_[b_at[1:], np.inf])
+    mid = np.where(last_of_rank, b_at, 0.5 * (b_at + np.where(last_of_rank, b_at, seg_end)))
+    t, s = paced_t[b_rank], paced_s[b_rank]
+    n_cap = np.maximum(tr.cap[t, s], 1.0)
+    in_flight_w = np.bincount(o_rank, o_w, n)[b_rank] - gone_w
+    in_flight_wc = np.bincount(o_rank, o_w * o_cost, n)[b_rank] - gone_wc
+    cost_now = (in_flight_wc + n_cap * tr.own_cost[t, s]) / (in_flight_w + n_cap)
+    position = (mid - full[b_rank]) / span[b_rank] * (points - 1)  # on the rank's grid
+    k = np.minimum(np.floor(position).astype(int), points - 2)
+    frac = position - k
+    wait = np.where(position < points - 1, waits[b_rank, k] * (1 - frac) + waits[b_rank, k + 1] * frac, 0.0)
+    interval = np.maximum.reduce([tr.g[t, s], cost_now * tr.steady[t, s], wait / n_cap])
+    # messages out by each segment's end, per rank (a rank's last segment never ends)
+    out = np.cumsum(np.where(last_of_rank, 0.0, (seg_end - b_at) / interval))
+    base = np.r_[0.0, out[:-1]][np.maximum.accumulate(np.where(seg_first, np.arange(len(b_rank)), 0))]
+    sent_by = np.where(last_of_rank, np.inf, out - base)
+    remaining = (tr.sent - first.before_full)[paced_t[ranks], paced_s[ranks]]
+    short = sent_by < np.repeat(remaining, np.bincount(b_rank, minlength=n)[ranks])  # ends before the last is out
+    j = np.searchsorted(b_rank, ranks) + np.bincount(b_rank, short, n)[ranks].astype(int)
+    before = np.where(seg_first[j], 0.0, np.r_[0.0, sent_by][j])
+    return b_at[j] + (remaining - before) * interval[j]
 
 
 def message_finish_ns(
