@@ -58,6 +58,14 @@ WAIT_POINTS = 16  # a paced source's destinations' backlog is read at this many 
 RANK_BATCH_ENTRIES = 16384  # fifo entries per batch of paced (step, source)s in the second pass
 
 
+def _running_sum(x: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Per element: x summed over its group so far, itself included; groups run contiguously and
+    ``first`` marks where each starts."""
+    head = np.maximum.accumulate(np.where(first, np.arange(len(x)), 0))
+    c = np.cumsum(x)
+    return c - c[head] + x[head]
+
+
 def _arrivals(
     queue: np.ndarray,
     start: np.ndarray,
@@ -83,18 +91,10 @@ def _arrivals(
     probe = np.concatenate([np.full(2 * n, -1), np.arange(n_probe)])
     order = np.lexsort((t, q))
     t, q, slope_change, jump, last, probe = (x[order] for x in (t, q, slope_change, jump, last, probe))
-    events = len(t)
-    first = np.r_[True, q[1:] != q[:-1]] if events else np.zeros(0, bool)
-    head = np.maximum.accumulate(np.where(first, np.arange(events), 0))  # each event's queue's first event
-
-    def before(x: np.ndarray) -> np.ndarray:  # per event: the sum of x over its queue's earlier events
-        c = np.cumsum(x)
-        return c - x - (c[head] - x[head])
-
-    slope = before(slope_change)
+    first = np.r_[True, q[1:] != q[:-1]] if len(t) else np.zeros(0, bool)
+    slope = _running_sum(slope_change, first) - slope_change  # over the queue's earlier events
     dt = np.where(first, 0.0, t - np.r_[t[:1], t[:-1]])
-    arrived = np.cumsum(slope * dt)
-    arrived = arrived - arrived[head] + before(jump)
+    arrived = _running_sum(slope * dt, first) + _running_sum(jump, first) - jump
     return t, q, arrived, last, first, probe
 
 
@@ -190,6 +190,7 @@ class _Traffic:
     m: np.ndarray  # [T, pairs] messages
     work: np.ndarray  # [T, pairs] their receive time at the destination (ns)
     unit: np.ndarray  # [T, pairs] one message's receive time
+    received: np.ndarray  # [T, cores] each destination's receive time (its synaptic pipeline)
     sent: np.ndarray  # [T, sources] messages
     g: np.ndarray  # [T, sources] generation delay per message
     generation: np.ndarray  # [T, sources]
@@ -235,6 +236,7 @@ def _traffic(
         m=m,
         work=work,
         unit=unit,
+        received=np.asarray(work @ cp.of_dest),
         sent=sent,
         g=np.where(sent > 0, generation / any_sent, 0.0),
         generation=generation,
@@ -296,8 +298,7 @@ def _serve(cp: CorePairs, tr: _Traffic, end: np.ndarray, delay: np.ndarray) -> _
     last = end[t_idx, cp.source[p_idx]] + np.maximum(start, delay[t_idx, p_idx])
     queue = t_idx * n_cores + cp.dest[p_idx]
     work = tr.work[t_idx, p_idx]
-    total = np.asarray(tr.work @ cp.of_dest).ravel()
-    served = fifo_finish(queue, start, last - start, work, tr.unit[t_idx, p_idx], total)
+    served = fifo_finish(queue, start, last - start, work, tr.unit[t_idx, p_idx], tr.received.ravel())
     last_arrival = np.zeros(steps * n_cores)
     np.maximum.at(last_arrival, queue, last)
     return _Queues(
@@ -327,8 +328,7 @@ def _paced_end(cp: CorePairs, tr: _Traffic, mesh: MeshSpec, first: _Sending, que
     gone = send_end + lifetime
     # each rank's time grid: from its buffers filling until its destinations are done in the first pass
     busy_until = np.zeros((len(tr.m), n_cores + 1))
-    t_m, p_m = np.nonzero(tr.m > 0)
-    np.maximum.at(busy_until, (t_m, ps[p_m]), queues.finish[t_m, pd[p_m]])
+    np.maximum.at(busy_until, (queues.step, ps[queues.pair]), queues.finish[queues.step, pd[queues.pair]])
     full = first.full_at[paced_t, paced_s]
     span = np.maximum(busy_until[paced_t, paced_s] - full, 1.0)
     grid = full[:, None] + np.linspace(0.0, 1.0, WAIT_POINTS + 1) * span[:, None]
@@ -410,19 +410,13 @@ def _walk(
     order = np.lexsort((b_at, b_rank))
     b_rank, b_at, b_w, b_wc = b_rank[order], b_at[order], b_w[order], b_wc[order]
     first_of_rank = np.r_[True, b_rank[1:] != b_rank[:-1]]
-    head = np.maximum.accumulate(np.where(first_of_rank, np.arange(len(b_rank)), 0))
-
-    def so_far(x: np.ndarray) -> np.ndarray:  # per point: x summed over its rank's points up to it
-        c = np.cumsum(x)
-        return c - c[head] + x[head]
-
-    gone_w, gone_wc = so_far(b_w), so_far(b_wc)
+    gone_w, gone_wc = _running_sum(b_w, first_of_rank), _running_sum(b_wc, first_of_rank)
     last_here = np.r_[(b_rank[1:] != b_rank[:-1]) | (b_at[1:] > b_at[:-1]), True]  # one bound per time
     b_rank, b_at, gone_w, gone_wc = b_rank[last_here], b_at[last_here], gone_w[last_here], gone_wc[last_here]
     last_of_rank = np.r_[b_rank[1:] != b_rank[:-1], True]
     seg_first = np.r_[True, b_rank[1:] != b_rank[:-1]]
     seg_end = np.where(last_of_rank, np.inf, np.r_[b_at[1:], np.inf])
-    mid = np.where(last_of_rank, b_at, 0.5 * (b_at + np.where(last_of_rank, b_at, seg_end)))
+    mid = np.where(last_of_rank, b_at, 0.5 * (b_at + seg_end))
     t, s = paced_t[b_rank], paced_s[b_rank]
     n_cap = np.maximum(tr.cap[t, s], 1.0)
     in_flight_w = np.bincount(o_rank, o_w, n)[b_rank] - gone_w
@@ -434,9 +428,8 @@ def _walk(
     wait = np.where(position < points - 1, waits[b_rank, k] * (1 - frac) + waits[b_rank, k + 1] * frac, 0.0)
     interval = np.maximum.reduce([tr.g[t, s], cost_now * tr.steady[t, s], wait / n_cap])
     # messages out by each segment's end, per rank (a rank's last segment never ends)
-    out = np.cumsum(np.where(last_of_rank, 0.0, (seg_end - b_at) / interval))
-    base = np.r_[0.0, out[:-1]][np.maximum.accumulate(np.where(seg_first, np.arange(len(b_rank)), 0))]
-    sent_by = np.where(last_of_rank, np.inf, out - base)
+    out = _running_sum(np.where(last_of_rank, 0.0, (seg_end - b_at) / interval), seg_first)
+    sent_by = np.where(last_of_rank, np.inf, out)
     remaining = (tr.sent - first.before_full)[paced_t[ranks], paced_s[ranks]]
     short = sent_by < np.repeat(remaining, np.bincount(b_rank, minlength=n)[ranks])  # ends before the last is out
     j = np.searchsorted(b_rank, ranks) + np.bincount(b_rank, short, n)[ranks].astype(int)

@@ -157,6 +157,7 @@ def test_a_paced_source_waits_behind_the_backlog_other_cores_leave_at_its_destin
         m=row(2500, 100),
         work=row(10000, 400),
         unit=row(4, 4),
+        received=row(10400),
         sent=row(2500, 100),
         g=row(0.004, 1),
         generation=row(10, 100),
